@@ -1,0 +1,84 @@
+#pragma once
+/// @file
+/// The receiver's network side: verifies SRTP from the server, follows the server across
+/// restarts (a newer epoch's SSRC is accepted, an older one refused), renumbers packets into one
+/// continuous stream for the player, and sends authenticated SRTCP receiver reports that latch
+/// its address at the server and keep the NAT binding open.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "loa/clients/player.hpp"
+#include "loa/clients/receiver_settings.hpp"
+#include "loa/common/clock.hpp"
+#include "loa/pipeline/srtp.hpp"
+#include "loa/pipeline/udp_socket.hpp"
+
+namespace loa::clients {
+
+/// Counters of the receiving side.
+struct LinkStats {
+    std::uint64_t received = 0; ///< authenticated media packets
+    std::uint64_t rejected = 0; ///< failed authentication (forged, wrong key) or replayed
+    std::uint64_t stale = 0;    ///< from an older server start
+    std::int64_t lost = 0;      ///< by sequence numbers (RFC 3550 A.3)
+    double jitter_ms = 0;       ///< interarrival jitter (RFC 3550 A.8)
+    std::uint64_t reports_sent = 0;
+    std::uint32_t server_epoch = 0;
+};
+
+/// Receives, verifies and forwards media; sends reports. Runs on the caller's thread.
+class MediaLink {
+public:
+    /// Throws on start-up failures (state directory, socket, keys).
+    MediaLink(const ReceiverSettings& settings, Player& player, const common::Clock& clock);
+
+    /// Serves until `stop` becomes true; wakes at least every 100 ms to check it.
+    void run(const std::atomic<bool>& stop);
+    LinkStats stats() const;
+    /// This start's report SSRC (fresh per start).
+    std::uint32_t report_ssrc() const { return report_ssrc_; }
+
+private:
+    void on_datagram(std::uint8_t* data, std::size_t len);
+    bool accept_epoch(std::uint32_t ssrc);
+    void track(std::uint16_t sequence, std::uint32_t timestamp);
+    void forward(std::uint8_t* data, std::size_t len, std::uint32_t timestamp);
+    void send_report();
+    void remember_epoch(std::uint32_t epoch);
+
+    const ReceiverSettings& settings_;
+    Player& player_;
+    const common::Clock& clock_;
+    std::string owner_; ///< whose SSRC salt the server uses (receiver id or group channel)
+    pipeline::UdpSocket socket_;
+    pipeline::SrtpSession inbound_;
+    std::uint32_t report_ssrc_ = 0;
+    pipeline::SrtpSession reports_;
+    std::optional<std::uint32_t> epoch_;
+    std::uint32_t remote_ssrc_ = 0;
+
+    // Continuous local numbering handed to the player.
+    std::uint16_t local_sequence_ = 0;
+    std::uint32_t timestamp_offset_ = 0;
+    std::uint32_t last_local_timestamp_ = 0;
+    std::chrono::steady_clock::time_point last_arrival_{};
+    bool have_media_ = false;
+
+    // RFC 3550 reception statistics for the current server start.
+    std::uint16_t max_sequence_ = 0;
+    std::uint32_t cycles_ = 0, base_sequence_ = 0, received_ = 0;
+    std::uint32_t expected_prior_ = 0, received_prior_ = 0;
+    double jitter_ = 0;
+    std::int64_t last_transit_ = 0;
+
+    std::chrono::steady_clock::time_point next_report_{};
+    std::atomic<std::uint64_t> received_total_{0}, rejected_{0}, stale_{0}, reports_sent_{0};
+    std::atomic<std::int64_t> lost_{0};
+    std::atomic<std::uint32_t> jitter_units_{0}, epoch_seen_{0};
+};
+
+} // namespace loa::clients

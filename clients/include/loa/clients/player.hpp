@@ -1,0 +1,59 @@
+#pragma once
+/// @file
+/// The receiver's playout: RTP in -> jitter buffer -> Opus decoder with FEC and loss
+/// concealment -> volume -> sound card or WAV file, as one GStreamer pipeline.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace loa::clients {
+
+/// Counters of the jitter buffer and decoder.
+struct PlayoutStats {
+    std::uint64_t pushed = 0; ///< packets handed to the decoder
+    std::uint64_t lost = 0;   ///< packets never received; concealed (PLC or FEC)
+    std::uint64_t late = 0;   ///< arrived after their playout time
+    std::uint64_t duplicates = 0;
+    double jitter_ms = 0; ///< average jitter seen by the jitter buffer
+};
+
+/// How to play.
+struct PlayerSettings {
+    std::string output; ///< "" = default sound card, "X.wav" = file, "alsa:DEVICE"
+    int jitter_ms = 80;
+    double volume = 1.0;
+    bool muted = false;
+    int channels = 1;
+};
+
+/// Owns the playout pipeline. push() may be called from one network thread.
+class Player {
+public:
+    explicit Player(PlayerSettings settings);
+    Player(const Player&) = delete;
+    Player& operator=(const Player&) = delete;
+    ~Player();
+
+    /// Builds and starts the pipeline; throws std::runtime_error with GStreamer's reason.
+    void start();
+    /// Queues one RTP packet (clear text) for playout.
+    void push(const std::uint8_t* packet, std::size_t len);
+    void set_volume(double volume);
+    void set_muted(bool muted);
+    PlayoutStats stats() const;
+    /// An error the pipeline reported since the last call ("" if none).
+    std::string take_error();
+    /// Ends the stream (the WAV header gets its sizes) and waits up to `timeout`.
+    void finish(std::chrono::milliseconds timeout);
+
+private:
+    struct Impl;
+    PlayerSettings settings_;
+    Impl* impl_ = nullptr;
+};
+
+/// The sink part of the pipeline description for an output setting.
+std::string describe_output(const std::string& output, int channels);
+
+} // namespace loa::clients

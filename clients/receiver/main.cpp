@@ -1,0 +1,136 @@
+// loa-receiver: plays a Loa server's stream on a loudspeaker cluster. See docs/operations.md.
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <pthread.h>
+#include <thread>
+
+#include "loa/clients/media_link.hpp"
+#include "loa/clients/player.hpp"
+#include "loa/clients/receiver_settings.hpp"
+#include "loa/common/logging.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: loa-receiver [--config FILE] [options]
+  --config FILE        JSON settings (keys as the long options below, with _ for -)
+  --id ID              the receiver id the server knows
+  --server HOST:PORT   the server's media address
+  --key BASE64         this receiver's SRTP master key
+  --profile P          aes_cm_128_hmac_sha1_80 (default) or aead_aes_128_gcm
+  --output OUT         "" = sound card (default), FILE.wav, or alsa:DEVICE
+  --jitter-ms N        jitter-buffer latency (default 80)
+  --state-dir DIR      where per-start counters are kept (default /var/lib/loa-receiver)
+  --duration S         stop by itself after S seconds
+  --set KEY=VALUE      any other setting
+Signals: SIGUSR1 logs the counters, SIGTERM/SIGINT stop (a WAV file is finalised).
+)";
+
+loa::common::Config read_config(int argc, char** argv) {
+    std::string file;
+    std::vector<std::string> overrides;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--help" || arg == "-h") {
+            std::cout << kUsage;
+            std::exit(0);
+        }
+        if (arg.rfind("--", 0) != 0 || i + 1 >= argc)
+            throw loa::common::ConfigError("unexpected argument \"" + arg + "\"; see --help");
+        std::string value = argv[++i];
+        if (arg == "--config") {
+            file = value;
+        } else if (arg == "--set") {
+            overrides.push_back(value);
+        } else {
+            std::string key = arg.substr(2);
+            std::replace(key.begin(), key.end(), '-', '_');
+            if (key == "duration")
+                key = "duration_s";
+            bool numeric = key == "jitter_ms" || key == "duration_s" || key == "channels";
+            // Strings are quoted so that a key or id that looks like a number stays a string.
+            overrides.push_back(key + "=" + (numeric ? value : "\"" + value + "\""));
+        }
+    }
+    auto config = file.empty() ? loa::common::Config::parse("{}", "flags")
+                               : loa::common::Config::load_file(file);
+    for (const auto& o : overrides)
+        config.apply_override(o);
+    return config;
+}
+
+void log_counters(const loa::clients::MediaLink& link, const loa::clients::Player& player) {
+    auto l = link.stats();
+    auto p = player.stats();
+    loa::common::logger("receiver")
+        ->info("received {} lost {} late {} concealed {} jitter {:.1f} ms; rejected {} stale {}; "
+               "reports sent {}",
+               l.received, l.lost, p.late, p.lost, l.jitter_ms, l.rejected, l.stale,
+               l.reports_sent);
+}
+
+void print_summary(const loa::clients::MediaLink& link, const loa::clients::Player& player) {
+    auto l = link.stats();
+    auto p = player.stats();
+    std::cout << "{\"received\":" << l.received << ",\"lost\":" << l.lost << ",\"late\":" << p.late
+              << ",\"concealed\":" << p.lost << ",\"jitter_ms\":" << l.jitter_ms
+              << ",\"rejected\":" << l.rejected << ",\"stale\":" << l.stale
+              << ",\"reports_sent\":" << l.reports_sent << ",\"server_epoch\":" << l.server_epoch
+              << "}" << std::endl;
+}
+
+int run(const loa::clients::ReceiverSettings& settings) {
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int s : {SIGINT, SIGTERM, SIGUSR1})
+        sigaddset(&signals, s);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    loa::clients::Player player(
+        {settings.output, settings.jitter_ms, settings.volume, settings.muted, settings.channels});
+    player.start();
+    loa::clients::MediaLink link(settings, player, loa::common::SystemClock::instance());
+    std::atomic<bool> stop{false};
+    std::thread network([&] { link.run(stop); });
+    auto log = loa::common::logger("receiver");
+    log->info("receiver {} listening to {}", settings.id, settings.server.to_string());
+
+    auto deadline = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(static_cast<long>(settings.duration_s * 1000));
+    auto next_log = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (;;) {
+        timespec tick{0, 200'000'000};
+        int sig = sigtimedwait(&signals, nullptr, &tick);
+        if (sig == SIGINT || sig == SIGTERM)
+            break;
+        auto now = std::chrono::steady_clock::now();
+        if (sig == SIGUSR1 || now >= next_log) {
+            log_counters(link, player);
+            next_log = now + std::chrono::seconds(30);
+        }
+        if (auto error = player.take_error(); !error.empty())
+            log->error("playout: {}", error);
+        if (settings.duration_s > 0 && now >= deadline)
+            break;
+    }
+    stop = true;
+    network.join();
+    player.finish(std::chrono::seconds(5));
+    log_counters(link, player);
+    print_summary(link, player);
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        auto settings = loa::clients::load_receiver_settings(read_config(argc, argv));
+        loa::common::init_logging(settings.log_level);
+        return run(settings);
+    } catch (const std::exception& e) {
+        std::cerr << "loa-receiver: " << e.what() << "\n";
+        return 1;
+    }
+}

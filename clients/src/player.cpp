@@ -1,0 +1,161 @@
+#include "loa/clients/player.hpp"
+
+#include <cstring>
+#include <gst/app/gstappsrc.h>
+#include <gst/gst.h>
+#include <stdexcept>
+
+#include "loa/pipeline/source.hpp"
+
+namespace loa::clients {
+
+struct Player::Impl {
+    GstElement* pipeline = nullptr;
+    GstElement* appsrc = nullptr;
+    GstElement* jitterbuffer = nullptr;
+    GstElement* volume = nullptr;
+    GstBus* bus = nullptr;
+    ~Impl() {
+        if (pipeline != nullptr) {
+            gst_element_set_state(pipeline, GST_STATE_NULL);
+            gst_object_unref(pipeline);
+        }
+        for (GstElement* e : {appsrc, jitterbuffer, volume})
+            if (e != nullptr)
+                gst_object_unref(e);
+        if (bus != nullptr)
+            gst_object_unref(bus);
+    }
+};
+
+std::string describe_output(const std::string& output, int channels) {
+    if (output.empty())
+        return "autoaudiosink";
+    if (output.rfind("alsa:", 0) == 0)
+        return "alsasink name=out";
+    // audiorate fills gaps (a server restart, a dead link) with silence so that a recording's
+    // position is its time since the first packet.
+    return "audiorate skip-to-first=true ! audio/x-raw,format=S16LE,rate=48000,channels=" +
+           std::to_string(channels) + " ! wavenc ! filesink name=out";
+}
+
+Player::Player(PlayerSettings settings) : settings_(std::move(settings)) {
+    pipeline::ensure_gstreamer();
+}
+
+Player::~Player() {
+    delete impl_;
+}
+
+void Player::start() {
+    std::string description =
+        "appsrc name=src is-live=true format=time do-timestamp=true "
+        "caps=\"application/x-rtp,media=audio,clock-rate=48000,encoding-name=OPUS,payload=96\" ! "
+        "rtpjitterbuffer name=jb do-lost=true ! rtpopusdepay ! "
+        "opusdec use-inband-fec=true plc=true ! audioconvert ! audioresample ! volume name=vol ! "
+        "audioconvert ! " +
+        describe_output(settings_.output, settings_.channels);
+    GError* error = nullptr;
+    GstElement* pipeline = gst_parse_launch(description.c_str(), &error);
+    if (error != nullptr) {
+        std::string reason = error->message;
+        g_error_free(error);
+        if (pipeline != nullptr)
+            gst_object_unref(pipeline);
+        throw std::runtime_error("cannot build the playout pipeline: " + reason);
+    }
+    impl_ = new Impl;
+    impl_->pipeline = pipeline;
+    impl_->appsrc = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+    impl_->jitterbuffer = gst_bin_get_by_name(GST_BIN(pipeline), "jb");
+    impl_->volume = gst_bin_get_by_name(GST_BIN(pipeline), "vol");
+    impl_->bus = gst_element_get_bus(pipeline);
+    g_object_set(impl_->jitterbuffer, "latency", static_cast<guint>(settings_.jitter_ms), nullptr);
+    g_object_set(impl_->appsrc, "max-bytes", static_cast<guint64>(256 * 1024), nullptr);
+    if (GstElement* out = gst_bin_get_by_name(GST_BIN(pipeline), "out")) {
+        if (settings_.output.rfind("alsa:", 0) == 0)
+            g_object_set(out, "device", settings_.output.substr(5).c_str(), nullptr);
+        else
+            g_object_set(out, "location", settings_.output.c_str(), nullptr);
+        gst_object_unref(out);
+    }
+    set_volume(settings_.volume);
+    set_muted(settings_.muted);
+    if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+        std::string reason = take_error();
+        throw std::runtime_error(
+            "cannot start playout to " +
+            (settings_.output.empty() ? std::string("the sound card") : settings_.output) +
+            (reason.empty() ? "" : ": " + reason));
+    }
+}
+
+void Player::push(const std::uint8_t* packet, std::size_t len) {
+    GstBuffer* buffer = gst_buffer_new_allocate(nullptr, len, nullptr);
+    gst_buffer_fill(buffer, 0, packet, len);
+    gst_app_src_push_buffer(GST_APP_SRC(impl_->appsrc), buffer); // takes ownership
+}
+
+void Player::set_volume(double volume) {
+    settings_.volume = volume;
+    if (impl_ != nullptr)
+        g_object_set(impl_->volume, "volume", volume, nullptr);
+}
+
+void Player::set_muted(bool muted) {
+    settings_.muted = muted;
+    if (impl_ != nullptr)
+        g_object_set(impl_->volume, "mute", muted, nullptr);
+}
+
+PlayoutStats Player::stats() const {
+    PlayoutStats s;
+    if (impl_ == nullptr)
+        return s;
+    GstStructure* st = nullptr;
+    g_object_get(impl_->jitterbuffer, "stats", &st, nullptr);
+    if (st == nullptr)
+        return s;
+    guint64 value = 0;
+    if (gst_structure_get_uint64(st, "num-pushed", &value))
+        s.pushed = value;
+    if (gst_structure_get_uint64(st, "num-lost", &value))
+        s.lost = value;
+    if (gst_structure_get_uint64(st, "num-late", &value))
+        s.late = value;
+    if (gst_structure_get_uint64(st, "num-duplicates", &value))
+        s.duplicates = value;
+    if (gst_structure_get_uint64(st, "avg-jitter", &value))
+        s.jitter_ms = static_cast<double>(value) / 1e6; // reported in ns
+    gst_structure_free(st);
+    return s;
+}
+
+std::string Player::take_error() {
+    if (impl_ == nullptr)
+        return {};
+    std::string reason;
+    while (GstMessage* msg = gst_bus_pop_filtered(impl_->bus, GST_MESSAGE_ERROR)) {
+        GError* err = nullptr;
+        gst_message_parse_error(msg, &err, nullptr);
+        if (err != nullptr)
+            reason = err->message;
+        g_clear_error(&err);
+        gst_message_unref(msg);
+    }
+    return reason;
+}
+
+void Player::finish(std::chrono::milliseconds timeout) {
+    if (impl_ == nullptr)
+        return;
+    gst_app_src_end_of_stream(GST_APP_SRC(impl_->appsrc));
+    GstMessage* msg = gst_bus_timed_pop_filtered(
+        impl_->bus, static_cast<GstClockTime>(timeout.count()) * GST_MSECOND,
+        static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    if (msg != nullptr)
+        gst_message_unref(msg);
+    gst_element_set_state(impl_->pipeline, GST_STATE_NULL);
+}
+
+} // namespace loa::clients

@@ -1,0 +1,74 @@
+#include "loa/clients/receiver_settings.hpp"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+
+#include "loa/common/secret.hpp"
+
+namespace loa::clients {
+namespace {
+
+using common::ConfigError;
+
+std::vector<std::uint8_t> read_key(const common::ConfigNode& root, const std::string& name,
+                                   pipeline::SrtpProfile profile) {
+    auto bytes = common::from_base64(root.string(name));
+    if (!bytes || bytes->size() != pipeline::srtp_master_length(profile))
+        throw ConfigError("config key \"" + name + "\": expected " +
+                          std::to_string(pipeline::srtp_master_length(profile)) +
+                          " bytes of base64 for " + pipeline::to_string(profile) +
+                          " (as the server's configuration gives it)");
+    return *bytes;
+}
+
+pipeline::Endpoint resolve(const std::string& text) {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos)
+        throw ConfigError("config key \"server\": expected HOST:PORT, got \"" + text + "\"");
+    if (auto literal = pipeline::Endpoint::parse(text))
+        return *literal;
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_DGRAM;
+    addrinfo* found = nullptr;
+    std::string host = text.substr(0, colon);
+    if (getaddrinfo(host.c_str(), text.substr(colon + 1).c_str(), &hints, &found) != 0 ||
+        found == nullptr)
+        throw ConfigError("config key \"server\": cannot resolve \"" + host + "\"");
+    pipeline::Endpoint e(*reinterpret_cast<sockaddr_in*>(found->ai_addr));
+    freeaddrinfo(found);
+    return e;
+}
+
+} // namespace
+
+ReceiverSettings load_receiver_settings(const common::Config& config) {
+    auto root = config.root();
+    root.reject_unknown_keys({"id", "server", "profile", "key", "group", "group_key", "state_dir",
+                              "output", "jitter_ms", "channels", "volume", "muted",
+                              "report_interval_s", "duration_s", "log_level"});
+    ReceiverSettings s;
+    s.id = root.string("id");
+    if (s.id.empty() || s.id.size() > 64)
+        throw ConfigError("config key \"id\": must be 1 to 64 characters");
+    s.server = resolve(root.string("server"));
+    s.profile = *pipeline::parse_srtp_profile(root.choice(
+        "profile", {"aes_cm_128_hmac_sha1_80", "aead_aes_128_gcm"}, "aes_cm_128_hmac_sha1_80"));
+    s.key = read_key(root, "key", s.profile);
+    s.group = root.string("group", "");
+    if (!s.group.empty())
+        s.group_key = read_key(root, "group_key", s.profile);
+    s.state_dir = root.string("state_dir", s.state_dir);
+    s.output = root.string("output", "");
+    s.jitter_ms = static_cast<int>(root.integer("jitter_ms", 10, 2000, s.jitter_ms));
+    s.channels = static_cast<int>(root.integer("channels", 1, 2, 1));
+    s.volume = root.number("volume", 0, 2, s.volume);
+    s.muted = root.boolean("muted", false);
+    s.report_interval_s = static_cast<int>(root.integer("report_interval_s", 1, 60, 5));
+    s.duration_s = root.number("duration_s", 0, 1e7, 0);
+    s.log_level =
+        root.choice("log_level", {"trace", "debug", "info", "warn", "error", "off"}, "info");
+    return s;
+}
+
+} // namespace loa::clients

@@ -1,0 +1,19 @@
+#pragma once
+/// @file
+/// A 32-bit counter kept in a file, advanced durably once per process start. Loa uses it to
+/// make every start's SRTP SSRCs fresh, so that no keystream is ever used twice.
+
+#include <cstdint>
+#include <string>
+
+#include "loa/common/result.hpp"
+
+namespace loa::common {
+
+/// Returns this start's value and durably stores the next one (write, fsync, rename) before
+/// returning, so a crash right after cannot hand out the same value again. The value is never
+/// below `floor` (compared as RFC 1982 serial numbers): pass the Unix time in seconds so that a
+/// lost or restored-from-backup file still moves forward.
+Result<std::uint32_t> advance_persistent_counter(const std::string& path, std::uint32_t floor);
+
+} // namespace loa::common

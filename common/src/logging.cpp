@@ -1,0 +1,40 @@
+#include "loa/common/logging.hpp"
+
+#include <mutex>
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+namespace loa::common {
+namespace {
+
+std::mutex g_mutex;
+spdlog::sink_ptr g_sink;
+spdlog::level::level_enum g_level = spdlog::level::info;
+
+spdlog::sink_ptr shared_sink() {
+    if (!g_sink)
+        g_sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    return g_sink;
+}
+
+} // namespace
+
+void init_logging(const std::string& level) {
+    std::lock_guard lock(g_mutex);
+    g_level = spdlog::level::from_str(level);
+    spdlog::set_level(g_level);
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%n] %v");
+    spdlog::apply_all([](const std::shared_ptr<spdlog::logger>& l) { l->set_level(g_level); });
+}
+
+std::shared_ptr<spdlog::logger> logger(const std::string& component) {
+    std::lock_guard lock(g_mutex);
+    if (auto existing = spdlog::get(component))
+        return existing;
+    auto created = std::make_shared<spdlog::logger>(component, shared_sink());
+    created->set_level(g_level);
+    created->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ [%n] %v");
+    spdlog::register_logger(created);
+    return created;
+}
+
+} // namespace loa::common

@@ -1,0 +1,124 @@
+#pragma once
+/// @file
+/// Fan-out: turns each channel's frames into one RTP/SRTP packet per receiver and sends them in
+/// sendmmsg batches. Receivers are sharded over worker threads; each shard owns its receivers'
+/// SRTP contexts, so libsrtp needs no locks. Nothing here allocates once running.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <sys/socket.h>
+#include <thread>
+#include <vector>
+
+#include "loa/common/result.hpp"
+#include "loa/pipeline/bounded_queue.hpp"
+#include "loa/pipeline/opus_frame.hpp"
+#include "loa/pipeline/receiver_link.hpp"
+#include "loa/pipeline/rtp.hpp"
+#include "loa/pipeline/srtp.hpp"
+
+namespace loa::pipeline {
+
+constexpr std::size_t kMaxPacketSize = kRtpHeaderSize + OpusFrame::kMaxSize + kSrtpMaxTrailer;
+
+/// One unit of work for the shards: a channel's frame to packetise per receiver, or a packet
+/// already protected with the channel's group key, to send as it is.
+struct Delivery {
+    enum class Kind : std::uint8_t { frame, packet };
+    Kind kind = Kind::frame;
+    std::uint32_t channel = 0;
+    std::uint32_t channel_timestamp = 0; ///< the channel's media clock, 48 kHz samples
+    std::uint32_t program = 0;           ///< changes when the channel's source changes
+    std::uint16_t size = 0;
+    std::array<std::uint8_t, kMaxPacketSize> bytes; ///< Opus payload or a whole SRTP packet
+};
+
+/// Counters of one shard (read from any thread).
+struct FanOutStats {
+    std::uint64_t packets_sent = 0;
+    std::uint64_t send_drops = 0; ///< the socket refused (buffer full, unreachable)
+    std::uint64_t protect_failures = 0;
+    std::uint64_t not_latched = 0; ///< receiver's address not known yet
+    std::uint64_t queue_drops = 0; ///< shard too slow: a delivery was refused
+};
+
+/// The receivers of one worker thread. Public so that benchmarks can drive it directly.
+class FanOutShard {
+public:
+    /// `socket_fd` is the server's media socket; `batch` how many packets per sendmmsg.
+    FanOutShard(int socket_fd, std::size_t batch);
+
+    /// Adds a receiver with its outbound SRTP session (nullopt: plain RTP, benchmarks only,
+    /// or a receiver of a group-key channel).
+    void add(std::uint32_t channel, RtpStream stream, std::optional<SrtpSession> session,
+             ReceiverLink* link);
+    /// Sends one delivery to every receiver of its channel.
+    void send(const Delivery& delivery);
+    /// Counters so far.
+    FanOutStats stats() const;
+    /// Receivers on this shard.
+    std::size_t size() const { return receivers_.size(); }
+
+private:
+    struct Receiver {
+        RtpStream stream;
+        std::optional<SrtpSession> session;
+        ReceiverLink* link;
+    };
+    bool stage(Receiver& r, const Delivery& delivery, std::size_t slot);
+    void flush();
+
+    int fd_;
+    std::size_t batch_;
+    std::vector<Receiver> receivers_;
+    std::vector<std::vector<std::uint32_t>> by_channel_;
+    std::vector<std::array<std::uint8_t, kMaxPacketSize>> buffers_;
+    std::vector<mmsghdr> messages_;
+    std::vector<iovec> iovecs_;
+    std::vector<sockaddr_in> addresses_;
+    std::vector<ReceiverLink*> pending_links_;
+    std::size_t pending_ = 0;
+    std::atomic<std::uint64_t> sent_{0}, send_drops_{0}, protect_failures_{0}, not_latched_{0};
+};
+
+/// Shards plus their threads and queues.
+class FanOut {
+public:
+    /// `shards` = 0 means one per core.
+    FanOut(int socket_fd, unsigned shards, std::size_t batch = 64);
+    FanOut(const FanOut&) = delete;
+    FanOut& operator=(const FanOut&) = delete;
+    ~FanOut();
+
+    /// Adds a receiver (before start()); the shard is chosen round-robin.
+    void add_receiver(std::uint32_t channel, RtpStream stream, std::optional<SrtpSession> session,
+                      ReceiverLink* link);
+    void start();
+    void stop();
+    /// Queues a delivery for every shard: `fill` writes it once per shard. Never blocks.
+    template <class Fill> void deliver(Fill&& fill) {
+        for (auto& worker : workers_)
+            if (!worker->queue.push_with(fill))
+                worker->queue_drops.fetch_add(1, std::memory_order_relaxed);
+    }
+    /// Counters summed over shards.
+    FanOutStats stats() const;
+    unsigned shard_count() const { return static_cast<unsigned>(workers_.size()); }
+
+private:
+    struct Worker {
+        Worker(int fd, std::size_t batch) : shard(fd, batch), queue(256) {}
+        FanOutShard shard;
+        BoundedQueue<Delivery> queue;
+        std::thread thread;
+        std::atomic<std::uint64_t> queue_drops{0};
+    };
+    std::vector<std::unique_ptr<Worker>> workers_;
+    std::size_t next_ = 0;
+    std::atomic<bool> running_{false};
+};
+
+} // namespace loa::pipeline

@@ -1,0 +1,68 @@
+#pragma once
+/// @file
+/// Listens on the media port for receivers' SRTCP receiver reports. A report that passes
+/// authentication with its receiver's own key latches the receiver's address (NAT latching) and
+/// updates its loss and jitter; anything else is counted and dropped, and moves nothing.
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "loa/common/clock.hpp"
+#include "loa/common/result.hpp"
+#include "loa/pipeline/receiver_link.hpp"
+#include "loa/pipeline/srtp.hpp"
+
+namespace loa::pipeline {
+
+/// Counters of the report listener.
+struct ReportStats {
+    std::uint64_t accepted = 0;
+    std::uint64_t unknown_receiver = 0; ///< CNAME names no receiver
+    std::uint64_t rejected = 0;         ///< failed authentication or replayed
+    std::uint64_t stale_ssrc = 0;       ///< from an older start of the receiver
+    std::uint64_t malformed = 0;
+    std::uint64_t latched = 0; ///< address changes
+};
+
+/// Owns the receivers' inbound SRTCP sessions, on one thread.
+class ReportListener {
+public:
+    ReportListener(int socket_fd, const common::Clock& clock);
+    ReportListener(const ReportListener&) = delete;
+    ReportListener& operator=(const ReportListener&) = delete;
+    ~ReportListener();
+
+    /// Registers a receiver before start(); fails if the key does not fit the profile.
+    common::Result<void> add_receiver(const ReceiverSpec& spec, ReceiverLink* link);
+    void start();
+    void stop();
+
+    /// Handles one datagram (the thread calls this; tests may call it directly before start()).
+    void handle(std::uint8_t* data, std::size_t len, const sockaddr_in& from);
+    ReportStats stats() const;
+
+private:
+    struct Entry {
+        std::string id;
+        SrtpSession session;
+        ReceiverLink* link;
+        std::optional<std::uint32_t> ssrc; ///< the receiver's current start
+    };
+    void run();
+
+    int fd_;
+    const common::Clock& clock_;
+    std::vector<Entry> entries_;
+    std::unordered_map<std::string, std::size_t> by_cname_;
+    std::thread thread_;
+    std::atomic<bool> running_{false};
+    std::atomic<std::uint64_t> accepted_{0}, unknown_{0}, rejected_{0}, stale_{0}, malformed_{0},
+        latched_{0};
+};
+
+} // namespace loa::pipeline

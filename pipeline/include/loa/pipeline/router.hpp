@@ -1,0 +1,85 @@
+#pragma once
+/// @file
+/// The router: each channel (one per commune, one for the province) points at most at one
+/// source; the frames of a source go to every channel bound to it, so a program heard on many
+/// channels is still encoded once. Rebinding is one call and takes effect on the next frame.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "loa/common/clock.hpp"
+#include "loa/pipeline/bounded_queue.hpp"
+#include "loa/pipeline/fanout.hpp"
+
+namespace loa::pipeline {
+
+/// Group-key mode of a channel: protected once, sent as-is to all its receivers.
+struct GroupKey {
+    RtpStream stream;
+    SrtpSession session;
+};
+
+/// Routes source frames to channels and hands them to the fan-out, on its own thread.
+class Router {
+public:
+    static constexpr std::int64_t kNoSource = -1;
+
+    Router(FanOut& fanout, const common::Clock& clock);
+    Router(const Router&) = delete;
+    Router& operator=(const Router&) = delete;
+    ~Router();
+
+    /// Adds a channel (before start()); returns its index.
+    std::uint32_t add_channel(std::string id, std::optional<GroupKey> group = std::nullopt);
+    /// Points a channel at a source (or at nothing); any thread; applies from the next frame.
+    void bind(std::uint32_t channel, std::optional<std::uint32_t> source);
+    /// Called from a source's streaming thread: copies the frame and returns.
+    void post_frame(std::uint32_t source, const OpusFrame& frame);
+    /// The source a channel is bound to, or kNoSource, as last applied.
+    std::int64_t bound_source(std::uint32_t channel) const;
+    /// Index of a channel by id.
+    std::optional<std::uint32_t> find_channel(const std::string& id) const;
+    std::size_t channel_count() const { return channels_.size(); }
+    /// Frames refused because the router fell behind.
+    std::uint64_t queue_drops() const { return queue_drops_.load(std::memory_order_relaxed); }
+
+    void start();
+    void stop();
+
+private:
+    struct Item {
+        enum class Kind : std::uint8_t { frame, bind } kind = Kind::frame;
+        std::uint32_t source = 0;
+        std::uint32_t channel = 0;
+        std::int64_t target = kNoSource;
+        OpusFrame frame;
+    };
+    struct Channel {
+        std::string id;
+        std::optional<GroupKey> group;
+        std::atomic<std::int64_t> source{kNoSource};
+        std::uint32_t program = 0;
+        std::uint32_t timestamp = 0;
+        std::uint32_t last_samples = 0;
+        std::chrono::steady_clock::time_point last_frame{};
+    };
+    void run();
+    void apply_bind(const Item& item);
+    void route(const Item& item);
+    std::uint32_t advance_clock(Channel& channel, std::uint32_t samples);
+
+    FanOut& fanout_;
+    const common::Clock& clock_;
+    std::vector<std::unique_ptr<Channel>> channels_;
+    std::vector<std::vector<std::uint32_t>> channels_of_source_;
+    BoundedQueue<Item> queue_{1024};
+    std::thread thread_;
+    std::atomic<std::uint64_t> queue_drops_{0};
+};
+
+} // namespace loa::pipeline

@@ -1,0 +1,88 @@
+#pragma once
+/// @file
+/// A program source: a GStreamer pipeline that decodes a file, relays a URL, captures a live
+/// ALSA device or plays a test tone, and encodes it once to Opus in real time.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "loa/pipeline/opus_frame.hpp"
+
+namespace loa::pipeline {
+
+/// What a source reads.
+enum class SourceKind {
+    file,  ///< anything GStreamer decodes: mp3, wav, ogg, m4a, flac
+    relay, ///< an http(s) or rtsp URL, retried with backoff when it drops
+    alsa,  ///< a live capture device
+    tone,  ///< a sine test tone
+};
+
+/// How a source is encoded. Defaults follow the design brief.
+struct EncoderSettings {
+    int bitrate_kbps = 32; ///< 16..128
+    int channels = 1;      ///< 1 (mono) or 2 (stereo)
+    bool inband_fec = true;
+    int expected_loss_percent = 10; ///< tunes how much FEC Opus spends
+};
+
+/// A source's description, as configured.
+struct SourceSpec {
+    std::string id;
+    SourceKind kind = SourceKind::tone;
+    std::string location;       ///< file path, URL or ALSA device ("" = default device)
+    double frequency_hz = 1000; ///< tone only
+    bool loop = false;          ///< file only: start again at the end
+};
+
+/// Lifecycle of a source, reported to its owner.
+enum class SourceState { starting, playing, ended, failed, retrying };
+
+/// Runs one source pipeline. Frames arrive on a GStreamer thread through `on_frame`, which must
+/// only copy and post. State changes arrive through `on_state` on the source's bus thread.
+class Source {
+public:
+    using FrameSink = std::function<void(const OpusFrame&)>;
+    using StateSink = std::function<void(SourceState, const std::string& detail)>;
+
+    Source(SourceSpec spec, EncoderSettings encoder, FrameSink on_frame, StateSink on_state);
+    Source(const Source&) = delete;
+    Source& operator=(const Source&) = delete;
+    ~Source();
+
+    /// Builds and starts the pipeline; errors are reported through on_state, never thrown.
+    void start();
+    /// Stops the pipeline and its bus thread; idempotent.
+    void stop();
+
+    const SourceSpec& spec() const { return spec_; }
+    /// Frames produced since start.
+    std::uint64_t frames() const { return frames_.load(std::memory_order_relaxed); }
+
+private:
+    struct Pipeline;
+    void run_bus();
+    bool build();
+    void teardown();
+
+    SourceSpec spec_;
+    EncoderSettings encoder_;
+    FrameSink on_frame_;
+    StateSink on_state_;
+    std::unique_ptr<Pipeline> pipeline_;
+    std::thread bus_thread_;
+    std::atomic<bool> stopping_{false};
+    std::atomic<std::uint64_t> frames_{0};
+};
+
+/// Initialises GStreamer once per process (safe to call repeatedly).
+void ensure_gstreamer();
+
+/// A GStreamer pipeline description fragment for the source (before audioconvert).
+std::string describe_source_head(const SourceSpec& spec);
+
+} // namespace loa::pipeline

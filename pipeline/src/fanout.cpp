@@ -1,0 +1,182 @@
+#include "loa/pipeline/fanout.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <poll.h>
+
+#include "loa/common/logging.hpp"
+
+namespace loa::pipeline {
+namespace {
+
+auto log() {
+    static auto logger = common::logger("fanout");
+    return logger;
+}
+
+constexpr int kSendRetries = 3;
+constexpr int kWritableWaitMs = 2;
+
+} // namespace
+
+FanOutShard::FanOutShard(int socket_fd, std::size_t batch)
+    : fd_(socket_fd), batch_(batch), buffers_(batch), messages_(batch), iovecs_(batch),
+      addresses_(batch), pending_links_(batch) {
+    for (std::size_t i = 0; i < batch_; ++i) {
+        messages_[i] = {};
+        messages_[i].msg_hdr.msg_iov = &iovecs_[i];
+        messages_[i].msg_hdr.msg_iovlen = 1;
+        messages_[i].msg_hdr.msg_name = &addresses_[i];
+        messages_[i].msg_hdr.msg_namelen = sizeof(sockaddr_in);
+    }
+}
+
+void FanOutShard::add(std::uint32_t channel, RtpStream stream, std::optional<SrtpSession> session,
+                      ReceiverLink* link) {
+    if (by_channel_.size() <= channel)
+        by_channel_.resize(channel + 1);
+    by_channel_[channel].push_back(static_cast<std::uint32_t>(receivers_.size()));
+    receivers_.push_back(Receiver{stream, std::move(session), link});
+}
+
+bool FanOutShard::stage(Receiver& r, const Delivery& delivery, std::size_t slot) {
+    if (delivery.kind == Delivery::Kind::packet) {
+        iovecs_[slot].iov_base = const_cast<std::uint8_t*>(delivery.bytes.data());
+        iovecs_[slot].iov_len = delivery.size;
+        return true;
+    }
+    auto& buffer = buffers_[slot];
+    RtpHeader header = r.stream.next(delivery.channel_timestamp, delivery.program);
+    write_rtp_header(std::span<std::uint8_t, kRtpHeaderSize>(buffer.data(), kRtpHeaderSize),
+                     header);
+    std::memcpy(buffer.data() + kRtpHeaderSize, delivery.bytes.data(), delivery.size);
+    std::size_t len = kRtpHeaderSize + delivery.size;
+    if (r.session && !r.session->protect_rtp(buffer.data(), len, buffer.size())) {
+        protect_failures_.fetch_add(1, std::memory_order_relaxed);
+        return false;
+    }
+    iovecs_[slot].iov_base = buffer.data();
+    iovecs_[slot].iov_len = len;
+    return true;
+}
+
+void FanOutShard::send(const Delivery& delivery) {
+    if (delivery.channel >= by_channel_.size())
+        return;
+    for (std::uint32_t index : by_channel_[delivery.channel]) {
+        Receiver& r = receivers_[index];
+        Endpoint to = Endpoint::from_packed(r.link->address.load(std::memory_order_relaxed));
+        if (!to.known()) {
+            // Still advance its numbering so that its sequence never jumps back later.
+            if (delivery.kind == Delivery::Kind::frame)
+                (void)r.stream.next(delivery.channel_timestamp, delivery.program);
+            not_latched_.fetch_add(1, std::memory_order_relaxed);
+            continue;
+        }
+        if (!stage(r, delivery, pending_))
+            continue;
+        addresses_[pending_] = to.to_sockaddr();
+        pending_links_[pending_] = r.link;
+        if (++pending_ == batch_)
+            flush();
+    }
+    flush();
+}
+
+void FanOutShard::flush() {
+    std::size_t done = 0;
+    int retries = 0;
+    while (done < pending_) {
+        int n = ::sendmmsg(fd_, &messages_[done], static_cast<unsigned>(pending_ - done), 0);
+        if (n > 0) {
+            for (std::size_t i = done; i < done + static_cast<std::size_t>(n); ++i)
+                pending_links_[i]->packets_sent.fetch_add(1, std::memory_order_relaxed);
+            done += static_cast<std::size_t>(n);
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if ((errno == EAGAIN || errno == EWOULDBLOCK) && retries++ < kSendRetries) {
+            pollfd p{fd_, POLLOUT, 0};
+            ::poll(&p, 1, kWritableWaitMs);
+            continue;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            // This destination is refused (e.g. unreachable); skip it, keep the rest.
+            send_drops_.fetch_add(1, std::memory_order_relaxed);
+            ++done;
+            continue;
+        }
+        break;
+    }
+    sent_.fetch_add(done, std::memory_order_relaxed);
+    send_drops_.fetch_add(pending_ - done, std::memory_order_relaxed);
+    pending_ = 0;
+}
+
+FanOutStats FanOutShard::stats() const {
+    FanOutStats s;
+    s.packets_sent = sent_.load(std::memory_order_relaxed);
+    s.send_drops = send_drops_.load(std::memory_order_relaxed);
+    s.protect_failures = protect_failures_.load(std::memory_order_relaxed);
+    s.not_latched = not_latched_.load(std::memory_order_relaxed);
+    return s;
+}
+
+FanOut::FanOut(int socket_fd, unsigned shards, std::size_t batch) {
+    if (shards == 0)
+        shards = std::max(1U, std::thread::hardware_concurrency());
+    for (unsigned i = 0; i < shards; ++i)
+        workers_.push_back(std::make_unique<Worker>(socket_fd, batch));
+}
+
+FanOut::~FanOut() {
+    stop();
+}
+
+void FanOut::add_receiver(std::uint32_t channel, RtpStream stream,
+                          std::optional<SrtpSession> session, ReceiverLink* link) {
+    workers_[next_++ % workers_.size()]->shard.add(channel, stream, std::move(session), link);
+}
+
+void FanOut::start() {
+    if (running_.exchange(true))
+        return;
+    for (auto& worker : workers_) {
+        Worker* w = worker.get();
+        w->thread = std::thread([w] {
+            for (;;) {
+                bool got = w->queue.pop_with(std::chrono::milliseconds(500),
+                                             [w](const Delivery& d) { w->shard.send(d); });
+                if (!got && w->queue.closed())
+                    return;
+            }
+        });
+    }
+    log()->info("fan-out started: {} shard(s)", workers_.size());
+}
+
+void FanOut::stop() {
+    if (!running_.exchange(false))
+        return;
+    for (auto& worker : workers_)
+        worker->queue.close();
+    for (auto& worker : workers_)
+        if (worker->thread.joinable())
+            worker->thread.join();
+}
+
+FanOutStats FanOut::stats() const {
+    FanOutStats total;
+    for (const auto& worker : workers_) {
+        FanOutStats s = worker->shard.stats();
+        total.packets_sent += s.packets_sent;
+        total.send_drops += s.send_drops;
+        total.protect_failures += s.protect_failures;
+        total.not_latched += s.not_latched;
+        total.queue_drops += worker->queue_drops.load(std::memory_order_relaxed);
+    }
+    return total;
+}
+
+} // namespace loa::pipeline

@@ -1,0 +1,142 @@
+#include "loa/pipeline/report_listener.hpp"
+
+#include <array>
+#include <cerrno>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include "loa/common/logging.hpp"
+#include "loa/pipeline/rtcp.hpp"
+#include "loa/pipeline/ssrc.hpp"
+
+namespace loa::pipeline {
+namespace {
+
+auto log() {
+    static auto logger = common::logger("reports");
+    return logger;
+}
+
+constexpr std::size_t kMaxDatagram = 1500;
+
+std::uint32_t rtcp_ssrc(const std::uint8_t* data) {
+    return (std::uint32_t{data[4]} << 24) | (std::uint32_t{data[5]} << 16) |
+           (std::uint32_t{data[6]} << 8) | data[7];
+}
+
+} // namespace
+
+ReportListener::ReportListener(int socket_fd, const common::Clock& clock)
+    : fd_(socket_fd), clock_(clock) {}
+
+ReportListener::~ReportListener() {
+    stop();
+}
+
+common::Result<void> ReportListener::add_receiver(const ReceiverSpec& spec, ReceiverLink* link) {
+    auto session = SrtpSession::inbound(spec.profile, spec.key);
+    if (!session)
+        return common::make_error(session.error().code,
+                                  "receiver " + spec.id + ": " + session.error().message);
+    if (by_cname_.contains(spec.id))
+        return common::make_error(common::Errc::already_exists,
+                                  "receiver " + spec.id + " is listed twice");
+    by_cname_.emplace(spec.id, entries_.size());
+    entries_.push_back(Entry{spec.id, std::move(session).value(), link, std::nullopt});
+    return {};
+}
+
+void ReportListener::handle(std::uint8_t* data, std::size_t len, const sockaddr_in& from) {
+    auto cname = peek_cname(std::span<const std::uint8_t>(data, len));
+    if (!cname || len < 8) {
+        malformed_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    auto it = by_cname_.find(*cname);
+    if (it == by_cname_.end()) {
+        unknown_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    Entry& entry = entries_[it->second];
+    std::uint32_t ssrc = rtcp_ssrc(data);
+    // A receiver's SSRC is its start epoch: a report from an older start is a replay.
+    if (entry.ssrc && ssrc != *entry.ssrc && !epoch_newer(ssrc, *entry.ssrc)) {
+        stale_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    if (!entry.session.unprotect_rtcp(data, len)) {
+        rejected_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    auto report = parse_receiver_report(std::span<const std::uint8_t>(data, len));
+    if (!report || report->cname != entry.id) {
+        malformed_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    if (entry.ssrc && *entry.ssrc != ssrc) {
+        entry.session.remove_stream(*entry.ssrc);
+        log()->info("receiver {} restarted (report SSRC {:08x})", entry.id, ssrc);
+    }
+    entry.ssrc = ssrc;
+    ReceiverLink& link = *entry.link;
+    Endpoint source(from);
+    if (link.address.exchange(source.packed(), std::memory_order_relaxed) != source.packed()) {
+        latched_.fetch_add(1, std::memory_order_relaxed);
+        log()->info("receiver {} latched at {}", entry.id, source.to_string());
+    }
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+        clock_.steady_now().time_since_epoch());
+    link.last_report_ms.store(now.count(), std::memory_order_relaxed);
+    link.reports.fetch_add(1, std::memory_order_relaxed);
+    if (report->report) {
+        link.fraction_lost.store(report->report->fraction_lost, std::memory_order_relaxed);
+        link.cumulative_lost.store(report->report->cumulative_lost, std::memory_order_relaxed);
+        link.jitter.store(report->report->jitter, std::memory_order_relaxed);
+    }
+    accepted_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ReportListener::start() {
+    if (running_.exchange(true))
+        return;
+    thread_ = std::thread([this] { run(); });
+}
+
+void ReportListener::stop() {
+    if (!running_.exchange(false))
+        return;
+    if (thread_.joinable())
+        thread_.join();
+}
+
+void ReportListener::run() {
+    std::array<std::uint8_t, kMaxDatagram> buffer{};
+    while (running_.load(std::memory_order_relaxed)) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, 200) <= 0)
+            continue;
+        for (int i = 0; i < 64; ++i) {
+            sockaddr_in from{};
+            socklen_t from_len = sizeof from;
+            ssize_t n = ::recvfrom(fd_, buffer.data(), buffer.size(), MSG_DONTWAIT,
+                                   reinterpret_cast<sockaddr*>(&from), &from_len);
+            if (n < 0)
+                break;
+            if (from.sin_family == AF_INET)
+                handle(buffer.data(), static_cast<std::size_t>(n), from);
+        }
+    }
+}
+
+ReportStats ReportListener::stats() const {
+    ReportStats s;
+    s.accepted = accepted_.load(std::memory_order_relaxed);
+    s.unknown_receiver = unknown_.load(std::memory_order_relaxed);
+    s.rejected = rejected_.load(std::memory_order_relaxed);
+    s.stale_ssrc = stale_.load(std::memory_order_relaxed);
+    s.malformed = malformed_.load(std::memory_order_relaxed);
+    s.latched = latched_.load(std::memory_order_relaxed);
+    return s;
+}
+
+} // namespace loa::pipeline

@@ -1,0 +1,171 @@
+#include "loa/pipeline/router.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "loa/common/logging.hpp"
+#include "loa/common/secret.hpp"
+
+namespace loa::pipeline {
+namespace {
+
+auto log() {
+    static auto logger = common::logger("router");
+    return logger;
+}
+
+/// A silence longer than this many frames advances the media clock by the wall time elapsed.
+constexpr std::uint32_t kGapFrames = 3;
+
+} // namespace
+
+Router::Router(FanOut& fanout, const common::Clock& clock) : fanout_(fanout), clock_(clock) {}
+
+Router::~Router() {
+    stop();
+}
+
+std::uint32_t Router::add_channel(std::string id, std::optional<GroupKey> group) {
+    auto channel = std::make_unique<Channel>();
+    channel->id = std::move(id);
+    channel->group = std::move(group);
+    std::uint32_t timestamp = 0;
+    common::random_bytes(&timestamp, sizeof timestamp);
+    channel->timestamp = timestamp;
+    channels_.push_back(std::move(channel));
+    return static_cast<std::uint32_t>(channels_.size() - 1);
+}
+
+std::optional<std::uint32_t> Router::find_channel(const std::string& id) const {
+    for (std::size_t i = 0; i < channels_.size(); ++i)
+        if (channels_[i]->id == id)
+            return static_cast<std::uint32_t>(i);
+    return std::nullopt;
+}
+
+void Router::bind(std::uint32_t channel, std::optional<std::uint32_t> source) {
+    bool queued = queue_.push_with([&](Item& item) {
+        item.kind = Item::Kind::bind;
+        item.channel = channel;
+        item.target = source ? static_cast<std::int64_t>(*source) : kNoSource;
+    });
+    if (!queued)
+        log()->error("cannot rebind channel {}: the router queue is full",
+                     channels_.at(channel)->id);
+}
+
+void Router::post_frame(std::uint32_t source, const OpusFrame& frame) {
+    bool queued = queue_.push_with([&](Item& item) {
+        item.kind = Item::Kind::frame;
+        item.source = source;
+        item.frame.size = frame.size;
+        item.frame.samples = frame.samples;
+        std::memcpy(item.frame.data.data(), frame.data.data(), frame.size);
+    });
+    if (!queued)
+        queue_drops_.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::int64_t Router::bound_source(std::uint32_t channel) const {
+    return channels_.at(channel)->source.load(std::memory_order_acquire);
+}
+
+void Router::start() {
+    if (thread_.joinable())
+        return;
+    thread_ = std::thread([this] { run(); });
+}
+
+void Router::stop() {
+    queue_.close();
+    if (thread_.joinable())
+        thread_.join();
+}
+
+void Router::run() {
+    for (;;) {
+        bool got = queue_.pop_with(std::chrono::milliseconds(500), [this](const Item& item) {
+            if (item.kind == Item::Kind::bind)
+                apply_bind(item);
+            else
+                route(item);
+        });
+        if (!got && queue_.closed())
+            return;
+    }
+}
+
+void Router::apply_bind(const Item& item) {
+    Channel& channel = *channels_.at(item.channel);
+    std::int64_t previous = channel.source.load(std::memory_order_relaxed);
+    if (previous == item.target)
+        return;
+    if (previous != kNoSource) {
+        auto& list = channels_of_source_[static_cast<std::size_t>(previous)];
+        list.erase(std::remove(list.begin(), list.end(), item.channel), list.end());
+    }
+    if (item.target != kNoSource) {
+        auto source = static_cast<std::size_t>(item.target);
+        if (channels_of_source_.size() <= source)
+            channels_of_source_.resize(source + 1);
+        channels_of_source_[source].push_back(item.channel);
+    }
+    ++channel.program;
+    channel.source.store(item.target, std::memory_order_release);
+    log()->info("channel {} now plays source {}", channel.id, item.target);
+}
+
+std::uint32_t Router::advance_clock(Channel& channel, std::uint32_t samples) {
+    auto now = clock_.steady_now();
+    if (channel.last_samples != 0) {
+        std::uint32_t advance = channel.last_samples;
+        auto elapsed =
+            std::chrono::duration_cast<std::chrono::microseconds>(now - channel.last_frame);
+        auto elapsed_samples =
+            static_cast<std::uint64_t>(std::max<std::int64_t>(0, elapsed.count())) * 48 / 1000;
+        if (elapsed_samples > std::uint64_t{kGapFrames} * channel.last_samples)
+            advance = static_cast<std::uint32_t>(elapsed_samples / channel.last_samples *
+                                                 channel.last_samples);
+        channel.timestamp += advance;
+    }
+    channel.last_samples = samples;
+    channel.last_frame = now;
+    return channel.timestamp;
+}
+
+void Router::route(const Item& item) {
+    if (item.source >= channels_of_source_.size())
+        return;
+    for (std::uint32_t index : channels_of_source_[item.source]) {
+        Channel& channel = *channels_[index];
+        std::uint32_t timestamp = advance_clock(channel, item.frame.samples);
+        if (!channel.group) {
+            fanout_.deliver([&](Delivery& d) {
+                d.kind = Delivery::Kind::frame;
+                d.channel = index;
+                d.channel_timestamp = timestamp;
+                d.program = channel.program;
+                d.size = item.frame.size;
+                std::memcpy(d.bytes.data(), item.frame.data.data(), item.frame.size);
+            });
+            continue;
+        }
+        // Group key: protect once here, the shards send the same bytes to every receiver.
+        std::array<std::uint8_t, kMaxPacketSize> packet;
+        RtpHeader header = channel.group->stream.next(timestamp, channel.program);
+        write_rtp_header(std::span<std::uint8_t, kRtpHeaderSize>(packet.data(), kRtpHeaderSize),
+                         header);
+        std::memcpy(packet.data() + kRtpHeaderSize, item.frame.data.data(), item.frame.size);
+        std::size_t len = kRtpHeaderSize + item.frame.size;
+        if (!channel.group->session.protect_rtp(packet.data(), len, packet.size()))
+            continue;
+        fanout_.deliver([&](Delivery& d) {
+            d.kind = Delivery::Kind::packet;
+            d.channel = index;
+            d.size = static_cast<std::uint16_t>(len);
+            std::memcpy(d.bytes.data(), packet.data(), len);
+        });
+    }
+}
+
+} // namespace loa::pipeline

@@ -1,0 +1,69 @@
+#pragma once
+/// @file
+/// The media plane of loa-server, wired: sources -> router -> fan-out, and the report listener,
+/// on one UDP media port.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "loa/common/clock.hpp"
+#include "loa/pipeline/fanout.hpp"
+#include "loa/pipeline/receiver_link.hpp"
+#include "loa/pipeline/report_listener.hpp"
+#include "loa/pipeline/router.hpp"
+#include "loa/pipeline/source.hpp"
+#include "loa/pipeline/udp_socket.hpp"
+#include "loa/server/settings.hpp"
+
+namespace loa::server {
+
+/// Figures for logs and monitoring.
+struct MediaStats {
+    pipeline::FanOutStats fanout;
+    pipeline::ReportStats reports;
+    std::uint64_t router_drops = 0;
+    std::size_t receivers_latched = 0;
+};
+
+/// Owns the media plane. Start-up failures throw; nothing on the packet path does.
+class MediaServer {
+public:
+    MediaServer(Settings settings, const common::Clock& clock);
+    MediaServer(const MediaServer&) = delete;
+    MediaServer& operator=(const MediaServer&) = delete;
+    ~MediaServer();
+
+    /// Takes this start's epoch, binds the media port, starts the threads and bound sources.
+    void start();
+    /// Applies a new configuration's sources and channel bindings (receivers stay as they are).
+    void reload(const Settings& updated);
+    void stop();
+
+    /// This start's SSRC epoch.
+    std::uint32_t epoch() const { return epoch_; }
+    /// The bound media port.
+    std::uint16_t media_port() const;
+    MediaStats stats() const;
+
+private:
+    void add_receivers();
+    std::uint32_t source_index(const pipeline::SourceSpec& spec);
+    void apply_bindings(const std::vector<ChannelSettings>& channels);
+
+    Settings settings_;
+    const common::Clock& clock_;
+    std::uint32_t epoch_ = 0;
+    std::unique_ptr<pipeline::UdpSocket> socket_;
+    std::unique_ptr<pipeline::FanOut> fanout_;
+    std::unique_ptr<pipeline::Router> router_;
+    std::unique_ptr<pipeline::ReportListener> reports_;
+    std::vector<std::unique_ptr<pipeline::ReceiverLink>> links_;
+    std::vector<std::unique_ptr<pipeline::Source>> sources_;
+    std::vector<bool> running_;
+    std::map<std::string, std::uint32_t> source_ids_;
+};
+
+} // namespace loa::server

@@ -1,0 +1,151 @@
+// loa-server: the province's source information system. See README.md and docs/operations.md.
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <pthread.h>
+#include <string>
+#include <vector>
+
+#include "loa/common/config.hpp"
+#include "loa/common/logging.hpp"
+#include "loa/server/media_server.hpp"
+#include "loa/server/sdp_export.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    R"(usage: loa-server [--config FILE] [--set KEY=VALUE]... [--log-level LEVEL]
+       loa-server --config FILE --sdp RECEIVER_ID
+       loa-server --new-key [aes_cm_128_hmac_sha1_80|aead_aes_128_gcm]
+
+  --config FILE       JSON configuration (see docs/operations.md)
+  --set KEY=VALUE     override one setting, e.g. --set media.port=5006
+  --sdp RECEIVER_ID   print an SDP with a=crypto for a standard SRTP player, then exit
+  --new-key [PROFILE] print a fresh random SRTP master key (base64), then exit
+Signals: SIGHUP reloads sources and channel bindings, SIGUSR1 logs figures, SIGTERM stops.
+)";
+
+struct Options {
+    std::string config_file;
+    std::vector<std::string> overrides;
+    std::string sdp_receiver;
+    std::string new_key_profile;
+    bool new_key = false;
+};
+
+Options parse_options(int argc, char** argv) {
+    Options o;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        auto value = [&](const char* flag) -> std::string {
+            if (i + 1 >= argc)
+                throw loa::common::ConfigError(std::string(flag) + " needs a value");
+            return argv[++i];
+        };
+        if (arg == "--config")
+            o.config_file = value("--config");
+        else if (arg == "--set")
+            o.overrides.push_back(value("--set"));
+        else if (arg == "--log-level")
+            o.overrides.push_back("log_level=" + value("--log-level"));
+        else if (arg == "--sdp")
+            o.sdp_receiver = value("--sdp");
+        else if (arg == "--new-key") {
+            o.new_key = true;
+            if (i + 1 < argc && argv[i + 1][0] != '-')
+                o.new_key_profile = argv[++i];
+        } else if (arg == "--help" || arg == "-h") {
+            std::cout << kUsage;
+            std::exit(0);
+        } else
+            throw loa::common::ConfigError("unknown option \"" + arg + "\"; see --help");
+    }
+    return o;
+}
+
+loa::server::Settings read_settings(const Options& o) {
+    auto config = o.config_file.empty() ? loa::common::Config::parse("{}", "(defaults)")
+                                        : loa::common::Config::load_file(o.config_file);
+    for (const auto& assignment : o.overrides)
+        config.apply_override(assignment);
+    try {
+        return loa::server::load_settings(config);
+    } catch (const loa::common::ConfigError& e) {
+        throw loa::common::ConfigError((o.config_file.empty() ? "flags" : o.config_file) + ": " +
+                                       e.what());
+    }
+}
+
+void log_figures(const loa::server::MediaServer& server) {
+    auto s = server.stats();
+    loa::common::logger("server")->info(
+        "sent {} packets, {} receivers latched, drops: send {} queue {} router {}; reports: "
+        "{} accepted, {} rejected, {} unknown",
+        s.fanout.packets_sent, s.receivers_latched, s.fanout.send_drops, s.fanout.queue_drops,
+        s.router_drops, s.reports.accepted, s.reports.rejected, s.reports.unknown_receiver);
+}
+
+int run(const Options& options) {
+    auto settings = read_settings(options);
+    loa::common::init_logging(settings.log_level);
+    if (!options.sdp_receiver.empty()) {
+        auto sdp = loa::server::receiver_sdp(settings, options.sdp_receiver);
+        if (!sdp) {
+            std::cerr << "loa-server: " << sdp.error().message << "\n";
+            return 1;
+        }
+        std::cout << *sdp;
+        return 0;
+    }
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGUSR1})
+        sigaddset(&signals, s);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr); // threads started below inherit the mask
+
+    loa::server::MediaServer server(settings, loa::common::SystemClock::instance());
+    server.start();
+    auto log = loa::common::logger("server");
+    log->info("loa-server running (pid {})", getpid());
+    for (;;) {
+        timespec every{30, 0};
+        int sig = sigtimedwait(&signals, nullptr, &every);
+        if (sig == SIGINT || sig == SIGTERM)
+            break;
+        if (sig == SIGHUP) {
+            try {
+                server.reload(read_settings(options));
+            } catch (const std::exception& e) {
+                log->error("reload refused, keeping the running configuration: {}", e.what());
+            }
+        } else {
+            log_figures(server);
+        }
+    }
+    log->info("stopping");
+    server.stop();
+    log_figures(server);
+    return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        Options options = parse_options(argc, argv);
+        if (options.new_key) {
+            auto profile = loa::pipeline::parse_srtp_profile(options.new_key_profile.empty()
+                                                                 ? "aes_cm_128_hmac_sha1_80"
+                                                                 : options.new_key_profile);
+            if (!profile)
+                throw loa::common::ConfigError("--new-key: unknown profile \"" +
+                                               options.new_key_profile + "\"");
+            std::cout << loa::server::new_key(*profile) << "\n";
+            return 0;
+        }
+        return run(options);
+    } catch (const std::exception& e) {
+        std::cerr << "loa-server: " << e.what() << "\n";
+        return 1;
+    }
+}

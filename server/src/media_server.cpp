@@ -1,0 +1,218 @@
+#include "loa/server/media_server.hpp"
+
+#include <stdexcept>
+
+#include "loa/common/logging.hpp"
+#include "loa/common/persistent_counter.hpp"
+#include "loa/common/secret.hpp"
+#include "loa/pipeline/ssrc.hpp"
+
+namespace loa::server {
+namespace {
+
+auto log() {
+    static auto logger = common::logger("media");
+    return logger;
+}
+
+const char* state_name(pipeline::SourceState state) {
+    switch (state) {
+    case pipeline::SourceState::starting:
+        return "starting";
+    case pipeline::SourceState::playing:
+        return "playing";
+    case pipeline::SourceState::ended:
+        return "ended";
+    case pipeline::SourceState::failed:
+        return "failed";
+    case pipeline::SourceState::retrying:
+        return "retrying";
+    }
+    return "?";
+}
+
+pipeline::RtpStream fresh_stream(std::uint32_t ssrc) {
+    std::uint16_t sequence = 0;
+    std::uint32_t offset = 0;
+    common::random_bytes(&sequence, sizeof sequence);
+    common::random_bytes(&offset, sizeof offset);
+    return pipeline::RtpStream(ssrc, sequence, offset);
+}
+
+bool same_spec(const pipeline::SourceSpec& a, const pipeline::SourceSpec& b) {
+    return a.kind == b.kind && a.location == b.location && a.frequency_hz == b.frequency_hz &&
+           a.loop == b.loop;
+}
+
+} // namespace
+
+MediaServer::MediaServer(Settings settings, const common::Clock& clock)
+    : settings_(std::move(settings)), clock_(clock) {}
+
+MediaServer::~MediaServer() {
+    stop();
+}
+
+void MediaServer::start() {
+    auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(clock_.system_now().time_since_epoch());
+    auto epoch = common::advance_persistent_counter(epoch_file(settings_),
+                                                    static_cast<std::uint32_t>(now.count()));
+    if (!epoch)
+        throw std::runtime_error("cannot take a media epoch: " + epoch.error().message);
+    epoch_ = *epoch;
+
+    auto bind = pipeline::Endpoint::parse(settings_.media_bind + ":" +
+                                          std::to_string(settings_.media_port));
+    auto socket = pipeline::UdpSocket::bind(*bind);
+    if (!socket)
+        throw std::runtime_error(socket.error().message);
+    socket_ = std::make_unique<pipeline::UdpSocket>(std::move(socket).value());
+
+    fanout_ = std::make_unique<pipeline::FanOut>(socket_->fd(), settings_.workers);
+    router_ = std::make_unique<pipeline::Router>(*fanout_, clock_);
+    reports_ = std::make_unique<pipeline::ReportListener>(socket_->fd(), clock_);
+
+    for (const auto& channel : settings_.channels) {
+        std::optional<pipeline::GroupKey> group;
+        if (settings_.key_mode == KeyMode::group) {
+            std::uint32_t ssrc = pipeline::ssrc_for(epoch_, channel.id);
+            auto session =
+                pipeline::SrtpSession::outbound(settings_.profile, channel.group_key, ssrc);
+            if (!session)
+                throw std::runtime_error("channel " + channel.id + ": " + session.error().message);
+            group.emplace(pipeline::GroupKey{fresh_stream(ssrc), std::move(session).value()});
+        }
+        router_->add_channel(channel.id, std::move(group));
+    }
+    add_receivers();
+
+    fanout_->start();
+    router_->start();
+    reports_->start();
+    apply_bindings(settings_.channels);
+    log()->info("media plane on UDP {}:{}, epoch {}, {} channel(s), {} receiver(s), {}",
+                settings_.media_bind, media_port(), epoch_, settings_.channels.size(),
+                settings_.receivers.size(), pipeline::to_string(settings_.profile));
+}
+
+void MediaServer::add_receivers() {
+    for (const auto& r : settings_.receivers) {
+        auto link = std::make_unique<pipeline::ReceiverLink>();
+        if (r.address)
+            link->address.store(r.address->packed());
+        std::uint32_t channel = *router_->find_channel(r.channel);
+        pipeline::ReceiverSpec spec{r.id, channel, settings_.profile, r.key, r.address};
+        if (auto added = reports_->add_receiver(spec, link.get()); !added)
+            throw std::runtime_error(added.error().message);
+        std::optional<pipeline::SrtpSession> session;
+        std::uint32_t ssrc = pipeline::ssrc_for(epoch_, r.id);
+        if (settings_.key_mode == KeyMode::per_receiver) {
+            auto created = pipeline::SrtpSession::outbound(settings_.profile, r.key, ssrc);
+            if (!created)
+                throw std::runtime_error("receiver " + r.id + ": " + created.error().message);
+            session.emplace(std::move(created).value());
+        }
+        fanout_->add_receiver(channel, fresh_stream(ssrc), std::move(session), link.get());
+        links_.push_back(std::move(link));
+    }
+}
+
+std::uint32_t MediaServer::source_index(const pipeline::SourceSpec& spec) {
+    std::uint32_t index = 0;
+    if (auto it = source_ids_.find(spec.id); it != source_ids_.end()) {
+        index = it->second;
+        if (same_spec(sources_[index]->spec(), spec))
+            return index;
+        sources_[index]->stop(); // its description changed: replaced below
+        running_[index] = false;
+    } else {
+        index = static_cast<std::uint32_t>(sources_.size());
+        sources_.emplace_back();
+        running_.push_back(false);
+        source_ids_[spec.id] = index;
+    }
+    auto on_frame = [router = router_.get(), index](const pipeline::OpusFrame& frame) {
+        router->post_frame(index, frame);
+    };
+    auto on_state = [id = spec.id](pipeline::SourceState state, const std::string& detail) {
+        if (state == pipeline::SourceState::failed || state == pipeline::SourceState::retrying)
+            log()->warn("source {}: {} {}", id, state_name(state), detail);
+        else
+            log()->info("source {}: {}", id, state_name(state));
+    };
+    sources_[index] =
+        std::make_unique<pipeline::Source>(spec, settings_.encoder, on_frame, on_state);
+    return index;
+}
+
+void MediaServer::apply_bindings(const std::vector<ChannelSettings>& channels) {
+    std::map<std::string, const pipeline::SourceSpec*> specs;
+    for (const auto& s : settings_.sources)
+        specs[s.id] = &s;
+    std::vector<bool> wanted(sources_.size(), false);
+    for (const auto& channel : channels) {
+        auto index = router_->find_channel(channel.id);
+        if (!index) {
+            log()->warn("channel {} is new; channels are fixed until restart", channel.id);
+            continue;
+        }
+        std::optional<std::uint32_t> source;
+        if (channel.source) {
+            source = source_index(*specs.at(*channel.source));
+            wanted.resize(sources_.size(), false);
+            wanted[*source] = true;
+        }
+        router_->bind(*index, source);
+    }
+    wanted.resize(sources_.size(), false);
+    for (std::size_t i = 0; i < sources_.size(); ++i) {
+        if (wanted[i] && !running_[i])
+            sources_[i]->start();
+        else if (!wanted[i] && running_[i])
+            sources_[i]->stop();
+        running_[i] = wanted[i];
+    }
+}
+
+void MediaServer::reload(const Settings& updated) {
+    settings_.sources = updated.sources;
+    settings_.channels.clear();
+    for (const auto& channel : updated.channels)
+        settings_.channels.push_back(channel);
+    apply_bindings(settings_.channels);
+    log()->info("configuration reloaded: {} source(s), {} channel binding(s)",
+                settings_.sources.size(), settings_.channels.size());
+}
+
+void MediaServer::stop() {
+    for (auto& source : sources_)
+        if (source)
+            source->stop();
+    if (reports_)
+        reports_->stop();
+    if (router_)
+        router_->stop();
+    if (fanout_)
+        fanout_->stop();
+}
+
+std::uint16_t MediaServer::media_port() const {
+    return socket_ ? socket_->local_port() : 0;
+}
+
+MediaStats MediaServer::stats() const {
+    MediaStats s;
+    if (fanout_)
+        s.fanout = fanout_->stats();
+    if (reports_)
+        s.reports = reports_->stats();
+    if (router_)
+        s.router_drops = router_->queue_drops();
+    for (const auto& link : links_)
+        if (link->address.load(std::memory_order_relaxed) != 0)
+            ++s.receivers_latched;
+    return s;
+}
+
+} // namespace loa::server

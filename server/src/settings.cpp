@@ -1,0 +1,154 @@
+#include "loa/server/settings.hpp"
+
+#include <set>
+
+#include "loa/common/secret.hpp"
+
+namespace loa::server {
+namespace {
+
+using common::ConfigError;
+using common::ConfigNode;
+
+std::vector<std::uint8_t> read_key(const ConfigNode& node, const std::string& key,
+                                   pipeline::SrtpProfile profile) {
+    std::string text = node.string(key);
+    auto bytes = common::from_base64(text);
+    std::string where =
+        "config key \"" + (node.path().empty() ? key : node.path() + "." + key) + "\": ";
+    if (!bytes)
+        throw ConfigError(where + "not valid base64");
+    if (bytes->size() != pipeline::srtp_master_length(profile))
+        throw ConfigError(where + "an " + pipeline::to_string(profile) + " key is " +
+                          std::to_string(pipeline::srtp_master_length(profile)) +
+                          " bytes of base64 (master key + salt), got " +
+                          std::to_string(bytes->size()) +
+                          " bytes; make one with `loa-server --new-key`");
+    return *bytes;
+}
+
+pipeline::SourceSpec read_source(const ConfigNode& node) {
+    node.reject_unknown_keys({"id", "type", "location", "frequency", "loop"});
+    pipeline::SourceSpec spec;
+    spec.id = node.string("id");
+    std::string type = node.choice("type", {"file", "relay", "alsa", "tone"});
+    if (type == "file") {
+        spec.kind = pipeline::SourceKind::file;
+        spec.location = node.string("location");
+        spec.loop = node.boolean("loop", false);
+    } else if (type == "relay") {
+        spec.kind = pipeline::SourceKind::relay;
+        spec.location = node.string("location");
+        if (spec.location.rfind("http://", 0) != 0 && spec.location.rfind("https://", 0) != 0 &&
+            spec.location.rfind("rtsp://", 0) != 0)
+            throw ConfigError("config key \"" + node.path() +
+                              ".location\": a relay needs an http://, https:// or rtsp:// URL");
+    } else if (type == "alsa") {
+        spec.kind = pipeline::SourceKind::alsa;
+        spec.location = node.string("location", "");
+    } else {
+        spec.kind = pipeline::SourceKind::tone;
+        spec.frequency_hz = node.number("frequency", 20, 20000, 1000);
+    }
+    return spec;
+}
+
+void read_media(const ConfigNode& media, Settings& s) {
+    media.reject_unknown_keys({"bind", "port", "profile", "key_mode", "workers"});
+    s.media_bind = media.string("bind", s.media_bind);
+    if (!pipeline::Endpoint::parse(s.media_bind + ":1"))
+        throw ConfigError("config key \"media.bind\": expected an IPv4 address, got \"" +
+                          s.media_bind + "\"");
+    s.media_port = static_cast<std::uint16_t>(media.integer("port", 1, 65535, s.media_port));
+    std::string profile = media.choice("profile", {"aes_cm_128_hmac_sha1_80", "aead_aes_128_gcm"},
+                                       "aes_cm_128_hmac_sha1_80");
+    s.profile = *pipeline::parse_srtp_profile(profile);
+    s.key_mode = media.choice("key_mode", {"per_receiver", "group"}, "per_receiver") == "group"
+                     ? KeyMode::group
+                     : KeyMode::per_receiver;
+    s.workers = static_cast<unsigned>(media.integer("workers", 0, 256, 0));
+}
+
+void read_encoder(const ConfigNode& opus, Settings& s) {
+    opus.reject_unknown_keys({"bitrate_kbps", "channels", "fec", "expected_loss_percent"});
+    s.encoder.bitrate_kbps = static_cast<int>(opus.integer("bitrate_kbps", 16, 128, 32));
+    s.encoder.channels = static_cast<int>(opus.integer("channels", 1, 2, 1));
+    s.encoder.inband_fec = opus.boolean("fec", true);
+    s.encoder.expected_loss_percent =
+        static_cast<int>(opus.integer("expected_loss_percent", 0, 100, 10));
+}
+
+template <class T> void require_unique(const std::vector<T>& items, const std::string& what) {
+    std::set<std::string> seen;
+    for (const auto& item : items)
+        if (!seen.insert(item.id).second)
+            throw ConfigError("config key \"" + what + "\": the id \"" + item.id +
+                              "\" is used twice");
+}
+
+} // namespace
+
+Settings load_settings(const common::Config& config) {
+    ConfigNode root = config.root();
+    root.reject_unknown_keys(
+        {"log_level", "state_dir", "media", "opus", "sources", "channels", "receivers"});
+    Settings s;
+    s.log_level =
+        root.choice("log_level", {"trace", "debug", "info", "warn", "error", "off"}, "info");
+    s.state_dir = root.string("state_dir", s.state_dir);
+    read_media(root.object("media"), s);
+    read_encoder(root.object("opus"), s);
+    for (const auto& node : root.objects("sources"))
+        s.sources.push_back(read_source(node));
+    require_unique(s.sources, "sources");
+
+    std::set<std::string> source_ids;
+    for (const auto& src : s.sources)
+        source_ids.insert(src.id);
+    for (const auto& node : root.objects("channels")) {
+        node.reject_unknown_keys({"id", "source", "key"});
+        ChannelSettings c;
+        c.id = node.string("id");
+        if (node.has("source")) {
+            c.source = node.string("source");
+            if (!source_ids.contains(*c.source))
+                throw ConfigError("config key \"" + node.path() + ".source\": no source has id \"" +
+                                  *c.source + "\"");
+        }
+        if (s.key_mode == KeyMode::group)
+            c.group_key = read_key(node, "key", s.profile);
+        s.channels.push_back(std::move(c));
+    }
+    require_unique(s.channels, "channels");
+
+    std::set<std::string> channel_ids;
+    for (const auto& c : s.channels)
+        channel_ids.insert(c.id);
+    for (const auto& node : root.objects("receivers")) {
+        node.reject_unknown_keys({"id", "channel", "key", "address"});
+        ReceiverSettings r;
+        r.id = node.string("id");
+        if (r.id.empty() || r.id.size() > 64)
+            throw ConfigError("config key \"" + node.path() + ".id\": must be 1 to 64 characters");
+        r.channel = node.string("channel");
+        if (!channel_ids.contains(r.channel))
+            throw ConfigError("config key \"" + node.path() + ".channel\": no channel has id \"" +
+                              r.channel + "\"");
+        r.key = read_key(node, "key", s.profile);
+        if (node.has("address")) {
+            r.address = pipeline::Endpoint::parse(node.string("address"));
+            if (!r.address || (r.address->packed() & 0xffff) == 0)
+                throw ConfigError("config key \"" + node.path() +
+                                  ".address\": expected IPv4:port, e.g. 127.0.0.1:6000");
+        }
+        s.receivers.push_back(std::move(r));
+    }
+    require_unique(s.receivers, "receivers");
+    return s;
+}
+
+std::string epoch_file(const Settings& settings) {
+    return settings.state_dir + "/media-epoch";
+}
+
+} // namespace loa::server

@@ -1,0 +1,147 @@
+#include <array>
+#include <gtest/gtest.h>
+#include <optional>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include "loa/common/secret.hpp"
+#include "loa/pipeline/fanout.hpp"
+#include "loa/pipeline/udp_socket.hpp"
+
+using namespace loa::pipeline;
+
+namespace {
+
+constexpr auto kProfile = SrtpProfile::aead_aes_128_gcm;
+
+std::vector<std::uint8_t> random_key() {
+    std::vector<std::uint8_t> key(srtp_master_length(kProfile));
+    loa::common::random_bytes(key.data(), key.size());
+    return key;
+}
+
+/// A receiving end on 127.0.0.1 with its own key.
+struct Listener {
+    UdpSocket socket = std::move(UdpSocket::bind(*Endpoint::parse("127.0.0.1:0"))).value();
+    std::vector<std::uint8_t> key = random_key();
+    SrtpSession session = std::move(SrtpSession::inbound(kProfile, key)).value();
+    ReceiverLink link;
+
+    Endpoint endpoint() const { return Endpoint(0x7f000001, socket.local_port()); }
+
+    /// Waits briefly for one datagram; nullopt if none came.
+    std::optional<std::vector<std::uint8_t>> receive(int timeout_ms = 500) {
+        pollfd p{socket.fd(), POLLIN, 0};
+        if (::poll(&p, 1, timeout_ms) <= 0)
+            return std::nullopt;
+        std::array<std::uint8_t, 2048> buf{};
+        ssize_t n = ::recv(socket.fd(), buf.data(), buf.size(), 0);
+        if (n <= 0)
+            return std::nullopt;
+        return std::vector<std::uint8_t>(buf.begin(), buf.begin() + n);
+    }
+};
+
+Delivery frame_delivery(std::uint32_t channel, const std::string& payload, std::uint32_t ts,
+                        std::uint32_t program) {
+    Delivery d;
+    d.kind = Delivery::Kind::frame;
+    d.channel = channel;
+    d.channel_timestamp = ts;
+    d.program = program;
+    d.size = static_cast<std::uint16_t>(payload.size());
+    std::copy(payload.begin(), payload.end(), d.bytes.begin());
+    return d;
+}
+
+} // namespace
+
+TEST(FanOutShard, EveryLatchedReceiverGetsItsOwnDecryptableStream) {
+    auto sender = UdpSocket::bind(*Endpoint::parse("127.0.0.1:0"));
+    ASSERT_TRUE(sender);
+    FanOutShard shard(sender->fd(), 2); // a batch of 2 forces several sendmmsg calls
+    std::array<Listener, 3> listeners;
+    for (std::uint32_t i = 0; i < listeners.size(); ++i) {
+        listeners[i].link.address = listeners[i].endpoint().packed();
+        shard.add(0, RtpStream(100 + i, static_cast<std::uint16_t>(i * 1000), i),
+                  std::move(SrtpSession::outbound(kProfile, listeners[i].key, 100 + i)).value(),
+                  &listeners[i].link);
+    }
+    shard.send(frame_delivery(0, "frame-1", 960, 1));
+    for (std::uint32_t i = 0; i < listeners.size(); ++i) {
+        auto packet = listeners[i].receive();
+        ASSERT_TRUE(packet) << "receiver " << i << " got nothing";
+        std::size_t len = packet->size();
+        ASSERT_TRUE(listeners[i].session.unprotect_rtp(packet->data(), len));
+        auto rtp = parse_rtp(std::span<const std::uint8_t>(packet->data(), len));
+        ASSERT_TRUE(rtp);
+        EXPECT_EQ(rtp->header.ssrc, 100 + i);
+        EXPECT_EQ(rtp->header.sequence, i * 1000);
+        EXPECT_EQ(rtp->header.timestamp, 960 + i);
+        EXPECT_EQ(std::string(rtp->payload.begin(), rtp->payload.end()), "frame-1");
+        EXPECT_EQ(listeners[i].link.packets_sent.load(), 1U);
+    }
+    EXPECT_EQ(shard.stats().packets_sent, 3U);
+}
+
+TEST(FanOutShard, ReceiversOfOtherChannelsAndUnlatchedOnesGetNothing) {
+    auto sender = UdpSocket::bind(*Endpoint::parse("127.0.0.1:0"));
+    FanOutShard shard(sender->fd(), 8);
+    Listener on_channel, other_channel, not_latched;
+    on_channel.link.address = on_channel.endpoint().packed();
+    other_channel.link.address = other_channel.endpoint().packed();
+    shard.add(0, RtpStream(1, 0, 0),
+              std::move(SrtpSession::outbound(kProfile, on_channel.key, 1)).value(),
+              &on_channel.link);
+    shard.add(1, RtpStream(2, 0, 0),
+              std::move(SrtpSession::outbound(kProfile, other_channel.key, 2)).value(),
+              &other_channel.link);
+    shard.add(0, RtpStream(3, 0, 0),
+              std::move(SrtpSession::outbound(kProfile, not_latched.key, 3)).value(),
+              &not_latched.link);
+    shard.send(frame_delivery(0, "x", 0, 1));
+    EXPECT_TRUE(on_channel.receive());
+    EXPECT_FALSE(other_channel.receive(100));
+    EXPECT_FALSE(not_latched.receive(100));
+    EXPECT_EQ(shard.stats().not_latched, 1U);
+}
+
+TEST(FanOutShard, GroupPacketsAreSentAsTheyAre) {
+    auto sender = UdpSocket::bind(*Endpoint::parse("127.0.0.1:0"));
+    FanOutShard shard(sender->fd(), 8);
+    std::array<Listener, 2> listeners;
+    for (auto& l : listeners) {
+        l.link.address = l.endpoint().packed();
+        shard.add(4, RtpStream(9, 0, 0), std::nullopt, &l.link);
+    }
+    Delivery d;
+    d.kind = Delivery::Kind::packet;
+    d.channel = 4;
+    d.size = 5;
+    std::copy_n("SRTP!", 5, d.bytes.begin());
+    shard.send(d);
+    for (auto& l : listeners) {
+        auto packet = l.receive();
+        ASSERT_TRUE(packet);
+        EXPECT_EQ(std::string(packet->begin(), packet->end()), "SRTP!");
+    }
+}
+
+TEST(FanOut, ThreadsDeliverQueuedFrames) {
+    auto sender = UdpSocket::bind(*Endpoint::parse("127.0.0.1:0"));
+    FanOut fanout(sender->fd(), 2);
+    std::array<Listener, 4> listeners;
+    for (std::uint32_t i = 0; i < listeners.size(); ++i) {
+        listeners[i].link.address = listeners[i].endpoint().packed();
+        fanout.add_receiver(0, RtpStream(i, 0, 0),
+                            std::move(SrtpSession::outbound(kProfile, listeners[i].key, i)).value(),
+                            &listeners[i].link);
+    }
+    fanout.start();
+    Delivery d = frame_delivery(0, "threaded", 0, 1);
+    fanout.deliver([&](Delivery& slot) { slot = d; });
+    for (auto& l : listeners)
+        EXPECT_TRUE(l.receive(1000));
+    fanout.stop();
+    EXPECT_EQ(fanout.stats().packets_sent, 4U);
+}

@@ -1,0 +1,117 @@
+#include <arpa/inet.h>
+#include <array>
+#include <gtest/gtest.h>
+
+#include "loa/common/clock.hpp"
+#include "loa/common/secret.hpp"
+#include "loa/pipeline/report_listener.hpp"
+#include "loa/pipeline/rtcp.hpp"
+
+using namespace loa::pipeline;
+
+namespace {
+
+constexpr auto kProfile = SrtpProfile::aes_cm_128_hmac_sha1_80;
+
+std::vector<std::uint8_t> random_key() {
+    std::vector<std::uint8_t> key(srtp_master_length(kProfile));
+    loa::common::random_bytes(key.data(), key.size());
+    return key;
+}
+
+sockaddr_in from(const char* ip, std::uint16_t port) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    inet_pton(AF_INET, ip, &a.sin_addr);
+    return a;
+}
+
+/// A receiver's side of the reports: its key and its current start's SSRC.
+struct FakeReceiver {
+    std::string id;
+    std::vector<std::uint8_t> key;
+    std::uint32_t ssrc;
+    SrtpSession session;
+
+    FakeReceiver(std::string id_, std::vector<std::uint8_t> key_, std::uint32_t ssrc_)
+        : id(std::move(id_)), key(std::move(key_)), ssrc(ssrc_),
+          session(std::move(SrtpSession::outbound(kProfile, key, ssrc)).value()) {}
+
+    std::vector<std::uint8_t> report(std::uint8_t fraction_lost = 0) {
+        std::array<std::uint8_t, kMaxReceiverReportSize + kSrtpMaxTrailer> buf{};
+        ReceiverReport rr{ssrc, id, ReceptionReport{1, fraction_lost, 4, 100, 96}};
+        std::size_t len = write_receiver_report(buf, rr);
+        EXPECT_TRUE(session.protect_rtcp(buf.data(), len, buf.size()));
+        return {buf.begin(), buf.begin() + static_cast<long>(len)};
+    }
+};
+
+class ReportListenerTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ASSERT_TRUE(
+            listener.add_receiver(ReceiverSpec{"r1", 0, kProfile, key, std::nullopt}, &link));
+    }
+    void deliver(std::vector<std::uint8_t> packet, const sockaddr_in& source) {
+        listener.handle(packet.data(), packet.size(), source);
+    }
+    std::string address() const { return Endpoint::from_packed(link.address.load()).to_string(); }
+
+    loa::common::ManualClock clock;
+    ReportListener listener{-1, clock};
+    std::vector<std::uint8_t> key = random_key();
+    ReceiverLink link;
+};
+
+} // namespace
+
+TEST_F(ReportListenerTest, AuthenticatedReportLatchesAddressAndFigures) {
+    FakeReceiver r("r1", key, 1000);
+    deliver(r.report(64), from("203.0.113.7", 40000));
+    EXPECT_EQ(address(), "203.0.113.7:40000");
+    EXPECT_EQ(link.fraction_lost.load(), 64U);
+    EXPECT_EQ(link.cumulative_lost.load(), 4);
+    EXPECT_EQ(link.jitter.load(), 96U);
+    EXPECT_EQ(listener.stats().accepted, 1U);
+}
+
+TEST_F(ReportListenerTest, ForgedReportNeverMovesTheAddress) {
+    FakeReceiver genuine("r1", key, 1000);
+    deliver(genuine.report(), from("203.0.113.7", 40000));
+    FakeReceiver forger("r1", random_key(), 1001); // right name, wrong key
+    deliver(forger.report(), from("198.51.100.66", 5555));
+    EXPECT_EQ(address(), "203.0.113.7:40000");
+    EXPECT_EQ(listener.stats().rejected, 1U);
+}
+
+TEST_F(ReportListenerTest, ReplayedReportFromAnotherAddressIsRejected) {
+    FakeReceiver r("r1", key, 1000);
+    auto packet = r.report();
+    deliver(packet, from("203.0.113.7", 40000));
+    deliver(packet, from("198.51.100.66", 5555)); // captured and replayed
+    EXPECT_EQ(address(), "203.0.113.7:40000");
+    EXPECT_EQ(listener.stats().rejected, 1U);
+}
+
+TEST_F(ReportListenerTest, ReportFromAnOlderStartIsRefusedANewerOneFollowed) {
+    FakeReceiver old_start("r1", key, 1000);
+    auto old_packet = old_start.report();
+    FakeReceiver new_start("r1", key, 1001); // the receiver restarted behind a new NAT port
+    deliver(new_start.report(), from("203.0.113.7", 40001));
+    deliver(old_packet, from("198.51.100.66", 5555));
+    EXPECT_EQ(address(), "203.0.113.7:40001");
+    EXPECT_EQ(listener.stats().stale_ssrc, 1U);
+    FakeReceiver newer("r1", key, 1002);
+    deliver(newer.report(), from("203.0.113.7", 40002));
+    EXPECT_EQ(address(), "203.0.113.7:40002");
+}
+
+TEST_F(ReportListenerTest, UnknownAndMalformedPacketsAreCounted) {
+    FakeReceiver stranger("nobody", key, 5);
+    deliver(stranger.report(), from("203.0.113.7", 1));
+    deliver({0x80, 0xc9, 0x00}, from("203.0.113.7", 1));
+    EXPECT_FALSE(Endpoint::from_packed(link.address.load()).known());
+    EXPECT_EQ(listener.stats().unknown_receiver, 1U);
+    EXPECT_EQ(listener.stats().malformed, 1U);
+}

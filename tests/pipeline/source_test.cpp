@@ -1,0 +1,144 @@
+#include <atomic>
+#include <fstream>
+#include <gst/gst.h>
+#include <gtest/gtest.h>
+#include <mutex>
+#include <vector>
+
+#include "loa/pipeline/source.hpp"
+#include "process.hpp"
+
+using namespace loa::pipeline;
+using loa::test::wait_until;
+
+namespace {
+
+/// Collects what a source reports.
+struct Observer {
+    std::atomic<int> frames{0};
+    std::atomic<int> max_size{0};
+    std::mutex mutex;
+    std::vector<SourceState> states;
+    std::string last_detail;
+
+    Source::FrameSink frame_sink() {
+        return [this](const OpusFrame& f) {
+            ++frames;
+            if (f.size > max_size)
+                max_size = f.size;
+        };
+    }
+    Source::StateSink state_sink() {
+        return [this](SourceState s, const std::string& detail) {
+            std::lock_guard lock(mutex);
+            states.push_back(s);
+            if (!detail.empty())
+                last_detail = detail;
+        };
+    }
+    bool saw(SourceState s) {
+        std::lock_guard lock(mutex);
+        return std::find(states.begin(), states.end(), s) != states.end();
+    }
+};
+
+/// Writes a short tone into `path` with a GStreamer encoder chain; false if unavailable.
+bool make_file(const std::string& path, const std::string& encoder_chain) {
+    ensure_gstreamer();
+    std::string description = "audiotestsrc num-buffers=50 freq=440 ! audioconvert ! " +
+                              encoder_chain + " ! filesink location=" + path;
+    GError* error = nullptr;
+    GstElement* p = gst_parse_launch(description.c_str(), &error);
+    if (error != nullptr) {
+        g_error_free(error);
+        if (p != nullptr)
+            gst_object_unref(p);
+        return false;
+    }
+    gst_element_set_state(p, GST_STATE_PLAYING);
+    GstBus* bus = gst_element_get_bus(p);
+    GstMessage* m = gst_bus_timed_pop_filtered(
+        bus, 10 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    bool ok = m != nullptr && GST_MESSAGE_TYPE(m) == GST_MESSAGE_EOS;
+    if (m != nullptr)
+        gst_message_unref(m);
+    gst_object_unref(bus);
+    gst_element_set_state(p, GST_STATE_NULL);
+    gst_object_unref(p);
+    return ok;
+}
+
+} // namespace
+
+TEST(Source, ToneIsEncodedToOpusInRealTime) {
+    Observer o;
+    SourceSpec spec{"tone", SourceKind::tone, "", 1000, false};
+    Source source(spec, EncoderSettings{}, o.frame_sink(), o.state_sink());
+    auto start = std::chrono::steady_clock::now();
+    source.start();
+    ASSERT_TRUE(wait_until([&] { return o.frames >= 50; }, std::chrono::seconds(5)));
+    auto elapsed = std::chrono::steady_clock::now() - start;
+    source.stop();
+    // 50 frames of 20 ms take about a second when paced; far less means no pacing.
+    EXPECT_GT(elapsed, std::chrono::milliseconds(800));
+    EXPECT_GT(o.max_size.load(), 10);
+    EXPECT_LE(o.max_size.load(), 32000 / 8 / 50 * 3); // about 80 bytes at 32 kbps
+    EXPECT_TRUE(o.saw(SourceState::playing));
+}
+
+class FileFormats : public ::testing::TestWithParam<std::pair<const char*, const char*>> {};
+
+TEST_P(FileFormats, DecodesAndEnds) {
+    loa::test::TempDir dir("source-files");
+    std::string path = dir.file(std::string("program.") + GetParam().first);
+    if (!make_file(path, GetParam().second))
+        GTEST_SKIP() << "no GStreamer encoder to make a ." << GetParam().first << " test file";
+    Observer o;
+    Source source(SourceSpec{"file", SourceKind::file, path, 0, false}, EncoderSettings{},
+                  o.frame_sink(), o.state_sink());
+    source.start();
+    ASSERT_TRUE(wait_until([&] { return o.saw(SourceState::ended); }, std::chrono::seconds(10)))
+        << o.last_detail;
+    source.stop();
+    // 50 buffers of 1024 samples at 44.1 kHz: about 1.16 s, i.e. about 58 frames.
+    EXPECT_GE(o.frames.load(), 50);
+    EXPECT_LE(o.frames.load(), 66);
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, FileFormats,
+                         ::testing::Values(std::make_pair("wav", "wavenc"),
+                                           std::make_pair("ogg", "vorbisenc ! oggmux"),
+                                           std::make_pair("flac", "flacenc"),
+                                           std::make_pair("mp3", "lamemp3enc"),
+                                           std::make_pair("m4a", "avenc_aac ! mp4mux")),
+                         [](const auto& info) { return std::string(info.param.first); });
+
+TEST(Source, UndecodableFileFailsWithoutCrashing) {
+    loa::test::TempDir dir("source-bad");
+    std::string path = dir.file("garbage.mp3");
+    std::ofstream(path) << std::string(4096, '\x5a');
+    Observer o;
+    Source source(SourceSpec{"bad", SourceKind::file, path, 0, false}, EncoderSettings{},
+                  o.frame_sink(), o.state_sink());
+    source.start();
+    ASSERT_TRUE(wait_until([&] { return o.saw(SourceState::failed); }, std::chrono::seconds(10)));
+    source.stop();
+    EXPECT_EQ(o.frames.load(), 0);
+    EXPECT_FALSE(o.last_detail.empty());
+}
+
+TEST(Source, DroppedRelayIsRetried) {
+    Observer o;
+    // Nothing listens on port 1: the relay fails and must be retried, not given up.
+    Source source(SourceSpec{"relay", SourceKind::relay, "http://127.0.0.1:1/stream.mp3", 0, false},
+                  EncoderSettings{}, o.frame_sink(), o.state_sink());
+    source.start();
+    ASSERT_TRUE(wait_until(
+        [&] {
+            std::lock_guard lock(o.mutex);
+            return std::count(o.states.begin(), o.states.end(), SourceState::retrying) >= 2;
+        },
+        std::chrono::seconds(10)));
+    source.stop();
+    EXPECT_FALSE(o.saw(SourceState::failed));
+}

@@ -1,0 +1,83 @@
+#include <gtest/gtest.h>
+
+#include "loa/server/settings.hpp"
+
+using loa::common::Config;
+using loa::common::ConfigError;
+using loa::server::load_settings;
+
+namespace {
+
+const char* kKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd"; // 30 bytes
+
+std::string error_of(const std::string& json) {
+    try {
+        load_settings(Config::parse(json, "t"));
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+} // namespace
+
+TEST(Settings, DefaultsFollowTheDesignBrief) {
+    auto s = load_settings(Config::parse("{}", "t"));
+    EXPECT_EQ(s.media_port, 5004);
+    EXPECT_EQ(s.profile, loa::pipeline::SrtpProfile::aes_cm_128_hmac_sha1_80);
+    EXPECT_EQ(s.key_mode, loa::server::KeyMode::per_receiver);
+    EXPECT_EQ(s.encoder.bitrate_kbps, 32);
+    EXPECT_EQ(s.encoder.channels, 1);
+    EXPECT_TRUE(s.encoder.inband_fec);
+}
+
+TEST(Settings, AFullConfigurationLoads) {
+    auto s = load_settings(Config::parse(std::string(R"({
+        "media": {"port": 6000, "profile": "aead_aes_128_gcm"},
+        "sources": [{"id": "radio", "type": "relay", "location": "https://radio.example/live"},
+                    {"id": "t", "type": "tone", "frequency": 440}],
+        "channels": [{"id": "province", "source": "radio"}],
+        "receivers": [{"id": "r1", "channel": "province", "key": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGw=="}]
+    })"),
+                                         "t"));
+    EXPECT_EQ(s.profile, loa::pipeline::SrtpProfile::aead_aes_128_gcm);
+    ASSERT_EQ(s.sources.size(), 2U);
+    EXPECT_EQ(s.sources[1].frequency_hz, 440);
+    ASSERT_EQ(s.receivers.size(), 1U);
+    EXPECT_EQ(s.receivers[0].key.size(), 28U);
+}
+
+TEST(Settings, ErrorsSayWhatToFix) {
+    EXPECT_EQ(error_of(R"({"opus": {"bitrate_kbps": 256}})"),
+              "config key \"opus.bitrate_kbps\": must be between 16 and 128, got 256");
+    EXPECT_EQ(error_of(R"({"media": {"profile": "aes_cm_128_hmac_sha1_32"}})"),
+              "config key \"media.profile\": unknown value \"aes_cm_128_hmac_sha1_32\"; expected "
+              "one of: aes_cm_128_hmac_sha1_80, aead_aes_128_gcm");
+    EXPECT_EQ(error_of(R"({"channels": [{"id": "c", "source": "nope"}]})"),
+              "config key \"channels[0].source\": no source has id \"nope\"");
+    EXPECT_EQ(
+        error_of(std::string(
+            R"({"channels": [{"id": "c"}], "receivers": [{"id": "r", "channel": "c", "key": "abc"}]})")),
+        "config key \"receivers[0].key\": not valid base64");
+    EXPECT_NE(
+        error_of(
+            R"({"channels": [{"id": "c"}], "receivers": [{"id": "r", "channel": "c", "key": "AAAA"}]})")
+            .find("key is 30 bytes of base64 (master key + salt), got 3 bytes"),
+        std::string::npos);
+    EXPECT_EQ(
+        error_of(R"({"sources": [{"id": "s", "type": "relay", "location": "ftp://x"}]})"),
+        "config key \"sources[0].location\": a relay needs an http://, https:// or rtsp:// URL");
+    EXPECT_EQ(error_of(R"({"sources": [{"id": "s", "type": "speaker"}]})"),
+              "config key \"sources[0].type\": unknown value \"speaker\"; expected one of: file, "
+              "relay, alsa, tone");
+    EXPECT_EQ(error_of(R"({"medai": {}})"),
+              "config key \"medai\": unknown key; did you mean \"media\"?");
+    EXPECT_EQ(
+        error_of(
+            std::string(
+                R"({"channels": [{"id": "c"}], "receivers": [{"id": "r", "channel": "c", "key": ")") +
+            kKey + R"(", "address": "nowhere"}]})"),
+        "config key \"receivers[0].address\": expected IPv4:port, e.g. 127.0.0.1:6000");
+    EXPECT_EQ(error_of(R"({"channels": [{"id": "c"}, {"id": "c"}]})"),
+              "config key \"channels\": the id \"c\" is used twice");
+}
