@@ -23,7 +23,7 @@ auto log() {
 }
 
 constexpr auto kSilentReportEvery = std::chrono::seconds(1);
-constexpr auto kMediaFresh = std::chrono::seconds(2);
+constexpr auto kMediaFresh = std::chrono::seconds(1);
 
 template <class T> T must(common::Result<T> r, const std::string& what) {
     if (!r)
@@ -200,11 +200,14 @@ void MediaLink::run(const std::atomic<bool>& stop) {
     std::array<std::uint8_t, 2048> buffer{};
     while (!stop.load(std::memory_order_relaxed)) {
         auto now = clock_.steady_now();
-        if (now >= next_report_) {
+        // While media flows, report every interval; once it stops (server restart, network
+        // gap), report every second so that the server latches us again quickly.
+        bool fresh = have_media_ && now - last_arrival_ < kMediaFresh;
+        auto due = last_report_ +
+                   (fresh ? std::chrono::seconds(settings_.report_interval_s) : kSilentReportEvery);
+        if (last_report_ == std::chrono::steady_clock::time_point{} || now >= due) {
             send_report();
-            bool fresh = have_media_ && now - last_arrival_ < kMediaFresh;
-            next_report_ = now + (fresh ? std::chrono::seconds(settings_.report_interval_s)
-                                        : kSilentReportEvery);
+            last_report_ = now;
         }
         pollfd p{socket_.fd(), POLLIN, 0};
         if (::poll(&p, 1, 100) <= 0)

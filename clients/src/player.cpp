@@ -33,10 +33,11 @@ std::string describe_output(const std::string& output, int channels) {
         return "autoaudiosink";
     if (output.rfind("alsa:", 0) == 0)
         return "alsasink name=out";
+    // Unbuffered, so that the file grows in real time (tests and field checks watch it).
     // audiorate fills gaps (a server restart, a dead link) with silence so that a recording's
     // position is its time since the first packet.
     return "audiorate skip-to-first=true ! audio/x-raw,format=S16LE,rate=48000,channels=" +
-           std::to_string(channels) + " ! wavenc ! filesink name=out";
+           std::to_string(channels) + " ! wavenc ! filesink name=out buffer-mode=unbuffered";
 }
 
 Player::Player(PlayerSettings settings) : settings_(std::move(settings)) {

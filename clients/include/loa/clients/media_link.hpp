@@ -75,7 +75,7 @@ private:
     double jitter_ = 0;
     std::int64_t last_transit_ = 0;
 
-    std::chrono::steady_clock::time_point next_report_{};
+    std::chrono::steady_clock::time_point last_report_{};
     std::atomic<std::uint64_t> received_total_{0}, rejected_{0}, stale_{0}, reports_sent_{0};
     std::atomic<std::int64_t> lost_{0};
     std::atomic<std::uint32_t> jitter_units_{0}, epoch_seen_{0};

@@ -1,0 +1,61 @@
+#pragma once
+/// @file
+/// Integration harness: writes configurations, starts loa-server and loa-receiver processes on
+/// 127.0.0.1, and reads what they leave behind.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "process.hpp"
+
+namespace loa::test {
+
+/// A receiver as the tests configure it.
+struct TestReceiver {
+    std::string id;
+    std::string channel;
+    std::string key;        ///< base64, as in the server's configuration
+    std::string play_key;   ///< the key the receiver process is given (differs to test rejection)
+};
+
+/// One scenario's files and processes.
+class Scenario {
+public:
+    explicit Scenario(const std::string& name);
+
+    /// A fresh base64 key for the default profile.
+    static std::string new_key();
+    /// Adds `count` receivers on `channel` named prefix-N.
+    void add_receivers(const std::string& prefix, const std::string& channel, int count);
+    /// Writes server.json with the given sources/channels JSON fragments.
+    void write_config(const std::string& sources_json, const std::string& channels_json,
+                      const std::string& extra_receivers_json = "");
+    void start_server();
+    void kill_server(int sig);
+    /// Starts one loa-receiver per configured receiver, each recording to its WAV.
+    void start_receivers(int jitter_ms = 60);
+    /// Sends SIGTERM to every receiver and waits for them to finish their files.
+    void stop_receivers();
+
+    std::string wav(const std::string& id) const { return dir_.file(id + ".wav"); }
+    std::string receiver_log(const std::string& id) const { return dir_.file(id + ".log"); }
+    std::string server_log() const { return dir_.file("server.log"); }
+    std::string config_path() const { return dir_.file("server.json"); }
+    const std::vector<TestReceiver>& receivers() const { return receivers_; }
+    std::vector<TestReceiver>& receivers() { return receivers_; }
+    int media_port() const { return port_; }
+    const TempDir& dir() const { return dir_; }
+
+private:
+    TempDir dir_;
+    int port_;
+    std::vector<TestReceiver> receivers_;
+    std::unique_ptr<Process> server_;
+    std::vector<Process> receiver_processes_;
+};
+
+/// Bytes of PCM a WAV file holds so far (0 if missing).
+std::size_t wav_data_bytes(const std::string& path);
+
+} // namespace loa::test
