@@ -8,6 +8,11 @@
 #include "loa/pipeline/source.hpp"
 
 namespace loa::clients {
+namespace {
+
+constexpr int kDecodeMarginMs = 5;
+
+} // namespace
 
 struct Player::Impl {
     GstElement* pipeline = nullptr;
@@ -33,6 +38,9 @@ std::string describe_output(const std::string& output, int channels) {
         return "autoaudiosink";
     if (output.rfind("alsa:", 0) == 0)
         return "alsasink name=out";
+    if (output == "null")
+        return "audio/x-raw,format=S16LE,rate=48000,channels=" + std::to_string(channels) +
+               " ! fakesink name=out sync=true signal-handoffs=true";
     // Unbuffered, so that the file grows in real time (tests and field checks watch it).
     // audiorate fills gaps (a server restart, a dead link) with silence so that a recording's
     // position is its time since the first packet.
@@ -74,7 +82,9 @@ void Player::start() {
     g_object_set(impl_->jitterbuffer, "latency", static_cast<guint>(settings_.jitter_ms), nullptr);
     g_object_set(impl_->appsrc, "max-bytes", static_cast<guint64>(256 * 1024), nullptr);
     if (GstElement* out = gst_bin_get_by_name(GST_BIN(pipeline), "out")) {
-        if (settings_.output.rfind("alsa:", 0) == 0)
+        if (settings_.output == "null")
+            connect_observer(out);
+        else if (settings_.output.rfind("alsa:", 0) == 0)
             g_object_set(out, "device", settings_.output.substr(5).c_str(), nullptr);
         else
             g_object_set(out, "location", settings_.output.c_str(), nullptr);
@@ -82,6 +92,13 @@ void Player::start() {
     }
     set_volume(settings_.volume);
     set_muted(settings_.muted);
+    // opusdec announces 120 ms of latency when FEC is on (the longest Opus packet), but Loa's
+    // packets are 20 ms and the jitter buffer already holds the next packet by the time it
+    // declares one lost, so the FEC data is there in time: the jitter buffer's latency plus a
+    // small margin for decoding is the playout delay.
+    gst_pipeline_set_latency(GST_PIPELINE(pipeline),
+                             static_cast<GstClockTime>(settings_.jitter_ms + kDecodeMarginMs) *
+                                 GST_MSECOND);
     if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
         std::string reason = take_error();
         throw std::runtime_error(
@@ -89,6 +106,18 @@ void Player::start() {
             (settings_.output.empty() ? std::string("the sound card") : settings_.output) +
             (reason.empty() ? "" : ": " + reason));
     }
+}
+
+void Player::connect_observer(GstElement* sink) {
+    auto on_handoff = +[](GstElement*, GstBuffer* buffer, GstPad*, gpointer self) {
+        auto* player = static_cast<Player*>(self);
+        GstMapInfo map;
+        if (!player->observer_ || !gst_buffer_map(buffer, &map, GST_MAP_READ))
+            return;
+        player->observer_(reinterpret_cast<const std::int16_t*>(map.data), map.size / 2);
+        gst_buffer_unmap(buffer, &map);
+    };
+    g_signal_connect(sink, "handoff", G_CALLBACK(on_handoff), this);
 }
 
 void Player::push(const std::uint8_t* packet, std::size_t len) {

@@ -60,7 +60,8 @@ ReceiverSettings load_receiver_settings(const common::Config& config) {
         s.group_key = read_key(root, "group_key", s.profile);
     s.state_dir = root.string("state_dir", s.state_dir);
     s.output = root.string("output", "");
-    s.jitter_ms = static_cast<int>(root.integer("jitter_ms", 10, 2000, s.jitter_ms));
+    // At least one 20 ms frame plus network jitter, so that FEC data arrives in time.
+    s.jitter_ms = static_cast<int>(root.integer("jitter_ms", 30, 2000, s.jitter_ms));
     s.channels = static_cast<int>(root.integer("channels", 1, 2, 1));
     s.volume = root.number("volume", 0, 2, s.volume);
     s.muted = root.boolean("muted", false);

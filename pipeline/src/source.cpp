@@ -25,6 +25,8 @@ std::string kind_head(const SourceSpec& spec) {
     case SourceKind::file:
     case SourceKind::relay:
         return "uridecodebin name=src";
+    case SourceKind::pipeline:
+        return spec.location;
     }
     return {};
 }
@@ -89,6 +91,10 @@ bool Source::build() {
     pipeline_->bus = gst_element_get_bus(pipeline);
 
     GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
+    if (src == nullptr) { // a launch fragment names its elements as it likes
+        configure_encoder_and_sink(pipeline);
+        return true;
+    }
     switch (spec_.kind) {
     case SourceKind::tone:
         g_object_set(src, "freq", spec_.frequency_hz, nullptr);
@@ -106,9 +112,15 @@ bool Source::build() {
     case SourceKind::relay:
         g_object_set(src, "uri", spec_.location.c_str(), nullptr);
         break;
+    case SourceKind::pipeline:
+        break;
     }
     gst_object_unref(src);
+    configure_encoder_and_sink(pipeline);
+    return true;
+}
 
+void Source::configure_encoder_and_sink(GstElement* pipeline) {
     GstElement* enc = gst_bin_get_by_name(GST_BIN(pipeline), "enc");
     g_object_set(enc, "bitrate", encoder_.bitrate_kbps * 1000, "inband-fec", encoder_.inband_fec,
                  "packet-loss-percentage", encoder_.expected_loss_percent, nullptr);
@@ -139,11 +151,21 @@ bool Source::build() {
     };
     gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, this, nullptr);
     gst_object_unref(sink);
-    return true;
 }
 
 void Source::teardown() {
     pipeline_.reset();
+}
+
+void Source::start_playing() {
+    // A live source (tone, capture device) is paced by its own clock: frames leave as soon as
+    // they are encoded. Anything else (files, relays) is paced by the sink's clock sync.
+    bool live =
+        gst_element_set_state(pipeline_->pipeline, GST_STATE_PAUSED) == GST_STATE_CHANGE_NO_PREROLL;
+    GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline_->pipeline), "sink");
+    g_object_set(sink, "sync", live ? FALSE : TRUE, nullptr);
+    gst_object_unref(sink);
+    gst_element_set_state(pipeline_->pipeline, GST_STATE_PLAYING);
 }
 
 void Source::start() {
@@ -165,7 +187,7 @@ void Source::run_bus() {
         on_state_(SourceState::starting, {});
         if (!build())
             return;
-        gst_element_set_state(pipeline_->pipeline, GST_STATE_PLAYING);
+        start_playing();
         bool restart = false;
         while (!stopping_ && !restart) {
             GstMessage* msg = gst_bus_timed_pop_filtered(
@@ -180,6 +202,8 @@ void Source::run_bus() {
                     GstState state;
                     gst_message_parse_state_changed(msg, nullptr, &state, nullptr);
                     if (state == GST_STATE_PLAYING) {
+                        base_time_ns_ = static_cast<std::int64_t>(
+                            gst_element_get_base_time(pipeline_->pipeline));
                         on_state_(SourceState::playing, {});
                         retry_delay = kFirstRetry;
                     }

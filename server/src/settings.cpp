@@ -31,7 +31,7 @@ pipeline::SourceSpec read_source(const ConfigNode& node) {
     node.reject_unknown_keys({"id", "type", "location", "frequency", "loop"});
     pipeline::SourceSpec spec;
     spec.id = node.string("id");
-    std::string type = node.choice("type", {"file", "relay", "alsa", "tone"});
+    std::string type = node.choice("type", {"file", "relay", "alsa", "tone", "pipeline"});
     if (type == "file") {
         spec.kind = pipeline::SourceKind::file;
         spec.location = node.string("location");
@@ -43,6 +43,9 @@ pipeline::SourceSpec read_source(const ConfigNode& node) {
             spec.location.rfind("rtsp://", 0) != 0)
             throw ConfigError("config key \"" + node.path() +
                               ".location\": a relay needs an http://, https:// or rtsp:// URL");
+    } else if (type == "pipeline") {
+        spec.kind = pipeline::SourceKind::pipeline;
+        spec.location = node.string("location");
     } else if (type == "alsa") {
         spec.kind = pipeline::SourceKind::alsa;
         spec.location = node.string("location", "");

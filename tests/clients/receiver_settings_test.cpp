@@ -40,5 +40,5 @@ TEST(ReceiverSettings, ErrorsNameTheKey) {
     EXPECT_EQ(
         error_of(
             R"({"id": "r", "server": "127.0.0.1:1", "key": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd", "jitter_ms": 5})"),
-        "config key \"jitter_ms\": must be between 10 and 2000, got 5");
+        "config key \"jitter_ms\": must be between 30 and 2000, got 5");
 }

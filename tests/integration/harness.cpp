@@ -59,11 +59,10 @@ void Scenario::kill_server(int sig) {
 void Scenario::start_receivers(int jitter_ms) {
     for (const auto& r : receivers_) {
         receiver_processes_.emplace_back(
-            std::vector<std::string>{LOA_RECEIVER_BIN, "--id", r.id, "--server",
-                                     "127.0.0.1:" + std::to_string(port_), "--key", r.play_key,
-                                     "--output", wav(r.id), "--state-dir",
-                                     dir_.file("receiver-state"), "--jitter-ms",
-                                     std::to_string(jitter_ms)},
+            std::vector<std::string>{
+                LOA_RECEIVER_BIN, "--id", r.id, "--server", "127.0.0.1:" + std::to_string(port_),
+                "--key", r.play_key, "--output", wav(r.id), "--state-dir",
+                dir_.file("receiver-state"), "--jitter-ms", std::to_string(jitter_ms)},
             receiver_log(r.id));
     }
 }

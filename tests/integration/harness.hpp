@@ -15,8 +15,8 @@ namespace loa::test {
 struct TestReceiver {
     std::string id;
     std::string channel;
-    std::string key;        ///< base64, as in the server's configuration
-    std::string play_key;   ///< the key the receiver process is given (differs to test rejection)
+    std::string key;      ///< base64, as in the server's configuration
+    std::string play_key; ///< the key the receiver process is given (differs to test rejection)
 };
 
 /// One scenario's files and processes.

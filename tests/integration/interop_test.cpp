@@ -46,12 +46,12 @@ TEST(Interop, GStreamerSrtpdecPlaysTheStreamFromTheSdp) {
                    R"({"id": "std-player", "channel": "province", "key": ")" + key +
                        R"(", "address": "127.0.0.1:)" + std::to_string(player_port) + R"("})");
     s.start_server();
-    ASSERT_TRUE(wait_until([&] { return read_file(s.server_log()).find("media plane on") !=
-                                        std::string::npos; },
-                           std::chrono::seconds(10)));
+    ASSERT_TRUE(wait_until(
+        [&] { return read_file(s.server_log()).find("media plane on") != std::string::npos; },
+        std::chrono::seconds(10)));
 
-    std::string sdp = run_and_capture(std::string(LOA_SERVER_BIN) + " --config " +
-                                      s.config_path() + " --sdp std-player");
+    std::string sdp = run_and_capture(std::string(LOA_SERVER_BIN) + " --config " + s.config_path() +
+                                      " --sdp std-player");
     std::smatch m;
     ASSERT_TRUE(std::regex_search(sdp, m, std::regex(R"(m=audio (\d+) RTP/SAVP 96)"))) << sdp;
     std::string port = m[1];
@@ -65,16 +65,36 @@ TEST(Interop, GStreamerSrtpdecPlaysTheStreamFromTheSdp) {
 
     std::string wav_path = s.dir().file("std-player.wav");
     std::string caps = "application/x-srtp,media=audio,clock-rate=48000,encoding-name=OPUS,"
-                       "payload=96,ssrc=(uint)" + ssrc + ",srtp-key=(buffer)" + hex(*master) +
+                       "payload=96,ssrc=(uint)" +
+                       ssrc + ",srtp-key=(buffer)" + hex(*master) +
                        ",srtp-cipher=aes-128-icm,srtp-auth=hmac-sha1-80,"
                        "srtcp-cipher=aes-128-icm,srtcp-auth=hmac-sha1-80";
-    Process player({"/usr/bin/gst-launch-1.0", "-e", "udpsrc", "port=" + port, "caps=" + caps,
-                    "!", "srtpdec", "!", "rtpjitterbuffer", "latency=100", "!", "rtpopusdepay",
-                    "!", "opusdec", "!", "audioconvert", "!", "audio/x-raw,channels=1", "!",
-                    "wavenc", "!", "filesink", "location=" + wav_path},
+    Process player({"/usr/bin/gst-launch-1.0",
+                    "-e",
+                    "udpsrc",
+                    "port=" + port,
+                    "caps=" + caps,
+                    "!",
+                    "srtpdec",
+                    "!",
+                    "rtpjitterbuffer",
+                    "latency=100",
+                    "!",
+                    "rtpopusdepay",
+                    "!",
+                    "opusdec",
+                    "!",
+                    "audioconvert",
+                    "!",
+                    "audio/x-raw,channels=1",
+                    "!",
+                    "wavenc",
+                    "!",
+                    "filesink",
+                    "location=" + wav_path},
                    s.dir().file("gst-launch.log"));
-    ASSERT_TRUE(wait_until([&] { return wav_data_bytes(wav_path) > 2 * 96000; },
-                           std::chrono::seconds(20)))
+    ASSERT_TRUE(
+        wait_until([&] { return wav_data_bytes(wav_path) > 2 * 96000; }, std::chrono::seconds(20)))
         << read_file(s.dir().file("gst-launch.log"));
     player.signal(SIGINT); // -e: end of stream, so the WAV header is written
     player.wait(std::chrono::seconds(10));

@@ -31,19 +31,21 @@ public:
     /// One start of the probe: report with `report_ssrc`, then gather `count` packets as
     /// (SSRC, sequence) pairs, checking each one decrypts.
     std::vector<std::pair<std::uint32_t, std::uint16_t>> listen(std::uint32_t report_ssrc,
-                                                                 int count) {
+                                                                int count) {
         auto reports = SrtpSession::outbound(kProfile, key_, report_ssrc);
         auto media = SrtpSession::inbound(kProfile, key_);
         std::vector<std::pair<std::uint32_t, std::uint16_t>> seen;
         auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
         auto next_report = std::chrono::steady_clock::now();
-        while (static_cast<int>(seen.size()) < count && std::chrono::steady_clock::now() < deadline) {
+        while (static_cast<int>(seen.size()) < count &&
+               std::chrono::steady_clock::now() < deadline) {
             if (std::chrono::steady_clock::now() >= next_report) {
                 std::array<std::uint8_t, kMaxReceiverReportSize + kSrtpMaxTrailer> buf{};
                 std::size_t len = write_receiver_report(buf, {report_ssrc, "probe", std::nullopt});
                 EXPECT_TRUE(reports->protect_rtcp(buf.data(), len, buf.size()));
                 sockaddr_in to = server_.to_sockaddr();
-                ::sendto(socket_.fd(), buf.data(), len, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+                ::sendto(socket_.fd(), buf.data(), len, 0, reinterpret_cast<sockaddr*>(&to),
+                         sizeof to);
                 next_report = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
             }
             pollfd p{socket_.fd(), POLLIN, 0};
@@ -53,7 +55,8 @@ public:
             ssize_t n = ::recv(socket_.fd(), packet.data(), packet.size(), 0);
             if (n <= 0)
                 continue;
-            auto clear = parse_rtp(std::span<const std::uint8_t>(packet.data(), static_cast<std::size_t>(n)));
+            auto clear = parse_rtp(
+                std::span<const std::uint8_t>(packet.data(), static_cast<std::size_t>(n)));
             std::size_t len = static_cast<std::size_t>(n);
             EXPECT_TRUE(clear && media->unprotect_rtp(packet.data(), len));
             seen.emplace_back(clear->header.ssrc, clear->header.sequence);

@@ -47,11 +47,11 @@ TEST(Streaming, FiftyReceiversFollowASwitchAndSurviveAServerKill) {
     s.start_server();
     s.start_receivers();
     // An intruder claims rx-0's identity without its key: it must never get audio.
-    loa::test::Process intruder(
-        {LOA_RECEIVER_BIN, "--id", "rx-0", "--server", "127.0.0.1:" + std::to_string(s.media_port()),
-         "--key", Scenario::new_key(), "--output", intruder_wav, "--state-dir",
-         s.dir().file("intruder-state")},
-        s.dir().file("intruder.log"));
+    loa::test::Process intruder({LOA_RECEIVER_BIN, "--id", "rx-0", "--server",
+                                 "127.0.0.1:" + std::to_string(s.media_port()), "--key",
+                                 Scenario::new_key(), "--output", intruder_wav, "--state-dir",
+                                 s.dir().file("intruder-state")},
+                                s.dir().file("intruder.log"));
 
     // Every receiver plays the 1 kHz tone; note when each one's audio began.
     std::map<std::string, Clock::time_point> first_audio;
@@ -91,8 +91,8 @@ TEST(Streaming, FiftyReceiversFollowASwitchAndSurviveAServerKill) {
               << std::chrono::duration_cast<std::chrono::milliseconds>(resume_time).count()
               << " ms after the restart\n";
     auto after_restart = sizes(s);
-    ASSERT_TRUE(wait_until([&] { return all_have(s, after_restart, 1.5); },
-                           std::chrono::seconds(20)));
+    ASSERT_TRUE(
+        wait_until([&] { return all_have(s, after_restart, 1.5); }, std::chrono::seconds(20)));
 
     auto stopped = Clock::now();
     s.stop_receivers();

@@ -69,7 +69,7 @@ TEST(Settings, ErrorsSayWhatToFix) {
         "config key \"sources[0].location\": a relay needs an http://, https:// or rtsp:// URL");
     EXPECT_EQ(error_of(R"({"sources": [{"id": "s", "type": "speaker"}]})"),
               "config key \"sources[0].type\": unknown value \"speaker\"; expected one of: file, "
-              "relay, alsa, tone");
+              "relay, alsa, tone, pipeline");
     EXPECT_EQ(error_of(R"({"medai": {}})"),
               "config key \"medai\": unknown key; did you mean \"media\"?");
     EXPECT_EQ(

@@ -5,7 +5,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
+
+using GstElement = struct _GstElement; // NOLINT: GStreamer's own spelling
 
 namespace loa::clients {
 
@@ -35,6 +38,11 @@ public:
     Player& operator=(const Player&) = delete;
     ~Player();
 
+    /// Called with each block of 16-bit samples as it is played (output "null" only; for
+    /// measurements). Set before start().
+    using OutputObserver = std::function<void(const std::int16_t* samples, std::size_t count)>;
+    void observe_output(OutputObserver observer) { observer_ = std::move(observer); }
+
     /// Builds and starts the pipeline; throws std::runtime_error with GStreamer's reason.
     void start();
     /// Queues one RTP packet (clear text) for playout.
@@ -49,7 +57,9 @@ public:
 
 private:
     struct Impl;
+    void connect_observer(::GstElement* sink);
     PlayerSettings settings_;
+    OutputObserver observer_;
     Impl* impl_ = nullptr;
 };
 

@@ -12,14 +12,18 @@
 
 #include "loa/pipeline/opus_frame.hpp"
 
+using GstElement = struct _GstElement; // NOLINT: GStreamer's own spelling
+
 namespace loa::pipeline {
 
 /// What a source reads.
 enum class SourceKind {
-    file,  ///< anything GStreamer decodes: mp3, wav, ogg, m4a, flac
-    relay, ///< an http(s) or rtsp URL, retried with backoff when it drops
-    alsa,  ///< a live capture device
-    tone,  ///< a sine test tone
+    file,     ///< anything GStreamer decodes: mp3, wav, ogg, m4a, flac
+    relay,    ///< an http(s) or rtsp URL, retried with backoff when it drops
+    alsa,     ///< a live capture device
+    tone,     ///< a sine test tone
+    pipeline, ///< a GStreamer launch fragment producing raw audio (other capture hardware,
+              ///< measurement signals); only from the operator's own configuration
 };
 
 /// How a source is encoded. Defaults follow the design brief.
@@ -62,11 +66,16 @@ public:
     const SourceSpec& spec() const { return spec_; }
     /// Frames produced since start.
     std::uint64_t frames() const { return frames_.load(std::memory_order_relaxed); }
+    /// The monotonic-clock time (ns) at which the running pipeline's running time was zero, so
+    /// that a live sample's capture time is base + its timestamp; 0 until playing.
+    std::int64_t base_time_ns() const { return base_time_ns_.load(std::memory_order_relaxed); }
 
 private:
     struct Pipeline;
     void run_bus();
     bool build();
+    void start_playing();
+    void configure_encoder_and_sink(::GstElement* pipeline);
     void teardown();
 
     SourceSpec spec_;
@@ -77,6 +86,7 @@ private:
     std::thread bus_thread_;
     std::atomic<bool> stopping_{false};
     std::atomic<std::uint64_t> frames_{0};
+    std::atomic<std::int64_t> base_time_ns_{0};
 };
 
 /// Initialises GStreamer once per process (safe to call repeatedly).
