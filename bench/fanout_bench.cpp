@@ -109,7 +109,8 @@ Fleet make_fleet(Mode mode, int fd, int receivers, const Endpoint& sink) {
         std::optional<SrtpSession> session;
         auto ssrc = static_cast<std::uint32_t>(i + 1);
         if (mode == Mode::gcm || mode == Mode::cm)
-            session.emplace(std::move(SrtpSession::outbound(profile, random_key(profile), ssrc)).value());
+            session.emplace(
+                std::move(SrtpSession::outbound(profile, random_key(profile), ssrc)).value());
         f.shard->add(0, RtpStream(ssrc, 0, 0), std::move(session), link.get());
         f.links.push_back(std::move(link));
     }
@@ -125,9 +126,10 @@ Measurement fanout_rate(Mode mode, int fd, int receivers, const Endpoint& sink, 
     std::optional<SrtpSession> group;
     RtpStream group_stream(7, 0, 0);
     if (mode == Mode::group)
-        group.emplace(std::move(SrtpSession::outbound(SrtpProfile::aes_cm_128_hmac_sha1_80,
-                                                      random_key(SrtpProfile::aes_cm_128_hmac_sha1_80), 7))
-                          .value());
+        group.emplace(
+            std::move(SrtpSession::outbound(SrtpProfile::aes_cm_128_hmac_sha1_80,
+                                            random_key(SrtpProfile::aes_cm_128_hmac_sha1_80), 7))
+                .value());
     std::uint64_t frames = 0;
     std::uint64_t before = fleet.shard->stats().packets_sent;
     auto cpu = loa::bench::thread_cpu();
@@ -249,7 +251,8 @@ int main(int argc, char** argv) {
         }
     }
     int most = *std::max_element(counts.begin(), counts.end());
-    std::printf("\nMemory: %.0f bytes resident per receiver (0 -> %d receivers, per-receiver keys)\n",
-                bytes_per_receiver(sender->fd(), most, sink), most);
+    std::printf(
+        "\nMemory: %.0f bytes resident per receiver (0 -> %d receivers, per-receiver keys)\n",
+        bytes_per_receiver(sender->fd(), most, sink), most);
     return 0;
 }

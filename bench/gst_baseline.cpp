@@ -49,7 +49,8 @@ double gst_tee_srtpenc_rate(int receivers, int frames, std::uint16_t sink_port,
     ::getrusage(RUSAGE_SELF, &before);
     auto start = std::chrono::steady_clock::now();
     for (int f = 0; f < frames; ++f) {
-        GstBuffer* buffer = gst_buffer_new_allocate(nullptr, loa::pipeline::kRtpHeaderSize + 80, nullptr);
+        GstBuffer* buffer =
+            gst_buffer_new_allocate(nullptr, loa::pipeline::kRtpHeaderSize + 80, nullptr);
         GstMapInfo map;
         gst_buffer_map(buffer, &map, GST_MAP_WRITE);
         std::memset(map.data, 0x5a, map.size);
@@ -70,8 +71,8 @@ double gst_tee_srtpenc_rate(int receivers, int frames, std::uint16_t sink_port,
     rusage after{};
     ::getrusage(RUSAGE_SELF, &after);
     auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-    *cpu_seconds = secs(after.ru_utime) - secs(before.ru_utime) + secs(after.ru_stime) -
-                   secs(before.ru_stime);
+    *cpu_seconds =
+        secs(after.ru_utime) - secs(before.ru_utime) + secs(after.ru_stime) - secs(before.ru_stime);
     bool ok = msg != nullptr && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_EOS;
     if (msg != nullptr)
         gst_message_unref(msg);

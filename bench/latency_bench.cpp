@@ -74,7 +74,8 @@ struct Figures {
 
 Figures measure(int jitter_ms, int ticks) {
     const auto& clock = common::SystemClock::instance();
-    auto server_socket = std::move(pipeline::UdpSocket::bind(*pipeline::Endpoint::parse("127.0.0.1:0"))).value();
+    auto server_socket =
+        std::move(pipeline::UdpSocket::bind(*pipeline::Endpoint::parse("127.0.0.1:0"))).value();
     pipeline::FanOut fanout(server_socket.fd(), 1);
     pipeline::Router router(fanout, clock);
     pipeline::ReportListener reports(server_socket.fd(), clock);
@@ -83,10 +84,14 @@ Figures measure(int jitter_ms, int ticks) {
     common::random_bytes(key.data(), key.size());
     std::uint32_t channel = router.add_channel("province");
     pipeline::ReceiverLink link;
-    (void)reports.add_receiver({"bench", channel, pipeline::SrtpProfile::aes_cm_128_hmac_sha1_80, key, std::nullopt}, &link);
+    (void)reports.add_receiver(
+        {"bench", channel, pipeline::SrtpProfile::aes_cm_128_hmac_sha1_80, key, std::nullopt},
+        &link);
     std::uint32_t ssrc = pipeline::ssrc_for(1, "bench");
     fanout.add_receiver(channel, pipeline::RtpStream(ssrc, 0, 0),
-                        std::move(pipeline::SrtpSession::outbound(pipeline::SrtpProfile::aes_cm_128_hmac_sha1_80, key, ssrc)).value(),
+                        std::move(pipeline::SrtpSession::outbound(
+                                      pipeline::SrtpProfile::aes_cm_128_hmac_sha1_80, key, ssrc))
+                            .value(),
                         &link);
     fanout.start();
     router.start();
@@ -94,14 +99,17 @@ Figures measure(int jitter_ms, int ticks) {
 
     pipeline::SourceSpec spec{"ticks", pipeline::SourceKind::pipeline,
                               "audiotestsrc is-live=true wave=ticks freq=1000 volume=0.8 "
-                              "samplesperbuffer=240 tick-interval=" + std::to_string(kTickInterval),
+                              "samplesperbuffer=240 tick-interval=" +
+                                  std::to_string(kTickInterval),
                               0, false};
-    pipeline::Source source(spec, {}, [&](const pipeline::OpusFrame& f) { router.post_frame(0, f); },
-                            [](pipeline::SourceState, const std::string&) {});
+    pipeline::Source source(
+        spec, {}, [&](const pipeline::OpusFrame& f) { router.post_frame(0, f); },
+        [](pipeline::SourceState, const std::string&) {});
     router.bind(channel, 0);
     source.start();
 
-    auto state = std::filesystem::temp_directory_path() / ("loa-latency-" + std::to_string(::getpid()));
+    auto state =
+        std::filesystem::temp_directory_path() / ("loa-latency-" + std::to_string(::getpid()));
     clients::ReceiverSettings settings;
     settings.id = "bench";
     settings.server = pipeline::Endpoint(0x7f000001, server_socket.local_port());

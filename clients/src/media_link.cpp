@@ -108,6 +108,10 @@ void MediaLink::on_datagram(std::uint8_t* data, std::size_t len) {
         std::uint32_t resume_at =
             last_local_timestamp_ + static_cast<std::uint32_t>(gap.count() * 48 / 1000);
         timestamp_offset_ = resume_at - packet->header.timestamp;
+        // Sequence numbers keep their gaps (the jitter buffer needs them to conceal losses)
+        // and continue after the last one handed to the player.
+        sequence_offset_ =
+            static_cast<std::uint16_t>(next_local_sequence_ - packet->header.sequence);
         remote_ssrc_ = ssrc;
         base_sequence_ = max_sequence_ = packet->header.sequence;
         cycles_ = received_ = expected_prior_ = received_prior_ = 0;
@@ -122,7 +126,7 @@ void MediaLink::on_datagram(std::uint8_t* data, std::size_t len) {
     track(packet->header.sequence, packet->header.timestamp);
     last_arrival_ = now;
     received_total_.fetch_add(1, std::memory_order_relaxed);
-    forward(data, len, packet->header.timestamp);
+    forward(data, len, packet->header.sequence, packet->header.timestamp);
 }
 
 void MediaLink::track(std::uint16_t sequence, std::uint32_t timestamp) {
@@ -149,10 +153,13 @@ void MediaLink::track(std::uint16_t sequence, std::uint32_t timestamp) {
     jitter_units_.store(static_cast<std::uint32_t>(jitter_), std::memory_order_relaxed);
 }
 
-void MediaLink::forward(std::uint8_t* data, std::size_t len, std::uint32_t timestamp) {
+void MediaLink::forward(std::uint8_t* data, std::size_t len, std::uint16_t sequence,
+                        std::uint32_t timestamp) {
     pipeline::RtpHeader local;
     local.marker = (data[1] & 0x80) != 0;
-    local.sequence = local_sequence_++;
+    local.sequence = static_cast<std::uint16_t>(sequence + sequence_offset_);
+    if (static_cast<std::int16_t>(local.sequence - next_local_sequence_) >= 0)
+        next_local_sequence_ = static_cast<std::uint16_t>(local.sequence + 1);
     local.timestamp = timestamp + timestamp_offset_;
     local.ssrc = 1;
     last_local_timestamp_ = local.timestamp;

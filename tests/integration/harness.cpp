@@ -12,8 +12,8 @@ namespace loa::test {
 
 Scenario::Scenario(const std::string& name) : dir_(name), port_(free_udp_port()) {}
 
-std::string Scenario::new_key() {
-    std::vector<std::uint8_t> key(30);
+std::string Scenario::new_key(std::size_t bytes) {
+    std::vector<std::uint8_t> key(bytes);
     common::random_bytes(key.data(), key.size());
     return common::to_base64(key);
 }
@@ -41,9 +41,20 @@ void Scenario::write_config(const std::string& sources_json, const std::string& 
     out << "]\n}\n";
 }
 
+void Scenario::write_raw_config(const std::string& json) {
+    std::ofstream(config_path()) << json;
+}
+
+std::vector<std::string> Scenario::command(std::vector<std::string> argv) const {
+    if (netns_.empty())
+        return argv;
+    argv.insert(argv.begin(), {"/usr/sbin/ip", "netns", "exec", netns_});
+    return argv;
+}
+
 void Scenario::start_server() {
-    server_ = std::make_unique<Process>(
-        std::vector<std::string>{LOA_SERVER_BIN, "--config", config_path()}, server_log());
+    server_ = std::make_unique<Process>(command({LOA_SERVER_BIN, "--config", config_path()}),
+                                        server_log());
 }
 
 void Scenario::kill_server(int sig) {
@@ -56,14 +67,23 @@ void Scenario::kill_server(int sig) {
     server_.reset();
 }
 
-void Scenario::start_receivers(int jitter_ms) {
+void Scenario::start_receivers(int jitter_ms, const std::vector<std::string>& extra) {
     for (const auto& r : receivers_) {
-        receiver_processes_.emplace_back(
-            std::vector<std::string>{
-                LOA_RECEIVER_BIN, "--id", r.id, "--server", "127.0.0.1:" + std::to_string(port_),
-                "--key", r.play_key, "--output", wav(r.id), "--state-dir",
-                dir_.file("receiver-state"), "--jitter-ms", std::to_string(jitter_ms)},
-            receiver_log(r.id));
+        std::vector<std::string> argv{LOA_RECEIVER_BIN,
+                                      "--id",
+                                      r.id,
+                                      "--server",
+                                      "127.0.0.1:" + std::to_string(port_),
+                                      "--key",
+                                      r.play_key,
+                                      "--output",
+                                      wav(r.id),
+                                      "--state-dir",
+                                      dir_.file("receiver-state"),
+                                      "--jitter-ms",
+                                      std::to_string(jitter_ms)};
+        argv.insert(argv.end(), extra.begin(), extra.end());
+        receiver_processes_.emplace_back(command(argv), receiver_log(r.id));
     }
 }
 

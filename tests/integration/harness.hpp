@@ -24,8 +24,8 @@ class Scenario {
 public:
     explicit Scenario(const std::string& name);
 
-    /// A fresh base64 key for the default profile.
-    static std::string new_key();
+    /// A fresh base64 key: 30 bytes (AES-CM) by default, 28 for AES-GCM.
+    static std::string new_key(std::size_t bytes = 30);
     /// Adds `count` receivers on `channel` named prefix-N.
     void add_receivers(const std::string& prefix, const std::string& channel, int count);
     /// Writes server.json with the given sources/channels JSON fragments.
@@ -33,8 +33,13 @@ public:
                       const std::string& extra_receivers_json = "");
     void start_server();
     void kill_server(int sig);
-    /// Starts one loa-receiver per configured receiver, each recording to its WAV.
-    void start_receivers(int jitter_ms = 60);
+    /// Starts one loa-receiver per configured receiver, each recording to its WAV;
+    /// `extra` flags are added to every receiver's command line.
+    void start_receivers(int jitter_ms = 60, const std::vector<std::string>& extra = {});
+    /// Runs every process inside this network namespace (ip netns exec).
+    void use_netns(const std::string& name) { netns_ = name; }
+    /// Writes server.json as given.
+    void write_raw_config(const std::string& json);
     /// Sends SIGTERM to every receiver and waits for them to finish their files.
     void stop_receivers();
 
@@ -51,6 +56,9 @@ private:
     TempDir dir_;
     int port_;
     std::vector<TestReceiver> receivers_;
+    std::vector<std::string> command(std::vector<std::string> argv) const;
+
+    std::string netns_;
     std::unique_ptr<Process> server_;
     std::vector<Process> receiver_processes_;
 };

@@ -46,7 +46,8 @@ private:
     void on_datagram(std::uint8_t* data, std::size_t len);
     bool accept_epoch(std::uint32_t ssrc);
     void track(std::uint16_t sequence, std::uint32_t timestamp);
-    void forward(std::uint8_t* data, std::size_t len, std::uint32_t timestamp);
+    void forward(std::uint8_t* data, std::size_t len, std::uint16_t sequence,
+                 std::uint32_t timestamp);
     void send_report();
     void remember_epoch(std::uint32_t epoch);
 
@@ -61,8 +62,9 @@ private:
     std::optional<std::uint32_t> epoch_;
     std::uint32_t remote_ssrc_ = 0;
 
-    // Continuous local numbering handed to the player.
-    std::uint16_t local_sequence_ = 0;
+    // Local numbering handed to the player: one stream across server restarts, gaps kept.
+    std::uint16_t next_local_sequence_ = 0;
+    std::uint16_t sequence_offset_ = 0;
     std::uint32_t timestamp_offset_ = 0;
     std::uint32_t last_local_timestamp_ = 0;
     std::chrono::steady_clock::time_point last_arrival_{};
