@@ -76,6 +76,27 @@ loa::server::Settings read_settings(const Options& o) {
     }
 }
 
+/// Receivers worth an operator's look: silent for 30 s, or losing more than 5 %.
+void log_troubled_receivers(const loa::server::MediaServer& server) {
+    constexpr std::size_t kMaxLines = 20;
+    auto log = loa::common::logger("server");
+    std::size_t shown = 0, troubled = 0;
+    for (const auto& r : server.receiver_status()) {
+        bool silent = r.seconds_since_report < 0 || r.seconds_since_report > 30;
+        if (!silent && r.loss_percent <= 5)
+            continue;
+        if (++troubled <= kMaxLines) {
+            ++shown;
+            log->info("receiver {}: at {}, {} reports, last {:.0f} s ago, loss {:.1f} %, "
+                      "jitter {:.1f} ms",
+                      r.id, r.address, r.reports, r.seconds_since_report, r.loss_percent,
+                      r.jitter_ms);
+        }
+    }
+    if (troubled > shown)
+        log->info("... and {} more receivers silent or lossy", troubled - shown);
+}
+
 void log_figures(const loa::server::MediaServer& server) {
     auto s = server.stats();
     loa::common::logger("server")->info(
@@ -120,6 +141,8 @@ int run(const Options& options) {
             }
         } else {
             log_figures(server);
+            if (sig == SIGUSR1)
+                log_troubled_receivers(server);
         }
     }
     log->info("stopping");

@@ -216,3 +216,30 @@ MediaStats MediaServer::stats() const {
 }
 
 } // namespace loa::server
+
+namespace loa::server {
+
+std::vector<ReceiverStatus> MediaServer::receiver_status() const {
+    std::vector<ReceiverStatus> out;
+    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      clock_.steady_now().time_since_epoch())
+                      .count();
+    for (std::size_t i = 0; i < links_.size(); ++i) {
+        const auto& link = *links_[i];
+        ReceiverStatus r;
+        r.id = settings_.receivers[i].id;
+        r.address = pipeline::Endpoint::from_packed(link.address.load()).to_string();
+        r.packets_sent = link.packets_sent.load();
+        r.reports = link.reports.load();
+        if (r.reports > 0)
+            r.seconds_since_report =
+                static_cast<double>(now_ms - link.last_report_ms.load()) / 1000;
+        r.loss_percent = link.fraction_lost.load() * 100.0 / 256;
+        r.cumulative_lost = link.cumulative_lost.load();
+        r.jitter_ms = link.jitter.load() / 48.0;
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+} // namespace loa::server

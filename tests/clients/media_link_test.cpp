@@ -91,8 +91,8 @@ protected:
         settings.state_dir = dir.path();
         settings.output = "null";
         player.start();
-        link = std::make_unique<clients::MediaLink>(settings, player,
-                                                    common::SystemClock::instance());
+        link =
+            std::make_unique<clients::MediaLink>(settings, player, common::SystemClock::instance());
         thread = std::thread([this] { link->run(stop); });
         ASSERT_TRUE(server.await_report()) << "the receiver's report did not authenticate";
     }
@@ -135,8 +135,8 @@ TEST_F(MediaLinkTest, RefusesPacketsOfAnOlderStartEvenIfAuthentic) {
     ASSERT_TRUE(received(10));
     for (const auto& packet : old_start) // an attacker replays a recording of the old start
         server.raw(packet);
-    ASSERT_TRUE(test::wait_until([&] { return link->stats().stale >= 5; },
-                                 std::chrono::seconds(3)));
+    ASSERT_TRUE(
+        test::wait_until([&] { return link->stats().stale >= 5; }, std::chrono::seconds(3)));
     EXPECT_EQ(link->stats().received, 10U);
 }
 
@@ -149,8 +149,8 @@ TEST_F(MediaLinkTest, RefusesForgedReplayedAndTamperedPackets) {
     auto tampered = genuine[1];
     tampered[12] ^= 1;
     server.raw(tampered);
-    ASSERT_TRUE(test::wait_until([&] { return link->stats().rejected >= 5; },
-                                 std::chrono::seconds(3)));
+    ASSERT_TRUE(
+        test::wait_until([&] { return link->stats().rejected >= 5; }, std::chrono::seconds(3)));
     EXPECT_EQ(link->stats().received, 3U);
 }
 

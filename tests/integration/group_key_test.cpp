@@ -13,12 +13,15 @@ TEST(GroupKey, AesGcmChannelKeyReachesEveryReceiverOfTheChannelOnly) {
     std::string province_key = Scenario::new_key(28);
     std::string commune_key = Scenario::new_key(28);
     std::string json = R"({"state_dir": ")" + s.dir().file("state") + R"(",
-        "media": {"bind": "127.0.0.1", "port": )" + std::to_string(s.media_port()) +
+        "media": {"bind": "127.0.0.1", "port": )" +
+                       std::to_string(s.media_port()) +
                        R"(, "profile": "aead_aes_128_gcm", "key_mode": "group"},
         "sources": [{"id": "high", "type": "tone", "frequency": 1000},
                     {"id": "low", "type": "tone", "frequency": 440}],
-        "channels": [{"id": "province", "source": "high", "key": ")" + province_key + R"("},
-                     {"id": "commune", "source": "low", "key": ")" + commune_key + R"("}],
+        "channels": [{"id": "province", "source": "high", "key": ")" +
+                       province_key + R"("},
+                     {"id": "commune", "source": "low", "key": ")" +
+                       commune_key + R"("}],
         "receivers": [)";
     std::vector<std::pair<std::string, std::string>> receivers; // id, channel
     for (int i = 0; i < 4; ++i)
@@ -37,8 +40,8 @@ TEST(GroupKey, AesGcmChannelKeyReachesEveryReceiverOfTheChannelOnly) {
         bool province = r.channel == "province";
         processes.emplace_back(
             std::vector<std::string>{LOA_RECEIVER_BIN, "--id", r.id, "--server",
-                                     "127.0.0.1:" + std::to_string(s.media_port()), "--key",
-                                     r.key, "--profile", "aead_aes_128_gcm", "--group", r.channel,
+                                     "127.0.0.1:" + std::to_string(s.media_port()), "--key", r.key,
+                                     "--profile", "aead_aes_128_gcm", "--group", r.channel,
                                      "--group-key", province ? province_key : commune_key,
                                      "--output", s.wav(r.id), "--state-dir", s.dir().file("rs"),
                                      "--jitter-ms", "60"},

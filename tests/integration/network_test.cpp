@@ -15,7 +15,9 @@ using namespace loa::test;
 
 namespace {
 
-int run(const std::string& command) { return std::system((command + " >/dev/null 2>&1").c_str()); }
+int run(const std::string& command) {
+    return std::system((command + " >/dev/null 2>&1").c_str());
+}
 
 /// A network namespace with its own loopback, deleted on destruction.
 class Netns {
@@ -35,8 +37,9 @@ public:
             return false;
         if (percent >= 100)
             return nft("add rule inet loa out meta l4proto udp drop");
-        return percent == 0 || nft("'add rule inet loa out meta l4proto udp numgen random mod 100 < " +
-                                   std::to_string(percent) + " drop'");
+        return percent == 0 ||
+               nft("'add rule inet loa out meta l4proto udp numgen random mod 100 < " +
+                   std::to_string(percent) + " drop'");
     }
 
 private:

@@ -3,6 +3,7 @@
 #include <gst/gst.h>
 #include <gtest/gtest.h>
 #include <mutex>
+#include <unistd.h>
 #include <vector>
 
 #include "loa/pipeline/source.hpp"
@@ -141,4 +142,35 @@ TEST(Source, DroppedRelayIsRetried) {
         std::chrono::seconds(10)));
     source.stop();
     EXPECT_FALSE(o.saw(SourceState::failed));
+}
+
+TEST(Source, MissingCaptureDeviceIsRetriedNotFatal) {
+    Observer o;
+    Source source(SourceSpec{"mic", SourceKind::alsa, "hw:99,0", 0, false}, EncoderSettings{},
+                  o.frame_sink(), o.state_sink());
+    source.start();
+    ASSERT_TRUE(wait_until([&] { return o.saw(SourceState::retrying); }, std::chrono::seconds(10)));
+    source.stop();
+    EXPECT_FALSE(o.saw(SourceState::failed));
+}
+
+TEST(Source, HttpRelayPlaysAStreamFromAWebServer) {
+    if (::access("/usr/bin/python3", X_OK) != 0)
+        GTEST_SKIP() << "python3 (scripts/setup.sh installs it) serves the test stream";
+    loa::test::TempDir dir("source-relay");
+    // MP3, like most radio streams: played front to back, never seeked.
+    ASSERT_TRUE(make_file(dir.file("radio.mp3"), "lamemp3enc"));
+    int port = loa::test::free_udp_port(); // a free TCP port is very likely free too
+    loa::test::Process web({"/usr/bin/python3", "-m", "http.server", "--bind", "127.0.0.1",
+                            "--directory", dir.path(), std::to_string(port)},
+                           dir.file("http.log"));
+    std::string url = "http://127.0.0.1:" + std::to_string(port) + "/radio.mp3";
+    Observer o;
+    Source source(SourceSpec{"radio", SourceKind::relay, url, 0, false}, EncoderSettings{},
+                  o.frame_sink(), o.state_sink());
+    source.start();
+    // The web server may need a moment to listen: the relay retries until it does.
+    ASSERT_TRUE(wait_until([&] { return o.frames >= 25; }, std::chrono::seconds(15)))
+        << o.last_detail;
+    source.stop();
 }

@@ -28,6 +28,18 @@ struct MediaStats {
     std::size_t receivers_latched = 0;
 };
 
+/// What the server knows of one receiver's link, from its reports.
+struct ReceiverStatus {
+    std::string id;
+    std::string address; ///< latched (or fixed) address, "unknown" until a report
+    std::uint64_t packets_sent = 0;
+    std::uint64_t reports = 0;
+    double seconds_since_report = -1; ///< -1: never reported
+    double loss_percent = 0;          ///< over the receiver's last report interval
+    std::int32_t cumulative_lost = 0;
+    double jitter_ms = 0;
+};
+
 /// Owns the media plane. Start-up failures throw; nothing on the packet path does.
 class MediaServer {
 public:
@@ -47,6 +59,8 @@ public:
     /// The bound media port.
     std::uint16_t media_port() const;
     MediaStats stats() const;
+    /// Every receiver's link as the server sees it.
+    std::vector<ReceiverStatus> receiver_status() const;
 
 private:
     void add_receivers();
