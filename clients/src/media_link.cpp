@@ -1,8 +1,8 @@
 #include "loa/clients/media_link.hpp"
 
+#include <algorithm>
 #include <array>
-#include <cmath>
-#include <filesystem>
+#include <cstring>
 #include <fstream>
 #include <poll.h>
 #include <stdexcept>
@@ -24,6 +24,11 @@ auto log() {
 
 constexpr auto kSilentReportEvery = std::chrono::seconds(1);
 constexpr auto kMediaFresh = std::chrono::seconds(1);
+constexpr auto kSaveStateEvery = std::chrono::seconds(30);
+/// After this long without media, the rollover counter may have been lost: search it again.
+constexpr auto kRecoverAfterSilence = std::chrono::seconds(2);
+/// At most one rollover-counter search per this interval (each costs many authentications).
+constexpr auto kRecoveryInterval = std::chrono::milliseconds(200);
 
 template <class T> T must(common::Result<T> r, const std::string& what) {
     if (!r)
@@ -35,6 +40,15 @@ std::uint32_t unix_seconds(const common::Clock& clock) {
     return static_cast<std::uint32_t>(
         std::chrono::duration_cast<std::chrono::seconds>(clock.system_now().time_since_epoch())
             .count());
+}
+
+/// How many sequence-number wraps a stream of `epoch` can have made by now (50 packets/s since
+/// the epoch, which is never later than the server start's Unix time), with a margin.
+std::uint32_t max_rollover(std::uint32_t epoch, std::uint32_t now) {
+    constexpr std::uint32_t kAtLeast = 64; // a day of uptime, whatever the clocks say
+    auto elapsed = static_cast<std::int32_t>(now - epoch);
+    std::uint32_t wraps = elapsed > 0 ? static_cast<std::uint32_t>(elapsed) * 50U / 65536U + 2 : 0;
+    return std::clamp<std::uint32_t>(wraps, kAtLeast, 0xffff);
 }
 
 } // namespace
@@ -54,27 +68,59 @@ MediaLink::MediaLink(const ReceiverSettings& settings, Player& player, const com
                "cannot keep the receiver's state in " + settings.state_dir)),
       reports_(must(pipeline::SrtpSession::outbound(settings.profile, settings.key, report_ssrc_),
                     "key")) {
-    std::ifstream in(settings.state_dir + "/" + settings.id + ".server-epoch");
-    if (std::uint64_t stored = 0; in >> stored) {
-        epoch_ = static_cast<std::uint32_t>(stored);
+    // "EPOCH INDEX": the newest server start seen and the last packet played from it.
+    std::ifstream in(state_path());
+    std::uint64_t epoch = 0;
+    if (in >> epoch) {
+        epoch_ = static_cast<std::uint32_t>(epoch);
         epoch_seen_ = *epoch_;
+        floor_epoch_ = *epoch_;
+        in >> floor_index_;
+        saved_index_ = last_index_ = floor_index_;
     }
 }
 
-void MediaLink::remember_epoch(std::uint32_t epoch) {
-    std::string path = settings_.state_dir + "/" + settings_.id + ".server-epoch";
-    std::ofstream out(path + ".tmp", std::ios::trunc);
-    out << epoch << "\n";
-    out.close();
-    std::filesystem::rename(path + ".tmp", path);
+std::string MediaLink::state_path() const {
+    return settings_.state_dir + "/" + settings_.id + ".server-epoch";
 }
 
-bool MediaLink::accept_epoch(std::uint32_t ssrc) {
-    std::uint32_t epoch = pipeline::epoch_of(ssrc, owner_);
-    if (epoch_ && epoch != *epoch_ && !pipeline::epoch_newer(epoch, *epoch_)) {
-        stale_.fetch_add(1, std::memory_order_relaxed);
+void MediaLink::save_state() {
+    if (!epoch_)
+        return;
+    auto written = common::write_file_durably(state_path(), std::to_string(*epoch_) + " " +
+                                                                std::to_string(last_index_) + "\n");
+    last_save_ = clock_.steady_now();
+    if (written) {
+        saved_index_ = last_index_;
+        return;
+    }
+    // Never fatal: playing on matters more. Only replay protection across a restart suffers.
+    if (state_write_failures_.fetch_add(1, std::memory_order_relaxed) % 100 == 0)
+        log()->warn("cannot save the receiver's state: {}", written.error().message);
+}
+
+bool MediaLink::verify(std::uint8_t* data, std::size_t& len, std::uint32_t ssrc) {
+    auto now = clock_.steady_now();
+    bool new_stream =
+        !have_media_ || ssrc != remote_ssrc_ || now - last_arrival_ > kRecoverAfterSilence;
+    bool may_recover = new_stream && now - last_recovery_ >= kRecoveryInterval;
+    // AES-GCM decrypts in place before it finds a tag wrong: keep the packet for a second try.
+    alignas(16) std::array<std::uint8_t, 2048> copy;
+    std::size_t copy_len = len;
+    if (may_recover)
+        std::memcpy(copy.data(), data, len);
+    if (inbound_.unprotect_rtp(data, len))
+        return true;
+    if (!may_recover)
         return false;
-    }
+    // The stream may have wrapped its sequence numbers before we joined (or while we were cut
+    // off): find its rollover counter.
+    last_recovery_ = now;
+    std::uint32_t max_roc = max_rollover(pipeline::epoch_of(ssrc, owner_), unix_seconds(clock_));
+    if (!inbound_.recover_rtp(copy.data(), copy_len, max_roc))
+        return false;
+    std::memcpy(data, copy.data(), copy_len);
+    len = copy_len;
     return true;
 }
 
@@ -85,115 +131,94 @@ void MediaLink::on_datagram(std::uint8_t* data, std::size_t len) {
         return;
     }
     std::uint32_t ssrc = clear->header.ssrc;
-    if (!accept_epoch(ssrc))
+    std::uint32_t epoch = pipeline::epoch_of(ssrc, owner_);
+    if (epoch_ && epoch != *epoch_ && !pipeline::epoch_newer(epoch, *epoch_)) {
+        stale_.fetch_add(1, std::memory_order_relaxed);
         return;
-    if (!inbound_.unprotect_rtp(data, len)) {
+    }
+    if (!verify(data, len, ssrc)) {
         rejected_.fetch_add(1, std::memory_order_relaxed);
         return;
     }
     auto packet = pipeline::parse_rtp(std::span<const std::uint8_t>(data, len));
     if (!packet)
         return;
+    std::uint16_t sequence = packet->header.sequence;
+    std::uint64_t index = inbound_.packet_index(ssrc, sequence).value_or(sequence);
+    if (epoch == floor_epoch_ && index <= floor_index_) {
+        // Played before this receiver restarted: a replay (libsrtp's window starts empty).
+        rejected_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    if (!have_media_ || ssrc != remote_ssrc_)
+        follow(ssrc, sequence, packet->header.timestamp);
+    auto now = clock_.steady_now();
+    auto arrival = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch());
+    stats_.on_packet(sequence, packet->header.timestamp, arrival.count() * 48 / 1000);
+    lost_.store(stats_.cumulative_lost(), std::memory_order_relaxed);
+    jitter_units_.store(static_cast<std::uint32_t>(stats_.jitter()), std::memory_order_relaxed);
+    last_index_ = std::max(last_index_, index);
+    last_arrival_ = now;
+    have_media_ = true;
+    received_total_.fetch_add(1, std::memory_order_relaxed);
+    auto offset = static_cast<std::size_t>(packet->payload.data() - data);
+    forward(data, offset, packet->payload.size(), packet->header.marker, sequence,
+            packet->header.timestamp);
+}
+
+void MediaLink::follow(std::uint32_t ssrc, std::uint16_t sequence, std::uint32_t timestamp) {
     std::uint32_t epoch = pipeline::epoch_of(ssrc, owner_);
     auto now = clock_.steady_now();
-    if (!have_media_ || ssrc != remote_ssrc_) {
-        if (have_media_ && ssrc != remote_ssrc_) {
-            inbound_.remove_stream(remote_ssrc_);
-            log()->info("the server restarted (epoch {}); following its new stream", epoch);
-        }
-        // Continue the local timeline from where it was, plus the time that passed.
-        auto gap = have_media_
-                       ? std::chrono::duration_cast<std::chrono::microseconds>(now - last_arrival_)
-                       : std::chrono::microseconds(0);
-        std::uint32_t resume_at =
-            last_local_timestamp_ + static_cast<std::uint32_t>(gap.count() * 48 / 1000);
-        timestamp_offset_ = resume_at - packet->header.timestamp;
-        // Sequence numbers keep their gaps (the jitter buffer needs them to conceal losses)
-        // and continue after the last one handed to the player.
-        sequence_offset_ =
-            static_cast<std::uint16_t>(next_local_sequence_ - packet->header.sequence);
-        remote_ssrc_ = ssrc;
-        base_sequence_ = max_sequence_ = packet->header.sequence;
-        cycles_ = received_ = expected_prior_ = received_prior_ = 0;
-        --base_sequence_;
-        if (!epoch_ || *epoch_ != epoch) {
-            epoch_ = epoch;
-            epoch_seen_ = epoch;
-            remember_epoch(epoch);
-        }
+    if (have_media_) {
+        inbound_.remove_stream(remote_ssrc_);
+        log()->info("the server restarted (epoch {}); following its new stream", epoch);
     }
-    have_media_ = true;
-    track(packet->header.sequence, packet->header.timestamp);
-    last_arrival_ = now;
-    received_total_.fetch_add(1, std::memory_order_relaxed);
-    forward(data, len, packet->header.sequence, packet->header.timestamp);
+    // Continue the local timeline from where it was, plus the time that passed; sequence
+    // numbers keep their gaps (the jitter buffer conceals them) and continue after the last
+    // one handed to the player.
+    auto gap = have_media_
+                   ? std::chrono::duration_cast<std::chrono::microseconds>(now - last_arrival_)
+                   : std::chrono::microseconds(0);
+    std::uint32_t resume_at =
+        last_local_timestamp_ + static_cast<std::uint32_t>(gap.count() * 48 / 1000);
+    timestamp_offset_ = resume_at - timestamp;
+    sequence_offset_ = static_cast<std::uint16_t>(next_local_sequence_ - sequence);
+    remote_ssrc_ = ssrc;
+    stats_.reset(sequence);
+    if (!epoch_ || *epoch_ != epoch) {
+        epoch_ = epoch;
+        epoch_seen_ = epoch;
+        last_index_ = 0;
+        save_state();
+    }
 }
 
-void MediaLink::track(std::uint16_t sequence, std::uint32_t timestamp) {
-    auto delta = static_cast<std::uint16_t>(sequence - max_sequence_);
-    if (delta < 0x8000) {
-        if (sequence < max_sequence_)
-            cycles_ += 0x10000;
-        max_sequence_ = sequence;
-    }
-    ++received_;
-    std::uint32_t extended_max = cycles_ + max_sequence_;
-    std::int64_t expected = static_cast<std::int64_t>(extended_max) - base_sequence_;
-    lost_.store(expected - received_, std::memory_order_relaxed);
-    auto arrival = std::chrono::duration_cast<std::chrono::microseconds>(
-                       clock_.steady_now().time_since_epoch())
-                       .count() *
-                   48 / 1000;
-    std::int64_t transit = arrival - static_cast<std::int64_t>(timestamp);
-    if (received_ > 1) {
-        double d = std::abs(static_cast<double>(transit - last_transit_));
-        jitter_ += (d - jitter_) / 16.0;
-    }
-    last_transit_ = transit;
-    jitter_units_.store(static_cast<std::uint32_t>(jitter_), std::memory_order_relaxed);
-}
-
-void MediaLink::forward(std::uint8_t* data, std::size_t len, std::uint16_t sequence,
-                        std::uint32_t timestamp) {
+void MediaLink::forward(std::uint8_t* data, std::size_t payload_offset, std::size_t payload_size,
+                        bool marker, std::uint16_t sequence, std::uint32_t timestamp) {
     pipeline::RtpHeader local;
-    local.marker = (data[1] & 0x80) != 0;
+    local.marker = marker;
     local.sequence = static_cast<std::uint16_t>(sequence + sequence_offset_);
     if (static_cast<std::int16_t>(local.sequence - next_local_sequence_) >= 0)
         next_local_sequence_ = static_cast<std::uint16_t>(local.sequence + 1);
     local.timestamp = timestamp + timestamp_offset_;
     local.ssrc = 1;
     last_local_timestamp_ = local.timestamp;
-    // Only the fixed header is rewritten; the server never sends CSRCs or extensions.
+    // A plain 12-byte header in front of the payload: CSRCs, extensions and padding dropped.
+    if (payload_offset != pipeline::kRtpHeaderSize)
+        std::memmove(data + pipeline::kRtpHeaderSize, data + payload_offset, payload_size);
     pipeline::write_rtp_header(std::span<std::uint8_t, pipeline::kRtpHeaderSize>(data, 12), local);
-    player_.push(data, len);
+    player_.push(data, pipeline::kRtpHeaderSize + payload_size);
 }
 
 void MediaLink::send_report() {
     pipeline::ReceiverReport rr;
     rr.ssrc = report_ssrc_;
     rr.cname = settings_.id;
-    if (have_media_) {
-        pipeline::ReceptionReport block;
-        block.source_ssrc = remote_ssrc_;
-        std::uint32_t extended_max = cycles_ + max_sequence_;
-        std::uint32_t expected = extended_max - base_sequence_;
-        std::uint32_t expected_interval = expected - expected_prior_;
-        std::uint32_t received_interval = received_ - received_prior_;
-        expected_prior_ = expected;
-        received_prior_ = received_;
-        std::int64_t lost_interval =
-            static_cast<std::int64_t>(expected_interval) - received_interval;
-        block.fraction_lost =
-            expected_interval == 0 || lost_interval <= 0
-                ? 0
-                : static_cast<std::uint8_t>((lost_interval << 8) / expected_interval);
-        block.cumulative_lost =
-            static_cast<std::int32_t>(std::clamp<std::int64_t>(lost_.load(), -0x800000, 0x7fffff));
-        block.highest_sequence = extended_max;
-        block.jitter = static_cast<std::uint32_t>(jitter_);
-        rr.report = block;
-    }
-    std::array<std::uint8_t, pipeline::kMaxReceiverReportSize + pipeline::kSrtpMaxTrailer> buffer{};
+    if (have_media_)
+        rr.report = stats_.next_report(remote_ssrc_);
+    alignas(16)
+        std::array<std::uint8_t, pipeline::kMaxReceiverReportSize + pipeline::kSrtpMaxTrailer>
+            buffer{};
     std::size_t len = pipeline::write_receiver_report(buffer, rr);
     if (len == 0 || !reports_.protect_rtcp(buffer.data(), len, buffer.size()))
         return;
@@ -204,7 +229,7 @@ void MediaLink::send_report() {
 }
 
 void MediaLink::run(const std::atomic<bool>& stop) {
-    std::array<std::uint8_t, 2048> buffer{};
+    alignas(16) std::array<std::uint8_t, 2048> buffer{};
     while (!stop.load(std::memory_order_relaxed)) {
         auto now = clock_.steady_now();
         // While media flows, report every interval; once it stops (server restart, network
@@ -216,6 +241,8 @@ void MediaLink::run(const std::atomic<bool>& stop) {
             send_report();
             last_report_ = now;
         }
+        if (last_index_ != saved_index_ && now - last_save_ >= kSaveStateEvery)
+            save_state();
         pollfd p{socket_.fd(), POLLIN, 0};
         if (::poll(&p, 1, 100) <= 0)
             continue;
@@ -226,6 +253,7 @@ void MediaLink::run(const std::atomic<bool>& stop) {
             on_datagram(buffer.data(), static_cast<std::size_t>(n));
         }
     }
+    save_state();
 }
 
 LinkStats MediaLink::stats() const {
@@ -237,6 +265,7 @@ LinkStats MediaLink::stats() const {
     s.jitter_ms = jitter_units_.load(std::memory_order_relaxed) / 48.0;
     s.reports_sent = reports_sent_.load(std::memory_order_relaxed);
     s.server_epoch = epoch_seen_.load(std::memory_order_relaxed);
+    s.state_write_failures = state_write_failures_.load(std::memory_order_relaxed);
     return s;
 }
 

@@ -8,9 +8,8 @@
 #include <unistd.h>
 
 namespace loa::common {
-namespace {
 
-Result<void> write_durably(const std::string& path, const std::string& text) {
+Result<void> write_file_durably(const std::string& path, const std::string& text) {
     std::string tmp = path + ".tmp";
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -28,8 +27,6 @@ Result<void> write_durably(const std::string& path, const std::string& text) {
     }
     return {};
 }
-
-} // namespace
 
 Result<std::uint32_t> advance_persistent_counter(const std::string& path, std::uint32_t floor) {
     std::error_code ec;
@@ -49,7 +46,7 @@ Result<std::uint32_t> advance_persistent_counter(const std::string& path, std::u
         if (static_cast<std::int32_t>(value - floor) > 0)
             current = value;
     }
-    auto stored = write_durably(path, std::to_string(current + 1U) + "\n");
+    auto stored = write_file_durably(path, std::to_string(current + 1U) + "\n");
     if (!stored)
         return stored.error();
     return current;

@@ -1,6 +1,8 @@
 #include "loa/pipeline/srtp.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
+#include <cstring>
 #include <mutex>
 #include <srtp2/srtp.h>
 #include <stdexcept>
@@ -30,6 +32,18 @@ void set_policy(SrtpProfile profile, srtp_policy_t& policy) {
     policy.rtcp.sec_serv = sec_serv_auth;
 }
 
+srtp_policy_t make_policy(SrtpProfile profile, std::span<const std::uint8_t> master,
+                          srtp_ssrc_type_t type, std::uint32_t ssrc) {
+    srtp_policy_t policy{};
+    set_policy(profile, policy);
+    policy.ssrc.type = type;
+    policy.ssrc.value = ssrc;
+    policy.key = const_cast<unsigned char*>(master.data()); // libsrtp copies, never writes
+    policy.window_size = 1024;
+    policy.allow_repeat_tx = 0;
+    return policy;
+}
+
 common::Result<srtp_t> create(SrtpProfile profile, std::span<const std::uint8_t> master,
                               srtp_ssrc_type_t type, std::uint32_t ssrc) {
     ensure_srtp_initialised();
@@ -39,13 +53,7 @@ common::Result<srtp_t> create(SrtpProfile profile, std::span<const std::uint8_t>
                                       std::to_string(srtp_master_length(profile)) +
                                       " bytes (master key + salt), got " +
                                       std::to_string(master.size()));
-    srtp_policy_t policy{};
-    set_policy(profile, policy);
-    policy.ssrc.type = type;
-    policy.ssrc.value = ssrc;
-    policy.key = const_cast<unsigned char*>(master.data()); // libsrtp copies, never writes
-    policy.window_size = 1024;
-    policy.allow_repeat_tx = 0;
+    srtp_policy_t policy = make_policy(profile, master, type, ssrc);
     srtp_t ctx = nullptr;
     if (auto status = srtp_create(&ctx, &policy); status != srtp_err_status_ok)
         return common::make_error(common::Errc::media_error,
@@ -78,7 +86,7 @@ common::Result<SrtpSession> SrtpSession::outbound(SrtpProfile profile,
     auto ctx = create(profile, master, ssrc_specific, ssrc);
     if (!ctx)
         return ctx.error();
-    return SrtpSession(*ctx);
+    return SrtpSession(*ctx, profile, {});
 }
 
 common::Result<SrtpSession> SrtpSession::inbound(SrtpProfile profile,
@@ -86,10 +94,18 @@ common::Result<SrtpSession> SrtpSession::inbound(SrtpProfile profile,
     auto ctx = create(profile, master, ssrc_any_inbound, 0);
     if (!ctx)
         return ctx.error();
-    return SrtpSession(*ctx);
+    return SrtpSession(*ctx, profile, master);
 }
 
-SrtpSession::SrtpSession(SrtpSession&& other) noexcept : ctx_(other.ctx_) {
+SrtpSession::SrtpSession(srtp_ctx_t_* ctx, SrtpProfile profile,
+                         std::span<const std::uint8_t> master)
+    : ctx_(ctx), profile_(profile), master_length_(static_cast<std::uint8_t>(master.size())) {
+    std::copy(master.begin(), master.end(), master_.begin());
+}
+
+SrtpSession::SrtpSession(SrtpSession&& other) noexcept
+    : ctx_(other.ctx_), profile_(other.profile_), master_(other.master_),
+      master_length_(other.master_length_) {
     other.ctx_ = nullptr;
 }
 
@@ -98,6 +114,9 @@ SrtpSession& SrtpSession::operator=(SrtpSession&& other) noexcept {
         if (ctx_ != nullptr)
             srtp_dealloc(ctx_);
         ctx_ = other.ctx_;
+        profile_ = other.profile_;
+        master_ = other.master_;
+        master_length_ = other.master_length_;
         other.ctx_ = nullptr;
     }
     return *this;
@@ -146,6 +165,41 @@ bool SrtpSession::unprotect_rtcp(std::uint8_t* packet, std::size_t& len) {
 
 void SrtpSession::remove_stream(std::uint32_t ssrc) {
     srtp_remove_stream(ctx_, htonl(ssrc));
+}
+
+bool SrtpSession::recover_rtp(std::uint8_t* packet, std::size_t& len, std::uint32_t max_roc) {
+    constexpr std::size_t kMaxPacket = 2048;
+    if (master_length_ == 0 || len < 12 || len > kMaxPacket)
+        return false;
+    std::uint32_t ssrc = (std::uint32_t{packet[8]} << 24) | (std::uint32_t{packet[9]} << 16) |
+                         (std::uint32_t{packet[10]} << 8) | packet[11];
+    // A stream of its own for this SSRC, whose ROC can be set before each attempt.
+    srtp_remove_stream(ctx_, htonl(ssrc));
+    srtp_policy_t policy =
+        make_policy(profile_, std::span(master_.data(), master_length_), ssrc_specific, ssrc);
+    if (srtp_add_stream(ctx_, &policy) != srtp_err_status_ok)
+        return false;
+    alignas(16) std::array<std::uint8_t, kMaxPacket> scratch;
+    for (std::uint32_t roc = 0; roc <= max_roc; ++roc) {
+        srtp_set_stream_roc(ctx_, ssrc, roc);
+        std::memcpy(scratch.data(), packet, len);
+        int n = static_cast<int>(len);
+        if (srtp_unprotect(ctx_, scratch.data(), &n) == srtp_err_status_ok) {
+            std::memcpy(packet, scratch.data(), static_cast<std::size_t>(n));
+            len = static_cast<std::size_t>(n);
+            return true;
+        }
+    }
+    srtp_remove_stream(ctx_, htonl(ssrc)); // back to the template for this SSRC
+    return false;
+}
+
+std::optional<std::uint64_t> SrtpSession::packet_index(std::uint32_t ssrc,
+                                                       std::uint16_t sequence) const {
+    std::uint32_t roc = 0;
+    if (srtp_get_stream_roc(ctx_, ssrc, &roc) != srtp_err_status_ok)
+        return std::nullopt;
+    return (std::uint64_t{roc} << 16) | sequence;
 }
 
 } // namespace loa::pipeline

@@ -46,13 +46,15 @@ public:
     }
 
     /// Sends `count` packets of a start `epoch`; returns copies of what was sent.
+    /// Protects `skipped` packets that never leave (the receiver was not there yet) first.
     std::vector<std::vector<std::uint8_t>> send(std::uint32_t epoch, int count,
                                                 std::uint16_t first_sequence,
-                                                const std::vector<std::uint8_t>& key) {
+                                                const std::vector<std::uint8_t>& key,
+                                                int skipped = 0) {
         std::uint32_t ssrc = ssrc_for(epoch, "r1");
         auto session = SrtpSession::outbound(kProfile, key, ssrc);
         std::vector<std::vector<std::uint8_t>> sent;
-        for (int i = 0; i < count; ++i) {
+        for (int i = -skipped; i < count; ++i) {
             std::array<std::uint8_t, 256> packet{};
             RtpHeader h{kOpusPayloadType, false, static_cast<std::uint16_t>(first_sequence + i),
                         static_cast<std::uint32_t>(i) * 960U, ssrc};
@@ -60,6 +62,8 @@ public:
             packet[12] = 0xf8; // an Opus TOC byte (CELT FB 20 ms) with an empty frame
             std::size_t len = 13;
             EXPECT_TRUE(session->protect_rtp(packet.data(), len, packet.size()));
+            if (i < 0)
+                continue;
             sent.emplace_back(packet.begin(), packet.begin() + static_cast<long>(len));
             raw(sent.back());
         }
@@ -165,4 +169,30 @@ TEST_F(MediaLinkTest, RemembersTheServersEpochAcrossItsOwnRestart) {
     EXPECT_NE(restarted.report_ssrc(), link->report_ssrc());
     stop = false;
     thread = std::thread([this] { link->run(stop); });
+}
+
+TEST_F(MediaLinkTest, JoinsAStreamThatWrappedItsSequenceNumbersBeforeIt) {
+    // 70,000 packets went out before this receiver listened: the rollover counter is 1, which
+    // a fresh SRTP context cannot guess (it assumes 0).
+    server.send(5000, 5, 60000, key, 70000);
+    ASSERT_TRUE(received(5));
+    EXPECT_EQ(link->stats().rejected, 0U);
+}
+
+TEST_F(MediaLinkTest, RefusesAfterItsOwnRestartWhatItPlayedBefore) {
+    auto played = server.send(5000, 5, 100, key);
+    ASSERT_TRUE(received(5));
+    stop = true;
+    thread.join(); // saves the state on the way out
+    auto restarted =
+        std::make_unique<clients::MediaLink>(settings, player, common::SystemClock::instance());
+    std::swap(link, restarted);
+    stop = false;
+    thread = std::thread([this] { link->run(stop); });
+    ASSERT_TRUE(server.await_report());
+    for (const auto& packet : played) // a recording replayed while the server is quiet
+        server.raw(packet);
+    ASSERT_TRUE(
+        test::wait_until([&] { return link->stats().rejected >= 5; }, std::chrono::seconds(3)));
+    EXPECT_EQ(link->stats().received, 0U);
 }

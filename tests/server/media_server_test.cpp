@@ -29,8 +29,8 @@ TEST(MediaServer, ReportLatchesTheReceiverAndItsFiguresAreKept) {
     media.start();
 
     auto receiver = pipeline::UdpSocket::bind(*pipeline::Endpoint::parse("127.0.0.1:0"));
-    auto session = pipeline::SrtpSession::outbound(pipeline::SrtpProfile::aes_cm_128_hmac_sha1_80,
-                                                   key, 77);
+    auto session =
+        pipeline::SrtpSession::outbound(pipeline::SrtpProfile::aes_cm_128_hmac_sha1_80, key, 77);
     std::array<std::uint8_t, 512> buf{};
     std::size_t len = pipeline::write_receiver_report(
         buf, {77, "r1", pipeline::ReceptionReport{1, 64, 12, 500, 480}});

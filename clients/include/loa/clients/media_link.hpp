@@ -1,9 +1,9 @@
 #pragma once
 /// @file
 /// The receiver's network side: verifies SRTP from the server, follows the server across
-/// restarts (a newer epoch's SSRC is accepted, an older one refused), renumbers packets into one
-/// continuous stream for the player, and sends authenticated SRTCP receiver reports that latch
-/// its address at the server and keep the NAT binding open.
+/// restarts (a newer epoch's SSRC is accepted, an older one refused), hands the player one
+/// continuous stream, and sends authenticated SRTCP receiver reports that latch its address at
+/// the server and keep the NAT binding open.
 
 #include <atomic>
 #include <chrono>
@@ -13,6 +13,7 @@
 
 #include "loa/clients/player.hpp"
 #include "loa/clients/receiver_settings.hpp"
+#include "loa/clients/reception_stats.hpp"
 #include "loa/common/clock.hpp"
 #include "loa/pipeline/srtp.hpp"
 #include "loa/pipeline/udp_socket.hpp"
@@ -28,6 +29,7 @@ struct LinkStats {
     double jitter_ms = 0;       ///< interarrival jitter (RFC 3550 A.8)
     std::uint64_t reports_sent = 0;
     std::uint32_t server_epoch = 0;
+    std::uint64_t state_write_failures = 0;
 };
 
 /// Receives, verifies and forwards media; sends reports. Runs on the caller's thread.
@@ -44,12 +46,13 @@ public:
 
 private:
     void on_datagram(std::uint8_t* data, std::size_t len);
-    bool accept_epoch(std::uint32_t ssrc);
-    void track(std::uint16_t sequence, std::uint32_t timestamp);
-    void forward(std::uint8_t* data, std::size_t len, std::uint16_t sequence,
-                 std::uint32_t timestamp);
+    bool verify(std::uint8_t* data, std::size_t& len, std::uint32_t ssrc);
+    void follow(std::uint32_t ssrc, std::uint16_t sequence, std::uint32_t timestamp);
+    void forward(std::uint8_t* data, std::size_t payload_offset, std::size_t payload_size,
+                 bool marker, std::uint16_t sequence, std::uint32_t timestamp);
     void send_report();
-    void remember_epoch(std::uint32_t epoch);
+    void save_state();
+    std::string state_path() const;
 
     const ReceiverSettings& settings_;
     Player& player_;
@@ -59,8 +62,17 @@ private:
     pipeline::SrtpSession inbound_;
     std::uint32_t report_ssrc_ = 0;
     pipeline::SrtpSession reports_;
+
+    // The server start being followed, and the replay floor across this receiver's restarts:
+    // packets of `floor_epoch_` at or below `floor_index_` were played before and are refused.
     std::optional<std::uint32_t> epoch_;
     std::uint32_t remote_ssrc_ = 0;
+    std::uint64_t last_index_ = 0;
+    std::uint32_t floor_epoch_ = 0;
+    std::uint64_t floor_index_ = 0;
+    std::uint64_t saved_index_ = 0;
+    std::chrono::steady_clock::time_point last_save_{};
+    std::chrono::steady_clock::time_point last_recovery_{};
 
     // Local numbering handed to the player: one stream across server restarts, gaps kept.
     std::uint16_t next_local_sequence_ = 0;
@@ -70,15 +82,11 @@ private:
     std::chrono::steady_clock::time_point last_arrival_{};
     bool have_media_ = false;
 
-    // RFC 3550 reception statistics for the current server start.
-    std::uint16_t max_sequence_ = 0;
-    std::uint32_t cycles_ = 0, base_sequence_ = 0, received_ = 0;
-    std::uint32_t expected_prior_ = 0, received_prior_ = 0;
-    double jitter_ = 0;
-    std::int64_t last_transit_ = 0;
+    ReceptionStats stats_; ///< of the current server start
 
     std::chrono::steady_clock::time_point last_report_{};
-    std::atomic<std::uint64_t> received_total_{0}, rejected_{0}, stale_{0}, reports_sent_{0};
+    std::atomic<std::uint64_t> received_total_{0}, rejected_{0}, stale_{0}, reports_sent_{0},
+        state_write_failures_{0};
     std::atomic<std::int64_t> lost_{0};
     std::atomic<std::uint32_t> jitter_units_{0}, epoch_seen_{0};
 };

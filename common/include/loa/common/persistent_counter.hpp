@@ -1,7 +1,8 @@
 #pragma once
 /// @file
-/// A 32-bit counter kept in a file, advanced durably once per process start. Loa uses it to
-/// make every start's SRTP SSRCs fresh, so that no keystream is ever used twice.
+/// Small state files written durably, and a 32-bit counter kept in one, advanced once per
+/// process start. Loa uses the counter to make every start's SRTP SSRCs fresh, so that no
+/// keystream is ever used twice.
 
 #include <cstdint>
 #include <string>
@@ -9,6 +10,10 @@
 #include "loa/common/result.hpp"
 
 namespace loa::common {
+
+/// Replaces `path` with `text` so that a crash leaves the old or the new content, never a mix:
+/// write a temporary file, fsync it, rename it over `path`, fsync the folder.
+Result<void> write_file_durably(const std::string& path, const std::string& text);
 
 /// Returns this start's value and durably stores the next one (write, fsync, rename) before
 /// returning, so a crash right after cannot hand out the same value again. The value is never

@@ -3,6 +3,7 @@
 /// SRTP (RFC 3711) through libsrtp, built with OpenSSL. RAII over srtp_t; the packet functions
 /// never throw and never allocate once a stream exists.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -64,9 +65,20 @@ public:
     /// Forgets the replay state of an SSRC that will not be seen again.
     void remove_stream(std::uint32_t ssrc);
 
+    /// Inbound only: verifies a packet whose rollover counter (ROC) is unknown, i.e. the first
+    /// packet of a stream joined after its sequence number wrapped, or after a silence of
+    /// 2^15 packets or more. Tries ROC 0..max_roc and keeps the one that authenticates.
+    /// Costs up to max_roc + 1 authentications: callers rate-limit it.
+    bool recover_rtp(std::uint8_t* packet, std::size_t& len, std::uint32_t max_roc);
+    /// The packet index (ROC << 16 | sequence) of the last packet accepted for `ssrc`.
+    std::optional<std::uint64_t> packet_index(std::uint32_t ssrc, std::uint16_t sequence) const;
+
 private:
-    explicit SrtpSession(srtp_ctx_t_* ctx) : ctx_(ctx) {}
+    SrtpSession(srtp_ctx_t_* ctx, SrtpProfile profile, std::span<const std::uint8_t> master);
     srtp_ctx_t_* ctx_ = nullptr;
+    SrtpProfile profile_ = SrtpProfile::aes_cm_128_hmac_sha1_80;
+    std::array<std::uint8_t, 32> master_{}; ///< kept for streams added by recover_rtp
+    std::uint8_t master_length_ = 0;
 };
 
 } // namespace loa::pipeline
