@@ -138,7 +138,7 @@ Measurement fanout_rate(Mode mode, int fd, int receivers, const Endpoint& sink, 
         d.channel_timestamp += 960;
         if (group) {
             // What the router does once per frame in group mode.
-            std::array<std::uint8_t, kMaxPacketSize> packet{};
+            PacketBuffer packet{};
             write_rtp_header(std::span<std::uint8_t, kRtpHeaderSize>(packet.data(), kRtpHeaderSize),
                              group_stream.next(d.channel_timestamp, 1));
             std::memset(packet.data() + kRtpHeaderSize, 0x5a, kOpusBytes);

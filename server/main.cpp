@@ -1,4 +1,5 @@
 // loa-server: the province's source information system. See README.md and docs/operations.md.
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <iostream>
@@ -128,11 +129,20 @@ int run(const Options& options) {
     server.start();
     auto log = loa::common::logger("server");
     log->info("loa-server running (pid {})", getpid());
+    auto next_figures = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     for (;;) {
-        timespec every{30, 0};
-        int sig = sigtimedwait(&signals, nullptr, &every);
+        timespec tick{5, 0};
+        int sig = sigtimedwait(&signals, nullptr, &tick);
         if (sig == SIGINT || sig == SIGTERM)
             break;
+        server.save_report_positions();
+        if (sig < 0) {
+            if (std::chrono::steady_clock::now() >= next_figures) {
+                log_figures(server);
+                next_figures = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+            }
+            continue;
+        }
         if (sig == SIGHUP) {
             try {
                 server.reload(read_settings(options));

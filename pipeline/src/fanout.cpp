@@ -85,6 +85,7 @@ void FanOutShard::send(const Delivery& delivery) {
 
 void FanOutShard::flush() {
     std::size_t done = 0;
+    std::size_t refused = 0; // destinations the kernel refused, skipped
     int retries = 0;
     while (done < pending_) {
         int n = ::sendmmsg(fd_, &messages_[done], static_cast<unsigned>(pending_ - done), 0);
@@ -102,15 +103,15 @@ void FanOutShard::flush() {
             continue;
         }
         if (errno != EAGAIN && errno != EWOULDBLOCK) {
-            // This destination is refused (e.g. unreachable); skip it, keep the rest.
-            send_drops_.fetch_add(1, std::memory_order_relaxed);
+            // This destination is refused (e.g. unreachable, filtered); skip it, keep the rest.
+            ++refused;
             ++done;
             continue;
         }
         break;
     }
-    sent_.fetch_add(done, std::memory_order_relaxed);
-    send_drops_.fetch_add(pending_ - done, std::memory_order_relaxed);
+    sent_.fetch_add(done - refused, std::memory_order_relaxed);
+    send_drops_.fetch_add(pending_ - done + refused, std::memory_order_relaxed);
     pending_ = 0;
 }
 

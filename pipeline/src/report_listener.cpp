@@ -19,9 +19,9 @@ auto log() {
 
 constexpr std::size_t kMaxDatagram = 1500;
 
-std::uint32_t rtcp_ssrc(const std::uint8_t* data) {
-    return (std::uint32_t{data[4]} << 24) | (std::uint32_t{data[5]} << 16) |
-           (std::uint32_t{data[6]} << 8) | data[7];
+std::uint32_t read32(const std::uint8_t* p) {
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+           p[3];
 }
 
 } // namespace
@@ -33,7 +33,8 @@ ReportListener::~ReportListener() {
     stop();
 }
 
-common::Result<void> ReportListener::add_receiver(const ReceiverSpec& spec, ReceiverLink* link) {
+common::Result<void> ReportListener::add_receiver(const ReceiverSpec& spec, ReceiverLink* link,
+                                                  std::optional<ReportPosition> floor) {
     auto session = SrtpSession::inbound(spec.profile, spec.key);
     if (!session)
         return common::make_error(session.error().code,
@@ -42,8 +43,21 @@ common::Result<void> ReportListener::add_receiver(const ReceiverSpec& spec, Rece
         return common::make_error(common::Errc::already_exists,
                                   "receiver " + spec.id + " is listed twice");
     by_cname_.emplace(spec.id, entries_.size());
-    entries_.push_back(Entry{spec.id, std::move(session).value(), link, std::nullopt});
+    bool aead = spec.profile == SrtpProfile::aead_aes_128_gcm;
+    entries_.push_back(Entry{spec.id, std::move(session).value(), link, std::nullopt, floor,
+                             aead ? 16U : 10U, aead});
+    if (floor)
+        link->report_position.store(floor->packed(), std::memory_order_relaxed);
     return {};
+}
+
+bool ReportListener::replayed(const Entry& entry, std::uint32_t ssrc, std::uint32_t index) const {
+    // Only until this start has accepted a report: from then on libsrtp's window decides.
+    if (entry.ssrc || !entry.floor)
+        return false;
+    if (ssrc == entry.floor->ssrc)
+        return index <= entry.floor->index;
+    return !epoch_newer(ssrc, entry.floor->ssrc);
 }
 
 void ReportListener::handle(std::uint8_t* data, std::size_t len, const sockaddr_in& from) {
@@ -58,10 +72,22 @@ void ReportListener::handle(std::uint8_t* data, std::size_t len, const sockaddr_
         return;
     }
     Entry& entry = entries_[it->second];
-    std::uint32_t ssrc = rtcp_ssrc(data);
+    std::uint32_t ssrc = read32(data + 4);
     // A receiver's SSRC is its start epoch: a report from an older start is a replay.
     if (entry.ssrc && ssrc != *entry.ssrc && !epoch_newer(ssrc, *entry.ssrc)) {
         stale_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    // The SRTCP index is in the clear: before the authentication tag (RFC 3711), or last,
+    // after the tag, with AEAD (RFC 7714).
+    if (len < 8 + 4 + entry.tag_length) {
+        malformed_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    std::size_t at = entry.aead ? len - 4 : len - entry.tag_length - 4;
+    std::uint32_t index = read32(data + at) & 0x7fffffff;
+    if (replayed(entry, ssrc, index)) {
+        rejected_.fetch_add(1, std::memory_order_relaxed);
         return;
     }
     if (!entry.session.unprotect_rtcp(data, len)) {
@@ -79,6 +105,7 @@ void ReportListener::handle(std::uint8_t* data, std::size_t len, const sockaddr_
     }
     entry.ssrc = ssrc;
     ReceiverLink& link = *entry.link;
+    link.report_position.store(ReportPosition{ssrc, index}.packed(), std::memory_order_relaxed);
     Endpoint source(from);
     if (link.address.exchange(source.packed(), std::memory_order_relaxed) != source.packed()) {
         latched_.fetch_add(1, std::memory_order_relaxed);

@@ -43,15 +43,21 @@ std::optional<std::uint32_t> Router::find_channel(const std::string& id) const {
     return std::nullopt;
 }
 
-void Router::bind(std::uint32_t channel, std::optional<std::uint32_t> source) {
-    bool queued = queue_.push_with([&](Item& item) {
-        item.kind = Item::Kind::bind;
-        item.channel = channel;
-        item.target = source ? static_cast<std::int64_t>(*source) : kNoSource;
-    });
-    if (!queued)
-        log()->error("cannot rebind channel {}: the router queue is full",
-                     channels_.at(channel)->id);
+bool Router::bind(std::uint32_t channel, std::optional<std::uint32_t> source) {
+    if (channel >= channels_.size()) {
+        log()->error("cannot bind channel #{}: there are {} channels", channel, channels_.size());
+        return false;
+    }
+    {
+        std::lock_guard lock(binds_mutex_);
+        pending_binds_.push_back(
+            {channel, source ? static_cast<std::int64_t>(*source) : kNoSource});
+        binds_pending_.store(true, std::memory_order_release);
+    }
+    // Wake the router if it is idle; if the queue is full it is busy and sees the binding
+    // before its next frame anyway.
+    (void)queue_.push_with([](Item& item) { item.kind = Item::Kind::wake; });
+    return true;
 }
 
 void Router::post_frame(std::uint32_t source, const OpusFrame& frame) {
@@ -85,9 +91,9 @@ void Router::stop() {
 void Router::run() {
     for (;;) {
         bool got = queue_.pop_with(std::chrono::milliseconds(500), [this](const Item& item) {
-            if (item.kind == Item::Kind::bind)
-                apply_bind(item);
-            else
+            if (binds_pending_.load(std::memory_order_acquire))
+                apply_pending_binds();
+            if (item.kind == Item::Kind::frame)
                 route(item);
         });
         if (!got && queue_.closed())
@@ -95,24 +101,35 @@ void Router::run() {
     }
 }
 
-void Router::apply_bind(const Item& item) {
-    Channel& channel = *channels_.at(item.channel);
+void Router::apply_pending_binds() {
+    std::vector<Binding> binds;
+    {
+        std::lock_guard lock(binds_mutex_);
+        binds.swap(pending_binds_);
+        binds_pending_.store(false, std::memory_order_relaxed);
+    }
+    for (const auto& b : binds)
+        apply_bind(b);
+}
+
+void Router::apply_bind(const Binding& binding) {
+    Channel& channel = *channels_[binding.channel];
     std::int64_t previous = channel.source.load(std::memory_order_relaxed);
-    if (previous == item.target)
+    if (previous == binding.source)
         return;
     if (previous != kNoSource) {
         auto& list = channels_of_source_[static_cast<std::size_t>(previous)];
-        list.erase(std::remove(list.begin(), list.end(), item.channel), list.end());
+        list.erase(std::remove(list.begin(), list.end(), binding.channel), list.end());
     }
-    if (item.target != kNoSource) {
-        auto source = static_cast<std::size_t>(item.target);
+    if (binding.source != kNoSource) {
+        auto source = static_cast<std::size_t>(binding.source);
         if (channels_of_source_.size() <= source)
             channels_of_source_.resize(source + 1);
-        channels_of_source_[source].push_back(item.channel);
+        channels_of_source_[source].push_back(binding.channel);
     }
     ++channel.program;
-    channel.source.store(item.target, std::memory_order_release);
-    log()->info("channel {} now plays source {}", channel.id, item.target);
+    channel.source.store(binding.source, std::memory_order_release);
+    log()->info("channel {} now plays source {}", channel.id, binding.source);
 }
 
 std::uint32_t Router::advance_clock(Channel& channel, std::uint32_t samples) {
@@ -151,7 +168,7 @@ void Router::route(const Item& item) {
             continue;
         }
         // Group key: protect once here, the shards send the same bytes to every receiver.
-        std::array<std::uint8_t, kMaxPacketSize> packet;
+        PacketBuffer packet;
         RtpHeader header = channel.group->stream.next(timestamp, channel.program);
         write_rtp_header(std::span<std::uint8_t, kRtpHeaderSize>(packet.data(), kRtpHeaderSize),
                          header);

@@ -46,7 +46,7 @@ ReceptionReport read_report_block(const std::uint8_t* p) {
     return r;
 }
 
-std::optional<std::string> read_cname(const std::uint8_t* p, std::size_t len) {
+std::optional<std::string_view> read_cname(const std::uint8_t* p, std::size_t len) {
     // One chunk: SSRC, then items until END (type 0).
     std::size_t at = 4;
     while (at + 2 <= len && p[at] != 0) {
@@ -54,7 +54,7 @@ std::optional<std::string> read_cname(const std::uint8_t* p, std::size_t len) {
         if (at + 2 + item_len > len)
             return std::nullopt;
         if (p[at] == kCnameItem)
-            return std::string(reinterpret_cast<const char*>(p + at + 2), item_len);
+            return std::string_view(reinterpret_cast<const char*>(p + at + 2), item_len);
         at += 2 + item_len;
     }
     return std::nullopt;
@@ -86,12 +86,12 @@ std::size_t write_receiver_report(std::span<std::uint8_t> out, const ReceiverRep
     put32(s + 4, report.ssrc);
     s[8] = kCnameItem;
     s[9] = static_cast<std::uint8_t>(cname_len);
-    std::memcpy(s + 10, report.cname.data(), cname_len);
+    std::memcpy(s + 10, report.cname.data(), cname_len); // NOLINT: SDES text is not NUL-ended
     return rr_len + sdes_len;
 }
 
-std::optional<ReceiverReport> parse_receiver_report(std::span<const std::uint8_t> packet) {
-    ReceiverReport result;
+std::optional<ReceiverReportView> parse_receiver_report(std::span<const std::uint8_t> packet) {
+    ReceiverReportView result;
     bool seen_rr = false;
     std::size_t at = 0;
     while (at + 4 <= packet.size()) {
@@ -118,7 +118,7 @@ std::optional<ReceiverReport> parse_receiver_report(std::span<const std::uint8_t
     return result;
 }
 
-std::optional<std::string> peek_cname(std::span<const std::uint8_t> srtcp_packet) {
+std::optional<std::string_view> peek_cname(std::span<const std::uint8_t> srtcp_packet) {
     // Walk the compound until the SRTCP trailer: stop at the first SDES chunk found.
     std::size_t at = 0;
     while (at + 8 <= srtcp_packet.size()) {

@@ -1,5 +1,6 @@
 #include "loa/server/media_server.hpp"
 
+#include <fstream>
 #include <stdexcept>
 
 #include "loa/common/logging.hpp"
@@ -97,13 +98,17 @@ void MediaServer::start() {
 }
 
 void MediaServer::add_receivers() {
+    auto floors = load_report_positions();
     for (const auto& r : settings_.receivers) {
         auto link = std::make_unique<pipeline::ReceiverLink>();
         if (r.address)
             link->address.store(r.address->packed());
         std::uint32_t channel = *router_->find_channel(r.channel);
         pipeline::ReceiverSpec spec{r.id, channel, settings_.profile, r.key, r.address};
-        if (auto added = reports_->add_receiver(spec, link.get()); !added)
+        std::optional<pipeline::ReportPosition> floor;
+        if (auto it = floors.find(r.id); it != floors.end())
+            floor = it->second;
+        if (auto added = reports_->add_receiver(spec, link.get(), floor); !added)
             throw std::runtime_error(added.error().message);
         std::optional<pipeline::SrtpSession> session;
         std::uint32_t ssrc = pipeline::ssrc_for(epoch_, r.id);
@@ -185,6 +190,37 @@ void MediaServer::reload(const Settings& updated) {
                 settings_.sources.size(), settings_.channels.size());
 }
 
+std::string MediaServer::positions_file() const {
+    return settings_.state_dir + "/report-positions";
+}
+
+std::map<std::string, pipeline::ReportPosition> MediaServer::load_report_positions() const {
+    std::map<std::string, pipeline::ReportPosition> floors;
+    std::ifstream in(positions_file());
+    std::string id;
+    pipeline::ReportPosition p;
+    while (in >> id >> p.ssrc >> p.index)
+        floors[id] = p;
+    return floors;
+}
+
+void MediaServer::save_report_positions() {
+    std::string text;
+    for (std::size_t i = 0; i < links_.size(); ++i) {
+        auto p = pipeline::ReportPosition::unpack(links_[i]->report_position.load());
+        if (p.ssrc != 0 || p.index != 0)
+            text += settings_.receivers[i].id + " " + std::to_string(p.ssrc) + " " +
+                    std::to_string(p.index) + "\n";
+    }
+    if (text == saved_positions_)
+        return;
+    if (auto written = common::write_file_durably(positions_file(), text); !written) {
+        log()->warn("cannot save the receivers' report positions: {}", written.error().message);
+        return;
+    }
+    saved_positions_ = std::move(text);
+}
+
 void MediaServer::stop() {
     for (auto& source : sources_)
         if (source)
@@ -195,6 +231,8 @@ void MediaServer::stop() {
         router_->stop();
     if (fanout_)
         fanout_->stop();
+    if (reports_)
+        save_report_positions();
 }
 
 std::uint16_t MediaServer::media_port() const {

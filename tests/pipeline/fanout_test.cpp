@@ -50,7 +50,7 @@ Delivery frame_delivery(std::uint32_t channel, const std::string& payload, std::
     d.channel_timestamp = ts;
     d.program = program;
     d.size = static_cast<std::uint16_t>(payload.size());
-    std::copy(payload.begin(), payload.end(), d.bytes.begin());
+    std::copy(payload.begin(), payload.end(), d.bytes.data());
     return d;
 }
 
@@ -118,7 +118,7 @@ TEST(FanOutShard, GroupPacketsAreSentAsTheyAre) {
     d.kind = Delivery::Kind::packet;
     d.channel = 4;
     d.size = 5;
-    std::copy_n("SRTP!", 5, d.bytes.begin());
+    std::copy_n("SRTP!", 5, d.bytes.data());
     shard.send(d);
     for (auto& l : listeners) {
         auto packet = l.receive();

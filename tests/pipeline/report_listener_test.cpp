@@ -34,9 +34,10 @@ struct FakeReceiver {
     std::uint32_t ssrc;
     SrtpSession session;
 
-    FakeReceiver(std::string id_, std::vector<std::uint8_t> key_, std::uint32_t ssrc_)
+    FakeReceiver(std::string id_, std::vector<std::uint8_t> key_, std::uint32_t ssrc_,
+                 SrtpProfile profile = kProfile)
         : id(std::move(id_)), key(std::move(key_)), ssrc(ssrc_),
-          session(std::move(SrtpSession::outbound(kProfile, key, ssrc)).value()) {}
+          session(std::move(SrtpSession::outbound(profile, key, ssrc)).value()) {}
 
     std::vector<std::uint8_t> report(std::uint8_t fraction_lost = 0) {
         std::array<std::uint8_t, kMaxReceiverReportSize + kSrtpMaxTrailer> buf{};
@@ -115,3 +116,44 @@ TEST_F(ReportListenerTest, UnknownAndMalformedPacketsAreCounted) {
     EXPECT_EQ(listener.stats().unknown_receiver, 1U);
     EXPECT_EQ(listener.stats().malformed, 1U);
 }
+
+class ReportFloor : public ::testing::TestWithParam<SrtpProfile> {};
+
+TEST_P(ReportFloor, AfterARestartReportsAtOrBeforeTheSavedPositionAreReplays) {
+    SrtpProfile profile = GetParam();
+    std::vector<std::uint8_t> key(srtp_master_length(profile));
+    loa::common::random_bytes(key.data(), key.size());
+    loa::common::ManualClock clock;
+    FakeReceiver r("r1", key, 1000, profile);
+    auto p1 = r.report(), p2 = r.report(), p3 = r.report();
+
+    // Before the restart: two reports accepted; their position is what the server saves.
+    ReceiverLink before;
+    ReportListener first(-1, clock);
+    ASSERT_TRUE(first.add_receiver(ReceiverSpec{"r1", 0, profile, key, std::nullopt}, &before));
+    first.handle(p1.data(), p1.size(), from("203.0.113.7", 40000));
+    first.handle(p2.data(), p2.size(), from("203.0.113.7", 40000));
+    auto saved = ReportPosition::unpack(before.report_position.load());
+    EXPECT_EQ(saved.ssrc, 1000U);
+
+    // After the restart, with that position as the floor.
+    ReceiverLink after;
+    ReportListener second(-1, clock);
+    ASSERT_TRUE(
+        second.add_receiver(ReceiverSpec{"r1", 0, profile, key, std::nullopt}, &after, saved));
+    auto c1 = p1, c2 = p2;
+    second.handle(c1.data(), c1.size(), from("198.51.100.66", 5555)); // replays
+    second.handle(c2.data(), c2.size(), from("198.51.100.66", 5555));
+    EXPECT_FALSE(Endpoint::from_packed(after.address.load()).known());
+    EXPECT_EQ(second.stats().rejected, 2U);
+    FakeReceiver older("r1", key, 999, profile);
+    auto old_report = older.report();
+    second.handle(old_report.data(), old_report.size(), from("198.51.100.66", 5555));
+    EXPECT_FALSE(Endpoint::from_packed(after.address.load()).known());
+    second.handle(p3.data(), p3.size(), from("203.0.113.7", 40000)); // the genuine next one
+    EXPECT_EQ(Endpoint::from_packed(after.address.load()).to_string(), "203.0.113.7:40000");
+}
+
+INSTANTIATE_TEST_SUITE_P(Profiles, ReportFloor,
+                         ::testing::Values(SrtpProfile::aes_cm_128_hmac_sha1_80,
+                                           SrtpProfile::aead_aes_128_gcm));

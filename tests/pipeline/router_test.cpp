@@ -121,3 +121,26 @@ TEST(Router, OneSourceFeedsSeveralChannels) {
     router.stop();
     fanout.stop();
 }
+
+TEST(Router, ASwitchIsNeverLostToAFullQueue) {
+    loa::common::ManualClock clock;
+    auto sender = UdpSocket::bind(*Endpoint::parse("127.0.0.1:0"));
+    FanOut fanout(sender->fd(), 1);
+    PlainListener listener;
+    Router router(fanout, clock);
+    auto channel = router.add_channel("commune");
+    fanout.add_receiver(channel, RtpStream(5, 0, 0), std::nullopt, &listener.link);
+    for (int i = 0; i < 1100; ++i) // the router is not running yet: its queue overflows
+        router.post_frame(1, frame_of("emergency"));
+    EXPECT_GT(router.queue_drops(), 0U);
+    EXPECT_TRUE(router.bind(channel, 1));
+    EXPECT_FALSE(router.bind(7, 1)); // no such channel: refused, nothing breaks
+    fanout.start();
+    router.start();
+    std::array<std::uint8_t, 2048> buf{};
+    auto first = listener.receive(buf);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(std::string(first->payload.begin(), first->payload.end()), "emergency");
+    router.stop();
+    fanout.stop();
+}

@@ -24,6 +24,15 @@ namespace loa::pipeline {
 
 constexpr std::size_t kMaxPacketSize = kRtpHeaderSize + OpusFrame::kMaxSize + kSrtpMaxTrailer;
 
+/// Storage for one packet. libsrtp reads headers through 32-bit pointers, so packets start on
+/// an aligned address (x86 forgives misalignment, the ARM boards of receivers may not).
+struct alignas(16) PacketBuffer {
+    std::array<std::uint8_t, kMaxPacketSize> bytes;
+    std::uint8_t* data() { return bytes.data(); }
+    const std::uint8_t* data() const { return bytes.data(); }
+    static constexpr std::size_t size() { return kMaxPacketSize; }
+};
+
 /// One unit of work for the shards: a channel's frame to packetise per receiver, or a packet
 /// already protected with the channel's group key, to send as it is.
 struct Delivery {
@@ -33,7 +42,7 @@ struct Delivery {
     std::uint32_t channel_timestamp = 0; ///< the channel's media clock, 48 kHz samples
     std::uint32_t program = 0;           ///< changes when the channel's source changes
     std::uint16_t size = 0;
-    std::array<std::uint8_t, kMaxPacketSize> bytes; ///< Opus payload or a whole SRTP packet
+    PacketBuffer bytes; ///< Opus payload or a whole SRTP packet
 };
 
 /// Counters of one shard (read from any thread).
@@ -75,7 +84,7 @@ private:
     std::size_t batch_;
     std::vector<Receiver> receivers_;
     std::vector<std::vector<std::uint32_t>> by_channel_;
-    std::vector<std::array<std::uint8_t, kMaxPacketSize>> buffers_;
+    std::vector<PacketBuffer> buffers_;
     std::vector<mmsghdr> messages_;
     std::vector<iovec> iovecs_;
     std::vector<sockaddr_in> addresses_;

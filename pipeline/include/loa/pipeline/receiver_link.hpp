@@ -32,6 +32,20 @@ struct ReceiverLink {
     std::atomic<std::uint32_t> fraction_lost{0}; ///< last reported, in 1/256
     std::atomic<std::int32_t> cumulative_lost{0};
     std::atomic<std::uint32_t> jitter{0}; ///< timestamp units (48 kHz)
+    /// The last accepted report, as ReportPosition::packed(); 0 = none. Saved across restarts.
+    std::atomic<std::uint64_t> report_position{0};
+};
+
+/// Where a receiver's reports have got to: its start (report SSRC) and SRTCP index. A report at
+/// or before this position is a replay.
+struct ReportPosition {
+    std::uint32_t ssrc = 0;
+    std::uint32_t index = 0;
+
+    std::uint64_t packed() const { return (std::uint64_t{ssrc} << 32) | index; }
+    static ReportPosition unpack(std::uint64_t p) {
+        return {static_cast<std::uint32_t>(p >> 32), static_cast<std::uint32_t>(p)};
+    }
 };
 
 } // namespace loa::pipeline

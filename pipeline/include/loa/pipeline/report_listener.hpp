@@ -38,7 +38,10 @@ public:
     ~ReportListener();
 
     /// Registers a receiver before start(); fails if the key does not fit the profile.
-    common::Result<void> add_receiver(const ReceiverSpec& spec, ReceiverLink* link);
+    /// `floor` is where its reports had got to before a restart: anything at or before it is
+    /// refused as a replay (libsrtp's own replay window starts empty on every start).
+    common::Result<void> add_receiver(const ReceiverSpec& spec, ReceiverLink* link,
+                                      std::optional<ReportPosition> floor = std::nullopt);
     void start();
     void stop();
 
@@ -52,13 +55,24 @@ private:
         SrtpSession session;
         ReceiverLink* link;
         std::optional<std::uint32_t> ssrc; ///< the receiver's current start
+        std::optional<ReportPosition> floor;
+        std::size_t tag_length; ///< SRTCP authentication tag of its profile
+        bool aead;              ///< AES-GCM: the SRTCP index follows the tag
     };
+    bool replayed(const Entry& entry, std::uint32_t ssrc, std::uint32_t index) const;
     void run();
 
     int fd_;
     const common::Clock& clock_;
     std::vector<Entry> entries_;
-    std::unordered_map<std::string, std::size_t> by_cname_;
+    /// Transparent hashing: a CNAME read from a packet is looked up without a copy.
+    struct NameHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view name) const {
+            return std::hash<std::string_view>{}(name);
+        }
+    };
+    std::unordered_map<std::string, std::size_t, NameHash, std::equal_to<>> by_cname_;
     std::thread thread_;
     std::atomic<bool> running_{false};
     std::atomic<std::uint64_t> accepted_{0}, unknown_{0}, rejected_{0}, stale_{0}, malformed_{0},

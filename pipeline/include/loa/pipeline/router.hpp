@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -36,8 +37,9 @@ public:
 
     /// Adds a channel (before start()); returns its index.
     std::uint32_t add_channel(std::string id, std::optional<GroupKey> group = std::nullopt);
-    /// Points a channel at a source (or at nothing); any thread; applies from the next frame.
-    void bind(std::uint32_t channel, std::optional<std::uint32_t> source);
+    /// Points a channel at a source (or at nothing); any thread; applies before the next frame
+    /// is routed, even when the frame queue is full. An unknown channel is refused (false).
+    bool bind(std::uint32_t channel, std::optional<std::uint32_t> source);
     /// Called from a source's streaming thread: copies the frame and returns.
     void post_frame(std::uint32_t source, const OpusFrame& frame);
     /// The source a channel is bound to, or kNoSource, as last applied.
@@ -53,11 +55,13 @@ public:
 
 private:
     struct Item {
-        enum class Kind : std::uint8_t { frame, bind } kind = Kind::frame;
+        enum class Kind : std::uint8_t { frame, wake } kind = Kind::frame;
         std::uint32_t source = 0;
-        std::uint32_t channel = 0;
-        std::int64_t target = kNoSource;
         OpusFrame frame;
+    };
+    struct Binding {
+        std::uint32_t channel;
+        std::int64_t source;
     };
     struct Channel {
         std::string id;
@@ -69,7 +73,8 @@ private:
         std::chrono::steady_clock::time_point last_frame{};
     };
     void run();
-    void apply_bind(const Item& item);
+    void apply_pending_binds();
+    void apply_bind(const Binding& binding);
     void route(const Item& item);
     std::uint32_t advance_clock(Channel& channel, std::uint32_t samples);
 
@@ -78,6 +83,11 @@ private:
     std::vector<std::unique_ptr<Channel>> channels_;
     std::vector<std::vector<std::uint32_t>> channels_of_source_;
     BoundedQueue<Item> queue_{1024};
+    // Rebinding bypasses the frame queue, so a switch (an emergency) is never lost to a full
+    // queue: bind() appends here, the router thread applies them before routing a frame.
+    std::mutex binds_mutex_;
+    std::vector<Binding> pending_binds_;
+    std::atomic<bool> binds_pending_{false};
     std::thread thread_;
     std::atomic<std::uint64_t> queue_drops_{0};
 };

@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace loa::pipeline {
 
@@ -35,11 +36,18 @@ constexpr std::size_t kMaxReceiverReportSize = 8 + 24 + 8 + 2 + 255 + 4;
 /// CNAME is longer than 255 bytes.
 std::size_t write_receiver_report(std::span<std::uint8_t> out, const ReceiverReport& report);
 
+/// A parsed compound; the CNAME points into the packet (no allocation on the packet path).
+struct ReceiverReportView {
+    std::uint32_t ssrc = 0;
+    std::string_view cname;
+    std::optional<ReceptionReport> report;
+};
+
 /// Parses a compound's clear text (SRTCP trailer already removed); nullopt if malformed.
-std::optional<ReceiverReport> parse_receiver_report(std::span<const std::uint8_t> packet);
+std::optional<ReceiverReportView> parse_receiver_report(std::span<const std::uint8_t> packet);
 
 /// The CNAME of an SRTCP packet whose payload is authenticated but not encrypted, read before
-/// the packet is verified so that the right key can be found. `len` includes the trailer.
-std::optional<std::string> peek_cname(std::span<const std::uint8_t> srtcp_packet);
+/// the packet is verified so that the right key can be found. The packet includes the trailer.
+std::optional<std::string_view> peek_cname(std::span<const std::uint8_t> srtcp_packet);
 
 } // namespace loa::pipeline

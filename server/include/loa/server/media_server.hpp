@@ -53,6 +53,10 @@ public:
     /// Applies a new configuration's sources and channel bindings (receivers stay as they are).
     void reload(const Settings& updated);
     void stop();
+    /// Saves where each receiver's reports have got to (state_dir/report-positions), so that
+    /// after a restart a replayed old report cannot move an address. Cheap when unchanged;
+    /// main calls it every few seconds, stop() once more.
+    void save_report_positions();
 
     /// This start's SSRC epoch.
     std::uint32_t epoch() const { return epoch_; }
@@ -64,6 +68,8 @@ public:
 
 private:
     void add_receivers();
+    std::string positions_file() const;
+    std::map<std::string, pipeline::ReportPosition> load_report_positions() const;
     std::uint32_t source_index(const pipeline::SourceSpec& spec);
     void apply_bindings(const std::vector<ChannelSettings>& channels);
 
@@ -78,6 +84,7 @@ private:
     std::vector<std::unique_ptr<pipeline::Source>> sources_;
     std::vector<bool> running_;
     std::map<std::string, std::uint32_t> source_ids_;
+    std::string saved_positions_;
 };
 
 } // namespace loa::server
