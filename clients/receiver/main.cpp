@@ -17,7 +17,8 @@ constexpr const char* kUsage = R"(usage: loa-receiver [--config FILE] [options]
   --config FILE        JSON settings (keys as the long options below, with _ for -)
   --id ID              the receiver id the server knows
   --server HOST:PORT   the server's media address
-  --key BASE64         this receiver's SRTP master key
+  --key-file FILE      a file holding this receiver's SRTP master key (base64)
+  --key BASE64         the key itself (visible to other local users in the process list)
   --profile P          aes_cm_128_hmac_sha1_80 (default) or aead_aes_128_gcm
   --output OUT         "" = sound card (default), FILE.wav, or alsa:DEVICE
   --jitter-ms N        jitter-buffer latency (default 80)

@@ -52,9 +52,7 @@ Player::Player(PlayerSettings settings) : settings_(std::move(settings)) {
     pipeline::ensure_gstreamer();
 }
 
-Player::~Player() {
-    delete impl_;
-}
+Player::~Player() = default; // Impl is complete here
 
 void Player::start() {
     std::string description =
@@ -73,7 +71,7 @@ void Player::start() {
             gst_object_unref(pipeline);
         throw std::runtime_error("cannot build the playout pipeline: " + reason);
     }
-    impl_ = new Impl;
+    impl_ = std::make_unique<Impl>();
     impl_->pipeline = pipeline;
     impl_->appsrc = gst_bin_get_by_name(GST_BIN(pipeline), "src");
     impl_->jitterbuffer = gst_bin_get_by_name(GST_BIN(pipeline), "jb");

@@ -1,6 +1,7 @@
 #include "loa/clients/receiver_settings.hpp"
 
 #include <arpa/inet.h>
+#include <fstream>
 #include <netdb.h>
 
 #include "loa/common/secret.hpp"
@@ -10,9 +11,22 @@ namespace {
 
 using common::ConfigError;
 
+/// The key `name`, or the contents of the file named by `name`_file (which keeps the key out of
+/// the process list and the shell history).
+std::string key_text(const common::ConfigNode& root, const std::string& name) {
+    if (!root.has(name + "_file"))
+        return root.string(name);
+    std::string path = root.string(name + "_file");
+    std::ifstream in(path);
+    std::string text;
+    if (!(in >> text))
+        throw ConfigError("config key \"" + name + "_file\": cannot read a key from " + path);
+    return text;
+}
+
 std::vector<std::uint8_t> read_key(const common::ConfigNode& root, const std::string& name,
                                    pipeline::SrtpProfile profile) {
-    auto bytes = common::from_base64(root.string(name));
+    auto bytes = common::from_base64(key_text(root, name));
     if (!bytes || bytes->size() != pipeline::srtp_master_length(profile))
         throw ConfigError("config key \"" + name + "\": expected " +
                           std::to_string(pipeline::srtp_master_length(profile)) +
@@ -44,9 +58,9 @@ pipeline::Endpoint resolve(const std::string& text) {
 
 ReceiverSettings load_receiver_settings(const common::Config& config) {
     auto root = config.root();
-    root.reject_unknown_keys({"id", "server", "profile", "key", "group", "group_key", "state_dir",
-                              "output", "jitter_ms", "channels", "volume", "muted",
-                              "report_interval_s", "duration_s", "log_level"});
+    root.reject_unknown_keys({"id", "server", "profile", "key", "key_file", "group", "group_key",
+                              "group_key_file", "state_dir", "output", "jitter_ms", "channels",
+                              "volume", "muted", "report_interval_s", "duration_s", "log_level"});
     ReceiverSettings s;
     s.id = root.string("id");
     if (s.id.empty() || s.id.size() > 64)

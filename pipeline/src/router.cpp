@@ -174,8 +174,10 @@ void Router::route(const Item& item) {
                          header);
         std::memcpy(packet.data() + kRtpHeaderSize, item.frame.data.data(), item.frame.size);
         std::size_t len = kRtpHeaderSize + item.frame.size;
-        if (!channel.group->session.protect_rtp(packet.data(), len, packet.size()))
+        if (!channel.group->session.protect_rtp(packet.data(), len, packet.size())) {
+            protect_failures_.fetch_add(1, std::memory_order_relaxed);
             continue;
+        }
         fanout_.deliver([&](Delivery& d) {
             d.kind = Delivery::Kind::packet;
             d.channel = index;

@@ -136,8 +136,14 @@ void Source::configure_encoder_and_sink(GstElement* pipeline) {
         GstBuffer* buffer = gst_sample_get_buffer(sample);
         GstMapInfo map;
         if (buffer != nullptr && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+            if (map.size > OpusFrame::kMaxSize) { // not an Opus packet: never send a cut one
+                gst_buffer_unmap(buffer, &map);
+                gst_sample_unref(sample);
+                source->frames_dropped_.fetch_add(1, std::memory_order_relaxed);
+                return GST_FLOW_OK;
+            }
             OpusFrame frame;
-            frame.size = static_cast<std::uint16_t>(std::min(map.size, OpusFrame::kMaxSize));
+            frame.size = static_cast<std::uint16_t>(map.size);
             std::memcpy(frame.data.data(), map.data, frame.size);
             if (GST_BUFFER_DURATION_IS_VALID(buffer))
                 frame.samples = static_cast<std::uint32_t>(

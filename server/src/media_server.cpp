@@ -37,6 +37,10 @@ pipeline::RtpStream fresh_stream(std::uint32_t ssrc) {
     std::uint32_t offset = 0;
     common::random_bytes(&sequence, sizeof sequence);
     common::random_bytes(&offset, sizeof offset);
+    // Random, but in the lower half: no wrap in the first 11 minutes, so a standard player
+    // given the SDP soon after a start can assume rollover counter 0 (Loa's own receivers
+    // find it in any case).
+    sequence &= 0x7fff;
     return pipeline::RtpStream(ssrc, sequence, offset);
 }
 
@@ -245,8 +249,10 @@ MediaStats MediaServer::stats() const {
         s.fanout = fanout_->stats();
     if (reports_)
         s.reports = reports_->stats();
-    if (router_)
+    if (router_) {
         s.router_drops = router_->queue_drops();
+        s.fanout.protect_failures += router_->protect_failures();
+    }
     for (const auto& link : links_)
         if (link->address.load(std::memory_order_relaxed) != 0)
             ++s.receivers_latched;

@@ -1,3 +1,4 @@
+#include <fstream>
 #include <gtest/gtest.h>
 
 #include "loa/clients/receiver_settings.hpp"
@@ -41,4 +42,15 @@ TEST(ReceiverSettings, ErrorsNameTheKey) {
         error_of(
             R"({"id": "r", "server": "127.0.0.1:1", "key": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd", "jitter_ms": 5})"),
         "config key \"jitter_ms\": must be between 30 and 2000, got 5");
+}
+
+TEST(ReceiverSettings, KeyCanComeFromAFileKeptOutOfTheProcessList) {
+    std::string path = ::testing::TempDir() + "/loa-receiver-key";
+    std::ofstream(path) << "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd\n";
+    auto s = load_receiver_settings(Config::parse(
+        R"({"id": "r1", "server": "127.0.0.1:5004", "key_file": ")" + path + R"("})", "t"));
+    EXPECT_EQ(s.key.size(), 30U);
+    EXPECT_EQ(s.key[29], 29);
+    EXPECT_EQ(error_of(R"({"id": "r", "server": "127.0.0.1:1", "key_file": "/nonexistent/k"})"),
+              "config key \"key_file\": cannot read a key from /nonexistent/k");
 }

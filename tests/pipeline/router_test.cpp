@@ -47,8 +47,8 @@ TEST(Router, RebindingTakesEffectOnTheNextFrameWithAMarker) {
 
     constexpr std::uint32_t kNews = 0, kMusic = 1;
     router.bind(commune, kNews);
-    router.post_frame(kNews, frame_of("news-1"));
     router.post_frame(kMusic, frame_of("music-ignored")); // not bound: goes nowhere
+    router.post_frame(kNews, frame_of("news-1"));         // once it arrives, both were routed
     std::array<std::uint8_t, 2048> buf{};
     auto first = listener.receive(buf);
     ASSERT_TRUE(first);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 using GstElement = struct _GstElement; // NOLINT: GStreamer's own spelling
@@ -60,7 +61,7 @@ private:
     void connect_observer(::GstElement* sink);
     PlayerSettings settings_;
     OutputObserver observer_;
-    Impl* impl_ = nullptr;
+    std::unique_ptr<Impl> impl_;
 };
 
 /// The sink part of the pipeline description for an output setting.

@@ -38,7 +38,8 @@ public:
     /// Adds a channel (before start()); returns its index.
     std::uint32_t add_channel(std::string id, std::optional<GroupKey> group = std::nullopt);
     /// Points a channel at a source (or at nothing); any thread; applies before the next frame
-    /// is routed, even when the frame queue is full. An unknown channel is refused (false).
+    /// is routed, even when the frame queue is full (so frames of the new source already
+    /// waiting in the queue go to the channel too). An unknown channel is refused (false).
     bool bind(std::uint32_t channel, std::optional<std::uint32_t> source);
     /// Called from a source's streaming thread: copies the frame and returns.
     void post_frame(std::uint32_t source, const OpusFrame& frame);
@@ -49,6 +50,10 @@ public:
     std::size_t channel_count() const { return channels_.size(); }
     /// Frames refused because the router fell behind.
     std::uint64_t queue_drops() const { return queue_drops_.load(std::memory_order_relaxed); }
+    /// Group-key packets that SRTP refused to protect (never expected).
+    std::uint64_t protect_failures() const {
+        return protect_failures_.load(std::memory_order_relaxed);
+    }
 
     void start();
     void stop();
@@ -90,6 +95,7 @@ private:
     std::atomic<bool> binds_pending_{false};
     std::thread thread_;
     std::atomic<std::uint64_t> queue_drops_{0};
+    std::atomic<std::uint64_t> protect_failures_{0};
 };
 
 } // namespace loa::pipeline

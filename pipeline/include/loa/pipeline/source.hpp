@@ -66,6 +66,8 @@ public:
     const SourceSpec& spec() const { return spec_; }
     /// Frames produced since start.
     std::uint64_t frames() const { return frames_.load(std::memory_order_relaxed); }
+    /// Encoder outputs too large to be one Opus packet, dropped (never expected).
+    std::uint64_t frames_dropped() const { return frames_dropped_.load(std::memory_order_relaxed); }
     /// The monotonic-clock time (ns) at which the running pipeline's running time was zero, so
     /// that a live sample's capture time is base + its timestamp; 0 until playing.
     std::int64_t base_time_ns() const { return base_time_ns_.load(std::memory_order_relaxed); }
@@ -86,6 +88,7 @@ private:
     std::thread bus_thread_;
     std::atomic<bool> stopping_{false};
     std::atomic<std::uint64_t> frames_{0};
+    std::atomic<std::uint64_t> frames_dropped_{0};
     std::atomic<std::int64_t> base_time_ns_{0};
 };
 

@@ -4,8 +4,9 @@
 ///
 /// Every start of a sender takes a fresh *epoch* from a persistent counter that never goes back
 /// (and never below the Unix time in seconds, so even a lost state file moves forward). The SSRC
-/// is the epoch XOR a salt derived from the key's owner (a receiver id or a channel id), so each
-/// receiver has its own SSRC and the other end can recover the epoch and refuse an older one.
+/// of the server's media is the epoch XOR a salt derived from the key's owner (a receiver id or a
+/// channel id), so each receiver has its own SSRC and can recover the epoch and refuse an older
+/// one. A receiver's report SSRC is its epoch itself (its CNAME names it).
 
 #include <cstdint>
 #include <string_view>
