@@ -13,6 +13,8 @@ bash scripts/check-format.sh
 echo "== build (RelWithDebInfo, -Werror)"
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOA_WERROR=ON >/dev/null
 cmake --build build/release -j "$jobs"
+echo "== clang-tidy"
+bash scripts/tidy.sh build/release
 echo "== tests"
 ctest --test-dir build/release --output-on-failure -j "$jobs"
 

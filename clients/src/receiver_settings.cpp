@@ -9,8 +9,6 @@
 namespace loa::clients {
 namespace {
 
-using common::ConfigError;
-
 /// The key `name`, or the contents of the file named by `name`_file (which keeps the key out of
 /// the process list and the shell history).
 std::string key_text(const common::ConfigNode& root, const std::string& name) {
@@ -20,7 +18,7 @@ std::string key_text(const common::ConfigNode& root, const std::string& name) {
     std::ifstream in(path);
     std::string text;
     if (!(in >> text))
-        throw ConfigError("config key \"" + name + "_file\": cannot read a key from " + path);
+        root.fail(name + "_file", "cannot read a key from " + path);
     return text;
 }
 
@@ -28,17 +26,17 @@ std::vector<std::uint8_t> read_key(const common::ConfigNode& root, const std::st
                                    pipeline::SrtpProfile profile) {
     auto bytes = common::from_base64(key_text(root, name));
     if (!bytes || bytes->size() != pipeline::srtp_master_length(profile))
-        throw ConfigError("config key \"" + name + "\": expected " +
-                          std::to_string(pipeline::srtp_master_length(profile)) +
-                          " bytes of base64 for " + pipeline::to_string(profile) +
-                          " (as the server's configuration gives it)");
+        root.fail(name, "expected " + std::to_string(pipeline::srtp_master_length(profile)) +
+                            " bytes of base64 for " + pipeline::to_string(profile) +
+                            " (as the server's configuration gives it)");
     return *bytes;
 }
 
-pipeline::Endpoint resolve(const std::string& text) {
+pipeline::Endpoint resolve(const common::ConfigNode& root) {
+    std::string text = root.string("server");
     auto colon = text.rfind(':');
     if (colon == std::string::npos)
-        throw ConfigError("config key \"server\": expected HOST:PORT, got \"" + text + "\"");
+        root.fail("server", "expected HOST:PORT, got \"" + text + "\"");
     if (auto literal = pipeline::Endpoint::parse(text))
         return *literal;
     addrinfo hints{};
@@ -48,7 +46,7 @@ pipeline::Endpoint resolve(const std::string& text) {
     std::string host = text.substr(0, colon);
     if (getaddrinfo(host.c_str(), text.substr(colon + 1).c_str(), &hints, &found) != 0 ||
         found == nullptr)
-        throw ConfigError("config key \"server\": cannot resolve \"" + host + "\"");
+        root.fail("server", "cannot resolve \"" + host + "\"");
     pipeline::Endpoint e(*reinterpret_cast<sockaddr_in*>(found->ai_addr));
     freeaddrinfo(found);
     return e;
@@ -64,8 +62,8 @@ ReceiverSettings load_receiver_settings(const common::Config& config) {
     ReceiverSettings s;
     s.id = root.string("id");
     if (s.id.empty() || s.id.size() > 64)
-        throw ConfigError("config key \"id\": must be 1 to 64 characters");
-    s.server = resolve(root.string("server"));
+        root.fail("id", "must be 1 to 64 characters");
+    s.server = resolve(root);
     s.profile = *pipeline::parse_srtp_profile(root.choice(
         "profile", {"aes_cm_128_hmac_sha1_80", "aead_aes_128_gcm"}, "aes_cm_128_hmac_sha1_80"));
     s.key = read_key(root, "key", s.profile);

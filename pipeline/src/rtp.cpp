@@ -36,7 +36,7 @@ std::optional<RtpPacketView> parse_rtp(std::span<const std::uint8_t> packet) {
     view.header.sequence = static_cast<std::uint16_t>((packet[2] << 8) | packet[3]);
     view.header.timestamp = get32(&packet[4]);
     view.header.ssrc = get32(&packet[8]);
-    std::size_t offset = kRtpHeaderSize + 4U * (packet[0] & 0x0f);
+    std::size_t offset = kRtpHeaderSize + std::size_t{4} * (packet[0] & 0x0fU);
     if ((packet[0] & 0x10) != 0) { // header extension
         if (packet.size() < offset + 4)
             return std::nullopt;

@@ -7,23 +7,19 @@
 namespace loa::server {
 namespace {
 
-using common::ConfigError;
 using common::ConfigNode;
 
 std::vector<std::uint8_t> read_key(const ConfigNode& node, const std::string& key,
                                    pipeline::SrtpProfile profile) {
-    std::string text = node.string(key);
-    auto bytes = common::from_base64(text);
-    std::string where =
-        "config key \"" + (node.path().empty() ? key : node.path() + "." + key) + "\": ";
+    auto bytes = common::from_base64(node.string(key));
     if (!bytes)
-        throw ConfigError(where + "not valid base64");
+        node.fail(key, "not valid base64");
     if (bytes->size() != pipeline::srtp_master_length(profile))
-        throw ConfigError(where + "an " + pipeline::to_string(profile) + " key is " +
-                          std::to_string(pipeline::srtp_master_length(profile)) +
-                          " bytes of base64 (master key + salt), got " +
-                          std::to_string(bytes->size()) +
-                          " bytes; make one with `loa-server --new-key`");
+        node.fail(key, "an " + pipeline::to_string(profile) + " key is " +
+                           std::to_string(pipeline::srtp_master_length(profile)) +
+                           " bytes of base64 (master key + salt), got " +
+                           std::to_string(bytes->size()) +
+                           " bytes; make one with `loa-server --new-key`");
     return *bytes;
 }
 
@@ -41,8 +37,7 @@ pipeline::SourceSpec read_source(const ConfigNode& node) {
         spec.location = node.string("location");
         if (spec.location.rfind("http://", 0) != 0 && spec.location.rfind("https://", 0) != 0 &&
             spec.location.rfind("rtsp://", 0) != 0)
-            throw ConfigError("config key \"" + node.path() +
-                              ".location\": a relay needs an http://, https:// or rtsp:// URL");
+            node.fail("location", "a relay needs an http://, https:// or rtsp:// URL");
     } else if (type == "pipeline") {
         spec.kind = pipeline::SourceKind::pipeline;
         spec.location = node.string("location");
@@ -60,8 +55,7 @@ void read_media(const ConfigNode& media, Settings& s) {
     media.reject_unknown_keys({"bind", "port", "profile", "key_mode", "workers"});
     s.media_bind = media.string("bind", s.media_bind);
     if (!pipeline::Endpoint::parse(s.media_bind + ":1"))
-        throw ConfigError("config key \"media.bind\": expected an IPv4 address, got \"" +
-                          s.media_bind + "\"");
+        media.fail("bind", "expected an IPv4 address, got \"" + s.media_bind + "\"");
     s.media_port = static_cast<std::uint16_t>(media.integer("port", 1, 65535, s.media_port));
     std::string profile = media.choice("profile", {"aes_cm_128_hmac_sha1_80", "aead_aes_128_gcm"},
                                        "aes_cm_128_hmac_sha1_80");
@@ -81,12 +75,12 @@ void read_encoder(const ConfigNode& opus, Settings& s) {
         static_cast<int>(opus.integer("expected_loss_percent", 0, 100, 10));
 }
 
-template <class T> void require_unique(const std::vector<T>& items, const std::string& what) {
+template <class T>
+void require_unique(const ConfigNode& root, const std::vector<T>& items, const std::string& what) {
     std::set<std::string> seen;
     for (const auto& item : items)
         if (!seen.insert(item.id).second)
-            throw ConfigError("config key \"" + what + "\": the id \"" + item.id +
-                              "\" is used twice");
+            root.fail(what, "the id \"" + item.id + "\" is used twice");
 }
 
 } // namespace
@@ -103,7 +97,7 @@ Settings load_settings(const common::Config& config) {
     read_encoder(root.object("opus"), s);
     for (const auto& node : root.objects("sources"))
         s.sources.push_back(read_source(node));
-    require_unique(s.sources, "sources");
+    require_unique(root, s.sources, "sources");
 
     std::set<std::string> source_ids;
     for (const auto& src : s.sources)
@@ -115,14 +109,13 @@ Settings load_settings(const common::Config& config) {
         if (node.has("source")) {
             c.source = node.string("source");
             if (!source_ids.contains(*c.source))
-                throw ConfigError("config key \"" + node.path() + ".source\": no source has id \"" +
-                                  *c.source + "\"");
+                node.fail("source", "no source has id \"" + *c.source + "\"");
         }
         if (s.key_mode == KeyMode::group)
             c.group_key = read_key(node, "key", s.profile);
         s.channels.push_back(std::move(c));
     }
-    require_unique(s.channels, "channels");
+    require_unique(root, s.channels, "channels");
 
     std::set<std::string> channel_ids;
     for (const auto& c : s.channels)
@@ -132,21 +125,19 @@ Settings load_settings(const common::Config& config) {
         ReceiverSettings r;
         r.id = node.string("id");
         if (r.id.empty() || r.id.size() > 64)
-            throw ConfigError("config key \"" + node.path() + ".id\": must be 1 to 64 characters");
+            node.fail("id", "must be 1 to 64 characters");
         r.channel = node.string("channel");
         if (!channel_ids.contains(r.channel))
-            throw ConfigError("config key \"" + node.path() + ".channel\": no channel has id \"" +
-                              r.channel + "\"");
+            node.fail("channel", "no channel has id \"" + r.channel + "\"");
         r.key = read_key(node, "key", s.profile);
         if (node.has("address")) {
             r.address = pipeline::Endpoint::parse(node.string("address"));
             if (!r.address || (r.address->packed() & 0xffff) == 0)
-                throw ConfigError("config key \"" + node.path() +
-                                  ".address\": expected IPv4:port, e.g. 127.0.0.1:6000");
+                node.fail("address", "expected IPv4:port, e.g. 127.0.0.1:6000");
         }
         s.receivers.push_back(std::move(r));
     }
-    require_unique(s.receivers, "receivers");
+    require_unique(root, s.receivers, "receivers");
     return s;
 }
 

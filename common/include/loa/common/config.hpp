@@ -47,10 +47,11 @@ public:
     void reject_unknown_keys(const std::vector<std::string>& known) const;
     /// The dotted path of this node ("" for the root).
     const std::string& path() const { return path_; }
+    /// Throws a ConfigError for `key` of this node: `config key "a.b": <what>`.
+    [[noreturn]] void fail(const std::string& key, const std::string& what) const;
 
 private:
     const boost::json::value* find(const std::string& key) const;
-    [[noreturn]] void fail(const std::string& key, const std::string& what) const;
     std::string key_path(const std::string& key) const;
 
     const boost::json::object* object_;
