@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <thread>
 
+#include "keys.hpp"
 #include "loa/clients/media_link.hpp"
 #include "loa/common/clock.hpp"
 #include "loa/common/secret.hpp"
@@ -83,11 +84,6 @@ private:
 
 class MediaLinkTest : public ::testing::Test {
 protected:
-    static std::vector<std::uint8_t> random_key() {
-        std::vector<std::uint8_t> k(srtp_master_length(kProfile));
-        common::random_bytes(k.data(), k.size());
-        return k;
-    }
     void SetUp() override {
         settings.id = "r1";
         settings.key = key;
@@ -111,7 +107,7 @@ protected:
     }
 
     test::TempDir dir{"media-link"};
-    std::vector<std::uint8_t> key = random_key();
+    std::vector<std::uint8_t> key = test::random_key(srtp_master_length(kProfile));
     FakeServer server{key};
     clients::ReceiverSettings settings;
     clients::Player player{{"null", 60, 1.0, false, 1}};

@@ -4,7 +4,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-#include "loa/common/secret.hpp"
+#include "keys.hpp"
 #include "loa/pipeline/fanout.hpp"
 #include "loa/pipeline/udp_socket.hpp"
 
@@ -14,16 +14,10 @@ namespace {
 
 constexpr auto kProfile = SrtpProfile::aead_aes_128_gcm;
 
-std::vector<std::uint8_t> random_key() {
-    std::vector<std::uint8_t> key(srtp_master_length(kProfile));
-    loa::common::random_bytes(key.data(), key.size());
-    return key;
-}
-
 /// A receiving end on 127.0.0.1 with its own key.
 struct Listener {
     UdpSocket socket = std::move(UdpSocket::bind(*Endpoint::parse("127.0.0.1:0"))).value();
-    std::vector<std::uint8_t> key = random_key();
+    std::vector<std::uint8_t> key = loa::test::random_key(srtp_master_length(kProfile));
     SrtpSession session = std::move(SrtpSession::inbound(kProfile, key)).value();
     ReceiverLink link;
 

@@ -2,6 +2,7 @@
 #include <array>
 #include <gtest/gtest.h>
 
+#include "keys.hpp"
 #include "loa/common/clock.hpp"
 #include "loa/common/secret.hpp"
 #include "loa/pipeline/report_listener.hpp"
@@ -14,9 +15,7 @@ namespace {
 constexpr auto kProfile = SrtpProfile::aes_cm_128_hmac_sha1_80;
 
 std::vector<std::uint8_t> random_key() {
-    std::vector<std::uint8_t> key(srtp_master_length(kProfile));
-    loa::common::random_bytes(key.data(), key.size());
-    return key;
+    return loa::test::random_key(srtp_master_length(kProfile));
 }
 
 sockaddr_in from(const char* ip, std::uint16_t port) {
@@ -121,8 +120,7 @@ class ReportFloor : public ::testing::TestWithParam<SrtpProfile> {};
 
 TEST_P(ReportFloor, AfterARestartReportsAtOrBeforeTheSavedPositionAreReplays) {
     SrtpProfile profile = GetParam();
-    std::vector<std::uint8_t> key(srtp_master_length(profile));
-    loa::common::random_bytes(key.data(), key.size());
+    auto key = loa::test::random_key(srtp_master_length(profile));
     loa::common::ManualClock clock;
     FakeReceiver r("r1", key, 1000, profile);
     auto p1 = r.report(), p2 = r.report(), p3 = r.report();

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 #include <vector>
 
-#include "loa/common/secret.hpp"
+#include "keys.hpp"
 #include "loa/pipeline/rtcp.hpp"
 #include "loa/pipeline/rtp.hpp"
 #include "loa/pipeline/srtp.hpp"
@@ -11,13 +11,8 @@ using namespace loa::pipeline;
 
 namespace {
 
-std::vector<std::uint8_t> key_for(SrtpProfile p, std::uint8_t fill = 0) {
-    std::vector<std::uint8_t> key(srtp_master_length(p));
-    if (fill == 0)
-        loa::common::random_bytes(key.data(), key.size());
-    else
-        std::fill(key.begin(), key.end(), fill);
-    return key;
+std::vector<std::uint8_t> key_for(SrtpProfile p) {
+    return loa::test::random_key(srtp_master_length(p));
 }
 
 struct Packet {
