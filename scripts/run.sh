@@ -43,7 +43,7 @@ server_pid=$!
 pids=("$server_pid")
 trap 'kill "${pids[@]}" 2>/dev/null; wait' INT TERM EXIT
 for r in r1 r2 r3; do
-    "$receiver" --id "$r" --server 127.0.0.1:5004 --key "$(cat "$demo/$r.key")" \
+    "$receiver" --id "$r" --server 127.0.0.1:5004 --key-file "$demo/$r.key" \
         --state-dir "$demo/receivers" --output "$demo/$r.wav" &
     pids+=("$!")
 done
