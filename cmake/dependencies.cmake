@@ -5,8 +5,10 @@ find_package(Threads REQUIRED)
 find_package(Boost 1.81 CONFIG REQUIRED COMPONENTS json)
 find_package(spdlog REQUIRED)
 find_package(OpenSSL REQUIRED)
+find_package(SQLite3 REQUIRED)
 pkg_check_modules(GST REQUIRED IMPORTED_TARGET gstreamer-1.0 gstreamer-app-1.0 gstreamer-audio-1.0)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+pkg_check_modules(ICAL REQUIRED IMPORTED_TARGET libical)
 
 # The system's libsrtp2 (NSS) must never be what Loa links: take the OpenSSL build by full path.
 find_library(LOA_LIBSRTP libsrtp2.a PATHS ${LOA_LIBSRTP_PREFIX}/lib NO_DEFAULT_PATH)

@@ -12,7 +12,7 @@ packages=(
     gstreamer1.0-libav gstreamer1.0-alsa gstreamer1.0-espeak espeak-ng
     libboost1.81-dev libboost-json1.81-dev libspdlog-dev libsqlite3-dev libsodium-dev
     libical-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
-    iproute2 nftables procps python3
+    iproute2 nftables procps python3 tzdata
 )
 
 log() { printf 'setup: %s\n' "$*"; }

@@ -1,0 +1,106 @@
+#pragma once
+/// @file
+/// A small RAII wrapper over SQLite: one connection per owner, WAL mode, foreign keys on,
+/// prepared statements only, versioned migrations.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "loa/common/result.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace loa::common {
+
+class Database;
+
+/// A prepared statement. Bind with 1-based indexes, then step() row by row.
+class Statement {
+public:
+    Statement(Statement&& other) noexcept;
+    Statement& operator=(Statement&& other) noexcept;
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    ~Statement();
+
+    Statement& bind(int index, std::int64_t value);
+    Statement& bind(int index, std::string_view value);
+    Statement& bind(int index, std::nullopt_t);
+    Statement& bind(int index, const std::optional<std::int64_t>& value);
+    Statement& bind(int index, const std::optional<std::string>& value);
+
+    /// Advances to the next row: true if there is one, false when done; errors become a
+    /// Result error naming the statement.
+    Result<bool> step();
+    /// Runs a statement that returns no rows.
+    Result<void> run();
+    /// Resets for another execution (bindings are kept).
+    void reset();
+
+    std::int64_t integer(int column) const;
+    std::string text(int column) const;
+    bool is_null(int column) const;
+    std::optional<std::int64_t> optional_integer(int column) const;
+    std::optional<std::string> optional_text(int column) const;
+
+private:
+    friend class Database;
+    Statement(sqlite3_stmt* stmt, std::string sql) : stmt_(stmt), sql_(std::move(sql)) {}
+    sqlite3_stmt* stmt_ = nullptr;
+    std::string sql_;
+};
+
+/// One schema change: applied once, in order of version, inside a transaction.
+struct Migration {
+    int version;
+    std::string sql;
+};
+
+/// A connection to one SQLite file.
+class Database {
+public:
+    /// Opens (creating if needed) with WAL, foreign keys and a busy timeout; throws on failure.
+    explicit Database(const std::string& path);
+    Database(Database&& other) noexcept;
+    Database& operator=(Database&&) = delete;
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+    ~Database();
+
+    /// Prepares a statement; a malformed statement is a bug, so this throws.
+    Statement prepare(std::string_view sql);
+    /// Runs one or more statements without parameters (schema, pragmas).
+    Result<void> execute(std::string_view sql);
+    /// Applies the migrations newer than the stored user_version; throws if one fails.
+    void migrate(const std::vector<Migration>& migrations);
+    /// The schema version (PRAGMA user_version).
+    int schema_version();
+    /// Row id of the last insert on this connection.
+    std::int64_t last_insert_id() const;
+    /// Rows changed by the last statement.
+    int changes() const;
+
+private:
+    sqlite3* db_ = nullptr;
+    std::string path_;
+};
+
+/// BEGIN IMMEDIATE on construction, ROLLBACK on destruction unless commit() was called.
+class Transaction {
+public:
+    explicit Transaction(Database& db);
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    ~Transaction();
+    Result<void> commit();
+
+private:
+    Database& db_;
+    bool done_ = false;
+};
+
+} // namespace loa::common

@@ -1,0 +1,187 @@
+#include "loa/common/sqlite.hpp"
+
+#include <sqlite3.h>
+#include <stdexcept>
+
+namespace loa::common {
+namespace {
+
+Error sql_error(sqlite3* db, const std::string& sql) {
+    return make_error(Errc::io_error,
+                      std::string("database: ") + sqlite3_errmsg(db) + " (in: " + sql + ")");
+}
+
+} // namespace
+
+Statement::Statement(Statement&& other) noexcept
+    : stmt_(other.stmt_), sql_(std::move(other.sql_)) {
+    other.stmt_ = nullptr;
+}
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+    if (this != &other) {
+        sqlite3_finalize(stmt_);
+        stmt_ = other.stmt_;
+        sql_ = std::move(other.sql_);
+        other.stmt_ = nullptr;
+    }
+    return *this;
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement& Statement::bind(int index, std::int64_t value) {
+    sqlite3_bind_int64(stmt_, index, value);
+    return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view value) {
+    sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+    return *this;
+}
+
+Statement& Statement::bind(int index, std::nullopt_t) {
+    sqlite3_bind_null(stmt_, index);
+    return *this;
+}
+
+Statement& Statement::bind(int index, const std::optional<std::int64_t>& value) {
+    return value ? bind(index, *value) : bind(index, std::nullopt);
+}
+
+Statement& Statement::bind(int index, const std::optional<std::string>& value) {
+    return value ? bind(index, std::string_view(*value)) : bind(index, std::nullopt);
+}
+
+Result<bool> Statement::step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW)
+        return true;
+    if (rc == SQLITE_DONE)
+        return false;
+    return sql_error(sqlite3_db_handle(stmt_), sql_);
+}
+
+Result<void> Statement::run() {
+    auto stepped = step();
+    reset();
+    if (!stepped)
+        return stepped.error();
+    return {};
+}
+
+void Statement::reset() { sqlite3_reset(stmt_); }
+
+std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+std::string Statement::text(int column) const {
+    const auto* p = sqlite3_column_text(stmt_, column);
+    return p == nullptr ? std::string()
+                        : std::string(reinterpret_cast<const char*>(p),
+                                      static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+bool Statement::is_null(int column) const {
+    return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+std::optional<std::int64_t> Statement::optional_integer(int column) const {
+    if (is_null(column))
+        return std::nullopt;
+    return integer(column);
+}
+
+std::optional<std::string> Statement::optional_text(int column) const {
+    if (is_null(column))
+        return std::nullopt;
+    return text(column);
+}
+
+Database::Database(const std::string& path) : path_(path) {
+    if (sqlite3_open_v2(path.c_str(), &db_,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        nullptr) != SQLITE_OK) {
+        std::string reason = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
+        sqlite3_close(db_);
+        db_ = nullptr;
+        throw std::runtime_error("cannot open the database " + path + ": " + reason);
+    }
+    sqlite3_busy_timeout(db_, 5000);
+    for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON",
+                               "PRAGMA synchronous=NORMAL"})
+        if (auto done = execute(pragma); !done)
+            throw std::runtime_error("cannot set up the database " + path + ": " +
+                                     done.error().message);
+}
+
+Database::Database(Database&& other) noexcept : db_(other.db_), path_(std::move(other.path_)) {
+    other.db_ = nullptr;
+}
+
+Database::~Database() { sqlite3_close_v2(db_); }
+
+Statement Database::prepare(std::string_view sql) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+        SQLITE_OK)
+        throw std::logic_error(sql_error(db_, std::string(sql)).message);
+    return Statement(stmt, std::string(sql));
+}
+
+Result<void> Database::execute(std::string_view sql) {
+    std::string text(sql);
+    char* message = nullptr;
+    if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+        std::string reason = message != nullptr ? message : "unknown error";
+        sqlite3_free(message);
+        return make_error(Errc::io_error, "database: " + reason);
+    }
+    return {};
+}
+
+int Database::schema_version() {
+    auto s = prepare("PRAGMA user_version");
+    auto row = s.step();
+    return row && *row ? static_cast<int>(s.integer(0)) : 0;
+}
+
+void Database::migrate(const std::vector<Migration>& migrations) {
+    int current = schema_version();
+    for (const auto& m : migrations) {
+        if (m.version <= current)
+            continue;
+        Transaction tx(*this);
+        auto applied = execute(m.sql);
+        if (applied)
+            applied = execute("PRAGMA user_version=" + std::to_string(m.version));
+        if (applied)
+            applied = tx.commit();
+        if (!applied)
+            throw std::runtime_error(path_ + ": migration to schema " + std::to_string(m.version) +
+                                     " failed: " + applied.error().message);
+        current = m.version;
+    }
+}
+
+std::int64_t Database::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+
+int Database::changes() const { return sqlite3_changes(db_); }
+
+Transaction::Transaction(Database& db) : db_(db) {
+    if (auto begun = db_.execute("BEGIN IMMEDIATE"); !begun)
+        throw std::runtime_error(begun.error().message);
+}
+
+Transaction::~Transaction() {
+    if (!done_)
+        (void)db_.execute("ROLLBACK");
+}
+
+Result<void> Transaction::commit() {
+    auto committed = db_.execute("COMMIT");
+    if (committed)
+        done_ = true;
+    return committed;
+}
+
+} // namespace loa::common

@@ -1,0 +1,98 @@
+#include <filesystem>
+#include <gtest/gtest.h>
+
+#include "loa/common/sqlite.hpp"
+
+using loa::common::Database;
+using loa::common::Migration;
+using loa::common::Transaction;
+
+namespace {
+
+std::string fresh_path(const std::string& name) {
+    auto dir = std::filesystem::temp_directory_path() /
+               ("loa-sqlite-" + std::to_string(::getpid()) + "-" + name);
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return (dir / "loa.db").string();
+}
+
+const std::vector<Migration> kSchema = {
+    {1, "CREATE TABLE unit (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, name TEXT);"},
+    {2, "CREATE TABLE receiver (id TEXT PRIMARY KEY, unit INTEGER NOT NULL REFERENCES unit(id));"},
+};
+
+} // namespace
+
+TEST(Database, MigrationsApplyOnceAndSurviveReopening) {
+    auto path = fresh_path("migrate");
+    {
+        Database db(path);
+        db.migrate(kSchema);
+        EXPECT_EQ(db.schema_version(), 2);
+        ASSERT_TRUE(db.prepare("INSERT INTO unit (code, name) VALUES (?, ?)")
+                        .bind(1, std::string_view("70"))
+                        .bind(2, std::string_view("Bình Phước"))
+                        .run());
+    }
+    Database again(path);
+    again.migrate(kSchema); // nothing new: no error, no duplicate table
+    auto s = again.prepare("SELECT code, name FROM unit");
+    auto row = s.step();
+    ASSERT_TRUE(row && *row);
+    EXPECT_EQ(s.text(0), "70");
+    EXPECT_EQ(s.text(1), "Bình Phước");
+    auto mode = again.prepare("PRAGMA journal_mode");
+    ASSERT_TRUE(*mode.step());
+    EXPECT_EQ(mode.text(0), "wal");
+}
+
+TEST(Database, ForeignKeysAreEnforced) {
+    Database db(fresh_path("fk"));
+    db.migrate(kSchema);
+    auto bad = db.prepare("INSERT INTO receiver (id, unit) VALUES ('r1', 42)").run();
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().message.find("FOREIGN KEY"), std::string::npos);
+}
+
+TEST(Database, TransactionRollsBackUnlessCommitted) {
+    Database db(fresh_path("tx"));
+    db.migrate(kSchema);
+    {
+        Transaction tx(db);
+        ASSERT_TRUE(db.prepare("INSERT INTO unit (code) VALUES ('a')").run());
+    } // no commit
+    {
+        Transaction tx(db);
+        ASSERT_TRUE(db.prepare("INSERT INTO unit (code) VALUES ('b')").run());
+        ASSERT_TRUE(tx.commit());
+    }
+    auto s = db.prepare("SELECT group_concat(code) FROM unit");
+    ASSERT_TRUE(*s.step());
+    EXPECT_EQ(s.text(0), "b");
+}
+
+TEST(Database, NullsRoundTripAndBadSqlIsABug) {
+    Database db(fresh_path("null"));
+    db.migrate(kSchema);
+    ASSERT_TRUE(db.prepare("INSERT INTO unit (code, name) VALUES ('c', ?)")
+                    .bind(1, std::optional<std::string>())
+                    .run());
+    auto s = db.prepare("SELECT name FROM unit");
+    ASSERT_TRUE(*s.step());
+    EXPECT_FALSE(s.optional_text(0).has_value());
+    EXPECT_THROW(db.prepare("SELEC nonsense"), std::logic_error);
+}
+
+TEST(Database, AFailedMigrationLeavesTheSchemaAsItWas) {
+    auto path = fresh_path("failed");
+    Database db(path);
+    db.migrate(kSchema);
+    std::vector<Migration> broken = kSchema;
+    broken.push_back({3, "CREATE TABLE x (id INTEGER); CREATE TABLE x (id INTEGER);"});
+    EXPECT_THROW(db.migrate(broken), std::runtime_error);
+    EXPECT_EQ(db.schema_version(), 2);
+    auto s = db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'x'");
+    ASSERT_TRUE(*s.step());
+    EXPECT_EQ(s.integer(0), 0);
+}
