@@ -13,8 +13,7 @@ Error sql_error(sqlite3* db, const std::string& sql) {
 
 } // namespace
 
-Statement::Statement(Statement&& other) noexcept
-    : stmt_(other.stmt_), sql_(std::move(other.sql_)) {
+Statement::Statement(Statement&& other) noexcept : stmt_(other.stmt_), sql_(std::move(other.sql_)) {
     other.stmt_ = nullptr;
 }
 
@@ -28,7 +27,9 @@ Statement& Statement::operator=(Statement&& other) noexcept {
     return *this;
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+    sqlite3_finalize(stmt_);
+}
 
 Statement& Statement::bind(int index, std::int64_t value) {
     sqlite3_bind_int64(stmt_, index, value);
@@ -70,15 +71,20 @@ Result<void> Statement::run() {
     return {};
 }
 
-void Statement::reset() { sqlite3_reset(stmt_); }
+void Statement::reset() {
+    sqlite3_reset(stmt_);
+}
 
-std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+std::int64_t Statement::integer(int column) const {
+    return sqlite3_column_int64(stmt_, column);
+}
 
 std::string Statement::text(int column) const {
     const auto* p = sqlite3_column_text(stmt_, column);
-    return p == nullptr ? std::string()
-                        : std::string(reinterpret_cast<const char*>(p),
-                                      static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+    return p == nullptr
+               ? std::string()
+               : std::string(reinterpret_cast<const char*>(p),
+                             static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
 bool Statement::is_null(int column) const {
@@ -107,8 +113,8 @@ Database::Database(const std::string& path) : path_(path) {
         throw std::runtime_error("cannot open the database " + path + ": " + reason);
     }
     sqlite3_busy_timeout(db_, 5000);
-    for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON",
-                               "PRAGMA synchronous=NORMAL"})
+    for (const char* pragma :
+         {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL"})
         if (auto done = execute(pragma); !done)
             throw std::runtime_error("cannot set up the database " + path + ": " +
                                      done.error().message);
@@ -118,7 +124,9 @@ Database::Database(Database&& other) noexcept : db_(other.db_), path_(std::move(
     other.db_ = nullptr;
 }
 
-Database::~Database() { sqlite3_close_v2(db_); }
+Database::~Database() {
+    sqlite3_close_v2(db_);
+}
 
 Statement Database::prepare(std::string_view sql) {
     sqlite3_stmt* stmt = nullptr;
@@ -163,9 +171,13 @@ void Database::migrate(const std::vector<Migration>& migrations) {
     }
 }
 
-std::int64_t Database::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+std::int64_t Database::last_insert_id() const {
+    return sqlite3_last_insert_rowid(db_);
+}
 
-int Database::changes() const { return sqlite3_changes(db_); }
+int Database::changes() const {
+    return sqlite3_changes(db_);
+}
 
 Transaction::Transaction(Database& db) : db_(db) {
     if (auto begun = db_.execute("BEGIN IMMEDIATE"); !begun)

@@ -1,0 +1,149 @@
+#include "loa/schedules/recurrence.hpp"
+
+#include <algorithm>
+#include <libical/ical.h>
+#include <mutex>
+#include <regex>
+
+namespace loa::schedules {
+namespace {
+
+using common::Errc;
+using common::make_error;
+
+/// libical's zone cache is not thread-safe: one lock for every call into it.
+std::mutex& ical_mutex() {
+    static std::mutex mutex;
+    return mutex;
+}
+
+common::Result<icaltimezone*> find_zone(const std::string& name) {
+    icaltimezone* zone = icaltimezone_get_builtin_timezone(name.c_str());
+    if (zone == nullptr)
+        return make_error(Errc::invalid_argument,
+                          "unknown time zone \"" + name + "\"; use an IANA name such as " +
+                              kDefaultTimeZone);
+    return zone;
+}
+
+common::Result<icaltimetype> parse_local(const std::string& local, icaltimezone* zone) {
+    static const std::regex kFormat(R"((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2}))");
+    std::smatch m;
+    if (!std::regex_match(local, m, kFormat))
+        return make_error(Errc::invalid_argument,
+                          "start \"" + local + "\": expected YYYY-MM-DDTHH:MM:SS (local time)");
+    icaltimetype t = icaltime_null_time();
+    t.year = std::stoi(m[1]);
+    t.month = std::stoi(m[2]);
+    t.day = std::stoi(m[3]);
+    t.hour = std::stoi(m[4]);
+    t.minute = std::stoi(m[5]);
+    t.second = std::stoi(m[6]);
+    t.is_date = 0;
+    if (t.month < 1 || t.month > 12 || t.day < 1 ||
+        t.day > icaltime_days_in_month(t.month, t.year) || t.hour > 23 || t.minute > 59 ||
+        t.second > 59)
+        return make_error(Errc::invalid_argument, "start \"" + local + "\" is not a real date");
+    t = icaltime_set_timezone(&t, zone);
+    return t;
+}
+
+common::Result<icalrecurrencetype> parse_rule(const std::string& rule) {
+    icalerror_clear_errno();
+    icalrecurrencetype recur = icalrecurrencetype_from_string(rule.c_str());
+    if (recur.freq == ICAL_NO_RECURRENCE || icalerrno != ICAL_NO_ERROR) {
+        icalerror_clear_errno();
+        return make_error(Errc::invalid_argument,
+                          "RRULE \"" + rule +
+                              "\" is not valid (RFC 5545), e.g. FREQ=DAILY, "
+                              "FREQ=WEEKLY;BYDAY=MO,WE,FR, FREQ=MONTHLY;BYMONTHDAY=1;COUNT=6");
+    }
+    return recur;
+}
+
+TimePoint to_utc(const icaltimetype& t, icaltimezone* zone) {
+    return TimePoint(std::chrono::seconds(icaltime_as_timet_with_zone(t, zone)));
+}
+
+} // namespace
+
+common::Result<TimePoint> local_to_utc(const std::string& local, const std::string& time_zone) {
+    std::lock_guard lock(ical_mutex());
+    auto zone = find_zone(time_zone);
+    if (!zone)
+        return zone.error();
+    auto t = parse_local(local, *zone);
+    if (!t)
+        return t.error();
+    return to_utc(*t, *zone);
+}
+
+common::Result<void> validate(const Recurrence& r) {
+    std::lock_guard lock(ical_mutex());
+    auto zone = find_zone(r.time_zone);
+    if (!zone)
+        return zone.error();
+    if (auto start = parse_local(r.start_local, *zone); !start)
+        return start.error();
+    if (!r.rule.empty())
+        if (auto rule = parse_rule(r.rule); !rule)
+            return rule.error();
+    for (const auto& e : r.exceptions)
+        if (auto t = parse_local(e, *zone); !t)
+            return make_error(Errc::invalid_argument, "exception " + t.error().message);
+    return {};
+}
+
+common::Result<std::vector<TimePoint>> occurrences(const Recurrence& r, TimePoint from,
+                                                   TimePoint to, std::size_t limit) {
+    std::lock_guard lock(ical_mutex());
+    auto zone = find_zone(r.time_zone);
+    if (!zone)
+        return zone.error();
+    auto start = parse_local(r.start_local, *zone);
+    if (!start)
+        return start.error();
+    std::vector<TimePoint> skipped;
+    for (const auto& e : r.exceptions) {
+        auto t = parse_local(e, *zone);
+        if (!t)
+            return make_error(Errc::invalid_argument, "exception " + t.error().message);
+        skipped.push_back(to_utc(*t, *zone));
+    }
+    std::vector<TimePoint> out;
+    auto keep = [&](TimePoint at) {
+        if (at >= from && at < to && std::find(skipped.begin(), skipped.end(), at) == skipped.end())
+            out.push_back(at);
+    };
+    if (r.rule.empty()) {
+        keep(to_utc(*start, *zone));
+        return out;
+    }
+    auto rule = parse_rule(r.rule);
+    if (!rule)
+        return rule.error();
+    icalrecur_iterator* it = icalrecur_iterator_new(*rule, *start);
+    if (it == nullptr)
+        return make_error(Errc::invalid_argument, "RRULE \"" + r.rule + "\" cannot be expanded");
+    // An entry that started long ago: jump close to the window instead of walking every
+    // occurrence since its start (libical refuses this for COUNT rules, which must count).
+    constexpr auto kJumpMargin = std::chrono::hours(48);
+    if (rule->count == 0 && from - kJumpMargin > to_utc(*start, *zone)) {
+        auto jump = static_cast<time_t>((from - kJumpMargin).time_since_epoch().count());
+        icaltimetype near = icaltime_from_timet_with_zone(jump, 0, *zone);
+        (void)icalrecur_iterator_set_start(it, near);
+    }
+    // Expansion runs in local wall time, so a daily 06:30 stays 06:30 in zones with DST.
+    for (icaltimetype t = icalrecur_iterator_next(it); !icaltime_is_null_time(t) && out.size() < limit;
+         t = icalrecur_iterator_next(it)) {
+        t = icaltime_set_timezone(&t, *zone);
+        TimePoint at = to_utc(t, *zone);
+        if (at >= to)
+            break;
+        keep(at);
+    }
+    icalrecur_iterator_free(it);
+    return out;
+}
+
+} // namespace loa::schedules

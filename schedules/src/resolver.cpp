@@ -1,0 +1,92 @@
+#include "loa/schedules/resolver.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+namespace loa::schedules {
+namespace {
+
+/// True if `a` keeps a channel against `b`, both scheduled.
+bool outranks(const Airing& a, const Airing& b) {
+    return std::tuple(static_cast<int>(a.priority), -a.start.time_since_epoch().count(),
+                      -a.entry.value_or(0)) > std::tuple(static_cast<int>(b.priority),
+                                                         -b.start.time_since_epoch().count(),
+                                                         -b.entry.value_or(0));
+}
+
+/// The occurrence of `e` whose window contains `t`, if any.
+common::Result<std::optional<TimePoint>> active_start(const ScheduledEntry& e, TimePoint t) {
+    if (e.duration <= std::chrono::seconds(0))
+        return std::optional<TimePoint>();
+    auto starts = occurrences(e.when, t - e.duration + std::chrono::seconds(1),
+                              t + std::chrono::seconds(1));
+    if (!starts)
+        return starts.error();
+    if (starts->empty())
+        return std::optional<TimePoint>();
+    return std::optional<TimePoint>(starts->back());
+}
+
+} // namespace
+
+common::Result<std::map<std::string, Airing>> resolve(const std::vector<ScheduledEntry>& entries,
+                                                      const std::vector<Override>& overrides,
+                                                      TimePoint t) {
+    std::map<std::string, Airing> out;
+    for (const auto& e : entries) {
+        auto start = active_start(e, t);
+        if (!start)
+            return start.error();
+        if (!*start)
+            continue;
+        Airing a{e.program, e.priority, e.id, std::nullopt, **start, **start + e.duration};
+        for (const auto& channel : e.channels) {
+            auto it = out.find(channel);
+            if (it == out.end() || outranks(a, it->second))
+                out[channel] = a;
+        }
+    }
+    // Overrides decide over any schedule: applied in order, so an emergency plays over a
+    // stop-all, and among overrides of one kind the latest started decides.
+    std::vector<const Override*> active;
+    for (const auto& o : overrides)
+        if (o.started <= t)
+            active.push_back(&o);
+    std::sort(active.begin(), active.end(), [](const Override* a, const Override* b) {
+        return std::tuple(a->kind == Override::Kind::emergency, a->started, a->id) <
+               std::tuple(b->kind == Override::Kind::emergency, b->started, b->id);
+    });
+    for (const Override* o : active) {
+        Airing a;
+        a.priority = PriorityClass::emergency;
+        a.override = o->id;
+        a.start = o->started;
+        if (o->kind == Override::Kind::emergency)
+            a.program = o->program;
+        for (const auto& channel : o->channels)
+            out[channel] = a;
+    }
+    return out;
+}
+
+common::Result<std::optional<TimePoint>> next_boundary(const std::vector<ScheduledEntry>& entries,
+                                                       TimePoint t, TimePoint horizon) {
+    std::optional<TimePoint> best;
+    auto consider = [&](TimePoint at) {
+        if (at > t && at <= horizon && (!best || at < *best))
+            best = at;
+    };
+    for (const auto& e : entries) {
+        // An occurrence that started before t may end after it; one more may start before horizon.
+        auto starts = occurrences(e.when, t - e.duration, horizon + std::chrono::seconds(1));
+        if (!starts)
+            return starts.error();
+        for (auto s : *starts) {
+            consider(s);
+            consider(s + e.duration);
+        }
+    }
+    return best;
+}
+
+} // namespace loa::schedules
