@@ -2,7 +2,7 @@
 # Fails if a C++ file is not formatted as .clang-format says; `--fix` formats them instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find . -name '*.[ch]pp' -not -path './build*')
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.cpp' '*.hpp')
 [ ${#files[@]} -gt 0 ] || exit 0
 if [ "${1:-}" = --fix ]; then
     clang-format -i "${files[@]}"

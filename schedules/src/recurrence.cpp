@@ -20,9 +20,9 @@ std::mutex& ical_mutex() {
 common::Result<icaltimezone*> find_zone(const std::string& name) {
     icaltimezone* zone = icaltimezone_get_builtin_timezone(name.c_str());
     if (zone == nullptr)
-        return make_error(Errc::invalid_argument,
-                          "unknown time zone \"" + name + "\"; use an IANA name such as " +
-                              kDefaultTimeZone);
+        return make_error(Errc::invalid_argument, "unknown time zone \"" + name +
+                                                      "\"; use an IANA name such as " +
+                                                      kDefaultTimeZone);
     return zone;
 }
 
@@ -134,8 +134,8 @@ common::Result<std::vector<TimePoint>> occurrences(const Recurrence& r, TimePoin
         (void)icalrecur_iterator_set_start(it, near);
     }
     // Expansion runs in local wall time, so a daily 06:30 stays 06:30 in zones with DST.
-    for (icaltimetype t = icalrecur_iterator_next(it); !icaltime_is_null_time(t) && out.size() < limit;
-         t = icalrecur_iterator_next(it)) {
+    for (icaltimetype t = icalrecur_iterator_next(it);
+         !icaltime_is_null_time(t) && out.size() < limit; t = icalrecur_iterator_next(it)) {
         t = icaltime_set_timezone(&t, *zone);
         TimePoint at = to_utc(t, *zone);
         if (at >= to)

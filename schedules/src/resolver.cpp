@@ -18,8 +18,8 @@ bool outranks(const Airing& a, const Airing& b) {
 common::Result<std::optional<TimePoint>> active_start(const ScheduledEntry& e, TimePoint t) {
     if (e.duration <= std::chrono::seconds(0))
         return std::optional<TimePoint>();
-    auto starts = occurrences(e.when, t - e.duration + std::chrono::seconds(1),
-                              t + std::chrono::seconds(1));
+    auto starts =
+        occurrences(e.when, t - e.duration + std::chrono::seconds(1), t + std::chrono::seconds(1));
     if (!starts)
         return starts.error();
     if (starts->empty())

@@ -36,8 +36,10 @@ TEST(Recurrence, DailyForThreeWeeksStaysAtTheSameWallTime) {
 
 TEST(Recurrence, WeeklyOnGivenDaysUntilADate) {
     // Monday, Wednesday and Friday at 17:00, until the end of 2026-12-04.
-    Recurrence r{"2026-11-23T17:00:00", "Asia/Ho_Chi_Minh",
-                 "FREQ=WEEKLY;BYDAY=MO,WE,FR;UNTIL=20261204T235959Z", {}};
+    Recurrence r{"2026-11-23T17:00:00",
+                 "Asia/Ho_Chi_Minh",
+                 "FREQ=WEEKLY;BYDAY=MO,WE,FR;UNTIL=20261204T235959Z",
+                 {}};
     auto got = expand(r, utc(2026, 11, 1, 0, 0), utc(2027, 1, 1, 0, 0));
     std::vector<TimePoint> want{utc(2026, 11, 23, 10, 0), utc(2026, 11, 25, 10, 0),
                                 utc(2026, 11, 27, 10, 0), utc(2026, 11, 30, 10, 0),
@@ -46,7 +48,9 @@ TEST(Recurrence, WeeklyOnGivenDaysUntilADate) {
 }
 
 TEST(Recurrence, MonthlyWithACountAndExceptionDates) {
-    Recurrence r{"2027-01-01T07:00:00", "Asia/Ho_Chi_Minh", "FREQ=MONTHLY;BYMONTHDAY=1;COUNT=4",
+    Recurrence r{"2027-01-01T07:00:00",
+                 "Asia/Ho_Chi_Minh",
+                 "FREQ=MONTHLY;BYMONTHDAY=1;COUNT=4",
                  {"2027-02-01T07:00:00"}}; // Tết: skipped
     auto got = expand(r, utc(2026, 12, 1, 0, 0), utc(2028, 1, 1, 0, 0));
     std::vector<TimePoint> want{utc(2027, 1, 1, 0, 0), utc(2027, 3, 1, 0, 0),

@@ -15,8 +15,12 @@ TimePoint vn(int y, unsigned m, unsigned d, int h, int min, int s = 0) {
 ScheduledEntry entry(std::int64_t id, std::int64_t program, PriorityClass priority,
                      std::vector<std::string> channels, std::string start, std::string rule,
                      minutes duration) {
-    return {id, program, priority, std::move(channels),
-            Recurrence{std::move(start), kDefaultTimeZone, std::move(rule), {}}, duration};
+    return {id,
+            program,
+            priority,
+            std::move(channels),
+            Recurrence{std::move(start), kDefaultTimeZone, std::move(rule), {}},
+            duration};
 }
 
 std::map<std::string, Airing> at(const std::vector<ScheduledEntry>& entries,
@@ -92,8 +96,8 @@ TEST(Resolver, EmergencyOverridePreemptsAtOnceAndHandsBack) {
 }
 
 TEST(Resolver, StopAllSilencesEvenScheduledEmergenciesButNotAnOperatorsEmergency) {
-    std::vector<ScheduledEntry> entries{entry(1, 10, PriorityClass::emergency, {"xa-01"},
-                                              "2026-11-23T03:15:00", "", minutes(30))};
+    std::vector<ScheduledEntry> entries{
+        entry(1, 10, PriorityClass::emergency, {"xa-01"}, "2026-11-23T03:15:00", "", minutes(30))};
     Override stop{5, Override::Kind::stop_all, 0, {"xa-01"}, vn(2026, 11, 23, 3, 16)};
     auto silenced = at(entries, {stop}, vn(2026, 11, 23, 3, 17));
     ASSERT_TRUE(silenced.contains("xa-01"));

@@ -22,8 +22,8 @@ inline constexpr const char* kDefaultTimeZone = "Asia/Ho_Chi_Minh";
 struct Recurrence {
     std::string start_local;                  ///< "2026-11-23T06:30:00", wall time in time_zone
     std::string time_zone = kDefaultTimeZone; ///< IANA name
-    std::string rule;                         ///< RRULE value, e.g. "FREQ=WEEKLY;BYDAY=MO,WE"; "" = once
-    std::vector<std::string> exceptions;      ///< local start times that are skipped (EXDATE)
+    std::string rule;                    ///< RRULE value, e.g. "FREQ=WEEKLY;BYDAY=MO,WE"; "" = once
+    std::vector<std::string> exceptions; ///< local start times that are skipped (EXDATE)
 };
 
 /// Checks a recurrence; the error names what is wrong and how to write it.
