@@ -27,9 +27,9 @@ common::Result<icaltimezone*> find_zone(const std::string& name) {
 }
 
 common::Result<icaltimetype> parse_local(const std::string& local, icaltimezone* zone) {
-    static const std::regex kFormat(R"((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2}))");
+    static const std::regex format(R"((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2}))");
     std::smatch m;
-    if (!std::regex_match(local, m, kFormat))
+    if (!std::regex_match(local, m, format))
         return make_error(Errc::invalid_argument,
                           "start \"" + local + "\": expected YYYY-MM-DDTHH:MM:SS (local time)");
     icaltimetype t = icaltime_null_time();

@@ -18,6 +18,7 @@ namespace {
 struct Observer {
     std::atomic<int> frames{0};
     std::atomic<int> max_size{0};
+    std::atomic<int> stereo_frames{0}; ///< TOC byte's s bit (RFC 6716 §3.1)
     std::mutex mutex;
     std::vector<SourceState> states;
     std::string last_detail;
@@ -25,6 +26,8 @@ struct Observer {
     Source::FrameSink frame_sink() {
         return [this](const OpusFrame& f) {
             ++frames;
+            if (f.size > 0 && (f.data[0] & 0x04) != 0)
+                ++stereo_frames;
             if (f.size > max_size)
                 max_size = f.size;
         };
@@ -84,6 +87,7 @@ TEST(Source, ToneIsEncodedToOpusInRealTime) {
     EXPECT_GT(elapsed, std::chrono::milliseconds(800));
     EXPECT_GT(o.max_size.load(), 10);
     EXPECT_LE(o.max_size.load(), 32000 / 8 / 50 * 3); // about 80 bytes at 32 kbps
+    EXPECT_EQ(o.stereo_frames.load(), 0);             // mono by default
     EXPECT_TRUE(o.saw(SourceState::playing));
 }
 
@@ -173,4 +177,18 @@ TEST(Source, HttpRelayPlaysAStreamFromAWebServer) {
     ASSERT_TRUE(wait_until([&] { return o.frames >= 25; }, std::chrono::seconds(15)))
         << o.last_detail;
     source.stop();
+}
+
+TEST(Source, StereoIsEncodedWhenConfigured) {
+    Observer o;
+    EncoderSettings stereo;
+    stereo.channels = 2;
+    stereo.bitrate_kbps = 64;
+    Source source(SourceSpec{"tone", SourceKind::tone, "", 440, false}, stereo, o.frame_sink(),
+                  o.state_sink());
+    source.start();
+    ASSERT_TRUE(wait_until([&] { return o.frames >= 10; }, std::chrono::seconds(5)));
+    source.stop();
+    EXPECT_FALSE(o.saw(SourceState::failed));
+    EXPECT_GT(o.stereo_frames.load(), 0);
 }
