@@ -1,6 +1,7 @@
 #include "loa/schedules/recurrence.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <libical/ical.h>
 #include <mutex>
 #include <regex>
@@ -76,6 +77,19 @@ common::Result<TimePoint> local_to_utc(const std::string& local, const std::stri
     if (!t)
         return t.error();
     return to_utc(*t, *zone);
+}
+
+common::Result<std::string> utc_to_local(TimePoint at, const std::string& time_zone) {
+    std::lock_guard lock(ical_mutex());
+    auto zone = find_zone(time_zone);
+    if (!zone)
+        return zone.error();
+    icaltimetype t =
+        icaltime_from_timet_with_zone(static_cast<time_t>(at.time_since_epoch().count()), 0, *zone);
+    char text[32];
+    std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d", t.year, t.month, t.day,
+                  t.hour, t.minute, t.second);
+    return std::string(text);
 }
 
 common::Result<void> validate(const Recurrence& r) {

@@ -36,4 +36,7 @@ common::Result<std::vector<TimePoint>> occurrences(const Recurrence& recurrence,
 /// "2026-11-23T06:30:00" in `time_zone` as a UTC time point; errors name the bad part.
 common::Result<TimePoint> local_to_utc(const std::string& local, const std::string& time_zone);
 
+/// A UTC time point as local wall time "YYYY-MM-DDTHH:MM:SS" in `time_zone`.
+common::Result<std::string> utc_to_local(TimePoint at, const std::string& time_zone);
+
 } // namespace loa::schedules

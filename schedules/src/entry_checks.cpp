@@ -1,0 +1,165 @@
+// The checks an entry passes before it is saved: each failure says what collides and how to
+// fix it, so that a wrong schedule is refused instead of being discovered on air.
+#include <algorithm>
+
+#include "loa/schedules/store.hpp"
+
+namespace loa::schedules {
+namespace {
+
+using common::Errc;
+using common::make_error;
+
+struct Interval {
+    TimePoint start;
+    TimePoint end;
+};
+
+common::Result<std::vector<Interval>> windows(const Recurrence& when, std::chrono::seconds duration,
+                                              TimePoint from, TimePoint to) {
+    auto starts = occurrences(when, from - duration, to, 1000);
+    if (!starts)
+        return starts.error();
+    std::vector<Interval> out;
+    for (auto s : *starts)
+        out.push_back({s, s + duration});
+    return out;
+}
+
+std::string local(TimePoint at, const std::string& zone) {
+    auto text = utc_to_local(at, zone);
+    return text ? *text : "?";
+}
+
+/// The quiet interval(s) of `unit` around the local date of `at`, in UTC.
+common::Result<std::vector<Interval>> quiet_around(const Unit& unit, TimePoint at,
+                                                   const std::string& zone) {
+    auto today = utc_to_local(at, zone);
+    if (!today)
+        return today.error();
+    std::string date = today->substr(0, 10);
+    std::vector<Interval> out;
+    for (int shift : {-1, 0}) {
+        auto day_start = local_to_utc(date + "T00:00:00", zone);
+        if (!day_start)
+            return day_start.error();
+        auto base_day = utc_to_local(*day_start + std::chrono::days(shift), zone);
+        std::string d = base_day->substr(0, 10);
+        auto begin = local_to_utc(d + "T" + unit.quiet_start + ":00", zone);
+        auto end = local_to_utc(d + "T" + unit.quiet_end + ":00", zone);
+        if (!begin || !end)
+            return make_error(Errc::invalid_argument, "unit \"" + unit.code +
+                                                          "\" has unreadable quiet hours " +
+                                                          unit.quiet_start + "-" + unit.quiet_end);
+        if (*end <= *begin) // overnight: ends the next day
+            *end += std::chrono::days(1);
+        out.push_back({*begin, *end});
+    }
+    return out;
+}
+
+} // namespace
+
+common::Result<void> ScheduleStore::check_targets(const Entry& e, TimePoint start) {
+    auto p = program(e.program);
+    if (!p)
+        return p.error();
+    auto owner = unit(p->unit);
+    if (!owner)
+        return owner.error();
+    if (owner->approval_required && p->approval != Approval::approved)
+        return make_error(Errc::invalid_argument,
+                          "program #" + std::to_string(p->id) + " \"" + p->title + "\" is " +
+                              to_string(p->approval) + ": unit \"" + owner->code +
+                              "\" requires approval before a program is scheduled");
+    std::string first_day = local(start, e.when.time_zone).substr(0, 10);
+    for (auto id : e.units) {
+        auto u = unit(id);
+        if (!u)
+            return make_error(Errc::not_found, "target: " + u.error().message);
+        if (u->merged_into || (u->valid_to && *u->valid_to <= first_day)) {
+            std::string into;
+            if (u->merged_into)
+                if (auto m = unit(*u->merged_into))
+                    into = "; it was merged into \"" + m->code + "\" (" + m->name +
+                           "), target that instead";
+            return make_error(Errc::invalid_argument, "target unit \"" + u->code + "\" (" +
+                                                          u->name + ") ended on " +
+                                                          u->valid_to.value_or("?") + into);
+        }
+    }
+    return {};
+}
+
+common::Result<void> ScheduleStore::check_quiet_hours(const Entry& e, TimePoint now) {
+    if (e.priority == PriorityClass::emergency)
+        return {}; // emergencies may wake people: that is what they are for
+    auto mine = windows(e.when, e.duration, now, now + kValidationHorizon);
+    if (!mine)
+        return mine.error();
+    for (auto id : covered_units(e.units)) {
+        auto u = unit(id);
+        if (!u)
+            return u.error();
+        for (const auto& w : *mine) {
+            auto quiet = quiet_around(*u, w.start, e.when.time_zone);
+            if (!quiet)
+                return quiet.error();
+            for (const auto& q : *quiet)
+                if (w.start < q.end && q.start < w.end)
+                    return make_error(Errc::invalid_argument,
+                                      "the occurrence at " + local(w.start, e.when.time_zone) +
+                                          " falls in the quiet hours of \"" + u->code + "\" (" +
+                                          u->quiet_start + "-" + u->quiet_end +
+                                          "), when only emergency " +
+                                          "entries may play; move it or make it an emergency");
+        }
+    }
+    return {};
+}
+
+common::Result<void> ScheduleStore::check_conflicts(const Entry& e, TimePoint now) {
+    auto existing = entries();
+    if (!existing)
+        return existing.error();
+    auto mine_units = covered_units(e.units);
+    auto mine = windows(e.when, e.duration, now, now + kValidationHorizon);
+    if (!mine)
+        return mine.error();
+    for (const auto& other : *existing) {
+        if (other.priority != e.priority)
+            continue;
+        auto theirs_units = covered_units(other.units);
+        std::vector<std::int64_t> shared;
+        std::set_intersection(mine_units.begin(), mine_units.end(), theirs_units.begin(),
+                              theirs_units.end(), std::back_inserter(shared));
+        if (shared.empty())
+            continue;
+        auto theirs = windows(other.when, other.duration, now, now + kValidationHorizon);
+        if (!theirs)
+            return theirs.error();
+        // Both lists are sorted by start: sweep them together.
+        std::size_t i = 0, j = 0;
+        while (i < mine->size() && j < theirs->size()) {
+            const auto& a = (*mine)[i];
+            const auto& b = (*theirs)[j];
+            if (a.start < b.end && b.start < a.end) {
+                auto u = unit(shared.front());
+                auto p = program(other.program);
+                return make_error(Errc::already_exists,
+                                  "overlaps entry #" + std::to_string(other.id) + " (\"" +
+                                      (p ? p->title : "?") + "\", " + to_string(other.priority) +
+                                      ") on \"" + (u ? u->code : "?") + "\" at " +
+                                      local(std::max(a.start, b.start), e.when.time_zone) +
+                                      "; two entries of the same class cannot overlap on a unit");
+            }
+            if (a.end <= b.end)
+                ++i;
+            else
+                ++j;
+        }
+    }
+    return {};
+}
+
+} // namespace loa::schedules

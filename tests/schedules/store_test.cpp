@@ -1,0 +1,165 @@
+#include <filesystem>
+#include <gtest/gtest.h>
+
+#include "loa/schedules/store.hpp"
+
+using namespace loa::schedules;
+using namespace std::chrono;
+
+namespace {
+
+Unit unit_of(std::string code, std::string name, std::optional<std::int64_t> parent) {
+    Unit u;
+    u.code = std::move(code);
+    u.name = std::move(name);
+    u.parent = parent;
+    return u;
+}
+
+Program program_of(std::int64_t unit, ProgramKind kind, std::string title, std::string source) {
+    Program p;
+    p.unit = unit;
+    p.kind = kind;
+    p.title = std::move(title);
+    p.source = std::move(source);
+    return p;
+}
+
+TimePoint vn(int y, unsigned m, unsigned d, int h, int min) {
+    return sys_days(year(y) / month(m) / day(d)) + hours(h - 7) + minutes(min);
+}
+
+class StoreTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        auto dir = std::filesystem::temp_directory_path() /
+                   ("loa-store-" + std::to_string(::getpid()) + "-" +
+                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        std::filesystem::remove_all(dir);
+        std::filesystem::create_directories(dir);
+        path = (dir / "schedule.db").string();
+        store = std::make_unique<ScheduleStore>(path);
+        province = *store->add_unit(unit_of("70", "Bình Phước", std::nullopt));
+        commune1 = *store->add_unit(unit_of("70-001", "Xã Tân Lập", province));
+        commune2 = *store->add_unit(unit_of("70-002", "Xã Tân Hòa", province));
+        news = *store->add_program(
+            program_of(province, ProgramKind::tts, "Bản tin sáng", "Kính thưa..."));
+        ASSERT_TRUE(store->decide(news, Approval::approved, "approver"));
+    }
+
+    Entry at(std::int64_t program, PriorityClass priority, std::vector<std::int64_t> units,
+             std::string start, std::string rule, minutes duration) {
+        return {0,
+                program,
+                priority,
+                std::move(units),
+                Recurrence{std::move(start), kDefaultTimeZone, std::move(rule), {}},
+                duration};
+    }
+
+    std::string error_of(const Entry& e) {
+        auto r = store->add_entry(e, now);
+        return r ? "saved" : r.error().message;
+    }
+
+    TimePoint now = vn(2026, 11, 22, 12, 0);
+    std::string path;
+    std::unique_ptr<ScheduleStore> store;
+    std::int64_t province = 0, commune1 = 0, commune2 = 0, news = 0;
+};
+
+} // namespace
+
+TEST_F(StoreTest, AProvinceEntryReachesItsCommunesAndSurvivesReopening) {
+    ASSERT_TRUE(store->add_entry(at(news, PriorityClass::normal, {province}, "2026-11-23T06:30:00",
+                                    "FREQ=DAILY", minutes(30)),
+                                 now));
+    store = std::make_unique<ScheduleStore>(path); // a restart
+    auto entries = store->scheduled_entries();
+    ASSERT_TRUE(entries);
+    ASSERT_EQ(entries->size(), 1U);
+    EXPECT_EQ((*entries)[0].channels, (std::vector<std::string>{"70", "70-001", "70-002"}));
+    auto airing = resolve(*entries, {}, vn(2026, 12, 5, 6, 45));
+    ASSERT_TRUE(airing);
+    EXPECT_EQ((*airing)["70-002"].program, news);
+}
+
+TEST_F(StoreTest, OverlapsOfTheSameClassAreRefusedNamingTheOtherEntry) {
+    auto first = store->add_entry(at(news, PriorityClass::normal, {commune1}, "2026-11-23T06:30:00",
+                                     "FREQ=DAILY", minutes(30)),
+                                  now);
+    ASSERT_TRUE(first);
+    // The same class on the province overlaps on the commune.
+    EXPECT_EQ(error_of(at(news, PriorityClass::normal, {province}, "2026-11-25T06:45:00", "",
+                          minutes(10))),
+              "overlaps entry #" + std::to_string(*first) +
+                  " (\"Bản tin sáng\", normal) on \"70-001\" at 2026-11-25T06:45:00; two entries "
+                  "of the same class cannot overlap on a unit");
+    // Another commune, another time, or another class: fine.
+    EXPECT_EQ(error_of(at(news, PriorityClass::normal, {commune2}, "2026-11-25T06:45:00", "",
+                          minutes(10))),
+              "saved");
+    EXPECT_EQ(error_of(at(news, PriorityClass::normal, {commune1}, "2026-11-25T07:00:00", "",
+                          minutes(10))),
+              "saved");
+    EXPECT_EQ(error_of(at(news, PriorityClass::priority, {commune1}, "2026-11-25T06:45:00", "",
+                          minutes(10))),
+              "saved");
+}
+
+TEST_F(StoreTest, QuietHoursRefuseNormalAndPriorityButNotEmergencies) {
+    EXPECT_EQ(error_of(at(news, PriorityClass::normal, {commune1}, "2026-11-24T03:15:00", "",
+                          minutes(10))),
+              "the occurrence at 2026-11-24T03:15:00 falls in the quiet hours of \"70-001\" "
+              "(22:00-05:00), when only emergency entries may play; move it or make it an "
+              "emergency");
+    // A weekly entry whose later occurrence runs into 22:00.
+    EXPECT_NE(error_of(at(news, PriorityClass::priority, {commune1}, "2026-11-23T21:50:00",
+                          "FREQ=WEEKLY", minutes(20)))
+                  .find("quiet hours"),
+              std::string::npos);
+    EXPECT_EQ(error_of(at(news, PriorityClass::emergency, {commune1}, "2026-11-24T03:15:00", "",
+                          minutes(10))),
+              "saved");
+}
+
+TEST_F(StoreTest, AMergedUnitCannotBeTargeted) {
+    ASSERT_TRUE(store->merge_unit(commune2, commune1, "2026-07-01"));
+    EXPECT_EQ(error_of(at(news, PriorityClass::normal, {commune2}, "2026-11-25T06:45:00", "",
+                          minutes(10))),
+              "target unit \"70-002\" (Xã Tân Hòa) ended on 2026-07-01; it was merged into "
+              "\"70-001\" (Xã Tân Lập), target that instead");
+    auto unit = store->unit_by_code("70-002"); // its history stays searchable
+    ASSERT_TRUE(unit);
+    EXPECT_EQ(unit->merged_into, commune1);
+}
+
+TEST_F(StoreTest, OnlyApprovedProgramsGoOnAirWhereApprovalIsRequired) {
+    auto draft =
+        *store->add_program(program_of(province, ProgramKind::file, "Nhạc", "/media/x.ogg"));
+    EXPECT_EQ(error_of(at(draft, PriorityClass::normal, {commune1}, "2026-11-25T08:00:00", "",
+                          minutes(10))),
+              "program #" + std::to_string(draft) +
+                  " \"Nhạc\" is draft: unit \"70\" requires approval before a program is "
+                  "scheduled");
+    ASSERT_TRUE(store->decide(draft, Approval::approved, "chairman"));
+    EXPECT_EQ(error_of(at(draft, PriorityClass::normal, {commune1}, "2026-11-25T08:00:00", "",
+                          minutes(10))),
+              "saved");
+    EXPECT_EQ(store->program(draft)->decided_by, "chairman");
+}
+
+TEST_F(StoreTest, BadInputIsRefusedAndNothingIsHalfWritten) {
+    EXPECT_NE(error_of(at(news, PriorityClass::normal, {commune1}, "2026-11-25T08:00:00",
+                          "FREQ=OFTEN", minutes(10)))
+                  .find("RRULE"),
+              std::string::npos);
+    EXPECT_EQ(error_of(at(news, PriorityClass::normal, {}, "2026-11-25T08:00:00", "", minutes(10))),
+              "an entry needs at least one target unit");
+    EXPECT_NE(
+        error_of(at(news, PriorityClass::normal, {999}, "2026-11-25T08:00:00", "", minutes(10)))
+            .find("no unit #999"),
+        std::string::npos);
+    EXPECT_TRUE(store->entries()->empty());
+    EXPECT_FALSE(store->add_unit(unit_of("70", "duplicate code", std::nullopt)));
+}
