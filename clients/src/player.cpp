@@ -62,15 +62,10 @@ void Player::start() {
         "opusdec use-inband-fec=true plc=true ! audioconvert ! audioresample ! volume name=vol ! "
         "audioconvert ! " +
         describe_output(settings_.output, settings_.channels);
-    GError* error = nullptr;
-    GstElement* pipeline = gst_parse_launch(description.c_str(), &error);
-    if (error != nullptr) {
-        std::string reason = error->message;
-        g_error_free(error);
-        if (pipeline != nullptr)
-            gst_object_unref(pipeline);
-        throw std::runtime_error("cannot build the playout pipeline: " + reason);
-    }
+    auto launched = pipeline::launch(description);
+    if (!launched)
+        throw std::runtime_error("cannot build the playout pipeline: " + launched.error().message);
+    GstElement* pipeline = *launched;
     impl_ = std::make_unique<Impl>();
     impl_->pipeline = pipeline;
     impl_->appsrc = gst_bin_get_by_name(GST_BIN(pipeline), "src");

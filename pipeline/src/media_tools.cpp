@@ -24,17 +24,10 @@ struct PipelineDeleter {
 using PipelinePtr = std::unique_ptr<GstElement, PipelineDeleter>;
 
 common::Result<PipelinePtr> build(const std::string& description) {
-    ensure_gstreamer();
-    GError* error = nullptr;
-    GstElement* p = gst_parse_launch(description.c_str(), &error);
-    if (error != nullptr) {
-        std::string reason = error->message;
-        g_error_free(error);
-        if (p != nullptr)
-            gst_object_unref(p);
-        return make_error(Errc::media_error, "cannot build a GStreamer pipeline: " + reason);
-    }
-    return PipelinePtr(p);
+    auto launched = launch(description);
+    if (!launched)
+        return launched.error();
+    return PipelinePtr(*launched);
 }
 
 /// Plays the pipeline to its end; the error message of the first failure, "" at EOS.

@@ -48,6 +48,20 @@ std::string describe_source_head(const SourceSpec& spec) {
     return kind_head(spec);
 }
 
+common::Result<GstElement*> launch(const std::string& description) {
+    ensure_gstreamer();
+    GError* error = nullptr;
+    GstElement* pipeline = gst_parse_launch(description.c_str(), &error);
+    if (error == nullptr)
+        return pipeline;
+    std::string reason = error->message;
+    g_error_free(error);
+    if (pipeline != nullptr)
+        gst_object_unref(pipeline);
+    return common::make_error(common::Errc::media_error,
+                              "GStreamer cannot build \"" + description + "\": " + reason);
+}
+
 struct Source::Pipeline {
     GstElement* pipeline = nullptr;
     GstBus* bus = nullptr;
@@ -77,15 +91,12 @@ bool Source::build() {
                               std::to_string(encoder_.channels) +
                               " ! opusenc name=enc frame-size=20 ! appsink name=sink sync=true "
                               "max-buffers=100 emit-signals=false";
-    GError* error = nullptr;
-    GstElement* pipeline = gst_parse_launch(description.c_str(), &error);
-    if (error != nullptr) {
-        on_state_(SourceState::failed, std::string("cannot build the pipeline: ") + error->message);
-        g_error_free(error);
-        if (pipeline != nullptr)
-            gst_object_unref(pipeline);
+    auto launched = launch(description);
+    if (!launched) {
+        on_state_(SourceState::failed, launched.error().message);
         return false;
     }
+    GstElement* pipeline = *launched;
     pipeline_ = std::make_unique<Pipeline>();
     pipeline_->pipeline = pipeline;
     pipeline_->bus = gst_element_get_bus(pipeline);

@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "loa/common/result.hpp"
 #include "loa/pipeline/opus_frame.hpp"
 
 using GstElement = struct _GstElement; // NOLINT: GStreamer's own spelling
@@ -94,6 +95,10 @@ private:
 
 /// Initialises GStreamer once per process (safe to call repeatedly).
 void ensure_gstreamer();
+
+/// Builds a pipeline from a gst-launch description (initialising GStreamer if needed). The
+/// caller owns the result; the error carries GStreamer's reason.
+common::Result<GstElement*> launch(const std::string& description);
 
 /// A GStreamer pipeline description fragment for the source (before audioconvert).
 std::string describe_source_head(const SourceSpec& spec);
