@@ -139,23 +139,22 @@ common::Result<void> ScheduleStore::merge_unit(std::int64_t unit, std::int64_t i
 common::Result<Unit> ScheduleStore::unit(std::int64_t id) {
     auto s = db_.prepare(std::string(kUnitColumns) + "WHERE id = ?");
     s.bind(1, id);
-    auto row = s.step();
-    if (!row)
-        return row.error();
-    if (!*row)
-        return make_error(Errc::not_found, "no unit #" + std::to_string(id));
-    return read_unit(s);
+    return one_unit(s, "no unit #" + std::to_string(id));
 }
 
 common::Result<Unit> ScheduleStore::unit_by_code(const std::string& code) {
     auto s = db_.prepare(std::string(kUnitColumns) + "WHERE code = ?");
     s.bind(1, std::string_view(code));
-    auto row = s.step();
+    return one_unit(s, "no unit with code \"" + code + "\"");
+}
+
+common::Result<Unit> ScheduleStore::one_unit(common::Statement& query, const std::string& missing) {
+    auto row = query.step();
     if (!row)
         return row.error();
     if (!*row)
-        return make_error(Errc::not_found, "no unit with code \"" + code + "\"");
-    return read_unit(s);
+        return make_error(Errc::not_found, missing);
+    return read_unit(query);
 }
 
 common::Result<std::int64_t> ScheduleStore::add_program(const Program& p) {

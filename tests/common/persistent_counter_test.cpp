@@ -1,24 +1,25 @@
-#include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
 
 #include "loa/common/persistent_counter.hpp"
+#include "process.hpp"
 
 using loa::common::advance_persistent_counter;
 
 namespace {
 
-std::string temp_path(const std::string& name) {
-    auto dir = std::filesystem::temp_directory_path() /
-               ("loa-counter-" + std::to_string(::getpid()) + "-" + name);
-    std::filesystem::remove_all(dir);
-    return (dir / "counter").string();
-}
+/// A counter file in a fresh folder that lives as long as the returned TempDir.
+struct CounterFile {
+    explicit CounterFile(const std::string& name) : dir("counter-" + name) {}
+    loa::test::TempDir dir;
+    std::string path = dir.file("counter");
+};
 
 } // namespace
 
 TEST(PersistentCounter, NeverHandsOutTheSameValueTwice) {
-    auto path = temp_path("twice");
+    CounterFile file("twice");
+    const auto& path = file.path;
     auto first = advance_persistent_counter(path, 1000);
     auto second = advance_persistent_counter(path, 1000);
     auto third = advance_persistent_counter(path, 1000);
@@ -29,7 +30,8 @@ TEST(PersistentCounter, NeverHandsOutTheSameValueTwice) {
 }
 
 TEST(PersistentCounter, JumpsForwardToTheFloor) {
-    auto path = temp_path("floor");
+    CounterFile file("floor");
+    const auto& path = file.path;
     ASSERT_TRUE(advance_persistent_counter(path, 10));
     auto later = advance_persistent_counter(path, 5000);
     ASSERT_TRUE(later);
@@ -41,7 +43,8 @@ TEST(PersistentCounter, JumpsForwardToTheFloor) {
 }
 
 TEST(PersistentCounter, SurvivesWrapAroundAsSerialNumbers) {
-    auto path = temp_path("wrap");
+    CounterFile file("wrap");
+    const auto& path = file.path;
     ASSERT_TRUE(advance_persistent_counter(path, 0xffffffffU));
     auto wrapped = advance_persistent_counter(path, 0xfffffff0U);
     ASSERT_TRUE(wrapped);
@@ -49,8 +52,8 @@ TEST(PersistentCounter, SurvivesWrapAroundAsSerialNumbers) {
 }
 
 TEST(PersistentCounter, CorruptFileIsAClearError) {
-    auto path = temp_path("corrupt");
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    CounterFile file("corrupt");
+    const auto& path = file.path;
     std::ofstream(path) << "not a number";
     auto r = advance_persistent_counter(path, 1);
     ASSERT_FALSE(r);

@@ -1,7 +1,7 @@
-#include <filesystem>
 #include <gtest/gtest.h>
 
 #include "loa/common/sqlite.hpp"
+#include "process.hpp"
 
 using loa::common::Database;
 using loa::common::Migration;
@@ -9,13 +9,12 @@ using loa::common::Transaction;
 
 namespace {
 
-std::string fresh_path(const std::string& name) {
-    auto dir = std::filesystem::temp_directory_path() /
-               ("loa-sqlite-" + std::to_string(::getpid()) + "-" + name);
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    return (dir / "loa.db").string();
-}
+/// A database file in a fresh folder that lives as long as the test.
+struct DatabaseFile {
+    explicit DatabaseFile(const std::string& name) : dir("sqlite-" + name) {}
+    loa::test::TempDir dir;
+    std::string path = dir.file("loa.db");
+};
 
 const std::vector<Migration> kSchema = {
     {1, "CREATE TABLE unit (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, name TEXT);"},
@@ -25,7 +24,8 @@ const std::vector<Migration> kSchema = {
 } // namespace
 
 TEST(Database, MigrationsApplyOnceAndSurviveReopening) {
-    auto path = fresh_path("migrate");
+    DatabaseFile file("migrate");
+    const auto& path = file.path;
     {
         Database db(path);
         db.migrate(kSchema);
@@ -48,7 +48,8 @@ TEST(Database, MigrationsApplyOnceAndSurviveReopening) {
 }
 
 TEST(Database, ForeignKeysAreEnforced) {
-    Database db(fresh_path("fk"));
+    DatabaseFile file("fk");
+    Database db(file.path);
     db.migrate(kSchema);
     auto bad = db.prepare("INSERT INTO receiver (id, unit) VALUES ('r1', 42)").run();
     ASSERT_FALSE(bad);
@@ -56,7 +57,8 @@ TEST(Database, ForeignKeysAreEnforced) {
 }
 
 TEST(Database, TransactionRollsBackUnlessCommitted) {
-    Database db(fresh_path("tx"));
+    DatabaseFile file("tx");
+    Database db(file.path);
     db.migrate(kSchema);
     {
         Transaction tx(db);
@@ -73,7 +75,8 @@ TEST(Database, TransactionRollsBackUnlessCommitted) {
 }
 
 TEST(Database, NullsRoundTripAndBadSqlIsABug) {
-    Database db(fresh_path("null"));
+    DatabaseFile file("null");
+    Database db(file.path);
     db.migrate(kSchema);
     ASSERT_TRUE(db.prepare("INSERT INTO unit (code, name) VALUES ('c', ?)")
                     .bind(1, std::optional<std::string>())
@@ -85,7 +88,8 @@ TEST(Database, NullsRoundTripAndBadSqlIsABug) {
 }
 
 TEST(Database, AFailedMigrationLeavesTheSchemaAsItWas) {
-    auto path = fresh_path("failed");
+    DatabaseFile file("failed");
+    const auto& path = file.path;
     Database db(path);
     db.migrate(kSchema);
     std::vector<Migration> broken = kSchema;

@@ -1,7 +1,7 @@
-#include <filesystem>
 #include <gtest/gtest.h>
 
 #include "loa/schedules/store.hpp"
+#include "process.hpp"
 
 using namespace loa::schedules;
 using namespace std::chrono;
@@ -32,12 +32,10 @@ TimePoint vn(int y, unsigned m, unsigned d, int h, int min) {
 class StoreTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        auto dir = std::filesystem::temp_directory_path() /
-                   ("loa-store-" + std::to_string(::getpid()) + "-" +
-                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(dir);
-        std::filesystem::create_directories(dir);
-        path = (dir / "schedule.db").string();
+        dir = std::make_unique<loa::test::TempDir>(
+            std::string("store-") +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        path = dir->file("schedule.db");
         store = std::make_unique<ScheduleStore>(path);
         province = *store->add_unit(unit_of("70", "Bình Phước", std::nullopt));
         commune1 = *store->add_unit(unit_of("70-001", "Xã Tân Lập", province));
@@ -63,6 +61,7 @@ protected:
     }
 
     TimePoint now = vn(2026, 11, 22, 12, 0);
+    std::unique_ptr<loa::test::TempDir> dir;
     std::string path;
     std::unique_ptr<ScheduleStore> store;
     std::int64_t province = 0, commune1 = 0, commune2 = 0, news = 0;

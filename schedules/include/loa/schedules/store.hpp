@@ -93,6 +93,7 @@ private:
     common::Result<void> check_quiet_hours(const Entry& entry, TimePoint now);
     common::Result<void> check_conflicts(const Entry& entry, TimePoint now);
     std::vector<std::int64_t> covered_units(const std::vector<std::int64_t>& units);
+    common::Result<Unit> one_unit(common::Statement& query, const std::string& missing);
 
     common::Database db_;
 };
