@@ -1,6 +1,8 @@
 // The checks an entry passes before it is saved: each failure says what collides and how to
 // fix it, so that a wrong schedule is refused instead of being discovered on air.
 #include <algorithm>
+#include <map>
+#include <set>
 
 #include "loa/schedules/store.hpp"
 
@@ -58,7 +60,47 @@ common::Result<std::vector<Interval>> quiet_around(const Unit& unit, TimePoint a
     return out;
 }
 
+/// What an entry reaches: every unit it covers, and its single clusters with their units.
+struct Coverage {
+    std::set<std::int64_t> units;
+    std::map<std::string, std::int64_t> clusters;
+
+    /// A point of `who` (unit or cluster) that both reach, described for an error; "" if none.
+    std::optional<std::string> shared_with(const Coverage& other) const {
+        for (auto u : units)
+            if (other.units.count(u) != 0)
+                return "unit#" + std::to_string(u);
+        for (const auto& [id, unit] : clusters)
+            if (other.clusters.count(id) != 0 || other.units.count(unit) != 0)
+                return "cluster " + id;
+        for (const auto& [id, unit] : other.clusters)
+            if (units.count(unit) != 0)
+                return "cluster " + id;
+        return std::nullopt;
+    }
+};
+
 } // namespace
+
+common::Result<void> ScheduleStore::check_receivers(const std::vector<std::string>& receivers) {
+    auto all = clusters();
+    if (!all)
+        return all.error();
+    for (const auto& r : receivers) {
+        auto it =
+            std::find_if(all->begin(), all->end(), [&](const Cluster& c) { return c.id == r; });
+        if (it == all->end())
+            return make_error(Errc::not_found, "target: no cluster \"" + r + "\"");
+        auto u = unit(it->unit);
+        if (!u)
+            return u.error();
+        if (u->merged_into)
+            return make_error(Errc::invalid_argument,
+                              "target cluster \"" + r + "\" belongs to unit \"" + u->code +
+                                  "\", which was merged away; move the cluster first");
+    }
+    return {};
+}
 
 common::Result<void> ScheduleStore::check_targets(const Entry& e, TimePoint start) {
     auto p = program(e.program);
@@ -88,7 +130,7 @@ common::Result<void> ScheduleStore::check_targets(const Entry& e, TimePoint star
                                                           u->valid_to.value_or("?") + into);
         }
     }
-    return {};
+    return check_receivers(e.receivers);
 }
 
 common::Result<void> ScheduleStore::check_quiet_hours(const Entry& e, TimePoint now) {
@@ -97,7 +139,16 @@ common::Result<void> ScheduleStore::check_quiet_hours(const Entry& e, TimePoint 
     auto mine = windows(e.when, e.duration, now, now + kValidationHorizon);
     if (!mine)
         return mine.error();
-    for (auto id : covered_units(e.units)) {
+    auto all_clusters = clusters();
+    if (!all_clusters)
+        return all_clusters.error();
+    std::set<std::int64_t> reached;
+    for (auto u : covered_units(e.units))
+        reached.insert(u);
+    for (const auto& c : *all_clusters)
+        if (std::find(e.receivers.begin(), e.receivers.end(), c.id) != e.receivers.end())
+            reached.insert(c.unit);
+    for (auto id : reached) {
         auto u = unit(id);
         if (!u)
             return u.error();
@@ -122,18 +173,28 @@ common::Result<void> ScheduleStore::check_conflicts(const Entry& e, TimePoint no
     auto existing = entries();
     if (!existing)
         return existing.error();
-    auto mine_units = covered_units(e.units);
+    auto all_clusters = clusters();
+    if (!all_clusters)
+        return all_clusters.error();
+    auto coverage = [&](const Entry& entry) {
+        Coverage c;
+        for (auto u : covered_units(entry.units))
+            c.units.insert(u);
+        for (const auto& cluster : *all_clusters)
+            if (std::find(entry.receivers.begin(), entry.receivers.end(), cluster.id) !=
+                entry.receivers.end())
+                c.clusters[cluster.id] = cluster.unit;
+        return c;
+    };
+    auto mine_reach = coverage(e);
     auto mine = windows(e.when, e.duration, now, now + kValidationHorizon);
     if (!mine)
         return mine.error();
     for (const auto& other : *existing) {
         if (other.priority != e.priority)
             continue;
-        auto theirs_units = covered_units(other.units);
-        std::vector<std::int64_t> shared;
-        std::set_intersection(mine_units.begin(), mine_units.end(), theirs_units.begin(),
-                              theirs_units.end(), std::back_inserter(shared));
-        if (shared.empty())
+        auto shared = mine_reach.shared_with(coverage(other));
+        if (!shared)
             continue;
         auto theirs = windows(other.when, other.duration, now, now + kValidationHorizon);
         if (!theirs)
@@ -144,14 +205,17 @@ common::Result<void> ScheduleStore::check_conflicts(const Entry& e, TimePoint no
             const auto& a = (*mine)[i];
             const auto& b = (*theirs)[j];
             if (a.start < b.end && b.start < a.end) {
-                auto u = unit(shared.front());
+                std::string where = *shared;
+                if (where.rfind("unit#", 0) == 0)
+                    if (auto u = unit(std::stoll(where.substr(5))))
+                        where = "\"" + u->code + "\"";
                 auto p = program(other.program);
-                return make_error(Errc::already_exists,
-                                  "overlaps entry #" + std::to_string(other.id) + " (\"" +
-                                      (p ? p->title : "?") + "\", " + to_string(other.priority) +
-                                      ") on \"" + (u ? u->code : "?") + "\" at " +
-                                      local(std::max(a.start, b.start), e.when.time_zone) +
-                                      "; two entries of the same class cannot overlap on a unit");
+                return make_error(
+                    Errc::already_exists,
+                    "overlaps entry #" + std::to_string(other.id) + " (\"" + (p ? p->title : "?") +
+                        "\", " + to_string(other.priority) + ") on " + where + " at " +
+                        local(std::max(a.start, b.start), e.when.time_zone) +
+                        "; two entries of the same class cannot overlap on a unit or cluster");
             }
             if (a.end <= b.end)
                 ++i;

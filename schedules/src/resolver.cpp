@@ -31,13 +31,14 @@ common::Result<std::optional<TimePoint>> active_start(const ScheduledEntry& e, T
 
 common::Result<std::map<std::string, Airing>> resolve(const std::vector<ScheduledEntry>& entries,
                                                       const std::vector<Override>& overrides,
-                                                      TimePoint t) {
+                                                      TimePoint t,
+                                                      const std::set<Occurrence>& finished) {
     std::map<std::string, Airing> out;
     for (const auto& e : entries) {
         auto start = active_start(e, t);
         if (!start)
             return start.error();
-        if (!*start)
+        if (!*start || finished.count({e.id, **start}) != 0)
             continue;
         Airing a{e.program, e.priority, e.id, std::nullopt, **start, **start + e.duration};
         for (const auto& channel : e.channels) {

@@ -1,8 +1,5 @@
 #include "loa/schedules/store.hpp"
 
-#include <set>
-#include <sstream>
-
 namespace loa::schedules {
 namespace {
 
@@ -50,9 +47,82 @@ CREATE TABLE entry_target (
     PRIMARY KEY (entry, unit)
 );
 )"},
+    {2, R"(
+CREATE TABLE cluster (
+    id TEXT PRIMARY KEY,
+    unit INTEGER NOT NULL REFERENCES unit(id),
+    name TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE entry_cluster (
+    entry INTEGER NOT NULL REFERENCES schedule_entry(id) ON DELETE CASCADE,
+    cluster TEXT NOT NULL REFERENCES cluster(id),
+    PRIMARY KEY (entry, cluster)
+);
+ALTER TABLE program ADD COLUMN media TEXT NOT NULL DEFAULT '';
+ALTER TABLE program ADD COLUMN duration_ms INTEGER;
+ALTER TABLE program ADD COLUMN voice TEXT NOT NULL DEFAULT 'vi';
+ALTER TABLE program ADD COLUMN rate_wpm INTEGER NOT NULL DEFAULT 150;
+CREATE TABLE override (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('emergency', 'stop_all')),
+    program INTEGER REFERENCES program(id),
+    started_at_ms INTEGER NOT NULL,
+    started_by TEXT NOT NULL,
+    ended_at_ms INTEGER,
+    ended_by TEXT,
+    CHECK ((kind = 'emergency') = (program IS NOT NULL))
+);
+CREATE TABLE override_target (
+    override INTEGER NOT NULL REFERENCES override(id) ON DELETE CASCADE,
+    unit INTEGER REFERENCES unit(id),
+    cluster TEXT REFERENCES cluster(id),
+    CHECK ((unit IS NULL) != (cluster IS NULL))
+);
+CREATE TABLE as_run (
+    id INTEGER PRIMARY KEY,
+    program INTEGER NOT NULL REFERENCES program(id),
+    entry INTEGER,
+    override INTEGER,
+    priority TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    scheduled_at INTEGER,
+    started_at_ms INTEGER NOT NULL,
+    ended_at_ms INTEGER,
+    receivers INTEGER NOT NULL DEFAULT 0,
+    outcome TEXT CHECK (outcome IN ('completed', 'preempted', 'stopped', 'failed', 'interrupted'))
+);
+CREATE INDEX as_run_by_start ON as_run(started_at_ms);
+CREATE INDEX as_run_open ON as_run(outcome) WHERE outcome IS NULL;
+CREATE TABLE heartbeat (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    at_ms INTEGER NOT NULL
+);
+)"},
 };
 
 const char* kinds[] = {"file", "tts", "relay", "live"};
+
+constexpr const char* kProgramColumns =
+    "SELECT id, unit, kind, title, source, media, duration_ms, voice, rate_wpm, approval, "
+    "decided_by, decided_at FROM program ";
+
+Program read_program(const common::Statement& s) {
+    Program p;
+    p.id = s.integer(0);
+    p.unit = s.integer(1);
+    p.kind = parse_program_kind(s.text(2)).value_or(ProgramKind::file);
+    p.title = s.text(3);
+    p.source = s.text(4);
+    p.media = s.text(5);
+    if (auto ms = s.optional_integer(6))
+        p.duration = std::chrono::milliseconds(*ms);
+    p.voice = s.text(7);
+    p.rate_wpm = static_cast<int>(s.integer(8));
+    p.approval = parse_approval(s.text(9)).value_or(Approval::draft);
+    p.decided_by = s.optional_text(10);
+    p.decided_at = s.optional_text(11);
+    return p;
+}
 
 Unit read_unit(const common::Statement& s) {
     Unit u;
@@ -73,22 +143,6 @@ constexpr const char* kUnitColumns = "SELECT id, code, name, parent, valid_from,
                                      "merged_into, approval_required, quiet_start, quiet_end "
                                      "FROM unit ";
 
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& i : items)
-        out += (out.empty() ? "" : ",") + i;
-    return out;
-}
-
-std::vector<std::string> split(const std::string& text) {
-    std::vector<std::string> out;
-    std::stringstream s(text);
-    for (std::string item; std::getline(s, item, ',');)
-        if (!item.empty())
-            out.push_back(item);
-    return out;
-}
-
 } // namespace
 
 std::string to_string(Approval approval) {
@@ -103,6 +157,28 @@ std::string to_string(Approval approval) {
         return "rejected";
     }
     return "draft";
+}
+
+std::string to_string(ProgramKind kind) {
+    return kinds[static_cast<int>(kind)];
+}
+
+std::optional<ProgramKind> parse_program_kind(std::string_view name) {
+    for (int k = 0; k < 4; ++k)
+        if (name == kinds[k])
+            return static_cast<ProgramKind>(k);
+    return std::nullopt;
+}
+
+std::optional<Approval> parse_approval(std::string_view name) {
+    for (auto a : {Approval::draft, Approval::pending, Approval::approved, Approval::rejected})
+        if (name == to_string(a))
+            return a;
+    return std::nullopt;
+}
+
+std::string cluster_channel(const std::string& receiver) {
+    return "@" + receiver;
 }
 
 ScheduleStore::ScheduleStore(const std::string& path) : db_(path) {
@@ -160,11 +236,21 @@ common::Result<Unit> ScheduleStore::one_unit(common::Statement& query, const std
 common::Result<std::int64_t> ScheduleStore::add_program(const Program& p) {
     if (auto u = unit(p.unit); !u)
         return u.error();
-    auto s = db_.prepare("INSERT INTO program (unit, kind, title, source) VALUES (?, ?, ?, ?)");
+    if (p.title.empty())
+        return make_error(Errc::invalid_argument, "a program needs a title");
+    auto s = db_.prepare("INSERT INTO program (unit, kind, title, source, media, duration_ms, "
+                         "voice, rate_wpm) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    std::optional<std::int64_t> duration;
+    if (p.duration)
+        duration = p.duration->count();
     s.bind(1, p.unit)
         .bind(2, std::string_view(kinds[static_cast<int>(p.kind)]))
         .bind(3, std::string_view(p.title))
-        .bind(4, std::string_view(p.source));
+        .bind(4, std::string_view(p.source))
+        .bind(5, std::string_view(p.media))
+        .bind(6, duration)
+        .bind(7, std::string_view(p.voice))
+        .bind(8, std::int64_t{p.rate_wpm});
     if (auto done = s.run(); !done)
         return done.error();
     return db_.last_insert_id();
@@ -183,134 +269,81 @@ common::Result<void> ScheduleStore::decide(std::int64_t program, Approval state,
 }
 
 common::Result<Program> ScheduleStore::program(std::int64_t id) {
-    auto s = db_.prepare(
-        "SELECT id, unit, kind, title, source, approval, decided_by FROM program WHERE id = ?");
+    auto s = db_.prepare(std::string(kProgramColumns) + "WHERE id = ?");
     s.bind(1, id);
     auto row = s.step();
     if (!row)
         return row.error();
     if (!*row)
         return make_error(Errc::not_found, "no program #" + std::to_string(id));
-    Program p;
-    p.id = s.integer(0);
-    p.unit = s.integer(1);
-    std::string kind = s.text(2);
-    for (int k = 0; k < 4; ++k)
-        if (kind == kinds[k])
-            p.kind = static_cast<ProgramKind>(k);
-    p.title = s.text(3);
-    p.source = s.text(4);
-    std::string approval = s.text(5);
-    for (auto a : {Approval::draft, Approval::pending, Approval::approved, Approval::rejected})
-        if (approval == to_string(a))
-            p.approval = a;
-    p.decided_by = s.optional_text(6);
-    return p;
+    return read_program(s);
 }
 
-common::Result<std::int64_t> ScheduleStore::add_entry(const Entry& e, TimePoint now) {
-    if (e.duration <= std::chrono::seconds(0))
-        return make_error(Errc::invalid_argument, "duration must be positive");
-    if (e.units.empty())
-        return make_error(Errc::invalid_argument, "an entry needs at least one target unit");
-    if (auto valid = validate(e.when); !valid)
-        return valid.error();
-    auto first = local_to_utc(e.when.start_local, e.when.time_zone);
-    if (auto ok = check_targets(e, *first); !ok)
-        return ok.error();
-    if (auto ok = check_quiet_hours(e, now); !ok)
-        return ok.error();
-    if (auto ok = check_conflicts(e, now); !ok)
-        return ok.error();
-
-    common::Transaction tx(db_);
-    auto s = db_.prepare("INSERT INTO schedule_entry (program, priority, start_local, time_zone, "
-                         "rule, exceptions, duration_s) VALUES (?, ?, ?, ?, ?, ?, ?)");
-    s.bind(1, e.program)
-        .bind(2, std::string_view(to_string(e.priority)))
-        .bind(3, std::string_view(e.when.start_local))
-        .bind(4, std::string_view(e.when.time_zone))
-        .bind(5, std::string_view(e.when.rule))
-        .bind(6, std::string_view(join(e.when.exceptions)))
-        .bind(7, static_cast<std::int64_t>(e.duration.count()));
-    if (auto done = s.run(); !done)
-        return done.error();
-    std::int64_t id = db_.last_insert_id();
-    auto target = db_.prepare("INSERT INTO entry_target (entry, unit) VALUES (?, ?)");
-    for (auto u : std::set<std::int64_t>(e.units.begin(), e.units.end())) {
-        target.bind(1, id).bind(2, u);
-        if (auto done = target.run(); !done)
-            return done.error();
-    }
-    if (auto done = tx.commit(); !done)
-        return done.error();
-    return id;
-}
-
-common::Result<std::vector<Entry>> ScheduleStore::entries() {
-    std::vector<Entry> out;
-    auto s = db_.prepare("SELECT id, program, priority, start_local, time_zone, rule, exceptions, "
-                         "duration_s FROM schedule_entry ORDER BY id");
-    auto targets = db_.prepare("SELECT unit FROM entry_target WHERE entry = ? ORDER BY unit");
+common::Result<std::vector<Program>> ScheduleStore::programs() {
+    auto s = db_.prepare(std::string(kProgramColumns) + "ORDER BY id");
+    std::vector<Program> out;
     for (;;) {
         auto row = s.step();
         if (!row)
             return row.error();
         if (!*row)
-            break;
-        Entry e;
-        e.id = s.integer(0);
-        e.program = s.integer(1);
-        e.priority = parse_priority(s.text(2)).value_or(PriorityClass::normal);
-        e.when = Recurrence{s.text(3), s.text(4), s.text(5), split(s.text(6))};
-        e.duration = std::chrono::seconds(s.integer(7));
-        targets.bind(1, e.id);
-        while (true) {
-            auto t = targets.step();
-            if (!t)
-                return t.error();
-            if (!*t)
-                break;
-            e.units.push_back(targets.integer(0));
-        }
-        targets.reset();
-        out.push_back(std::move(e));
+            return out;
+        out.push_back(read_program(s));
     }
-    return out;
 }
 
-std::vector<std::int64_t> ScheduleStore::covered_units(const std::vector<std::int64_t>& units) {
-    std::set<std::int64_t> covered(units.begin(), units.end());
-    auto children = db_.prepare("SELECT id FROM unit WHERE parent = ? AND merged_into IS NULL");
-    for (auto u : units) {
-        children.bind(1, u);
-        while (true) {
-            auto row = children.step();
-            if (!row || !*row)
-                break;
-            covered.insert(children.integer(0));
-        }
-        children.reset();
-    }
-    return {covered.begin(), covered.end()};
+common::Result<void> ScheduleStore::set_program_media(std::int64_t program,
+                                                      const std::string& media,
+                                                      std::chrono::milliseconds duration) {
+    auto s = db_.prepare("UPDATE program SET media = ?, duration_ms = ? WHERE id = ?");
+    s.bind(1, std::string_view(media))
+        .bind(2, static_cast<std::int64_t>(duration.count()))
+        .bind(3, program);
+    if (auto done = s.run(); !done)
+        return done.error();
+    if (db_.changes() == 0)
+        return make_error(Errc::not_found, "no program #" + std::to_string(program));
+    return {};
 }
 
-common::Result<std::vector<ScheduledEntry>> ScheduleStore::scheduled_entries() {
-    auto all = entries();
-    if (!all)
-        return all.error();
-    std::vector<ScheduledEntry> out;
-    for (const auto& e : *all) {
-        ScheduledEntry s{e.id, e.program, e.priority, {}, e.when, e.duration};
-        for (auto u : covered_units(e.units)) {
-            auto found = unit(u);
-            if (!found)
-                return found.error();
-            s.channels.push_back(found->code);
-        }
-        out.push_back(std::move(s));
+common::Result<std::vector<Unit>> ScheduleStore::units() {
+    auto s = db_.prepare(std::string(kUnitColumns) + "ORDER BY id");
+    std::vector<Unit> out;
+    for (;;) {
+        auto row = s.step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            return out;
+        out.push_back(read_unit(s));
     }
-    return out;
+}
+
+common::Result<void> ScheduleStore::put_cluster(const Cluster& c) {
+    if (c.id.empty() || c.id.find_first_of(" ,@") != std::string::npos)
+        return make_error(Errc::invalid_argument,
+                          "cluster id \"" + c.id +
+                              "\" must be non-empty, without spaces, commas or @");
+    if (auto u = unit(c.unit); !u)
+        return u.error();
+    auto s =
+        db_.prepare("INSERT INTO cluster (id, unit, name) VALUES (?, ?, ?) "
+                    "ON CONFLICT (id) DO UPDATE SET unit = excluded.unit, name = excluded.name");
+    s.bind(1, std::string_view(c.id)).bind(2, c.unit).bind(3, std::string_view(c.name));
+    return s.run();
+}
+
+common::Result<std::vector<Cluster>> ScheduleStore::clusters() {
+    auto s = db_.prepare("SELECT id, unit, name FROM cluster ORDER BY id");
+    std::vector<Cluster> out;
+    for (;;) {
+        auto row = s.step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            return out;
+        out.push_back({s.text(0), s.integer(1), s.text(2)});
+    }
 }
 
 } // namespace loa::schedules

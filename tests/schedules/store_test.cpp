@@ -47,11 +47,9 @@ protected:
 
     Entry at(std::int64_t program, PriorityClass priority, std::vector<std::int64_t> units,
              std::string start, std::string rule, minutes duration) {
-        return {0,
-                program,
-                priority,
-                std::move(units),
-                Recurrence{std::move(start), kDefaultTimeZone, std::move(rule), {}},
+        return {0,        program,
+                priority, std::move(units),
+                {},       Recurrence{std::move(start), kDefaultTimeZone, std::move(rule), {}},
                 duration};
     }
 
@@ -93,7 +91,7 @@ TEST_F(StoreTest, OverlapsOfTheSameClassAreRefusedNamingTheOtherEntry) {
                           minutes(10))),
               "overlaps entry #" + std::to_string(*first) +
                   " (\"Bản tin sáng\", normal) on \"70-001\" at 2026-11-25T06:45:00; two entries "
-                  "of the same class cannot overlap on a unit");
+                  "of the same class cannot overlap on a unit or cluster");
     // Another commune, another time, or another class: fine.
     EXPECT_EQ(error_of(at(news, PriorityClass::normal, {commune2}, "2026-11-25T06:45:00", "",
                           minutes(10))),
@@ -154,7 +152,7 @@ TEST_F(StoreTest, BadInputIsRefusedAndNothingIsHalfWritten) {
                   .find("RRULE"),
               std::string::npos);
     EXPECT_EQ(error_of(at(news, PriorityClass::normal, {}, "2026-11-25T08:00:00", "", minutes(10))),
-              "an entry needs at least one target unit");
+              "an entry needs at least one target: a unit or a cluster");
     EXPECT_NE(
         error_of(at(news, PriorityClass::normal, {999}, "2026-11-25T08:00:00", "", minutes(10)))
             .find("no unit #999"),

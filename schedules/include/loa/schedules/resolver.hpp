@@ -16,7 +16,9 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "loa/common/result.hpp"
@@ -57,10 +59,16 @@ struct Airing {
     friend bool operator==(const Airing&, const Airing&) = default;
 };
 
-/// Channel id -> what it plays at `t`; channels that play nothing are absent.
+/// An occurrence of an entry: the entry and when it started.
+using Occurrence = std::pair<std::int64_t, TimePoint>;
+
+/// Channel id -> what it plays at `t`; channels that play nothing are absent. Occurrences in
+/// `finished` (their program ended before their window did) play no more, so whatever they
+/// preempted comes back.
 common::Result<std::map<std::string, Airing>> resolve(const std::vector<ScheduledEntry>& entries,
                                                       const std::vector<Override>& overrides,
-                                                      TimePoint t);
+                                                      TimePoint t,
+                                                      const std::set<Occurrence>& finished = {});
 
 /// The first instant after `t` and no later than `horizon` at which an occurrence starts or
 /// ends (the answer of resolve() can only change there); nullopt if none.

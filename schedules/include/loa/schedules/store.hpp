@@ -42,9 +42,23 @@ struct Program {
     std::int64_t unit = 0;
     ProgramKind kind = ProgramKind::file;
     std::string title;
-    std::string source; ///< stored file, bulletin text, URL or device
+    std::string source; ///< original file name, bulletin text, URL or capture device
+    /// The audio that goes on air: the stored file (named by its content hash) for files and
+    /// the cached rendering for bulletins; empty for relays and live inputs.
+    std::string media;
+    std::optional<std::chrono::milliseconds> duration; ///< measured, or given for a relay
+    std::string voice = "vi";                          ///< bulletins only
+    int rate_wpm = 150;                                ///< bulletins only
     Approval approval = Approval::draft;
     std::optional<std::string> decided_by;
+    std::optional<std::string> decided_at; ///< UTC, ISO 8601
+};
+
+/// A cluster (receiver) as the schedule sees it: which unit it belongs to.
+struct Cluster {
+    std::string id;
+    std::int64_t unit = 0;
+    std::string name;
 };
 
 /// A schedule entry as saved.
@@ -52,9 +66,47 @@ struct Entry {
     std::int64_t id = 0;
     std::int64_t program = 0;
     PriorityClass priority = PriorityClass::normal;
-    std::vector<std::int64_t> units; ///< target units (a province covers its communes)
+    std::vector<std::int64_t> units;    ///< target units (a province covers its communes)
+    std::vector<std::string> receivers; ///< single clusters targeted on their own
     Recurrence when;
     std::chrono::seconds duration{0};
+};
+
+/// An override as saved: who started it, on what, and how it ended.
+struct OverrideRecord {
+    std::int64_t id = 0;
+    Override::Kind kind = Override::Kind::emergency;
+    std::optional<std::int64_t> program; ///< emergency only
+    std::vector<std::int64_t> units;
+    std::vector<std::string> receivers;
+    std::chrono::sys_time<std::chrono::milliseconds> started_at;
+    std::string started_by;
+    std::optional<std::chrono::sys_time<std::chrono::milliseconds>> ended_at;
+    std::optional<std::string> ended_by;
+};
+
+/// How an airing ended, in the as-run log.
+enum class Outcome { completed, preempted, stopped, failed, interrupted };
+/// "completed", "preempted", "stopped", "failed", "interrupted".
+std::string to_string(Outcome outcome);
+
+/// Milliseconds since the Unix epoch, UTC: the resolution of the as-run log.
+using Millis = std::chrono::sys_time<std::chrono::milliseconds>;
+
+/// One row of the as-run log: a program that really went out on one channel.
+struct AsRunRecord {
+    std::int64_t id = 0;
+    std::int64_t program = 0;
+    std::string title; ///< the program's title, for reading the log without joins
+    std::optional<std::int64_t> entry;
+    std::optional<std::int64_t> override_id;
+    PriorityClass priority = PriorityClass::normal;
+    std::string channel;                   ///< unit code, or "@" + receiver id
+    std::optional<TimePoint> scheduled_at; ///< the occurrence's start, for scheduled airings
+    Millis started_at;
+    std::optional<Millis> ended_at; ///< nullopt while on air
+    std::int64_t receivers = 0;     ///< receivers that were sent its packets
+    std::optional<Outcome> outcome; ///< nullopt while on air
 };
 
 /// How far ahead quiet hours and conflicts are checked when an entry is saved.
@@ -72,7 +124,18 @@ public:
     common::Result<Unit> unit(std::int64_t id);
     common::Result<Unit> unit_by_code(const std::string& code);
 
+    /// Every unit, in id order.
+    common::Result<std::vector<Unit>> units();
+
+    /// Records which unit a cluster belongs to (added, or moved if it exists).
+    common::Result<void> put_cluster(const Cluster& cluster);
+    common::Result<std::vector<Cluster>> clusters();
+
     common::Result<std::int64_t> add_program(const Program& program);
+    /// Records the audio that goes on air for a program, and its duration.
+    common::Result<void> set_program_media(std::int64_t program, const std::string& media,
+                                           std::chrono::milliseconds duration);
+    common::Result<std::vector<Program>> programs();
     /// Moves a program through the approval workflow; `who` is recorded.
     common::Result<void> decide(std::int64_t program, Approval state, const std::string& who);
     common::Result<Program> program(std::int64_t id);
@@ -83,16 +146,42 @@ public:
     /// `now` bounds the checks to [now, now + kValidationHorizon].
     common::Result<std::int64_t> add_entry(const Entry& entry, TimePoint now);
     common::Result<std::vector<Entry>> entries();
+    /// Deletes an entry (its as-run history stays).
+    common::Result<void> remove_entry(std::int64_t entry);
 
     /// Every entry as the resolver needs it: targets expanded to channels (unit codes, a
-    /// province's entries reaching each of its communes).
+    /// province's entries reaching each of its communes, "@id" for a single cluster).
     common::Result<std::vector<ScheduledEntry>> scheduled_entries();
+
+    /// Saves a started override (targets must exist); returns its id.
+    common::Result<std::int64_t> start_override(const OverrideRecord& record);
+    /// Ends an override; an override already ended is refused with a clear error.
+    common::Result<void> end_override(std::int64_t id, const std::string& who, Millis at);
+    common::Result<OverrideRecord> override_record(std::int64_t id);
+    /// Overrides not yet ended, targets expanded to channels as for entries.
+    common::Result<std::vector<Override>> active_overrides();
+
+    /// Opens an as-run row when a program starts on a channel; returns its id.
+    common::Result<std::int64_t> open_as_run(const AsRunRecord& record);
+    /// Closes an as-run row.
+    common::Result<void> close_as_run(std::int64_t id, Millis ended_at, std::int64_t receivers,
+                                      Outcome outcome);
+    /// The as-run rows that started in [from, to), oldest first.
+    common::Result<std::vector<AsRunRecord>> as_run(Millis from, Millis to);
+    /// Notes that the engine is alive at `at` (the end given to rows a crash leaves open).
+    common::Result<void> beat(Millis at);
+    /// At start-up: closes every row a crash left open as interrupted, ending at the last
+    /// heartbeat; returns how many.
+    common::Result<int> close_interrupted();
 
 private:
     common::Result<void> check_targets(const Entry& entry, TimePoint start);
     common::Result<void> check_quiet_hours(const Entry& entry, TimePoint now);
     common::Result<void> check_conflicts(const Entry& entry, TimePoint now);
     std::vector<std::int64_t> covered_units(const std::vector<std::int64_t>& units);
+    common::Result<std::vector<std::string>> channels_of(const std::vector<std::int64_t>& units,
+                                                         const std::vector<std::string>& receivers);
+    common::Result<void> check_receivers(const std::vector<std::string>& receivers);
     common::Result<Unit> one_unit(common::Statement& query, const std::string& missing);
 
     common::Database db_;
@@ -100,5 +189,13 @@ private:
 
 /// "draft", "pending", "approved", "rejected".
 std::string to_string(Approval approval);
+/// "file", "tts", "relay", "live".
+std::string to_string(ProgramKind kind);
+/// Parses the names above.
+std::optional<ProgramKind> parse_program_kind(std::string_view name);
+std::optional<Approval> parse_approval(std::string_view name);
+
+/// The channel of a single cluster targeted on its own: "@" + its id.
+std::string cluster_channel(const std::string& receiver);
 
 } // namespace loa::schedules

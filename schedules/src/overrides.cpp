@@ -1,0 +1,148 @@
+// Operators' overrides of the schedule (emergency broadcasts and stop-alls), saved so that an
+// override outlives a restart of the server until someone ends it.
+#include <set>
+
+#include "loa/schedules/store.hpp"
+
+namespace loa::schedules {
+namespace {
+
+using common::Errc;
+using common::make_error;
+
+const char* kind_name(Override::Kind kind) {
+    return kind == Override::Kind::emergency ? "emergency" : "stop_all";
+}
+
+} // namespace
+
+common::Result<std::int64_t> ScheduleStore::start_override(const OverrideRecord& r) {
+    if (r.units.empty() && r.receivers.empty())
+        return make_error(Errc::invalid_argument,
+                          "an override needs at least one target: a unit or a cluster");
+    if (r.kind == Override::Kind::emergency) {
+        if (!r.program)
+            return make_error(Errc::invalid_argument, "an emergency needs a program to play");
+        if (auto p = program(*r.program); !p)
+            return p.error();
+    }
+    for (auto u : r.units) {
+        auto found = unit(u);
+        if (!found)
+            return make_error(Errc::not_found, "target: " + found.error().message);
+        if (found->merged_into)
+            return make_error(Errc::invalid_argument,
+                              "target unit \"" + found->code + "\" was merged away");
+    }
+    if (auto ok = check_receivers(r.receivers); !ok)
+        return ok.error();
+
+    common::Transaction tx(db_);
+    auto s = db_.prepare("INSERT INTO override (kind, program, started_at_ms, started_by) "
+                         "VALUES (?, ?, ?, ?)");
+    s.bind(1, std::string_view(kind_name(r.kind)))
+        .bind(2, r.kind == Override::Kind::emergency ? r.program : std::nullopt)
+        .bind(3, static_cast<std::int64_t>(r.started_at.time_since_epoch().count()))
+        .bind(4, std::string_view(r.started_by));
+    if (auto done = s.run(); !done)
+        return done.error();
+    std::int64_t id = db_.last_insert_id();
+    auto unit_target = db_.prepare("INSERT INTO override_target (override, unit) VALUES (?, ?)");
+    for (auto u : std::set<std::int64_t>(r.units.begin(), r.units.end())) {
+        unit_target.bind(1, id).bind(2, u);
+        if (auto done = unit_target.run(); !done)
+            return done.error();
+    }
+    auto cluster_target =
+        db_.prepare("INSERT INTO override_target (override, cluster) VALUES (?, ?)");
+    for (const auto& c : std::set<std::string>(r.receivers.begin(), r.receivers.end())) {
+        cluster_target.bind(1, id).bind(2, std::string_view(c));
+        if (auto done = cluster_target.run(); !done)
+            return done.error();
+    }
+    if (auto done = tx.commit(); !done)
+        return done.error();
+    return id;
+}
+
+common::Result<void> ScheduleStore::end_override(std::int64_t id, const std::string& who,
+                                                 Millis at) {
+    auto existing = override_record(id);
+    if (!existing)
+        return existing.error();
+    if (existing->ended_at)
+        return make_error(Errc::invalid_argument, "override #" + std::to_string(id) +
+                                                      " has already ended (by " +
+                                                      existing->ended_by.value_or("?") + ")");
+    auto s = db_.prepare("UPDATE override SET ended_at_ms = ?, ended_by = ? WHERE id = ?");
+    s.bind(1, static_cast<std::int64_t>(at.time_since_epoch().count()))
+        .bind(2, std::string_view(who))
+        .bind(3, id);
+    return s.run();
+}
+
+common::Result<OverrideRecord> ScheduleStore::override_record(std::int64_t id) {
+    auto s = db_.prepare("SELECT kind, program, started_at_ms, started_by, ended_at_ms, ended_by "
+                         "FROM override WHERE id = ?");
+    s.bind(1, id);
+    auto row = s.step();
+    if (!row)
+        return row.error();
+    if (!*row)
+        return make_error(Errc::not_found, "no override #" + std::to_string(id));
+    OverrideRecord r;
+    r.id = id;
+    r.kind = s.text(0) == "emergency" ? Override::Kind::emergency : Override::Kind::stop_all;
+    r.program = s.optional_integer(1);
+    r.started_at = Millis(std::chrono::milliseconds(s.integer(2)));
+    r.started_by = s.text(3);
+    if (auto end = s.optional_integer(4))
+        r.ended_at = Millis(std::chrono::milliseconds(*end));
+    r.ended_by = s.optional_text(5);
+    auto targets = db_.prepare("SELECT unit, cluster FROM override_target WHERE override = ?");
+    targets.bind(1, id);
+    for (;;) {
+        auto t = targets.step();
+        if (!t)
+            return t.error();
+        if (!*t)
+            break;
+        if (auto u = targets.optional_integer(0))
+            r.units.push_back(*u);
+        if (auto c = targets.optional_text(1))
+            r.receivers.push_back(*c);
+    }
+    return r;
+}
+
+common::Result<std::vector<Override>> ScheduleStore::active_overrides() {
+    auto s = db_.prepare("SELECT id FROM override WHERE ended_at_ms IS NULL ORDER BY id");
+    std::vector<std::int64_t> ids;
+    for (;;) {
+        auto row = s.step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            break;
+        ids.push_back(s.integer(0));
+    }
+    std::vector<Override> out;
+    for (auto id : ids) {
+        auto r = override_record(id);
+        if (!r)
+            return r.error();
+        auto channels = channels_of(r->units, r->receivers);
+        if (!channels)
+            return channels.error();
+        Override o;
+        o.id = id;
+        o.kind = r->kind;
+        o.program = r->program.value_or(0);
+        o.channels = std::move(*channels);
+        o.started = std::chrono::floor<std::chrono::seconds>(r->started_at);
+        out.push_back(std::move(o));
+    }
+    return out;
+}
+
+} // namespace loa::schedules

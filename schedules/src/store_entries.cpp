@@ -1,0 +1,177 @@
+// Schedule entries: saving (after the checks of entry_checks.cpp), listing, deleting, and
+// expanding targets to the channels the resolver works with.
+#include <set>
+#include <sstream>
+
+#include "loa/schedules/store.hpp"
+
+namespace loa::schedules {
+namespace {
+
+using common::Errc;
+using common::make_error;
+
+std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& i : items)
+        out += (out.empty() ? "" : ",") + i;
+    return out;
+}
+
+std::vector<std::string> split(const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream s(text);
+    for (std::string item; std::getline(s, item, ',');)
+        if (!item.empty())
+            out.push_back(item);
+    return out;
+}
+
+} // namespace
+
+common::Result<std::int64_t> ScheduleStore::add_entry(const Entry& e, TimePoint now) {
+    if (e.duration <= std::chrono::seconds(0))
+        return make_error(Errc::invalid_argument, "duration must be positive");
+    if (e.units.empty() && e.receivers.empty())
+        return make_error(Errc::invalid_argument,
+                          "an entry needs at least one target: a unit or a cluster");
+    if (auto valid = validate(e.when); !valid)
+        return valid.error();
+    auto first = local_to_utc(e.when.start_local, e.when.time_zone);
+    if (auto ok = check_targets(e, *first); !ok)
+        return ok.error();
+    if (auto ok = check_quiet_hours(e, now); !ok)
+        return ok.error();
+    if (auto ok = check_conflicts(e, now); !ok)
+        return ok.error();
+
+    common::Transaction tx(db_);
+    auto s = db_.prepare("INSERT INTO schedule_entry (program, priority, start_local, time_zone, "
+                         "rule, exceptions, duration_s) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    s.bind(1, e.program)
+        .bind(2, std::string_view(to_string(e.priority)))
+        .bind(3, std::string_view(e.when.start_local))
+        .bind(4, std::string_view(e.when.time_zone))
+        .bind(5, std::string_view(e.when.rule))
+        .bind(6, std::string_view(join(e.when.exceptions)))
+        .bind(7, static_cast<std::int64_t>(e.duration.count()));
+    if (auto done = s.run(); !done)
+        return done.error();
+    std::int64_t id = db_.last_insert_id();
+    auto target = db_.prepare("INSERT INTO entry_target (entry, unit) VALUES (?, ?)");
+    for (auto u : std::set<std::int64_t>(e.units.begin(), e.units.end())) {
+        target.bind(1, id).bind(2, u);
+        if (auto done = target.run(); !done)
+            return done.error();
+    }
+    auto cluster = db_.prepare("INSERT INTO entry_cluster (entry, cluster) VALUES (?, ?)");
+    for (const auto& r : std::set<std::string>(e.receivers.begin(), e.receivers.end())) {
+        cluster.bind(1, id).bind(2, std::string_view(r));
+        if (auto done = cluster.run(); !done)
+            return done.error();
+    }
+    if (auto done = tx.commit(); !done)
+        return done.error();
+    return id;
+}
+
+common::Result<void> ScheduleStore::remove_entry(std::int64_t entry) {
+    auto s = db_.prepare("DELETE FROM schedule_entry WHERE id = ?");
+    s.bind(1, entry);
+    if (auto done = s.run(); !done)
+        return done.error();
+    if (db_.changes() == 0)
+        return make_error(Errc::not_found, "no schedule entry #" + std::to_string(entry));
+    return {};
+}
+
+common::Result<std::vector<Entry>> ScheduleStore::entries() {
+    std::vector<Entry> out;
+    auto s = db_.prepare("SELECT id, program, priority, start_local, time_zone, rule, exceptions, "
+                         "duration_s FROM schedule_entry ORDER BY id");
+    auto targets = db_.prepare("SELECT unit FROM entry_target WHERE entry = ? ORDER BY unit");
+    auto clusters =
+        db_.prepare("SELECT cluster FROM entry_cluster WHERE entry = ? ORDER BY cluster");
+    for (;;) {
+        auto row = s.step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            break;
+        Entry e;
+        e.id = s.integer(0);
+        e.program = s.integer(1);
+        e.priority = parse_priority(s.text(2)).value_or(PriorityClass::normal);
+        e.when = Recurrence{s.text(3), s.text(4), s.text(5), split(s.text(6))};
+        e.duration = std::chrono::seconds(s.integer(7));
+        targets.bind(1, e.id);
+        while (true) {
+            auto t = targets.step();
+            if (!t)
+                return t.error();
+            if (!*t)
+                break;
+            e.units.push_back(targets.integer(0));
+        }
+        targets.reset();
+        clusters.bind(1, e.id);
+        while (true) {
+            auto t = clusters.step();
+            if (!t)
+                return t.error();
+            if (!*t)
+                break;
+            e.receivers.push_back(clusters.text(0));
+        }
+        clusters.reset();
+        out.push_back(std::move(e));
+    }
+    return out;
+}
+
+std::vector<std::int64_t> ScheduleStore::covered_units(const std::vector<std::int64_t>& units) {
+    std::set<std::int64_t> covered(units.begin(), units.end());
+    auto children = db_.prepare("SELECT id FROM unit WHERE parent = ? AND merged_into IS NULL");
+    for (auto u : units) {
+        children.bind(1, u);
+        while (true) {
+            auto row = children.step();
+            if (!row || !*row)
+                break;
+            covered.insert(children.integer(0));
+        }
+        children.reset();
+    }
+    return {covered.begin(), covered.end()};
+}
+
+common::Result<std::vector<std::string>>
+ScheduleStore::channels_of(const std::vector<std::int64_t>& units,
+                           const std::vector<std::string>& receivers) {
+    std::vector<std::string> out;
+    for (auto u : covered_units(units)) {
+        auto found = unit(u);
+        if (!found)
+            return found.error();
+        out.push_back(found->code);
+    }
+    for (const auto& r : std::set<std::string>(receivers.begin(), receivers.end()))
+        out.push_back(cluster_channel(r));
+    return out;
+}
+
+common::Result<std::vector<ScheduledEntry>> ScheduleStore::scheduled_entries() {
+    auto all = entries();
+    if (!all)
+        return all.error();
+    std::vector<ScheduledEntry> out;
+    for (const auto& e : *all) {
+        auto channels = channels_of(e.units, e.receivers);
+        if (!channels)
+            return channels.error();
+        out.push_back({e.id, e.program, e.priority, std::move(*channels), e.when, e.duration});
+    }
+    return out;
+}
+
+} // namespace loa::schedules
