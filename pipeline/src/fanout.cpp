@@ -1,5 +1,6 @@
 #include "loa/pipeline/fanout.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <poll.h>
@@ -31,12 +32,41 @@ FanOutShard::FanOutShard(int socket_fd, std::size_t batch)
     }
 }
 
-void FanOutShard::add(std::uint32_t channel, RtpStream stream, std::optional<SrtpSession> session,
-                      ReceiverLink* link) {
+std::uint32_t FanOutShard::add(std::uint32_t channel, RtpStream stream,
+                               std::optional<SrtpSession> session, ReceiverLink* link) {
     if (by_channel_.size() <= channel)
         by_channel_.resize(channel + 1);
-    by_channel_[channel].push_back(static_cast<std::uint32_t>(receivers_.size()));
+    auto index = static_cast<std::uint32_t>(receivers_.size());
+    by_channel_[channel].push_back(index);
+    channel_of_.push_back(channel);
     receivers_.push_back(Receiver{stream, std::move(session), link});
+    return index;
+}
+
+void FanOutShard::move(std::uint32_t index, std::uint32_t channel) {
+    std::lock_guard lock(moves_mutex_);
+    moves_.emplace_back(index, channel);
+    moves_pending_.store(true, std::memory_order_release);
+}
+
+void FanOutShard::apply_moves() {
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> moves;
+    {
+        std::lock_guard lock(moves_mutex_);
+        moves.swap(moves_);
+        moves_pending_.store(false, std::memory_order_relaxed);
+    }
+    for (auto [index, channel] : moves) {
+        if (index >= receivers_.size() || channel_of_[index] == channel)
+            continue;
+        auto& from = by_channel_[channel_of_[index]];
+        from.erase(std::remove(from.begin(), from.end(), index), from.end());
+        if (by_channel_.size() <= channel)
+            by_channel_.resize(channel + 1);
+        by_channel_[channel].push_back(index);
+        channel_of_[index] = channel;
+        receivers_[index].stream.rebase();
+    }
 }
 
 bool FanOutShard::stage(Receiver& r, const Delivery& delivery, std::size_t slot) {
@@ -61,6 +91,8 @@ bool FanOutShard::stage(Receiver& r, const Delivery& delivery, std::size_t slot)
 }
 
 void FanOutShard::send(const Delivery& delivery) {
+    if (moves_pending_.load(std::memory_order_acquire))
+        apply_moves();
     if (delivery.channel >= by_channel_.size())
         return;
     for (std::uint32_t index : by_channel_[delivery.channel]) {
@@ -135,9 +167,16 @@ FanOut::~FanOut() {
     stop();
 }
 
-void FanOut::add_receiver(std::uint32_t channel, RtpStream stream,
-                          std::optional<SrtpSession> session, ReceiverLink* link) {
-    workers_[next_++ % workers_.size()]->shard.add(channel, stream, std::move(session), link);
+ReceiverHandle FanOut::add_receiver(std::uint32_t channel, RtpStream stream,
+                                    std::optional<SrtpSession> session, ReceiverLink* link) {
+    auto shard = static_cast<std::uint32_t>(next_++ % workers_.size());
+    auto index = workers_[shard]->shard.add(channel, stream, std::move(session), link);
+    return {shard, index};
+}
+
+void FanOut::move_receiver(ReceiverHandle receiver, std::uint32_t channel) {
+    if (receiver.shard < workers_.size())
+        workers_[receiver.shard]->shard.move(receiver.index, channel);
 }
 
 void FanOut::start() {

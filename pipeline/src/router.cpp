@@ -127,7 +127,9 @@ void Router::apply_bind(const Binding& binding) {
             channels_of_source_.resize(source + 1);
         channels_of_source_[source].push_back(binding.channel);
     }
-    ++channel.program;
+    // Program numbers are unique across channels, so that a receiver moved from one channel to
+    // another also sees a change (marker bit, continuous timestamps).
+    channel.program = ++last_program_;
     channel.source.store(binding.source, std::memory_order_release);
     log()->info("channel {} now plays source {}", channel.id, binding.source);
 }

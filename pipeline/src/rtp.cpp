@@ -64,9 +64,25 @@ RtpHeader RtpStream::next(std::uint32_t channel_timestamp, std::uint32_t program
     h.marker = program_.has_value() && *program_ != program;
     program_ = program;
     h.sequence = sequence_++;
+    if (rebase_ && last_timestamp_) {
+        // Another channel's clock: continue this stream's own, one frame on.
+        timestamp_offset_ = *last_timestamp_ + last_step_ - channel_timestamp;
+        h.marker = true;
+    }
+    rebase_ = false;
     h.timestamp = channel_timestamp + timestamp_offset_;
+    if (last_timestamp_) {
+        std::uint32_t step = h.timestamp - *last_timestamp_;
+        if (step > 0 && step <= kMaxStep)
+            last_step_ = step;
+    }
+    last_timestamp_ = h.timestamp;
     h.ssrc = ssrc_;
     return h;
+}
+
+void RtpStream::rebase() {
+    rebase_ = true;
 }
 
 } // namespace loa::pipeline

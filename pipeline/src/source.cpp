@@ -97,9 +97,13 @@ bool Source::build() {
         return false;
     }
     GstElement* pipeline = *launched;
-    pipeline_ = std::make_unique<Pipeline>();
-    pipeline_->pipeline = pipeline;
-    pipeline_->bus = gst_element_get_bus(pipeline);
+    auto built = std::make_unique<Pipeline>();
+    built->pipeline = pipeline;
+    built->bus = gst_element_get_bus(pipeline);
+    {
+        std::lock_guard lock(state_mutex_);
+        pipeline_ = std::move(built);
+    }
 
     GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline), "src");
     if (src == nullptr) { // a launch fragment names its elements as it likes
@@ -171,6 +175,8 @@ void Source::configure_encoder_and_sink(GstElement* pipeline) {
 }
 
 void Source::teardown() {
+    std::lock_guard lock(state_mutex_);
+    configured_ = false;
     pipeline_.reset();
 }
 
@@ -182,13 +188,42 @@ void Source::start_playing() {
     GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline_->pipeline), "sink");
     g_object_set(sink, "sync", live ? FALSE : TRUE, nullptr);
     gst_object_unref(sink);
-    gst_element_set_state(pipeline_->pipeline, GST_STATE_PLAYING);
+    if (!live && spec_.kind == SourceKind::file && spec_.start_offset.count() > 0) {
+        // Wait for the preroll, then seek: the decoder must know the stream to find the spot.
+        gst_element_get_state(pipeline_->pipeline, nullptr, nullptr, 5 * GST_SECOND);
+        gst_element_seek_simple(
+            pipeline_->pipeline, GST_FORMAT_TIME,
+            static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE),
+            static_cast<gint64>(spec_.start_offset.count()) * GST_MSECOND);
+    }
+    std::lock_guard lock(state_mutex_);
+    configured_ = true;
+    if (!held_)
+        gst_element_set_state(pipeline_->pipeline, GST_STATE_PLAYING);
 }
 
-void Source::start() {
+void Source::start(bool held) {
     stop();
     stopping_ = false;
+    {
+        std::lock_guard lock(state_mutex_);
+        held_ = held;
+    }
     bus_thread_ = std::thread([this] { run_bus(); });
+}
+
+void Source::release() {
+    std::lock_guard lock(state_mutex_);
+    held_ = false;
+    if (configured_)
+        gst_element_set_state(pipeline_->pipeline, GST_STATE_PLAYING);
+}
+
+void Source::hold() {
+    std::lock_guard lock(state_mutex_);
+    held_ = true;
+    if (configured_)
+        gst_element_set_state(pipeline_->pipeline, GST_STATE_PAUSED);
 }
 
 void Source::stop() {

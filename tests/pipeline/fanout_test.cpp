@@ -100,6 +100,32 @@ TEST(FanOutShard, ReceiversOfOtherChannelsAndUnlatchedOnesGetNothing) {
     EXPECT_EQ(shard.stats().not_latched, 1U);
 }
 
+TEST(FanOutShard, AMovedReceiverFollowsItsNewChannelWithAMarker) {
+    auto sender = UdpSocket::bind(*Endpoint::parse("127.0.0.1:0"));
+    FanOutShard shard(sender->fd(), 8);
+    Listener moved;
+    moved.link.address = moved.endpoint().packed();
+    auto index =
+        shard.add(0, RtpStream(7, 100, 0),
+                  std::move(SrtpSession::outbound(kProfile, moved.key, 7)).value(), &moved.link);
+    auto header_of = [&](std::optional<std::vector<std::uint8_t>> packet) {
+        EXPECT_TRUE(packet);
+        std::size_t len = packet->size();
+        EXPECT_TRUE(moved.session.unprotect_rtp(packet->data(), len));
+        return *parse_rtp(std::span<const std::uint8_t>(packet->data(), len));
+    };
+    shard.send(frame_delivery(0, "a", 960, 1));
+    auto first = header_of(moved.receive());
+    shard.move(index, 1);
+    shard.send(frame_delivery(0, "b", 1920, 1)); // its old channel: no longer for it
+    shard.send(frame_delivery(1, "c", 555555, 2));
+    auto second = header_of(moved.receive());
+    EXPECT_TRUE(second.header.marker);
+    EXPECT_EQ(second.header.sequence, static_cast<std::uint16_t>(first.header.sequence + 1));
+    EXPECT_EQ(second.header.timestamp - first.header.timestamp, 960U);
+    EXPECT_FALSE(moved.receive(100));
+}
+
 TEST(FanOutShard, GroupPacketsAreSentAsTheyAre) {
     auto sender = UdpSocket::bind(*Endpoint::parse("127.0.0.1:0"));
     FanOutShard shard(sender->fd(), 8);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sys/socket.h>
 #include <thread>
@@ -54,6 +55,12 @@ struct FanOutStats {
     std::uint64_t queue_drops = 0; ///< shard too slow: a delivery was refused
 };
 
+/// Where a receiver lives in the fan-out: its shard and its place there.
+struct ReceiverHandle {
+    std::uint32_t shard = 0;
+    std::uint32_t index = 0;
+};
+
 /// The receivers of one worker thread. Public so that benchmarks can drive it directly.
 class FanOutShard {
 public:
@@ -62,8 +69,12 @@ public:
 
     /// Adds a receiver with its outbound SRTP session (nullopt: plain RTP, benchmarks only,
     /// or a receiver of a group-key channel).
-    void add(std::uint32_t channel, RtpStream stream, std::optional<SrtpSession> session,
-             ReceiverLink* link);
+    /// Returns the receiver's index in this shard.
+    std::uint32_t add(std::uint32_t channel, RtpStream stream, std::optional<SrtpSession> session,
+                      ReceiverLink* link);
+    /// Moves a receiver to another channel (any thread); applied before the next delivery, and
+    /// its next packet carries the marker of a program change.
+    void move(std::uint32_t index, std::uint32_t channel);
     /// Sends one delivery to every receiver of its channel.
     void send(const Delivery& delivery);
     /// Counters so far.
@@ -79,11 +90,16 @@ private:
     };
     bool stage(Receiver& r, const Delivery& delivery, std::size_t slot);
     void flush();
+    void apply_moves();
 
     int fd_;
     std::size_t batch_;
     std::vector<Receiver> receivers_;
+    std::vector<std::uint32_t> channel_of_;
     std::vector<std::vector<std::uint32_t>> by_channel_;
+    std::mutex moves_mutex_;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> moves_; ///< (receiver, channel)
+    std::atomic<bool> moves_pending_{false};
     std::vector<PacketBuffer> buffers_;
     std::vector<mmsghdr> messages_;
     std::vector<iovec> iovecs_;
@@ -103,8 +119,10 @@ public:
     ~FanOut();
 
     /// Adds a receiver (before start()); the shard is chosen round-robin.
-    void add_receiver(std::uint32_t channel, RtpStream stream, std::optional<SrtpSession> session,
-                      ReceiverLink* link);
+    ReceiverHandle add_receiver(std::uint32_t channel, RtpStream stream,
+                                std::optional<SrtpSession> session, ReceiverLink* link);
+    /// Moves a receiver to another channel; any thread, applied before the next delivery.
+    void move_receiver(ReceiverHandle receiver, std::uint32_t channel);
     void start();
     void stop();
     /// Queues a delivery for every shard: `fill` writes it once per shard. Never blocks.

@@ -93,6 +93,7 @@ private:
     std::mutex binds_mutex_;
     std::vector<Binding> pending_binds_;
     std::atomic<bool> binds_pending_{false};
+    std::uint32_t last_program_ = 0; ///< router thread only
     std::thread thread_;
     std::atomic<std::uint64_t> queue_drops_{0};
     std::atomic<std::uint64_t> protect_failures_{0};

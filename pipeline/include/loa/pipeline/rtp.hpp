@@ -47,12 +47,19 @@ public:
     RtpHeader next(std::uint32_t channel_timestamp, std::uint32_t program);
 
     std::uint32_t ssrc() const { return ssrc_; }
+    /// The receiver is moving to another channel, whose media clock is unrelated: the next
+    /// packet continues this stream's timestamps one frame on, with the marker bit.
+    void rebase();
 
 private:
+    static constexpr std::uint32_t kMaxStep = 48000; ///< larger steps are gaps, not frames
     std::uint32_t ssrc_;
     std::uint16_t sequence_;
     std::uint32_t timestamp_offset_;
     std::optional<std::uint32_t> program_;
+    std::optional<std::uint32_t> last_timestamp_;
+    std::uint32_t last_step_ = 960; ///< 20 ms at 48 kHz until measured
+    bool rebase_ = false;
 };
 
 } // namespace loa::pipeline

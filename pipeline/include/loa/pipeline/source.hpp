@@ -4,9 +4,11 @@
 /// ALSA device or plays a test tone, and encodes it once to Opus in real time.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -42,6 +44,8 @@ struct SourceSpec {
     std::string location;       ///< file path, URL or ALSA device ("" = default device)
     double frequency_hz = 1000; ///< tone only
     bool loop = false;          ///< file only: start again at the end
+    /// file only: where to start, e.g. an airing resumed after a restart (0 = the beginning)
+    std::chrono::milliseconds start_offset{0};
 };
 
 /// Lifecycle of a source, reported to its owner.
@@ -60,7 +64,14 @@ public:
     ~Source();
 
     /// Builds and starts the pipeline; errors are reported through on_state, never thrown.
-    void start();
+    /// `held`: build and preroll it (a file decodes its first frames, a relay connects), but
+    /// send nothing until release(), so that a scheduled program starts on time.
+    void start(bool held = false);
+    /// Lets a held source play: its first frame follows within milliseconds. Any thread.
+    void release();
+    /// Holds a playing source where it is (a preempted file keeps its place); release()
+    /// continues. Any thread.
+    void hold();
     /// Stops the pipeline and its bus thread; idempotent.
     void stop();
 
@@ -88,6 +99,9 @@ private:
     std::unique_ptr<Pipeline> pipeline_;
     std::thread bus_thread_;
     std::atomic<bool> stopping_{false};
+    std::mutex state_mutex_; ///< guards held_ against the pipeline's state changes
+    bool held_ = false;
+    bool configured_ = false; ///< the pipeline is built and its state is ours to change
     std::atomic<std::uint64_t> frames_{0};
     std::atomic<std::uint64_t> frames_dropped_{0};
     std::atomic<std::int64_t> base_time_ns_{0};
