@@ -2,6 +2,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <pthread.h>
 #include <string>
@@ -9,7 +10,12 @@
 
 #include "loa/common/config.hpp"
 #include "loa/common/logging.hpp"
+#include "loa/server/control_socket.hpp"
 #include "loa/server/media_server.hpp"
+#include "loa/server/program_media.hpp"
+#include "loa/server/rpc.hpp"
+#include "loa/server/schedule_api.hpp"
+#include "loa/server/schedule_runner.hpp"
 #include "loa/server/sdp_export.hpp"
 
 namespace {
@@ -98,6 +104,19 @@ void log_troubled_receivers(const loa::server::MediaServer& server) {
         log->info("... and {} more receivers silent or lossy", troubled - shown);
 }
 
+boost::json::array receivers_json(const loa::server::MediaServer& server) {
+    boost::json::array out;
+    for (const auto& r : server.receiver_status())
+        out.push_back(boost::json::object{{"id", r.id},
+                                          {"address", r.address},
+                                          {"packets_sent", r.packets_sent},
+                                          {"reports", r.reports},
+                                          {"seconds_since_report", r.seconds_since_report},
+                                          {"loss_percent", r.loss_percent},
+                                          {"jitter_ms", r.jitter_ms}});
+    return out;
+}
+
 void log_figures(const loa::server::MediaServer& server) {
     auto s = server.stats();
     loa::common::logger("server")->info(
@@ -125,8 +144,26 @@ int run(const Options& options) {
         sigaddset(&signals, s);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr); // threads started below inherit the mask
 
-    loa::server::MediaServer server(settings, loa::common::SystemClock::instance());
+    const auto& clock = loa::common::SystemClock::instance();
+    std::filesystem::create_directories(settings.state_dir);
+    loa::server::MediaServer server(settings, clock);
     server.start();
+    loa::server::ProgramMedia programs(loa::server::media_dir(settings));
+    loa::server::ScheduleRunner runner(settings, server, programs, clock);
+    runner.start();
+    loa::server::ServerView view{[&runner] { return runner.on_air(); },
+                                 [&server] { return receivers_json(server); }};
+    loa::server::ScheduleApi api(settings, programs, clock, view,
+                                 [&runner] { runner.schedule_changed(); });
+    loa::server::ControlSocket control(
+        loa::server::control_socket_file(settings),
+        [&api](std::string_view text, const std::string& caller) {
+            return loa::server::handle_jsonrpc(
+                text, [&](const std::string& method, const loa::server::Params& params) {
+                    return api.call(method, params, caller);
+                });
+        });
+    control.start();
     auto log = loa::common::logger("server");
     log->info("loa-server running (pid {})", getpid());
     auto next_figures = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -156,6 +193,8 @@ int run(const Options& options) {
         }
     }
     log->info("stopping");
+    control.stop();
+    runner.stop();
     server.stop();
     log_figures(server);
     return 0;

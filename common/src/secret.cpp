@@ -1,5 +1,7 @@
 #include "loa/common/secret.hpp"
 
+#include <array>
+#include <fstream>
 #include <sodium.h>
 #include <stdexcept>
 
@@ -37,6 +39,50 @@ std::optional<std::vector<std::uint8_t>> from_base64(const std::string& text) {
         return std::nullopt;
     out.resize(len);
     return out;
+}
+
+} // namespace loa::common
+
+namespace loa::common {
+namespace {
+
+std::string to_hex(const unsigned char* digest) {
+    std::string out(crypto_hash_sha256_BYTES * 2 + 1, '\0');
+    sodium_bin2hex(out.data(), out.size(), digest, crypto_hash_sha256_BYTES);
+    out.resize(crypto_hash_sha256_BYTES * 2);
+    return out;
+}
+
+} // namespace
+
+std::string sha256_hex(std::string_view data) {
+    ensure_sodium();
+    std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
+    crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(data.data()),
+                       data.size());
+    return to_hex(digest.data());
+}
+
+std::optional<std::string> sha256_file(const std::string& path) {
+    ensure_sodium();
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return std::nullopt;
+    crypto_hash_sha256_state state;
+    crypto_hash_sha256_init(&state);
+    std::array<char, 65536> chunk{};
+    while (in) {
+        in.read(chunk.data(), chunk.size());
+        auto n = in.gcount();
+        if (n > 0)
+            crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(chunk.data()),
+                                      static_cast<unsigned long long>(n));
+    }
+    if (in.bad())
+        return std::nullopt;
+    std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
+    crypto_hash_sha256_final(&state, digest.data());
+    return to_hex(digest.data());
 }
 
 } // namespace loa::common

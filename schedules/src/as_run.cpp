@@ -58,6 +58,12 @@ common::Result<void> ScheduleStore::close_as_run(std::int64_t id, Millis ended_a
     return {};
 }
 
+common::Result<void> ScheduleStore::note_reach(std::int64_t id, std::int64_t receivers) {
+    auto s = db_.prepare("UPDATE as_run SET receivers = ? WHERE id = ? AND outcome IS NULL");
+    s.bind(1, receivers).bind(2, id);
+    return s.run();
+}
+
 common::Result<std::vector<AsRunRecord>> ScheduleStore::as_run(Millis from, Millis to) {
     auto s = db_.prepare(
         "SELECT a.id, a.program, p.title, a.entry, a.override, a.priority, a.channel, "

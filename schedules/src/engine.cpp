@@ -154,6 +154,10 @@ common::Result<void> Engine::tick() {
     if (!segments_.empty() && now - last_beat_ >= settings_.heartbeat) {
         if (auto beaten = store_.beat(now); !beaten)
             return beaten;
+        for (const auto& [channel, segment] : segments_)
+            if (segment.reached)
+                if (auto noted = store_.note_reach(segment.as_run, segment.reached()); !noted)
+                    return noted;
         last_beat_ = now;
     }
     return plan_wakeup(now);

@@ -41,6 +41,8 @@ common::Result<std::vector<Interval>> quiet_around(const Unit& unit, TimePoint a
         return today.error();
     std::string date = today->substr(0, 10);
     std::vector<Interval> out;
+    if (unit.quiet_start == unit.quiet_end)
+        return out; // a unit without quiet hours
     for (int shift : {-1, 0}) {
         auto day_start = local_to_utc(date + "T00:00:00", zone);
         if (!day_start)

@@ -1,5 +1,6 @@
 #include "loa/server/media_server.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <stdexcept>
 
@@ -78,18 +79,7 @@ void MediaServer::start() {
     router_ = std::make_unique<pipeline::Router>(*fanout_, clock_);
     reports_ = std::make_unique<pipeline::ReportListener>(socket_->fd(), clock_);
 
-    for (const auto& channel : settings_.channels) {
-        std::optional<pipeline::GroupKey> group;
-        if (settings_.key_mode == KeyMode::group) {
-            std::uint32_t ssrc = pipeline::ssrc_for(epoch_, channel.id);
-            auto session =
-                pipeline::SrtpSession::outbound(settings_.profile, channel.group_key, ssrc);
-            if (!session)
-                throw std::runtime_error("channel " + channel.id + ": " + session.error().message);
-            group.emplace(pipeline::GroupKey{fresh_stream(ssrc), std::move(session).value()});
-        }
-        router_->add_channel(channel.id, std::move(group));
-    }
+    add_channels();
     add_receivers();
 
     fanout_->start();
@@ -97,8 +87,30 @@ void MediaServer::start() {
     reports_->start();
     apply_bindings(settings_.channels);
     log()->info("media plane on UDP {}:{}, epoch {}, {} channel(s), {} receiver(s), {}",
-                settings_.media_bind, media_port(), epoch_, settings_.channels.size(),
+                settings_.media_bind, media_port(), epoch_, router_->channel_count(),
                 settings_.receivers.size(), pipeline::to_string(settings_.profile));
+}
+
+void MediaServer::add_channels() {
+    for (const auto& id : all_channels(settings_)) {
+        std::optional<pipeline::GroupKey> group;
+        if (settings_.key_mode == KeyMode::group) {
+            auto configured = std::find_if(settings_.channels.begin(), settings_.channels.end(),
+                                           [&](const ChannelSettings& c) { return c.id == id; });
+            std::uint32_t ssrc = pipeline::ssrc_for(epoch_, id);
+            auto session =
+                pipeline::SrtpSession::outbound(settings_.profile, configured->group_key, ssrc);
+            if (!session)
+                throw std::runtime_error("channel " + id + ": " + session.error().message);
+            group.emplace(pipeline::GroupKey{fresh_stream(ssrc), std::move(session).value()});
+        }
+        router_->add_channel(id, std::move(group));
+    }
+    // Each receiver also has a channel of its own, for what targets it alone. In group key
+    // mode a receiver only holds its channel's key, so it cannot be addressed alone.
+    if (settings_.key_mode == KeyMode::per_receiver)
+        for (const auto& r : settings_.receivers)
+            private_channel_["@" + r.id] = router_->add_channel("@" + r.id);
 }
 
 void MediaServer::add_receivers() {
@@ -122,7 +134,11 @@ void MediaServer::add_receivers() {
                 throw std::runtime_error("receiver " + r.id + ": " + created.error().message);
             session.emplace(std::move(created).value());
         }
-        fanout_->add_receiver(channel, fresh_stream(ssrc), std::move(session), link.get());
+        handles_.push_back(
+            fanout_->add_receiver(channel, fresh_stream(ssrc), std::move(session), link.get()));
+        home_channel_.push_back(channel);
+        current_channel_.push_back(channel);
+        receiver_of_["@" + r.id] = links_.size();
         links_.push_back(std::move(link));
     }
 }

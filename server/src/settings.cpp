@@ -1,5 +1,7 @@
 #include "loa/server/settings.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "loa/common/secret.hpp"
@@ -75,6 +77,46 @@ void read_encoder(const ConfigNode& opus, Settings& s) {
         static_cast<int>(opus.integer("expected_loss_percent", 0, 100, 10));
 }
 
+UnitSettings read_unit(const ConfigNode& node, bool with_communes = false) {
+    std::vector<std::string> keys{"code", "name", "quiet_hours", "approval_required"};
+    if (with_communes)
+        keys.emplace_back("communes");
+    node.reject_unknown_keys(keys);
+    UnitSettings u;
+    u.code = node.string("code");
+    if (u.code.empty() || u.code.find_first_of(" ,@") != std::string::npos)
+        node.fail("code", "must be non-empty, without spaces, commas or @");
+    u.name = node.string("name");
+    std::string quiet = node.string("quiet_hours", u.quiet_start + "-" + u.quiet_end);
+    if (quiet == "none")
+        quiet = "00:00-00:00"; // equal ends: no quiet hours
+    auto valid_time = [](const std::string& t) {
+        return t.size() == 5 && t[2] == ':' && std::isdigit(t[0]) && std::isdigit(t[1]) &&
+               std::isdigit(t[3]) && std::isdigit(t[4]) && t.substr(0, 2) < "24" &&
+               t.substr(3, 2) < "60";
+    };
+    if (quiet.size() != 11 || quiet[5] != '-' || !valid_time(quiet.substr(0, 5)) ||
+        !valid_time(quiet.substr(6)))
+        node.fail("quiet_hours",
+                  "expected HH:MM-HH:MM in local time, e.g. 22:00-05:00, or \"none\"");
+    u.quiet_start = quiet.substr(0, 5);
+    u.quiet_end = quiet.substr(6);
+    u.approval_required = node.boolean("approval_required", true);
+    return u;
+}
+
+ProvinceSettings read_province(const ConfigNode& node) {
+    ProvinceSettings p;
+    p.province = read_unit(node, true);
+    std::set<std::string> codes{p.province.code};
+    for (const auto& c : node.objects("communes")) {
+        p.communes.push_back(read_unit(c));
+        if (!codes.insert(p.communes.back().code).second)
+            c.fail("code", "the code \"" + p.communes.back().code + "\" is used twice");
+    }
+    return p;
+}
+
 template <class T>
 void require_unique(const ConfigNode& root, const std::vector<T>& items, const std::string& what) {
     std::set<std::string> seen;
@@ -87,8 +129,8 @@ void require_unique(const ConfigNode& root, const std::vector<T>& items, const s
 
 Settings load_settings(const common::Config& config) {
     ConfigNode root = config.root();
-    root.reject_unknown_keys(
-        {"log_level", "state_dir", "media", "opus", "sources", "channels", "receivers"});
+    root.reject_unknown_keys({"log_level", "state_dir", "media", "opus", "sources", "channels",
+                              "receivers", "province", "schedule", "speech"});
     Settings s;
     s.log_level =
         root.choice("log_level", {"trace", "debug", "info", "warn", "error", "off"}, "info");
@@ -117,9 +159,27 @@ Settings load_settings(const common::Config& config) {
     }
     require_unique(root, s.channels, "channels");
 
+    if (root.has("province"))
+        s.province = read_province(root.object("province"));
+    auto schedule = root.object("schedule");
+    schedule.reject_unknown_keys({"time_zone", "lead_ms"});
+    s.time_zone = schedule.string("time_zone", s.time_zone);
+    s.lead = std::chrono::milliseconds(schedule.integer("lead_ms", 200, 10000, 1500));
+    auto speech = root.object("speech");
+    speech.reject_unknown_keys({"voice", "rate_wpm"});
+    s.speech_voice = speech.string("voice", s.speech_voice);
+    s.speech_rate_wpm = static_cast<int>(speech.integer("rate_wpm", 80, 450, 150));
+
     std::set<std::string> channel_ids;
-    for (const auto& c : s.channels)
-        channel_ids.insert(c.id);
+    for (const auto& c : all_channels(s))
+        channel_ids.insert(c);
+    if (s.key_mode == KeyMode::group)
+        for (const auto& c : all_channels(s))
+            if (std::none_of(s.channels.begin(), s.channels.end(),
+                             [&](const ChannelSettings& cs) { return cs.id == c; }))
+                root.fail("channels", "in group key mode every unit's channel needs its key: add "
+                                      "{\"id\": \"" +
+                                          c + "\", \"key\": ...}");
     for (const auto& node : root.objects("receivers")) {
         node.reject_unknown_keys({"id", "channel", "key", "address"});
         ReceiverSettings r;
@@ -128,7 +188,7 @@ Settings load_settings(const common::Config& config) {
             node.fail("id", "must be 1 to 64 characters");
         r.channel = node.string("channel");
         if (!channel_ids.contains(r.channel))
-            node.fail("channel", "no channel has id \"" + r.channel + "\"");
+            node.fail("channel", "no channel or unit has id \"" + r.channel + "\"");
         r.key = read_key(node, "key", s.profile);
         if (node.has("address")) {
             r.address = pipeline::Endpoint::parse(node.string("address"));
@@ -143,6 +203,33 @@ Settings load_settings(const common::Config& config) {
 
 std::string epoch_file(const Settings& settings) {
     return settings.state_dir + "/media-epoch";
+}
+
+std::string database_file(const Settings& settings) {
+    return settings.state_dir + "/loa.db";
+}
+
+std::string media_dir(const Settings& settings) {
+    return settings.state_dir + "/media";
+}
+
+std::string control_socket_file(const Settings& settings) {
+    return settings.state_dir + "/control.sock";
+}
+
+std::vector<std::string> all_channels(const Settings& settings) {
+    std::vector<std::string> out;
+    for (const auto& c : settings.channels)
+        out.push_back(c.id);
+    if (settings.province) {
+        std::vector<const UnitSettings*> units{&settings.province->province};
+        for (const auto& c : settings.province->communes)
+            units.push_back(&c);
+        for (const auto* u : units)
+            if (std::find(out.begin(), out.end(), u->code) == out.end())
+                out.push_back(u->code);
+    }
+    return out;
 }
 
 } // namespace loa::server

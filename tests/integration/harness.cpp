@@ -1,9 +1,14 @@
 #include "harness.hpp"
 
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <poll.h>
 #include <stdexcept>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <vector>
 
 #include "loa/common/secret.hpp"
@@ -39,6 +44,69 @@ void Scenario::write_config(const std::string& sources_json, const std::string& 
     if (!extra_receivers_json.empty())
         out << (receivers_.empty() ? "" : ",") << extra_receivers_json;
     out << "]\n}\n";
+}
+
+void Scenario::write_province_config(const std::string& province_json,
+                                     const std::string& extra_json) {
+    std::ofstream out(config_path());
+    out << "{\n  \"state_dir\": \"" << dir_.file("state") << "\",\n"
+        << "  \"media\": {\"bind\": \"127.0.0.1\", \"port\": " << port_ << "},\n"
+        << "  \"province\": " << province_json << ",\n";
+    if (!extra_json.empty())
+        out << "  " << extra_json << ",\n";
+    out << "  \"receivers\": [";
+    for (std::size_t i = 0; i < receivers_.size(); ++i)
+        out << (i ? ",\n    " : "\n    ") << "{\"id\": \"" << receivers_[i].id
+            << "\", \"channel\": \"" << receivers_[i].channel << "\", \"key\": \""
+            << receivers_[i].key << "\"}";
+    out << "]\n}\n";
+}
+
+boost::json::object Scenario::call_raw(const std::string& line) {
+    std::string path = dir_.file("state") + "/control.sock";
+    int fd = -1;
+    // The server creates its socket once it is up: wait for it, bounded.
+    bool connected = wait_until(
+        [&] {
+            fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            sockaddr_un address{};
+            address.sun_family = AF_UNIX;
+            std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
+            if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0)
+                return true;
+            ::close(fd);
+            return false;
+        },
+        std::chrono::seconds(20));
+    if (!connected)
+        throw std::runtime_error("cannot connect to " + path);
+    std::string request = line + "\n";
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(request.size())) {
+        ::close(fd);
+        throw std::runtime_error("cannot send to the control socket");
+    }
+    std::string response;
+    char chunk[4096];
+    while (response.find('\n') == std::string::npos) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 60000) <= 0)
+            break;
+        ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+        if (n <= 0)
+            break;
+        response.append(chunk, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return boost::json::parse(response).as_object();
+}
+
+boost::json::value Scenario::call(const std::string& method, const std::string& params_json) {
+    auto response = call_raw(R"({"jsonrpc": "2.0", "id": 1, "method": ")" + method +
+                             R"(", "params": )" + params_json + "}");
+    if (auto error = response.if_contains("error"))
+        throw std::runtime_error(method + " failed: " + boost::json::serialize(*error));
+    return response.at("result");
 }
 
 void Scenario::write_raw_config(const std::string& json) {

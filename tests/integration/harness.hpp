@@ -3,6 +3,7 @@
 /// Integration harness: writes configurations, starts loa-server and loa-receiver processes on
 /// 127.0.0.1, and reads what they leave behind.
 
+#include <boost/json.hpp>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +39,15 @@ public:
     void start_receivers(int jitter_ms = 60, const std::vector<std::string>& extra = {});
     /// Runs every process inside this network namespace (ip netns exec).
     void use_netns(const std::string& name) { netns_ = name; }
+    /// Writes server.json for a province: `province_json` is the "province" object; the
+    /// receivers' channels are unit codes. `extra_json` adds top-level members ("k": v, ...).
+    void write_province_config(const std::string& province_json,
+                               const std::string& extra_json = "");
+    /// Calls a JSON-RPC method on the server's control socket; returns the "result" and
+    /// fails the test (throws) on an error response.
+    boost::json::value call(const std::string& method, const std::string& params_json = "{}");
+    /// Calls a method and returns the whole response (result or error).
+    boost::json::object call_raw(const std::string& line);
     /// Writes server.json as given.
     void write_raw_config(const std::string& json);
     /// Sends SIGTERM to every receiver and waits for them to finish their files.

@@ -106,4 +106,42 @@ double first_time_dominant(const Wav& wav, double frequency, double other, doubl
     return -1;
 }
 
+double onset(const Wav& wav, double frequency, double other, double from_s) {
+    if (wav.rate == 0)
+        return -1;
+    std::size_t window = static_cast<std::size_t>(wav.rate) / 50;
+    std::size_t step = window / 4;
+    for (auto at = static_cast<std::size_t>(from_s * wav.rate); at + window <= wav.samples.size();
+         at += step) {
+        double p = tone_power(wav, at, at + window, frequency);
+        if (p > tone_power(wav, at, at + window, other) && p > 1e-4)
+            return static_cast<double>(at + window / 2) / wav.rate;
+    }
+    return -1;
+}
+
+void write_tone_wav(const std::string& path, double frequency, double seconds) {
+    constexpr int kRate = 48000;
+    auto samples = static_cast<std::uint32_t>(seconds * kRate);
+    std::ofstream out(path, std::ios::binary);
+    auto put32 = [&](std::uint32_t v) { out.write(reinterpret_cast<const char*>(&v), 4); };
+    auto put16 = [&](std::uint16_t v) { out.write(reinterpret_cast<const char*>(&v), 2); };
+    out.write("RIFF", 4);
+    put32(36 + samples * 2);
+    out.write("WAVEfmt ", 8);
+    put32(16);
+    put16(1); // PCM
+    put16(1); // mono
+    put32(kRate);
+    put32(kRate * 2);
+    put16(2);
+    put16(16);
+    out.write("data", 4);
+    put32(samples * 2);
+    for (std::uint32_t i = 0; i < samples; ++i) {
+        double v = 0.5 * std::sin(2 * M_PI * frequency * i / kRate);
+        put16(static_cast<std::uint16_t>(static_cast<std::int16_t>(v * 32767)));
+    }
+}
+
 } // namespace loa::test

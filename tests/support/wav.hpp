@@ -30,6 +30,13 @@ double dominant_frequency(const Wav& wav, double begin_s, double end_s,
 /// Root-mean-square level in [begin_s, end_s) seconds.
 double rms(const Wav& wav, double begin_s, double end_s);
 
+/// Where `frequency` takes over from `other` (or from silence), to about 5 ms: the centre of
+/// the first 20 ms window, from `from_s` on, in which it is the stronger; -1 if never.
+double onset(const Wav& wav, double frequency, double other, double from_s);
+
+/// Writes a 48 kHz mono 16-bit WAV of a sine at `frequency` lasting `seconds`.
+void write_tone_wav(const std::string& path, double frequency, double seconds);
+
 /// The first time (seconds) at which `frequency` dominates `other` over a 100 ms window,
 /// searching from `from_s`; -1 if never.
 double first_time_dominant(const Wav& wav, double frequency, double other, double from_s);

@@ -1,11 +1,13 @@
 #pragma once
 /// @file
-/// Random bytes and base64 for keys (libsodium). Secrets are never logged.
+/// Random bytes, base64 for keys and SHA-256 content hashes (libsodium). Secrets are never
+/// logged.
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace loa::common {
@@ -16,5 +18,10 @@ void random_bytes(void* out, std::size_t size);
 std::string to_base64(const std::vector<std::uint8_t>& bytes);
 /// Decodes standard base64; nullopt if the text is not valid base64.
 std::optional<std::vector<std::uint8_t>> from_base64(const std::string& text);
+
+/// SHA-256 of `data`, as 64 lowercase hex digits (content addresses of stored media).
+std::string sha256_hex(std::string_view data);
+/// SHA-256 of a file's contents, read in chunks; nullopt if it cannot be read.
+std::optional<std::string> sha256_file(const std::string& path);
 
 } // namespace loa::common

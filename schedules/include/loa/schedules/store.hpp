@@ -28,7 +28,7 @@ struct Unit {
     std::optional<std::int64_t> merged_into;
     bool approval_required = true;
     std::string quiet_start = "22:00"; ///< local time; normal and priority entries are refused
-    std::string quiet_end = "05:00";   ///< from quiet_start up to quiet_end
+    std::string quiet_end = "05:00";   ///< from quiet_start up to quiet_end; equal: none
 };
 
 /// What a program is made of.
@@ -166,6 +166,8 @@ public:
     /// Closes an as-run row.
     common::Result<void> close_as_run(std::int64_t id, Millis ended_at, std::int64_t receivers,
                                       Outcome outcome);
+    /// Records how many receivers an open row has reached so far (kept if a crash cuts it).
+    common::Result<void> note_reach(std::int64_t id, std::int64_t receivers);
     /// The as-run rows that started in [from, to), oldest first.
     common::Result<std::vector<AsRunRecord>> as_run(Millis from, Millis to);
     /// Notes that the engine is alive at `at` (the end given to rows a crash leaves open).

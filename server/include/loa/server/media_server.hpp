@@ -4,8 +4,11 @@
 /// on one UDP media port.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,6 +61,23 @@ public:
     /// main calls it every few seconds, stop() once more.
     void save_report_positions();
 
+    // Programs of the schedule. These are called from one thread (the engine's).
+
+    /// Starts a program's source under `key`, held before its first frame (see play_on).
+    /// `on_end(failed)` is called, from the source's thread, when it ends by itself.
+    void start_program(const std::string& key, const pipeline::SourceSpec& spec,
+                       std::function<void(bool failed)> on_end);
+    /// Puts program `key` on `channel` now, or nothing if `key` is nullptr. A file left on no
+    /// channel holds its place and continues when it is put on one again. A channel "@id" is
+    /// one receiver: it is moved off its own channel while it plays there. False if there is
+    /// no such channel (or, in group key mode, a single receiver is named).
+    bool play_on(const std::string& channel, const std::string* key);
+    /// Stops a program's source for good.
+    void stop_program(const std::string& key);
+    /// Starts counting the receivers `channel` reaches; the function returned says how many
+    /// were sent at least one packet since.
+    std::function<std::int64_t()> reach_counter(const std::string& channel) const;
+
     /// This start's SSRC epoch.
     std::uint32_t epoch() const { return epoch_; }
     /// The bound media port.
@@ -72,6 +92,16 @@ private:
     std::map<std::string, pipeline::ReportPosition> load_report_positions() const;
     std::uint32_t source_index(const pipeline::SourceSpec& spec);
     void apply_bindings(const std::vector<ChannelSettings>& channels);
+    void add_channels();
+    std::uint32_t free_slot();
+    std::optional<std::uint32_t> channel_index(const std::string& channel) const;
+
+    /// A program source and the channels it is on.
+    struct ProgramSlot {
+        std::uint32_t slot = 0;
+        std::set<std::string> channels;
+        bool file = false;
+    };
 
     Settings settings_;
     const common::Clock& clock_;
@@ -81,6 +111,13 @@ private:
     std::unique_ptr<pipeline::Router> router_;
     std::unique_ptr<pipeline::ReportListener> reports_;
     std::vector<std::unique_ptr<pipeline::ReceiverLink>> links_;
+    std::vector<pipeline::ReceiverHandle> handles_;        ///< parallel to links_
+    std::vector<std::uint32_t> home_channel_;              ///< parallel to links_
+    std::vector<std::uint32_t> current_channel_;           ///< parallel to links_
+    std::map<std::string, std::size_t> receiver_of_;       ///< "@id" -> index in links_
+    std::map<std::string, std::uint32_t> private_channel_; ///< "@id" -> router channel
+    std::map<std::string, ProgramSlot> programs_;
+    std::vector<std::uint32_t> free_slots_;
     std::vector<std::unique_ptr<pipeline::Source>> sources_;
     std::vector<bool> running_;
     std::map<std::string, std::uint32_t> source_ids_;

@@ -3,6 +3,7 @@
 /// loa-server's settings: one struct with the defaults of the design brief, read from the
 /// configuration file and `--set` overrides. Every error names the key and the fix.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,6 +37,21 @@ struct ReceiverSettings {
     std::optional<pipeline::Endpoint> address; ///< fixed; otherwise latched from its reports
 };
 
+/// A unit of the province as configured: seeded into the schedule store at start-up.
+struct UnitSettings {
+    std::string code;
+    std::string name;
+    std::string quiet_start = "22:00";
+    std::string quiet_end = "05:00";
+    bool approval_required = true;
+};
+
+/// The province and its communes; each gets a channel named by its code.
+struct ProvinceSettings {
+    UnitSettings province;
+    std::vector<UnitSettings> communes;
+};
+
 /// Everything loa-server reads at start-up.
 struct Settings {
     std::string log_level = "info";
@@ -49,7 +65,21 @@ struct Settings {
     std::vector<pipeline::SourceSpec> sources;
     std::vector<ChannelSettings> channels;
     std::vector<ReceiverSettings> receivers;
+    std::optional<ProvinceSettings> province;
+    std::string time_zone = "Asia/Ho_Chi_Minh"; ///< of schedule entries made without one
+    std::chrono::milliseconds lead{1500};       ///< how early scheduled sources are prepared
+    std::string speech_voice = "vi";            ///< espeak-ng voice of text bulletins
+    int speech_rate_wpm = 150;
 };
+
+/// The schedule database: state_dir/loa.db.
+std::string database_file(const Settings& settings);
+/// Where uploaded programs and rendered bulletins are kept: state_dir/media.
+std::string media_dir(const Settings& settings);
+/// The operator's local control socket (JSON-RPC, owner only): state_dir/control.sock.
+std::string control_socket_file(const Settings& settings);
+/// Every channel: configured ones, then each unit's channel not configured.
+std::vector<std::string> all_channels(const Settings& settings);
 
 /// Reads and validates settings; throws common::ConfigError naming the key on any problem.
 Settings load_settings(const common::Config& config);

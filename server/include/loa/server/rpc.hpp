@@ -1,0 +1,73 @@
+#pragma once
+/// @file
+/// JSON-RPC 2.0 framing (requests, notifications, batches) independent of the transport, and
+/// typed access to a request's params whose errors name the parameter and what was expected.
+
+#include <boost/json.hpp>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "loa/common/result.hpp"
+
+namespace loa::server {
+
+/// JSON-RPC error codes: the standard ones and Loa's application range.
+namespace rpc_code {
+inline constexpr int parse_error = -32700;
+inline constexpr int invalid_request = -32600;
+inline constexpr int method_not_found = -32601;
+inline constexpr int invalid_params = -32602;
+inline constexpr int internal_error = -32603;
+inline constexpr int not_found = -32001;
+inline constexpr int conflict = -32002;
+inline constexpr int media_error = -32003;
+inline constexpr int unauthorized = -32004;
+} // namespace rpc_code
+
+/// A JSON-RPC error raised by a method.
+struct RpcError : std::runtime_error {
+    RpcError(int code, const std::string& message) : std::runtime_error(message), code(code) {}
+    int code;
+};
+
+/// Throws the RpcError that matches a common::Error.
+[[noreturn]] void throw_rpc(const common::Error& error);
+
+/// Unwraps a Result or throws its error as an RpcError.
+template <class T> T value_or_throw(common::Result<T>&& result) {
+    if (!result)
+        throw_rpc(result.error());
+    if constexpr (!std::is_void_v<T>)
+        return std::move(result).value();
+}
+
+/// A request's params, read by name.
+class Params {
+public:
+    explicit Params(const boost::json::object& object) : object_(object) {}
+
+    std::string string(const char* name) const;
+    std::optional<std::string> optional_string(const char* name) const;
+    std::int64_t integer(const char* name) const;
+    std::optional<std::int64_t> optional_integer(const char* name) const;
+    std::vector<std::string> strings(const char* name) const; ///< absent = empty
+    bool has(const char* name) const { return object_.contains(name); }
+
+private:
+    [[noreturn]] void wrong(const char* name, const char* expected) const;
+    const boost::json::object& object_;
+};
+
+/// Calls a method by name with its params; throws RpcError.
+using Dispatch = std::function<boost::json::value(const std::string& method, const Params&)>;
+
+/// Handles one JSON-RPC text (a request, a notification or a batch) and returns the response
+/// text, or "" when nothing is to be answered (notifications only).
+std::string handle_jsonrpc(std::string_view text, const Dispatch& dispatch);
+
+} // namespace loa::server

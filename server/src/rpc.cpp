@@ -1,0 +1,156 @@
+#include "loa/server/rpc.hpp"
+
+#include "loa/common/logging.hpp"
+
+namespace loa::server {
+namespace {
+
+namespace json = boost::json;
+
+json::object error_response(const json::value& id, int code, const std::string& message) {
+    return json::object{{"jsonrpc", "2.0"},
+                        {"id", id},
+                        {"error", json::object{{"code", code}, {"message", message}}}};
+}
+
+/// One request of a call or a batch; nullopt for a notification.
+std::optional<json::object> handle_one(const json::value& request, const Dispatch& dispatch) {
+    const json::object* r = request.if_object();
+    if (r == nullptr)
+        return error_response(nullptr, rpc_code::invalid_request,
+                              "a request is a JSON object with \"jsonrpc\": \"2.0\" and "
+                              "\"method\"");
+    json::value id = nullptr;
+    bool notification = !r->contains("id");
+    if (!notification) {
+        id = r->at("id");
+        if (!id.is_string() && !id.is_int64() && !id.is_uint64() && !id.is_null())
+            return error_response(nullptr, rpc_code::invalid_request,
+                                  "\"id\" must be a string or an integer");
+    }
+    auto version = r->if_contains("jsonrpc");
+    auto method = r->if_contains("method");
+    if (version == nullptr || !version->is_string() || version->as_string() != "2.0" ||
+        method == nullptr || !method->is_string())
+        return error_response(id, rpc_code::invalid_request,
+                              "a request needs \"jsonrpc\": \"2.0\" and a string \"method\"");
+    static const json::object kNoParams;
+    const json::object* params = &kNoParams;
+    if (auto p = r->if_contains("params")) {
+        params = p->if_object();
+        if (params == nullptr)
+            return error_response(id, rpc_code::invalid_params,
+                                  "\"params\" must be an object of named parameters");
+    }
+    try {
+        json::value result = dispatch(std::string(method->as_string()), Params(*params));
+        if (notification)
+            return std::nullopt;
+        return json::object{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}};
+    } catch (const RpcError& e) {
+        if (notification)
+            return std::nullopt;
+        return error_response(id, e.code, e.what());
+    } catch (const std::exception& e) {
+        common::logger("rpc")->error("method {} failed: {}", method->as_string().c_str(), e.what());
+        if (notification)
+            return std::nullopt;
+        return error_response(id, rpc_code::internal_error,
+                              "internal error; the server log has the details");
+    }
+}
+
+} // namespace
+
+void throw_rpc(const common::Error& error) {
+    switch (error.code) {
+    case common::Errc::invalid_argument:
+        throw RpcError(rpc_code::invalid_params, error.message);
+    case common::Errc::not_found:
+        throw RpcError(rpc_code::not_found, error.message);
+    case common::Errc::already_exists:
+        throw RpcError(rpc_code::conflict, error.message);
+    case common::Errc::unauthorized:
+        throw RpcError(rpc_code::unauthorized, error.message);
+    case common::Errc::io_error:
+    case common::Errc::media_error:
+        throw RpcError(rpc_code::media_error, error.message);
+    }
+    throw RpcError(rpc_code::internal_error, error.message);
+}
+
+void Params::wrong(const char* name, const char* expected) const {
+    throw RpcError(rpc_code::invalid_params,
+                   std::string("params.") + name + ": expected " + expected);
+}
+
+std::string Params::string(const char* name) const {
+    auto v = optional_string(name);
+    if (!v)
+        wrong(name, "a string (it is required)");
+    return *v;
+}
+
+std::optional<std::string> Params::optional_string(const char* name) const {
+    auto v = object_.if_contains(name);
+    if (v == nullptr || v->is_null())
+        return std::nullopt;
+    if (!v->is_string())
+        wrong(name, "a string");
+    return std::string(v->as_string());
+}
+
+std::int64_t Params::integer(const char* name) const {
+    auto v = optional_integer(name);
+    if (!v)
+        wrong(name, "an integer (it is required)");
+    return *v;
+}
+
+std::optional<std::int64_t> Params::optional_integer(const char* name) const {
+    auto v = object_.if_contains(name);
+    if (v == nullptr || v->is_null())
+        return std::nullopt;
+    if (v->is_int64())
+        return v->as_int64();
+    if (v->is_uint64() && v->as_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
+        return static_cast<std::int64_t>(v->as_uint64());
+    wrong(name, "an integer");
+}
+
+std::vector<std::string> Params::strings(const char* name) const {
+    auto v = object_.if_contains(name);
+    if (v == nullptr || v->is_null())
+        return {};
+    if (!v->is_array())
+        wrong(name, "an array of strings");
+    std::vector<std::string> out;
+    for (const auto& item : v->as_array()) {
+        if (!item.is_string())
+            wrong(name, "an array of strings");
+        out.emplace_back(item.as_string());
+    }
+    return out;
+}
+
+std::string handle_jsonrpc(std::string_view text, const Dispatch& dispatch) {
+    boost::system::error_code ec;
+    json::value request = json::parse(text, ec);
+    if (ec)
+        return json::serialize(
+            error_response(nullptr, rpc_code::parse_error, "not valid JSON: " + ec.message()));
+    if (const json::array* batch = request.if_array()) {
+        if (batch->empty())
+            return json::serialize(
+                error_response(nullptr, rpc_code::invalid_request, "an empty batch"));
+        json::array responses;
+        for (const auto& one : *batch)
+            if (auto response = handle_one(one, dispatch))
+                responses.push_back(std::move(*response));
+        return responses.empty() ? "" : json::serialize(responses);
+    }
+    auto response = handle_one(request, dispatch);
+    return response ? json::serialize(*response) : "";
+}
+
+} // namespace loa::server

@@ -1,0 +1,338 @@
+#include "loa/server/schedule_api.hpp"
+
+#include <cstdio>
+#include <ctime>
+
+#include "loa/schedules/ics.hpp"
+
+namespace loa::server {
+namespace {
+
+namespace json = boost::json;
+using schedules::Millis;
+
+std::string iso_utc(Millis at) {
+    auto t = std::chrono::floor<std::chrono::seconds>(at);
+    std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[40];
+    std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+    std::snprintf(text + n, sizeof text - n, ".%03lldZ", static_cast<long long>((at - t).count()));
+    return text;
+}
+
+json::object unit_json(const schedules::Unit& u) {
+    json::object o{{"id", u.id},
+                   {"code", u.code},
+                   {"name", u.name},
+                   {"valid_from", u.valid_from},
+                   {"approval_required", u.approval_required},
+                   {"quiet_hours", u.quiet_start + "-" + u.quiet_end}};
+    o["parent"] = u.parent ? json::value(*u.parent) : json::value(nullptr);
+    o["valid_to"] = u.valid_to ? json::value(*u.valid_to) : json::value(nullptr);
+    o["merged_into"] = u.merged_into ? json::value(*u.merged_into) : json::value(nullptr);
+    return o;
+}
+
+json::object program_json(const schedules::Program& p) {
+    json::object o{
+        {"id", p.id},       {"unit", p.unit},     {"kind", schedules::to_string(p.kind)},
+        {"title", p.title}, {"source", p.source}, {"approval", schedules::to_string(p.approval)}};
+    o["duration_ms"] = p.duration ? json::value(p.duration->count()) : json::value(nullptr);
+    o["decided_by"] = p.decided_by ? json::value(*p.decided_by) : json::value(nullptr);
+    o["decided_at"] = p.decided_at ? json::value(*p.decided_at) : json::value(nullptr);
+    if (p.kind == schedules::ProgramKind::tts) {
+        o["voice"] = p.voice;
+        o["rate_wpm"] = p.rate_wpm;
+    }
+    return o;
+}
+
+json::object entry_json(const schedules::Entry& e, schedules::ScheduleStore& store) {
+    json::array units, clusters, exceptions;
+    for (auto u : e.units)
+        if (auto found = store.unit(u))
+            units.push_back(json::value(found->code));
+    for (const auto& c : e.receivers)
+        clusters.push_back(json::value(c));
+    for (const auto& x : e.when.exceptions)
+        exceptions.push_back(json::value(x));
+    return json::object{{"id", e.id},
+                        {"program", e.program},
+                        {"priority", schedules::to_string(e.priority)},
+                        {"units", std::move(units)},
+                        {"clusters", std::move(clusters)},
+                        {"start", e.when.start_local},
+                        {"time_zone", e.when.time_zone},
+                        {"rule", e.when.rule},
+                        {"exceptions", std::move(exceptions)},
+                        {"duration_s", e.duration.count()}};
+}
+
+json::object as_run_json(const schedules::AsRunRecord& r) {
+    json::object o{{"id", r.id},
+                   {"program", r.program},
+                   {"title", r.title},
+                   {"priority", schedules::to_string(r.priority)},
+                   {"channel", r.channel},
+                   {"started_at", iso_utc(r.started_at)},
+                   {"started_at_ms", r.started_at.time_since_epoch().count()},
+                   {"receivers", r.receivers}};
+    o["entry"] = r.entry ? json::value(*r.entry) : json::value(nullptr);
+    o["override"] = r.override_id ? json::value(*r.override_id) : json::value(nullptr);
+    o["scheduled_at"] =
+        r.scheduled_at ? json::value(iso_utc(Millis(*r.scheduled_at))) : json::value(nullptr);
+    o["ended_at"] = r.ended_at ? json::value(iso_utc(*r.ended_at)) : json::value(nullptr);
+    o["ended_at_ms"] =
+        r.ended_at ? json::value(r.ended_at->time_since_epoch().count()) : json::value(nullptr);
+    o["outcome"] = r.outcome ? json::value(schedules::to_string(*r.outcome)) : json::value(nullptr);
+    return o;
+}
+
+template <class T, class F> json::array array_of(const std::vector<T>& items, F&& convert) {
+    json::array out;
+    for (const auto& item : items)
+        out.push_back(convert(item));
+    return out;
+}
+
+} // namespace
+
+ScheduleApi::ScheduleApi(const Settings& settings, const ProgramMedia& media,
+                         const common::Clock& clock, ServerView view, std::function<void()> changed)
+    : settings_(settings), media_(media), clock_(clock), view_(std::move(view)),
+      changed_(std::move(changed)), store_(database_file(settings)) {}
+
+Millis ScheduleApi::now() const {
+    return std::chrono::floor<std::chrono::milliseconds>(clock_.system_now());
+}
+
+std::int64_t ScheduleApi::unit_id(const std::string& code) {
+    return value_or_throw(store_.unit_by_code(code)).id;
+}
+
+std::vector<std::int64_t> ScheduleApi::unit_ids(const std::vector<std::string>& codes) {
+    std::vector<std::int64_t> out;
+    for (const auto& c : codes)
+        out.push_back(unit_id(c));
+    return out;
+}
+
+json::value ScheduleApi::call(const std::string& method, const Params& p,
+                              const std::string& caller) {
+    std::lock_guard lock(mutex_);
+    if (method == "units.list")
+        return array_of(value_or_throw(store_.units()), unit_json);
+    if (method == "clusters.list") {
+        json::array out;
+        for (const auto& c : value_or_throw(store_.clusters()))
+            out.push_back(json::object{{"id", c.id},
+                                       {"unit", value_or_throw(store_.unit(c.unit)).code},
+                                       {"name", c.name}});
+        return out;
+    }
+    if (method == "programs.list")
+        return array_of(value_or_throw(store_.programs()), program_json);
+    if (method == "programs.create")
+        return create_program(p, caller);
+    if (method == "programs.decide") {
+        auto state = schedules::parse_approval(p.string("approval"));
+        if (!state)
+            throw RpcError(rpc_code::invalid_params,
+                           "params.approval: expected draft, pending, approved or rejected");
+        value_or_throw(store_.decide(p.integer("id"), *state, caller));
+        changed_();
+        return program_json(value_or_throw(store_.program(p.integer("id"))));
+    }
+    if (method == "entries.list") {
+        json::array out;
+        for (const auto& e : value_or_throw(store_.entries()))
+            out.push_back(entry_json(e, store_));
+        return out;
+    }
+    if (method == "entries.create")
+        return create_entry(p);
+    if (method == "entries.delete") {
+        value_or_throw(store_.remove_entry(p.integer("id")));
+        changed_();
+        return json::object{{"deleted", p.integer("id")}};
+    }
+    if (method == "schedule.export")
+        return json::object{
+            {"ics", value_or_throw(schedules::export_ics(store_, unit_id(p.string("unit"))))}};
+    if (method == "schedule.import") {
+        auto ids =
+            value_or_throw(schedules::import_ics(store_, unit_id(p.string("unit")), p.string("ics"),
+                                                 std::chrono::floor<std::chrono::seconds>(now())));
+        changed_();
+        return json::object{{"entries", array_of(ids, [](auto id) { return json::value(id); })}};
+    }
+    if (method == "emergency.start")
+        return start_emergency(p, caller);
+    if (method == "emergency.stop")
+        return end_override(p, caller, schedules::Override::Kind::emergency);
+    if (method == "stop_all.start")
+        return start_stop_all(p, caller);
+    if (method == "stop_all.release")
+        return end_override(p, caller, schedules::Override::Kind::stop_all);
+    if (method == "overrides.list") {
+        json::array out;
+        for (const auto& o : value_or_throw(store_.active_overrides())) {
+            auto r = value_or_throw(store_.override_record(o.id));
+            json::object item{
+                {"id", o.id},
+                {"kind", o.kind == schedules::Override::Kind::emergency ? "emergency" : "stop_all"},
+                {"channels", array_of(o.channels, [](const auto& c) { return json::value(c); })},
+                {"started_at", iso_utc(r.started_at)},
+                {"started_by", r.started_by}};
+            item["program"] = r.program ? json::value(*r.program) : json::value(nullptr);
+            out.push_back(std::move(item));
+        }
+        return out;
+    }
+    if (method == "as_run.list")
+        return list_as_run(p);
+    if (method == "status") {
+        json::object on_air;
+        for (const auto& [channel, key] : view_.on_air())
+            on_air[channel] = key;
+        return json::object{{"on_air", std::move(on_air)}, {"receivers", view_.receivers()}};
+    }
+    throw RpcError(rpc_code::method_not_found, "no method \"" + method + "\"; see docs/api.md");
+}
+
+std::int64_t ScheduleApi::make_program(std::int64_t unit, const Params& p,
+                                       const std::string& title) {
+    schedules::Program program;
+    program.unit = unit;
+    program.title = title;
+    std::string kind = p.optional_string("kind").value_or(p.has("text")   ? "tts"
+                                                          : p.has("path") ? "file"
+                                                          : p.has("url")  ? "relay"
+                                                                          : "live");
+    auto parsed = schedules::parse_program_kind(kind);
+    if (!parsed)
+        throw RpcError(rpc_code::invalid_params, "params.kind: expected file, tts, relay or live");
+    program.kind = *parsed;
+    switch (program.kind) {
+    case schedules::ProgramKind::file: {
+        program.source = p.string("path");
+        auto stored = value_or_throw(media_.store_file(program.source));
+        program.media = stored.path;
+        program.duration = stored.duration;
+        break;
+    }
+    case schedules::ProgramKind::tts: {
+        program.source = p.string("text");
+        program.voice = p.optional_string("voice").value_or(settings_.speech_voice);
+        program.rate_wpm =
+            static_cast<int>(p.optional_integer("rate_wpm").value_or(settings_.speech_rate_wpm));
+        auto stored = value_or_throw(media_.speak(program.source, program.voice, program.rate_wpm));
+        program.media = stored.path;
+        program.duration = stored.duration;
+        break;
+    }
+    case schedules::ProgramKind::relay: {
+        program.source = p.string("url");
+        if (program.source.rfind("http://", 0) != 0 && program.source.rfind("https://", 0) != 0 &&
+            program.source.rfind("rtsp://", 0) != 0)
+            throw RpcError(rpc_code::invalid_params,
+                           "params.url: a relay needs an http://, https:// or rtsp:// URL");
+        if (auto d = p.optional_integer("duration_s"))
+            program.duration = std::chrono::seconds(*d);
+        break;
+    }
+    case schedules::ProgramKind::live:
+        program.source = p.optional_string("device").value_or("");
+        break;
+    }
+    return value_or_throw(store_.add_program(program));
+}
+
+json::value ScheduleApi::create_program(const Params& p, const std::string& /*caller*/) {
+    auto id = make_program(unit_id(p.string("unit")), p, p.string("title"));
+    return program_json(value_or_throw(store_.program(id)));
+}
+
+json::value ScheduleApi::create_entry(const Params& p) {
+    schedules::Entry e;
+    e.program = p.integer("program");
+    auto priority = schedules::parse_priority(p.optional_string("priority").value_or("normal"));
+    if (!priority)
+        throw RpcError(rpc_code::invalid_params,
+                       "params.priority: expected normal, priority or emergency");
+    e.priority = *priority;
+    e.units = unit_ids(p.strings("units"));
+    e.receivers = p.strings("clusters");
+    e.when.start_local = p.string("start");
+    e.when.time_zone = p.optional_string("time_zone").value_or(settings_.time_zone);
+    e.when.rule = p.optional_string("rule").value_or("");
+    e.when.exceptions = p.strings("exceptions");
+    e.duration = std::chrono::seconds(p.integer("duration_s"));
+    auto id = value_or_throw(store_.add_entry(e, std::chrono::floor<std::chrono::seconds>(now())));
+    changed_();
+    return json::object{{"id", id}};
+}
+
+json::value ScheduleApi::start_emergency(const Params& p, const std::string& caller) {
+    schedules::OverrideRecord r;
+    r.kind = schedules::Override::Kind::emergency;
+    r.units = unit_ids(p.strings("units"));
+    r.receivers = p.strings("clusters");
+    if (auto program = p.optional_integer("program")) {
+        r.program = *program;
+    } else {
+        // A source given inline (text, file, URL or live device): an operator's emergency
+        // needs no approval, the operator is the authority.
+        auto province = value_or_throw(store_.units()).front().id;
+        auto id = make_program(province, p, p.optional_string("title").value_or("Khẩn cấp"));
+        value_or_throw(store_.decide(id, schedules::Approval::approved, caller));
+        r.program = id;
+    }
+    r.started_at = now();
+    r.started_by = caller;
+    auto id = value_or_throw(store_.start_override(r));
+    changed_();
+    return json::object{{"override", id}, {"program", *r.program}};
+}
+
+json::value ScheduleApi::start_stop_all(const Params& p, const std::string& caller) {
+    schedules::OverrideRecord r;
+    r.kind = schedules::Override::Kind::stop_all;
+    r.units = unit_ids(p.strings("units"));
+    r.receivers = p.strings("clusters");
+    r.started_at = now();
+    r.started_by = caller;
+    auto id = value_or_throw(store_.start_override(r));
+    changed_();
+    return json::object{{"override", id}};
+}
+
+json::value ScheduleApi::end_override(const Params& p, const std::string& caller,
+                                      schedules::Override::Kind kind) {
+    auto id = p.integer("id");
+    auto record = value_or_throw(store_.override_record(id));
+    if (record.kind != kind)
+        throw RpcError(rpc_code::invalid_params,
+                       "override #" + std::to_string(id) + " is " +
+                           (record.kind == schedules::Override::Kind::emergency ? "an emergency"
+                                                                                : "a stop-all") +
+                           "; use " +
+                           (record.kind == schedules::Override::Kind::emergency
+                                ? "emergency.stop"
+                                : "stop_all.release"));
+    value_or_throw(store_.end_override(id, caller, now()));
+    changed_();
+    return json::object{{"ended", id}};
+}
+
+json::value ScheduleApi::list_as_run(const Params& p) {
+    auto to = p.optional_integer("to_ms").value_or(now().time_since_epoch().count() + 1);
+    auto from = p.optional_integer("from_ms").value_or(to - 24LL * 3600 * 1000);
+    auto rows = value_or_throw(store_.as_run(Millis(std::chrono::milliseconds(from)),
+                                             Millis(std::chrono::milliseconds(to))));
+    return array_of(rows, as_run_json);
+}
+
+} // namespace loa::server
