@@ -76,6 +76,7 @@ common::Result<void> Engine::reload() {
         return units.error();
     entries_ = std::move(*entries);
     overrides_ = std::move(*overrides);
+    timeline_.reset();
     std::map<std::int64_t, std::string> codes;
     for (const auto& u : *units)
         codes[u.id] = u.code;
@@ -85,20 +86,30 @@ common::Result<void> Engine::reload() {
     return {};
 }
 
+common::Result<void> Engine::ensure_timeline(TimePoint t) {
+    if (timeline_ && timeline_->covers(t) && t + kLookAhead < timeline_->horizon_end())
+        return {};
+    auto built = Timeline::build(entries_, t, t + 2 * kLookAhead);
+    if (!built)
+        return built.error();
+    timeline_ = std::move(*built);
+    return {};
+}
+
 common::Result<std::map<std::string, Airing>> Engine::effective(TimePoint t) {
+    if (auto ready = ensure_timeline(t); !ready)
+        return ready.error();
     std::vector<Override> overrides;
     for (const auto& o : overrides_)
         if (finished_overrides_.count(o.id) == 0)
             overrides.push_back(o);
-    auto airings = resolve(entries_, overrides, t, finished_);
-    if (!airings)
-        return airings;
-    for (auto it = airings->begin(); it != airings->end();) {
+    auto airings = timeline_->resolve(overrides, t, finished_);
+    for (auto it = airings.begin(); it != airings.end();) {
         auto home = home_of_.find(it->first);
         if (home != home_of_.end()) {
-            auto at_home = airings->find(home->second);
-            if (at_home != airings->end() && rank(at_home->second) > rank(it->second)) {
-                it = airings->erase(it);
+            auto at_home = airings.find(home->second);
+            if (at_home != airings.end() && rank(at_home->second) > rank(it->second)) {
+                it = airings.erase(it);
                 continue;
             }
         }
@@ -249,18 +260,18 @@ common::Result<void> Engine::prepare_upcoming(Millis now) {
     auto horizon = std::chrono::floor<std::chrono::seconds>(now + settings_.lead);
     auto at = std::chrono::floor<std::chrono::seconds>(now);
     for (int i = 0; i < 16; ++i) { // boundaries within the lead: a handful at most
-        auto next = next_boundary(entries_, at, horizon);
+        if (auto ready = ensure_timeline(at); !ready)
+            return ready;
+        auto next = timeline_->next_boundary(at, horizon);
         if (!next)
-            return next.error();
-        if (!*next)
             return {};
-        auto airings = effective(**next);
+        auto airings = effective(*next);
         if (!airings)
             return airings.error();
         for (const auto& [channel, airing] : *airings)
-            if (airing.program && airing.entry && airing.start == **next)
+            if (airing.program && airing.entry && airing.start == *next)
                 prepare(instance_of(airing), Millis(airing.start));
-        at = **next;
+        at = *next;
     }
     return {};
 }
@@ -328,11 +339,10 @@ common::Result<void> Engine::plan_wakeup(Millis now) {
     auto t = std::chrono::floor<std::chrono::seconds>(now);
     // While something is on air the heartbeat keeps the end of a crash's rows close.
     Millis wake = segments_.empty() ? now + kLookAhead : now + settings_.heartbeat;
-    auto next = next_boundary(entries_, t, t + kLookAhead);
-    if (!next)
-        return next.error();
-    if (*next) {
-        Millis boundary(**next);
+    if (auto ready = ensure_timeline(t); !ready)
+        return ready;
+    if (auto next = timeline_->next_boundary(t, t + kLookAhead)) {
+        Millis boundary(*next);
         Millis early = boundary - settings_.lead;
         wake = std::min(wake, early > now ? early : boundary);
     }

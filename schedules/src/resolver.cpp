@@ -1,5 +1,7 @@
 #include "loa/schedules/resolver.hpp"
 
+#include "resolve_detail.hpp"
+
 #include <algorithm>
 #include <tuple>
 
@@ -29,24 +31,17 @@ common::Result<std::optional<TimePoint>> active_start(const ScheduledEntry& e, T
 
 } // namespace
 
-common::Result<std::map<std::string, Airing>> resolve(const std::vector<ScheduledEntry>& entries,
-                                                      const std::vector<Override>& overrides,
-                                                      TimePoint t,
-                                                      const std::set<Occurrence>& finished) {
-    std::map<std::string, Airing> out;
-    for (const auto& e : entries) {
-        auto start = active_start(e, t);
-        if (!start)
-            return start.error();
-        if (!*start || finished.count({e.id, **start}) != 0)
-            continue;
-        Airing a{e.program, e.priority, e.id, std::nullopt, **start, **start + e.duration};
-        for (const auto& channel : e.channels) {
-            auto it = out.find(channel);
-            if (it == out.end() || outranks(a, it->second))
-                out[channel] = a;
-        }
+void place_scheduled(std::map<std::string, Airing>& out, const ScheduledEntry& e, TimePoint start) {
+    Airing a{e.program, e.priority, e.id, std::nullopt, start, start + e.duration};
+    for (const auto& channel : e.channels) {
+        auto it = out.find(channel);
+        if (it == out.end() || outranks(a, it->second))
+            out[channel] = a;
     }
+}
+
+void apply_overrides(std::map<std::string, Airing>& out, const std::vector<Override>& overrides,
+                     TimePoint t) {
     // Overrides decide over any schedule: applied in order, so an emergency plays over a
     // stop-all, and among overrides of one kind the latest started decides.
     std::vector<const Override*> active;
@@ -67,6 +62,22 @@ common::Result<std::map<std::string, Airing>> resolve(const std::vector<Schedule
         for (const auto& channel : o->channels)
             out[channel] = a;
     }
+}
+
+common::Result<std::map<std::string, Airing>> resolve(const std::vector<ScheduledEntry>& entries,
+                                                      const std::vector<Override>& overrides,
+                                                      TimePoint t,
+                                                      const std::set<Occurrence>& finished) {
+    std::map<std::string, Airing> out;
+    for (const auto& e : entries) {
+        auto start = active_start(e, t);
+        if (!start)
+            return start.error();
+        if (!*start || finished.count({e.id, **start}) != 0)
+            continue;
+        place_scheduled(out, e, **start);
+    }
+    apply_overrides(out, overrides, t);
     return out;
 }
 

@@ -25,6 +25,7 @@
 #include "loa/common/result.hpp"
 #include "loa/schedules/resolver.hpp"
 #include "loa/schedules/store.hpp"
+#include "loa/schedules/timeline.hpp"
 
 namespace loa::schedules {
 
@@ -105,6 +106,7 @@ private:
     };
 
     common::Result<void> reload();
+    common::Result<void> ensure_timeline(TimePoint t);
     common::Result<std::map<std::string, Airing>> effective(TimePoint t);
     Instance instance_of(const Airing& airing) const;
     common::Result<void> change(const std::string& channel, const Instance* next, Millis now,
@@ -122,6 +124,7 @@ private:
     EngineSettings settings_;
 
     std::vector<ScheduledEntry> entries_;
+    std::optional<Timeline> timeline_; ///< entries_ expanded; rebuilt on change or when short
     std::vector<Override> overrides_;
     std::map<std::string, std::string> home_of_; ///< "@id" -> its unit's channel
     std::set<Occurrence> finished_;
