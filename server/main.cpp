@@ -6,6 +6,9 @@
 #include <iostream>
 #include <pthread.h>
 #include <string>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <vector>
 
 #include "loa/common/config.hpp"
@@ -24,11 +27,15 @@ constexpr const char* kUsage =
     R"(usage: loa-server [--config FILE] [--set KEY=VALUE]... [--log-level LEVEL]
        loa-server --config FILE --sdp RECEIVER_ID
        loa-server --new-key [aes_cm_128_hmac_sha1_80|aead_aes_128_gcm]
+       loa-server --config FILE --call METHOD [PARAMS_JSON]
 
   --config FILE       JSON configuration (see docs/operations.md)
   --set KEY=VALUE     override one setting, e.g. --set media.port=5006
   --sdp RECEIVER_ID   print an SDP with a=crypto for a standard SRTP player, then exit
   --new-key [PROFILE] print a fresh random SRTP master key (base64), then exit
+  --call METHOD [PARAMS]  call a method of the running server on its control socket
+                      (docs/api.md), print the result as JSON, then exit; e.g.
+                      --call emergency.start '{"units": ["70"], "text": "..."}'
 Signals: SIGHUP reloads sources and channel bindings, SIGUSR1 logs figures, SIGTERM stops.
 )";
 
@@ -38,6 +45,8 @@ struct Options {
     std::string sdp_receiver;
     std::string new_key_profile;
     bool new_key = false;
+    std::string call_method;
+    std::string call_params = "{}";
 };
 
 Options parse_options(int argc, char** argv) {
@@ -57,7 +66,11 @@ Options parse_options(int argc, char** argv) {
             o.overrides.push_back("log_level=" + value("--log-level"));
         else if (arg == "--sdp")
             o.sdp_receiver = value("--sdp");
-        else if (arg == "--new-key") {
+        else if (arg == "--call") {
+            o.call_method = value("--call");
+            if (i + 1 < argc && argv[i + 1][0] != '-')
+                o.call_params = argv[++i];
+        } else if (arg == "--new-key") {
             o.new_key = true;
             if (i + 1 < argc && argv[i + 1][0] != '-')
                 o.new_key_profile = argv[++i];
@@ -126,8 +139,57 @@ void log_figures(const loa::server::MediaServer& server) {
         s.router_drops, s.reports.accepted, s.reports.rejected, s.reports.unknown_receiver);
 }
 
+/// --call: one request on the running server's control socket.
+int call(const loa::server::Settings& settings, const Options& options) {
+    std::string path = loa::server::control_socket_file(settings);
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        std::cerr << "loa-server: cannot reach the server at " << path << ": "
+                  << std::strerror(errno) << " (is it running with this configuration?)\n";
+        ::close(fd);
+        return 1;
+    }
+    boost::system::error_code ec;
+    auto params = boost::json::parse(options.call_params, ec);
+    if (ec || !params.is_object()) {
+        std::cerr << "loa-server: --call parameters must be a JSON object, e.g. '{\"id\": 3}'\n";
+        ::close(fd);
+        return 1;
+    }
+    std::string request =
+        boost::json::serialize(boost::json::object{
+            {"jsonrpc", "2.0"}, {"id", 1}, {"method", options.call_method}, {"params", params}}) +
+        "\n";
+    std::string response;
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+        static_cast<ssize_t>(request.size())) {
+        char chunk[65536];
+        ssize_t n = 0;
+        while (response.find('\n') == std::string::npos &&
+               (n = ::recv(fd, chunk, sizeof chunk, 0)) > 0)
+            response.append(chunk, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    auto parsed = boost::json::parse(response, ec);
+    if (ec || !parsed.is_object()) {
+        std::cerr << "loa-server: no answer from the server\n";
+        return 1;
+    }
+    if (auto* error = parsed.as_object().if_contains("error")) {
+        std::cerr << "loa-server: " << error->at("message").as_string().c_str() << "\n";
+        return 1;
+    }
+    std::cout << boost::json::serialize(parsed.as_object().at("result")) << "\n";
+    return 0;
+}
+
 int run(const Options& options) {
     auto settings = read_settings(options);
+    if (!options.call_method.empty())
+        return call(settings, options);
     loa::common::init_logging(settings.log_level);
     if (!options.sdp_receiver.empty()) {
         auto sdp = loa::server::receiver_sdp(settings, options.sdp_receiver);

@@ -77,6 +77,15 @@ struct SampleCounter {
     }
 };
 
+/// GStreamer's espeak element takes the rate as -100..100 around espeak's normal speed
+/// (175 words per minute), spanning its minimum (80) to its maximum (450).
+int espeak_rate_percent(int wpm) {
+    constexpr int kMinimum = 80, kNormal = 175, kMaximum = 450;
+    if (wpm < kNormal)
+        return (wpm - kNormal) * 100 / (kNormal - kMinimum);
+    return (wpm - kNormal) * 100 / (kMaximum - kNormal);
+}
+
 } // namespace
 
 common::Result<AudioInfo> probe_audio(const std::string& path, std::chrono::seconds timeout) {
@@ -121,7 +130,7 @@ common::Result<AudioInfo> render_speech(const std::string& text, const SpeechSet
         return p.error();
     GstElement* tts = gst_bin_get_by_name(GST_BIN(p->get()), "tts");
     g_object_set(tts, "text", text.c_str(), "voice", settings.voice.c_str(), "rate",
-                 settings.rate_wpm, nullptr);
+                 espeak_rate_percent(settings.rate_wpm), nullptr);
     gst_object_unref(tts);
     GstElement* out = gst_bin_get_by_name(GST_BIN(p->get()), "out");
     g_object_set(out, "location", wav_path.c_str(), nullptr);

@@ -21,11 +21,19 @@ auto log() {
 
 constexpr int kPollMs = 200;
 
-bool write_all(int fd, std::string_view data) {
+/// Sends all of `data`, waiting while the client is slow to read, but never past a stop.
+bool write_all(int fd, std::string_view data, const std::atomic<bool>& stopping) {
     while (!data.empty()) {
-        ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+        ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (stopping)
+                return false;
+            pollfd p{fd, POLLOUT, 0};
+            ::poll(&p, 1, kPollMs);
+            continue;
+        }
         if (n <= 0)
             return false;
         data.remove_prefix(static_cast<std::size_t>(n));
@@ -142,14 +150,16 @@ void ControlSocket::serve(int fd) {
                 continue;
             std::string response = handle_(line, caller);
             if (!response.empty())
-                ok = write_all(fd, response + "\n");
+                ok = write_all(fd, response + "\n", stopping_);
         }
         if (!ok)
             break;
         if (buffer.size() > kMaxLine) {
-            write_all(fd, R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,)"
-                          R"("message":"request longer than 8 MiB"}})"
-                          "\n");
+            write_all(fd,
+                      R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,)"
+                      R"("message":"request longer than 8 MiB"}})"
+                      "\n",
+                      stopping_);
             break;
         }
     }

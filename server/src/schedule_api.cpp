@@ -1,5 +1,6 @@
 #include "loa/server/schedule_api.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
@@ -280,6 +281,15 @@ json::value ScheduleApi::start_emergency(const Params& p, const std::string& cal
     r.kind = schedules::Override::Kind::emergency;
     r.units = unit_ids(p.strings("units"));
     r.receivers = p.strings("clusters");
+    // Targets first: a refused emergency must not leave an approved program behind.
+    if (r.units.empty() && r.receivers.empty())
+        throw RpcError(rpc_code::invalid_params,
+                       "an emergency needs a target: params.units and/or params.clusters");
+    auto clusters = value_or_throw(store_.clusters());
+    for (const auto& c : r.receivers)
+        if (std::none_of(clusters.begin(), clusters.end(),
+                         [&](const schedules::Cluster& known) { return known.id == c; }))
+            throw RpcError(rpc_code::not_found, "target: no cluster \"" + c + "\"");
     if (auto program = p.optional_integer("program")) {
         r.program = *program;
     } else {

@@ -170,6 +170,17 @@ Settings load_settings(const common::Config& config) {
     s.speech_voice = speech.string("voice", s.speech_voice);
     s.speech_rate_wpm = static_cast<int>(speech.integer("rate_wpm", 80, 450, 150));
 
+    if (s.province) {
+        std::set<std::string> units{s.province->province.code};
+        for (const auto& c : s.province->communes)
+            units.insert(c.code);
+        for (const auto& c : s.channels)
+            if (c.source && units.contains(c.id))
+                root.fail("channels", "channel \"" + c.id +
+                                          "\" is a unit's channel: the schedule decides what it "
+                                          "plays; remove its \"source\"");
+    }
+
     std::set<std::string> channel_ids;
     for (const auto& c : all_channels(s))
         channel_ids.insert(c);

@@ -48,3 +48,13 @@ TEST(MediaTools, BadBulletinsAreRefused) {
     ASSERT_FALSE(fast);
     EXPECT_EQ(fast.error().message, "speech rate must be 80-450 words per minute");
 }
+
+TEST(MediaTools, TheSpeechRateChangesHowLongABulletinTakes) {
+    loa::test::TempDir dir("media-rate");
+    const char* text = "Kính thưa bà con, sáng mai có mưa lớn, đề nghị bà con chú ý.";
+    auto slow = render_speech(text, SpeechSettings{"vi", 100}, dir.file("slow.wav"));
+    auto fast = render_speech(text, SpeechSettings{"vi", 300}, dir.file("fast.wav"));
+    ASSERT_TRUE(slow) << slow.error().message;
+    ASSERT_TRUE(fast) << fast.error().message;
+    EXPECT_GT(slow->duration.count(), fast->duration.count() * 3 / 2);
+}
