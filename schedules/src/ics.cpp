@@ -437,10 +437,12 @@ common::Result<std::vector<std::int64_t>> import_ics(ScheduleStore& store, std::
             continue;
         }
         std::string message = label_of(events[i], i) + ": " + id.error().message;
-        for (auto added : std::views::reverse(saved))
-            if (auto undone = store.remove_entry(added); !undone)
-                message += "; could not remove entry #" + std::to_string(added) +
+        for (std::size_t k = saved.size(); k-- > 0;) { // newest first
+            auto undone = store.remove_entry(saved[k]);
+            if (!undone)
+                message += "; could not remove entry #" + std::to_string(saved[k]) +
                            " saved by this import: " + undone.error().message;
+        }
         return make_error(id.error().code, message);
     }
     return saved;

@@ -17,7 +17,7 @@ json::object error_response(const json::value& id, int code, const std::string& 
 std::optional<json::object> handle_one(const json::value& request, const Dispatch& dispatch) {
     const json::object* r = request.if_object();
     if (r == nullptr)
-        return error_response(nullptr, rpc_code::invalid_request,
+        return error_response(nullptr, rpc_code::kInvalidRequest,
                               "a request is a JSON object with \"jsonrpc\": \"2.0\" and "
                               "\"method\"");
     json::value id = nullptr;
@@ -25,21 +25,21 @@ std::optional<json::object> handle_one(const json::value& request, const Dispatc
     if (!notification) {
         id = r->at("id");
         if (!id.is_string() && !id.is_int64() && !id.is_uint64() && !id.is_null())
-            return error_response(nullptr, rpc_code::invalid_request,
+            return error_response(nullptr, rpc_code::kInvalidRequest,
                                   "\"id\" must be a string or an integer");
     }
     auto version = r->if_contains("jsonrpc");
     auto method = r->if_contains("method");
     if (version == nullptr || !version->is_string() || version->as_string() != "2.0" ||
         method == nullptr || !method->is_string())
-        return error_response(id, rpc_code::invalid_request,
-                              "a request needs \"jsonrpc\": \"2.0\" and a string \"method\"");
-    static const json::object kNoParams;
-    const json::object* params = &kNoParams;
+        return error_response(id, rpc_code::kInvalidRequest,
+                              R"(a request needs "jsonrpc": "2.0" and a string "method")");
+    static const json::object no_params;
+    const json::object* params = &no_params;
     if (auto p = r->if_contains("params")) {
         params = p->if_object();
         if (params == nullptr)
-            return error_response(id, rpc_code::invalid_params,
+            return error_response(id, rpc_code::kInvalidParams,
                                   "\"params\" must be an object of named parameters");
     }
     try {
@@ -55,7 +55,7 @@ std::optional<json::object> handle_one(const json::value& request, const Dispatc
         common::logger("rpc")->error("method {} failed: {}", method->as_string().c_str(), e.what());
         if (notification)
             return std::nullopt;
-        return error_response(id, rpc_code::internal_error,
+        return error_response(id, rpc_code::kInternalError,
                               "internal error; the server log has the details");
     }
 }
@@ -65,22 +65,22 @@ std::optional<json::object> handle_one(const json::value& request, const Dispatc
 void throw_rpc(const common::Error& error) {
     switch (error.code) {
     case common::Errc::invalid_argument:
-        throw RpcError(rpc_code::invalid_params, error.message);
+        throw RpcError(rpc_code::kInvalidParams, error.message);
     case common::Errc::not_found:
-        throw RpcError(rpc_code::not_found, error.message);
+        throw RpcError(rpc_code::kNotFound, error.message);
     case common::Errc::already_exists:
-        throw RpcError(rpc_code::conflict, error.message);
+        throw RpcError(rpc_code::kConflict, error.message);
     case common::Errc::unauthorized:
-        throw RpcError(rpc_code::unauthorized, error.message);
+        throw RpcError(rpc_code::kUnauthorized, error.message);
     case common::Errc::io_error:
     case common::Errc::media_error:
-        throw RpcError(rpc_code::media_error, error.message);
+        throw RpcError(rpc_code::kMediaError, error.message);
     }
-    throw RpcError(rpc_code::internal_error, error.message);
+    throw RpcError(rpc_code::kInternalError, error.message);
 }
 
 void Params::wrong(const char* name, const char* expected) const {
-    throw RpcError(rpc_code::invalid_params,
+    throw RpcError(rpc_code::kInvalidParams,
                    std::string("params.") + name + ": expected " + expected);
 }
 
@@ -138,11 +138,11 @@ std::string handle_jsonrpc(std::string_view text, const Dispatch& dispatch) {
     json::value request = json::parse(text, ec);
     if (ec)
         return json::serialize(
-            error_response(nullptr, rpc_code::parse_error, "not valid JSON: " + ec.message()));
+            error_response(nullptr, rpc_code::kParseError, "not valid JSON: " + ec.message()));
     if (const json::array* batch = request.if_array()) {
         if (batch->empty())
             return json::serialize(
-                error_response(nullptr, rpc_code::invalid_request, "an empty batch"));
+                error_response(nullptr, rpc_code::kInvalidRequest, "an empty batch"));
         json::array responses;
         for (const auto& one : *batch)
             if (auto response = handle_one(one, dispatch))

@@ -115,6 +115,7 @@ std::int64_t ScheduleApi::unit_id(const std::string& code) {
 
 std::vector<std::int64_t> ScheduleApi::unit_ids(const std::vector<std::string>& codes) {
     std::vector<std::int64_t> out;
+    out.reserve(codes.size());
     for (const auto& c : codes)
         out.push_back(unit_id(c));
     return out;
@@ -140,7 +141,7 @@ json::value ScheduleApi::call(const std::string& method, const Params& p,
     if (method == "programs.decide") {
         auto state = schedules::parse_approval(p.string("approval"));
         if (!state)
-            throw RpcError(rpc_code::invalid_params,
+            throw RpcError(rpc_code::kInvalidParams,
                            "params.approval: expected draft, pending, approved or rejected");
         value_or_throw(store_.decide(p.integer("id"), *state, caller));
         changed_();
@@ -200,7 +201,7 @@ json::value ScheduleApi::call(const std::string& method, const Params& p,
             on_air[channel] = key;
         return json::object{{"on_air", std::move(on_air)}, {"receivers", view_.receivers()}};
     }
-    throw RpcError(rpc_code::method_not_found, "no method \"" + method + "\"; see docs/api.md");
+    throw RpcError(rpc_code::kMethodNotFound, "no method \"" + method + "\"; see docs/api.md");
 }
 
 std::int64_t ScheduleApi::make_program(std::int64_t unit, const Params& p,
@@ -214,7 +215,7 @@ std::int64_t ScheduleApi::make_program(std::int64_t unit, const Params& p,
                                                                           : "live");
     auto parsed = schedules::parse_program_kind(kind);
     if (!parsed)
-        throw RpcError(rpc_code::invalid_params, "params.kind: expected file, tts, relay or live");
+        throw RpcError(rpc_code::kInvalidParams, "params.kind: expected file, tts, relay or live");
     program.kind = *parsed;
     switch (program.kind) {
     case schedules::ProgramKind::file: {
@@ -238,7 +239,7 @@ std::int64_t ScheduleApi::make_program(std::int64_t unit, const Params& p,
         program.source = p.string("url");
         if (program.source.rfind("http://", 0) != 0 && program.source.rfind("https://", 0) != 0 &&
             program.source.rfind("rtsp://", 0) != 0)
-            throw RpcError(rpc_code::invalid_params,
+            throw RpcError(rpc_code::kInvalidParams,
                            "params.url: a relay needs an http://, https:// or rtsp:// URL");
         if (auto d = p.optional_integer("duration_s"))
             program.duration = std::chrono::seconds(*d);
@@ -261,7 +262,7 @@ json::value ScheduleApi::create_entry(const Params& p) {
     e.program = p.integer("program");
     auto priority = schedules::parse_priority(p.optional_string("priority").value_or("normal"));
     if (!priority)
-        throw RpcError(rpc_code::invalid_params,
+        throw RpcError(rpc_code::kInvalidParams,
                        "params.priority: expected normal, priority or emergency");
     e.priority = *priority;
     e.units = unit_ids(p.strings("units"));
@@ -283,13 +284,13 @@ json::value ScheduleApi::start_emergency(const Params& p, const std::string& cal
     r.receivers = p.strings("clusters");
     // Targets first: a refused emergency must not leave an approved program behind.
     if (r.units.empty() && r.receivers.empty())
-        throw RpcError(rpc_code::invalid_params,
+        throw RpcError(rpc_code::kInvalidParams,
                        "an emergency needs a target: params.units and/or params.clusters");
     auto clusters = value_or_throw(store_.clusters());
     for (const auto& c : r.receivers)
         if (std::none_of(clusters.begin(), clusters.end(),
                          [&](const schedules::Cluster& known) { return known.id == c; }))
-            throw RpcError(rpc_code::not_found, "target: no cluster \"" + c + "\"");
+            throw RpcError(rpc_code::kNotFound, "target: no cluster \"" + c + "\"");
     if (auto program = p.optional_integer("program")) {
         r.program = *program;
     } else {
@@ -324,7 +325,7 @@ json::value ScheduleApi::end_override(const Params& p, const std::string& caller
     auto id = p.integer("id");
     auto record = value_or_throw(store_.override_record(id));
     if (record.kind != kind)
-        throw RpcError(rpc_code::invalid_params,
+        throw RpcError(rpc_code::kInvalidParams,
                        "override #" + std::to_string(id) + " is " +
                            (record.kind == schedules::Override::Kind::emergency ? "an emergency"
                                                                                 : "a stop-all") +

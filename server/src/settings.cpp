@@ -188,9 +188,8 @@ Settings load_settings(const common::Config& config) {
         for (const auto& c : all_channels(s))
             if (std::none_of(s.channels.begin(), s.channels.end(),
                              [&](const ChannelSettings& cs) { return cs.id == c; }))
-                root.fail("channels", "in group key mode every unit's channel needs its key: add "
-                                      "{\"id\": \"" +
-                                          c + "\", \"key\": ...}");
+                root.fail("channels", "in group key mode every unit's channel needs its key: add " +
+                                          std::string(R"({"id": ")") + c + R"(", "key": ...})");
     for (const auto& node : root.objects("receivers")) {
         node.reject_unknown_keys({"id", "channel", "key", "address"});
         ReceiverSettings r;

@@ -20,6 +20,15 @@ namespace {
 constexpr double kBackground = 440, kCommune1 = 880, kCommune2 = 1320, kAlert = 1760;
 constexpr int kJitterMs = 60;
 const std::vector<double> kTones{kBackground, kCommune1, kCommune2, kAlert};
+// Timing is judged in the release build; the sanitizer build (several times slower) checks
+// the same behaviour with wider margins.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr double kSlack = 4;
+#else
+constexpr double kSlack = 1;
+#endif
+constexpr double kOnTime = 0.1 * kSlack;                              // s, in the recordings
+constexpr auto kStartMs = static_cast<std::int64_t>(50 * kSlack); // first packet vs scheduled
 
 const char* kProvince = R"({"code": "70", "name": "Bình Phước", "quiet_hours": "none",
     "communes": [{"code": "70-001", "name": "Xã Tân Lập", "quiet_hours": "none"},
@@ -118,9 +127,9 @@ TEST(Schedule, ProgramsGoOnAirOnTimeOnTheirTargetsThroughAnEmergencyAndARestart)
         double own = first ? kCommune1 : kCommune2;
         double own_at = first ? 3.0 : 6.0;
         double own_onset = onset(w, own, kBackground, start);
-        EXPECT_NEAR(own_onset - start, own_at, 0.1);
+        EXPECT_NEAR(own_onset - start, own_at, kOnTime);
         double back = onset(w, kBackground, own, own_onset);
-        EXPECT_NEAR(back - start, own_at + 2, 0.1);
+        EXPECT_NEAR(back - start, own_at + 2, kOnTime);
         // The other commune's bulletin is not heard here.
         double other_at = first ? 6.0 : 3.0;
         EXPECT_EQ(dominant_frequency(w, start + other_at + 0.3, start + other_at + 1.7, kTones),
@@ -133,10 +142,11 @@ TEST(Schedule, ProgramsGoOnAirOnTimeOnTheirTargetsThroughAnEmergencyAndARestart)
         std::cout << r.id << ": emergency heard " << added * 1000 + kJitterMs + 20
                   << " ms after the call (server side " << added * 1000 << " ms)\n";
         EXPECT_GE(added, -0.05);
-        EXPECT_LE(added + kJitterMs / 1000.0 + 0.02, 0.2) << "server side " << added << " s";
+        EXPECT_LE(added + kJitterMs / 1000.0 + 0.02, 0.2 * kSlack)
+            << "server side " << added << " s";
         double resumed = onset(w, kBackground, kAlert, alert_at);
-        EXPECT_GT(resumed - start, 11.9);
-        EXPECT_LT(resumed - start, 12.4);
+        EXPECT_GT(resumed - start, 12 - kOnTime);
+        EXPECT_LT(resumed - start, 12.3 + kOnTime);
         // After the restart the province's program is back.
         EXPECT_EQ(dominant_frequency(w, w.seconds() - 3, w.seconds() - 1, kTones), kBackground);
     }
@@ -167,12 +177,12 @@ TEST(Schedule, ProgramsGoOnAirOnTimeOnTheirTargetsThroughAnEmergencyAndARestart)
             }
         }
         // Scheduled starts leave within 50 ms of their time.
-        EXPECT_NEAR(log[0].at("started_at_ms").as_int64(), ms_of(t0), 50);
+        EXPECT_NEAR(log[0].at("started_at_ms").as_int64(), ms_of(t0), kStartMs);
         EXPECT_NEAR(log[1].at("started_at_ms").as_int64(),
-                    ms_of(t0 + seconds(channel == "70-001" ? 3 : 6)), 50);
+                    ms_of(t0 + seconds(channel == "70-001" ? 3 : 6)), kStartMs);
         // The crash cut the province's program; the restart resumed it in its window.
         EXPECT_LE(log[4].at("ended_at_ms").as_int64(), ms_of(restart));
         EXPECT_GE(log[5].at("started_at_ms").as_int64(), ms_of(restart));
-        EXPECT_NEAR(log[5].at("ended_at_ms").as_int64(), ms_of(t0 + seconds(24)), 50);
+        EXPECT_NEAR(log[5].at("ended_at_ms").as_int64(), ms_of(t0 + seconds(24)), kStartMs);
     }
 }

@@ -29,7 +29,7 @@ struct FakeMethods {
                 return p.integer("a") + p.integer("b");
             if (method == "fail")
                 throw std::runtime_error("secret path /etc/loa/keys.json is unreadable");
-            throw RpcError(rpc_code::method_not_found, "no method \"" + method + "\"");
+            throw RpcError(rpc_code::kMethodNotFound, "no method \"" + method + "\"");
         };
     }
 };
@@ -78,7 +78,7 @@ TEST(JsonRpc, ARequestGetsItsResultUnderItsId) {
 TEST(JsonRpc, MalformedJsonIsAParseError) {
     FakeMethods methods;
     auto r = answer(R"({"jsonrpc":"2.0","id":1,"method":)", methods);
-    EXPECT_EQ(error_code(r), rpc_code::parse_error);
+    EXPECT_EQ(error_code(r), rpc_code::kParseError);
     EXPECT_TRUE(r.at("id").is_null());
     EXPECT_TRUE(methods.calls.empty());
 }
@@ -91,7 +91,7 @@ TEST(JsonRpc, WhatIsNotARequestIsAnInvalidRequest) {
           R"({"jsonrpc":"2.0","id":1,"method":5})",
           R"({"jsonrpc":"2.0","id":{"x":1},"method":"echo"})"}) {
         auto r = answer(text, methods);
-        EXPECT_EQ(error_code(r), rpc_code::invalid_request) << text;
+        EXPECT_EQ(error_code(r), rpc_code::kInvalidRequest) << text;
     }
     // The id is echoed when it could be read.
     EXPECT_EQ(answer(R"({"id":9,"method":"echo"})", methods).at("id"), 9);
@@ -103,7 +103,7 @@ TEST(JsonRpc, ParamsMustBeAnObjectOfNamedParameters) {
     for (const char* text : {R"({"jsonrpc":"2.0","id":3,"method":"add","params":[2,40]})",
                              R"({"jsonrpc":"2.0","id":3,"method":"add","params":"a=2"})"}) {
         auto r = answer(text, methods);
-        EXPECT_EQ(error_code(r), rpc_code::invalid_params) << text;
+        EXPECT_EQ(error_code(r), rpc_code::kInvalidParams) << text;
         EXPECT_EQ(r.at("id"), 3);
     }
     EXPECT_TRUE(methods.calls.empty());
@@ -112,7 +112,7 @@ TEST(JsonRpc, ParamsMustBeAnObjectOfNamedParameters) {
 TEST(JsonRpc, AnUnknownMethodIsNotFoundWithTheMethodsMessage) {
     FakeMethods methods;
     auto r = answer(R"({"jsonrpc":"2.0","id":4,"method":"units.frobnicate"})", methods);
-    EXPECT_EQ(error_code(r), rpc_code::method_not_found);
+    EXPECT_EQ(error_code(r), rpc_code::kMethodNotFound);
     EXPECT_EQ(error_message(r), "no method \"units.frobnicate\"");
     EXPECT_EQ(r.at("id"), 4);
 }
@@ -146,7 +146,7 @@ TEST(JsonRpc, ABatchAnswersOnlyItsRequestsInOrder) {
     EXPECT_EQ(responses[1].at("id"), "two");
     EXPECT_EQ(responses[1].at("result").at("text"), "hi");
     EXPECT_EQ(responses[2].at("id"), 3);
-    EXPECT_EQ(error_code(responses[2]), rpc_code::method_not_found);
+    EXPECT_EQ(error_code(responses[2]), rpc_code::kMethodNotFound);
     EXPECT_EQ(methods.calls, (std::vector<std::string>{"add", "echo", "echo", "nope", "nope"}));
 }
 
@@ -165,7 +165,7 @@ TEST(JsonRpc, AnInvalidMemberOfABatchDoesNotSpoilTheOthers) {
         answer(R"([1, {"jsonrpc":"2.0","id":5,"method":"add","params":{"a":2,"b":3}}])", methods);
     ASSERT_TRUE(r.is_array());
     ASSERT_EQ(r.as_array().size(), 2U);
-    EXPECT_EQ(error_code(r.as_array()[0]), rpc_code::invalid_request);
+    EXPECT_EQ(error_code(r.as_array()[0]), rpc_code::kInvalidRequest);
     EXPECT_EQ(r.as_array()[1].at("result"), 5);
 }
 
@@ -173,14 +173,14 @@ TEST(JsonRpc, AnEmptyBatchIsAnInvalidRequest) {
     FakeMethods methods;
     auto r = answer("[]", methods);
     ASSERT_TRUE(r.is_object());
-    EXPECT_EQ(error_code(r), rpc_code::invalid_request);
+    EXPECT_EQ(error_code(r), rpc_code::kInvalidRequest);
     EXPECT_TRUE(r.at("id").is_null());
 }
 
 TEST(JsonRpc, AFailingMethodIsAnInternalErrorThatKeepsItsDetailsToTheLog) {
     FakeMethods methods;
     auto r = answer(R"({"jsonrpc":"2.0","id":6,"method":"fail"})", methods);
-    EXPECT_EQ(error_code(r), rpc_code::internal_error);
+    EXPECT_EQ(error_code(r), rpc_code::kInternalError);
     EXPECT_EQ(r.at("id"), 6);
     EXPECT_EQ(error_message(r).find("secret"), std::string::npos) << error_message(r);
     EXPECT_EQ(error_message(r).find("/etc/loa"), std::string::npos) << error_message(r);
@@ -190,13 +190,13 @@ TEST(JsonRpc, ParamsErrorsReachTheCallerAsInvalidParams) {
     FakeMethods methods;
     auto r =
         answer(R"({"jsonrpc":"2.0","id":8,"method":"add","params":{"a":"2","b":40}})", methods);
-    EXPECT_EQ(error_code(r), rpc_code::invalid_params);
+    EXPECT_EQ(error_code(r), rpc_code::kInvalidParams);
     EXPECT_EQ(error_message(r), "params.a: expected an integer");
 }
 
 TEST(Params, TypedGettersNameTheParameterAndWhatWasExpected) {
     auto string = params_error(R"({"title": 5})", [](const Params& p) { p.string("title"); });
-    EXPECT_EQ(string.code, rpc_code::invalid_params);
+    EXPECT_EQ(string.code, rpc_code::kInvalidParams);
     EXPECT_STREQ(string.what(), "params.title: expected a string");
 
     EXPECT_STREQ(params_error("{}", [](const Params& p) { p.string("title"); }).what(),

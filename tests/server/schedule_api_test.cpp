@@ -159,7 +159,7 @@ TEST_F(ScheduleApiTest, AnUploadedFileBecomesADraftThatCanBeApproved) {
     EXPECT_EQ(changes, 1);
 
     auto bad = call("programs.decide", {{"id", id}, {"approval", "maybe"}});
-    EXPECT_EQ(bad.code, rpc_code::invalid_params);
+    EXPECT_EQ(bad.code, rpc_code::kInvalidParams);
     EXPECT_NE(bad.message.find("params.approval"), std::string::npos) << bad.message;
 }
 
@@ -172,7 +172,7 @@ TEST_F(ScheduleApiTest, AnUndecodableUploadIsRefusedAndCreatesNothing) {
             out.put(static_cast<char>(random() & 0xff));
     }
     auto r = call("programs.create", {{"unit", "70"}, {"title", "Bài hát"}, {"path", fake}});
-    EXPECT_EQ(r.code, rpc_code::media_error) << r.message;
+    EXPECT_EQ(r.code, rpc_code::kMediaError) << r.message;
     EXPECT_FALSE(r.message.empty());
     auto programs = call("programs.list");
     ASSERT_TRUE(programs.ok()) << programs.message;
@@ -232,25 +232,25 @@ TEST_F(ScheduleApiTest, EntryParamsOfTheWrongTypeAreRefusedNamingTheParam) {
     auto start_number = entry(program, "70-001", "");
     start_number["start"] = 20270116;
     auto r = call("entries.create", start_number);
-    EXPECT_EQ(r.code, rpc_code::invalid_params);
+    EXPECT_EQ(r.code, rpc_code::kInvalidParams);
     EXPECT_EQ(r.message, "params.start: expected a string");
 
     auto units_string = entry(program, "70-001", "2027-01-16T08:00:00");
     units_string["units"] = "70-001";
     r = call("entries.create", units_string);
-    EXPECT_EQ(r.code, rpc_code::invalid_params);
+    EXPECT_EQ(r.code, rpc_code::kInvalidParams);
     EXPECT_EQ(r.message, "params.units: expected an array of strings");
 
     auto duration_text = entry(program, "70-001", "2027-01-16T08:00:00");
     duration_text["duration_s"] = "600";
     r = call("entries.create", duration_text);
-    EXPECT_EQ(r.code, rpc_code::invalid_params);
+    EXPECT_EQ(r.code, rpc_code::kInvalidParams);
     EXPECT_EQ(r.message, "params.duration_s: expected an integer");
 
     auto no_program = entry(program, "70-001", "2027-01-16T08:00:00");
     no_program.erase("program");
     r = call("entries.create", no_program);
-    EXPECT_EQ(r.code, rpc_code::invalid_params);
+    EXPECT_EQ(r.code, rpc_code::kInvalidParams);
     EXPECT_EQ(r.message, "params.program: expected an integer (it is required)");
 
     EXPECT_EQ(changes, before);
@@ -260,7 +260,7 @@ TEST_F(ScheduleApiTest, EntryParamsOfTheWrongTypeAreRefusedNamingTheParam) {
 TEST_F(ScheduleApiTest, AnEntryOnAnUnknownUnitIsNotFound) {
     auto program = approved_program("Nhạc");
     auto r = call("entries.create", entry(program, "70-999", "2027-01-16T08:00:00"));
-    EXPECT_EQ(r.code, rpc_code::not_found);
+    EXPECT_EQ(r.code, rpc_code::kNotFound);
     EXPECT_NE(r.message.find("\"70-999\""), std::string::npos) << r.message;
 }
 
@@ -274,7 +274,7 @@ TEST_F(ScheduleApiTest, AnOverlappingEntryIsAConflictNamingTheOtherEntry) {
 
     // The province covers the commune: ten minutes of 08:00 are still on there.
     auto r = call("entries.create", entry(program, "70", "2027-01-16T08:05:00"));
-    EXPECT_EQ(r.code, rpc_code::conflict);
+    EXPECT_EQ(r.code, rpc_code::kConflict);
     EXPECT_NE(r.message.find("overlaps entry #" + std::to_string(first_id)), std::string::npos)
         << r.message;
     EXPECT_NE(r.message.find("\"70-001\""), std::string::npos) << r.message;
@@ -288,14 +288,14 @@ TEST_F(ScheduleApiTest, AnOverlappingEntryIsAConflictNamingTheOtherEntry) {
     auto deleted = call("entries.delete", {{"id", first_id}});
     ASSERT_TRUE(deleted.ok()) << deleted.message;
     EXPECT_EQ(changes, before + 2);
-    EXPECT_EQ(call("entries.delete", {{"id", first_id}}).code, rpc_code::not_found);
+    EXPECT_EQ(call("entries.delete", {{"id", first_id}}).code, rpc_code::kNotFound);
     EXPECT_EQ(changes, before + 2);
 }
 
 TEST_F(ScheduleApiTest, AnUnapprovedProgramCannotBeScheduledWhereApprovalIsRequired) {
     auto draft = file_program("Nhạc");
     auto r = call("entries.create", entry(draft, "70-001", "2027-01-16T08:00:00"));
-    EXPECT_EQ(r.code, rpc_code::invalid_params);
+    EXPECT_EQ(r.code, rpc_code::kInvalidParams);
     EXPECT_NE(r.message.find("requires approval"), std::string::npos) << r.message;
     EXPECT_EQ(changes, 0);
 }
@@ -330,7 +330,7 @@ TEST_F(ScheduleApiTest, AnEmergencyWithInlineTextRunsUntilStoppedOnce) {
     EXPECT_TRUE(call("overrides.list").result.as_array().empty());
 
     auto again = call("emergency.stop", {{"id", id}});
-    EXPECT_EQ(again.code, rpc_code::invalid_params);
+    EXPECT_EQ(again.code, rpc_code::kInvalidParams);
     EXPECT_NE(again.message.find("already ended"), std::string::npos) << again.message;
     EXPECT_EQ(changes, 2);
 }
@@ -347,10 +347,10 @@ TEST_F(ScheduleApiTest, AnOverrideIsEndedOnlyByTheMethodOfItsKind) {
     EXPECT_EQ(changes, 2);
 
     auto wrong = call("stop_all.release", {{"id", emergency_id}});
-    EXPECT_EQ(wrong.code, rpc_code::invalid_params);
+    EXPECT_EQ(wrong.code, rpc_code::kInvalidParams);
     EXPECT_NE(wrong.message.find("emergency.stop"), std::string::npos) << wrong.message;
     wrong = call("emergency.stop", {{"id", stop_all_id}});
-    EXPECT_EQ(wrong.code, rpc_code::invalid_params);
+    EXPECT_EQ(wrong.code, rpc_code::kInvalidParams);
     EXPECT_NE(wrong.message.find("stop_all.release"), std::string::npos) << wrong.message;
     EXPECT_EQ(call("overrides.list").result.as_array().size(), 2U);
     EXPECT_EQ(changes, 2);
@@ -358,7 +358,7 @@ TEST_F(ScheduleApiTest, AnOverrideIsEndedOnlyByTheMethodOfItsKind) {
     EXPECT_TRUE(call("stop_all.release", {{"id", stop_all_id}}).ok());
     EXPECT_TRUE(call("emergency.stop", {{"id", emergency_id}}).ok());
     EXPECT_EQ(changes, 4);
-    EXPECT_EQ(call("emergency.stop", {{"id", 999}}).code, rpc_code::not_found);
+    EXPECT_EQ(call("emergency.stop", {{"id", 999}}).code, rpc_code::kNotFound);
 }
 
 // The inline program of an emergency is only created once its targets are known good: a
@@ -367,9 +367,9 @@ TEST_F(ScheduleApiTest, ARefusedEmergencyLeavesNoProgramBehind) {
     std::string wav = dir->file("coi.wav");
     loa::test::write_tone_wav(wav, 880, 1.0);
     auto no_cluster = call("emergency.start", {{"clusters", json::array{"nope"}}, {"path", wav}});
-    EXPECT_EQ(no_cluster.code, rpc_code::not_found) << no_cluster.message;
+    EXPECT_EQ(no_cluster.code, rpc_code::kNotFound) << no_cluster.message;
     auto no_target = call("emergency.start", {{"path", wav}});
-    EXPECT_EQ(no_target.code, rpc_code::invalid_params) << no_target.message;
+    EXPECT_EQ(no_target.code, rpc_code::kInvalidParams) << no_target.message;
     EXPECT_TRUE(call("overrides.list").result.as_array().empty());
     EXPECT_TRUE(call("programs.list").result.as_array().empty())
         << json::serialize(call("programs.list").result);
@@ -421,7 +421,7 @@ TEST_F(ScheduleApiTest, ReadsDoNotSignalAChange) {
 
 TEST_F(ScheduleApiTest, AnUnknownMethodIsNotFound) {
     auto r = call("entries.frobnicate");
-    EXPECT_EQ(r.code, rpc_code::method_not_found);
+    EXPECT_EQ(r.code, rpc_code::kMethodNotFound);
     EXPECT_NE(r.message.find("entries.frobnicate"), std::string::npos) << r.message;
     EXPECT_EQ(changes, 0);
 }
@@ -437,7 +437,7 @@ TEST_F(ScheduleApiTest, CallsThroughJsonRpcGetTheSameErrors) {
             R"(,"units":["70-001"],"start":"2027-01-16T03:00:00","duration_s":600}})",
         dispatch);
     auto response = json::parse(text);
-    EXPECT_EQ(response.at("error").at("code"), rpc_code::invalid_params);
+    EXPECT_EQ(response.at("error").at("code"), rpc_code::kInvalidParams);
     EXPECT_NE(std::string(response.at("error").at("message").as_string()).find("quiet hours"),
               std::string::npos)
         << text;

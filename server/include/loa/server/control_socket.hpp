@@ -22,7 +22,7 @@ public:
     using Handler = std::function<std::string(std::string_view text, const std::string& caller)>;
 
     /// Lines longer than this are refused (an .ics import fits easily).
-    static constexpr std::size_t kMaxLine = 8 * 1024 * 1024;
+    static constexpr std::size_t kMaxLine = std::size_t{8} * 1024 * 1024;
 
     ControlSocket(std::string path, Handler handle);
     ControlSocket(const ControlSocket&) = delete;

@@ -18,15 +18,15 @@ namespace loa::server {
 
 /// JSON-RPC error codes: the standard ones and Loa's application range.
 namespace rpc_code {
-inline constexpr int parse_error = -32700;
-inline constexpr int invalid_request = -32600;
-inline constexpr int method_not_found = -32601;
-inline constexpr int invalid_params = -32602;
-inline constexpr int internal_error = -32603;
-inline constexpr int not_found = -32001;
-inline constexpr int conflict = -32002;
-inline constexpr int media_error = -32003;
-inline constexpr int unauthorized = -32004;
+inline constexpr int kParseError = -32700;
+inline constexpr int kInvalidRequest = -32600;
+inline constexpr int kMethodNotFound = -32601;
+inline constexpr int kInvalidParams = -32602;
+inline constexpr int kInternalError = -32603;
+inline constexpr int kNotFound = -32001;
+inline constexpr int kConflict = -32002;
+inline constexpr int kMediaError = -32003;
+inline constexpr int kUnauthorized = -32004;
 } // namespace rpc_code
 
 /// A JSON-RPC error raised by a method.
