@@ -93,6 +93,11 @@ bool FanOutShard::stage(Receiver& r, const Delivery& delivery, std::size_t slot)
 void FanOutShard::send(const Delivery& delivery) {
     if (moves_pending_.load(std::memory_order_acquire))
         apply_moves();
+    if (delivery.program_now != nullptr &&
+        delivery.program_now->load(std::memory_order_acquire) != delivery.program) {
+        superseded_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
     if (delivery.channel >= by_channel_.size())
         return;
     for (std::uint32_t index : by_channel_[delivery.channel]) {
@@ -153,6 +158,7 @@ FanOutStats FanOutShard::stats() const {
     s.send_drops = send_drops_.load(std::memory_order_relaxed);
     s.protect_failures = protect_failures_.load(std::memory_order_relaxed);
     s.not_latched = not_latched_.load(std::memory_order_relaxed);
+    s.superseded = superseded_.load(std::memory_order_relaxed);
     return s;
 }
 
@@ -215,6 +221,8 @@ FanOutStats FanOut::stats() const {
         total.protect_failures += s.protect_failures;
         total.not_latched += s.not_latched;
         total.queue_drops += worker->queue_drops.load(std::memory_order_relaxed);
+        total.queue_depth = std::max(total.queue_depth, worker->queue.size());
+        total.superseded += s.superseded;
     }
     return total;
 }

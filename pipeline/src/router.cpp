@@ -130,6 +130,7 @@ void Router::apply_bind(const Binding& binding) {
     // Program numbers are unique across channels, so that a receiver moved from one channel to
     // another also sees a change (marker bit, continuous timestamps).
     channel.program = ++last_program_;
+    channel.program_now.store(channel.program, std::memory_order_release);
     channel.source.store(binding.source, std::memory_order_release);
     log()->info("channel {} now plays source {}", channel.id, binding.source);
 }
@@ -164,6 +165,7 @@ void Router::route(const Item& item) {
                 d.channel = index;
                 d.channel_timestamp = timestamp;
                 d.program = channel.program;
+                d.program_now = &channel.program_now;
                 d.size = item.frame.size;
                 std::memcpy(d.bytes.data(), item.frame.data.data(), item.frame.size);
             });
@@ -183,6 +185,8 @@ void Router::route(const Item& item) {
         fanout_.deliver([&](Delivery& d) {
             d.kind = Delivery::Kind::packet;
             d.channel = index;
+            d.program = channel.program;
+            d.program_now = &channel.program_now;
             d.size = static_cast<std::uint16_t>(len);
             std::memcpy(d.bytes.data(), packet.data(), len);
         });

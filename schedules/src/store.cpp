@@ -333,6 +333,14 @@ common::Result<void> ScheduleStore::put_cluster(const Cluster& c) {
     return s.run();
 }
 
+common::Result<void> ScheduleStore::put_clusters(const std::vector<Cluster>& clusters) {
+    common::Transaction tx(db_);
+    for (const auto& c : clusters)
+        if (auto put = put_cluster(c); !put)
+            return make_error(put.error().code, "cluster \"" + c.id + "\": " + put.error().message);
+    return tx.commit();
+}
+
 common::Result<std::vector<Cluster>> ScheduleStore::clusters() {
     auto s = db_.prepare("SELECT id, unit, name FROM cluster ORDER BY id");
     std::vector<Cluster> out;

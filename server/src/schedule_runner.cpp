@@ -1,5 +1,6 @@
 #include "loa/server/schedule_runner.hpp"
 
+#include <map>
 #include <stdexcept>
 
 #include "loa/common/logging.hpp"

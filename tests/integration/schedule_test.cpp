@@ -27,7 +27,7 @@ constexpr double kSlack = 4;
 #else
 constexpr double kSlack = 1;
 #endif
-constexpr double kOnTime = 0.1 * kSlack;                              // s, in the recordings
+constexpr double kOnTime = 0.1 * kSlack;                          // s, in the recordings
 constexpr auto kStartMs = static_cast<std::int64_t>(50 * kSlack); // first packet vs scheduled
 
 const char* kProvince = R"({"code": "70", "name": "Bình Phước", "quiet_hours": "none",

@@ -1,4 +1,5 @@
 #include <array>
+#include <atomic>
 #include <gtest/gtest.h>
 #include <optional>
 #include <poll.h>
@@ -124,6 +125,25 @@ TEST(FanOutShard, AMovedReceiverFollowsItsNewChannelWithAMarker) {
     EXPECT_EQ(second.header.sequence, static_cast<std::uint16_t>(first.header.sequence + 1));
     EXPECT_EQ(second.header.timestamp - first.header.timestamp, 960U);
     EXPECT_FALSE(moved.receive(100));
+}
+
+TEST(FanOutShard, DeliveriesOfAProgramTheChannelNoLongerPlaysAreSkipped) {
+    auto sender = UdpSocket::bind(*Endpoint::parse("127.0.0.1:0"));
+    FanOutShard shard(sender->fd(), 8);
+    Listener listener;
+    listener.link.address = listener.endpoint().packed();
+    shard.add(0, RtpStream(9, 0, 0),
+              std::move(SrtpSession::outbound(kProfile, listener.key, 9)).value(), &listener.link);
+    std::atomic<std::uint32_t> now_playing{4};
+    auto old_frame = frame_delivery(0, "old", 960, 3); // queued before the switch to 4
+    old_frame.program_now = &now_playing;
+    auto new_frame = frame_delivery(0, "new", 1920, 4);
+    new_frame.program_now = &now_playing;
+    shard.send(old_frame);
+    EXPECT_FALSE(listener.receive(100));
+    EXPECT_EQ(shard.stats().superseded, 1U);
+    shard.send(new_frame);
+    EXPECT_TRUE(listener.receive());
 }
 
 TEST(FanOutShard, GroupPacketsAreSentAsTheyAre) {

@@ -42,6 +42,10 @@ struct Delivery {
     std::uint32_t channel = 0;
     std::uint32_t channel_timestamp = 0; ///< the channel's media clock, 48 kHz samples
     std::uint32_t program = 0;           ///< changes when the channel's source changes
+    /// What the channel plays now (set by the router): a delivery of an older program still
+    /// queued when the channel switched is superseded and skipped, so a switch (an emergency)
+    /// never waits behind frames of what it replaces. nullptr: always sent.
+    const std::atomic<std::uint32_t>* program_now = nullptr;
     std::uint16_t size = 0;
     PacketBuffer bytes; ///< Opus payload or a whole SRTP packet
 };
@@ -53,6 +57,8 @@ struct FanOutStats {
     std::uint64_t protect_failures = 0;
     std::uint64_t not_latched = 0; ///< receiver's address not known yet
     std::uint64_t queue_drops = 0; ///< shard too slow: a delivery was refused
+    std::size_t queue_depth = 0;   ///< deliveries waiting now, in the fullest shard's queue
+    std::uint64_t superseded = 0;  ///< deliveries skipped: their channel had switched since
 };
 
 /// Where a receiver lives in the fan-out: its shard and its place there.
@@ -106,7 +112,8 @@ private:
     std::vector<sockaddr_in> addresses_;
     std::vector<ReceiverLink*> pending_links_;
     std::size_t pending_ = 0;
-    std::atomic<std::uint64_t> sent_{0}, send_drops_{0}, protect_failures_{0}, not_latched_{0};
+    std::atomic<std::uint64_t> sent_{0}, send_drops_{0}, protect_failures_{0}, not_latched_{0},
+        superseded_{0};
 };
 
 /// Shards plus their threads and queues.

@@ -73,6 +73,7 @@ private:
         std::optional<GroupKey> group;
         std::atomic<std::int64_t> source{kNoSource};
         std::uint32_t program = 0;
+        std::atomic<std::uint32_t> program_now{0}; ///< `program`, published for the shards
         std::uint32_t timestamp = 0;
         std::uint32_t last_samples = 0;
         std::chrono::steady_clock::time_point last_frame{};

@@ -129,6 +129,8 @@ public:
 
     /// Records which unit a cluster belongs to (added, or moved if it exists).
     common::Result<void> put_cluster(const Cluster& cluster);
+    /// The same for many clusters, in one transaction (all or none).
+    common::Result<void> put_clusters(const std::vector<Cluster>& clusters);
     common::Result<std::vector<Cluster>> clusters();
 
     common::Result<std::int64_t> add_program(const Program& program);
