@@ -257,6 +257,19 @@ TEST_F(ScheduleApiTest, EntryParamsOfTheWrongTypeAreRefusedNamingTheParam) {
     EXPECT_TRUE(call("entries.list").result.as_array().empty());
 }
 
+TEST_F(ScheduleApiTest, AMergedCommuneCanNoLongerBeTargetedAndTheErrorSaysWhereItWent) {
+    auto program = approved_program("Nhạc");
+    auto merged = call("units.merge", {{"unit", "70-002"}, {"into", "70-001"}});
+    ASSERT_TRUE(merged.ok()) << merged.message;
+    EXPECT_FALSE(merged.result.at("merged_into").is_null());
+    EXPECT_EQ(changes, 2); // the approval, the merge
+    auto r = call("entries.create", entry(program, "70-002", "2027-01-16T08:00:00"));
+    EXPECT_EQ(r.code, rpc_code::kInvalidParams);
+    EXPECT_NE(r.message.find("merged into \"70-001\""), std::string::npos) << r.message;
+    EXPECT_EQ(call("units.merge", {{"unit", "70-001"}, {"into", "70-001"}}).code,
+              rpc_code::kInvalidParams);
+}
+
 TEST_F(ScheduleApiTest, AnEntryOnAnUnknownUnitIsNotFound) {
     auto program = approved_program("Nhạc");
     auto r = call("entries.create", entry(program, "70-999", "2027-01-16T08:00:00"));
