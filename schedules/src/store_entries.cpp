@@ -164,8 +164,20 @@ common::Result<std::vector<ScheduledEntry>> ScheduleStore::scheduled_entries() {
     auto all = entries();
     if (!all)
         return all.error();
+    // Only approved programs go on air where approval is required: a program approved when
+    // scheduled and withdrawn later (back to draft, pending or rejected) stays off the air.
+    auto may_air = db_.prepare("SELECT p.approval = 'approved' OR u.approval_required = 0 "
+                               "FROM program p JOIN unit u ON u.id = p.unit WHERE p.id = ?");
     std::vector<ScheduledEntry> out;
     for (const auto& e : *all) {
+        may_air.bind(1, e.program);
+        auto row = may_air.step();
+        if (!row)
+            return row.error();
+        bool allowed = *row && may_air.integer(0) != 0;
+        may_air.reset();
+        if (!allowed)
+            continue;
         auto channels = channels_of(e.units, e.receivers);
         if (!channels)
             return channels.error();

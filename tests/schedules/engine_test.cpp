@@ -417,3 +417,20 @@ TEST_F(EngineTest, ADeletedEntryGoesOffAirAsStopped) {
     EXPECT_EQ(air.on["70-001"], "-");
     EXPECT_EQ(as_run().at(0).outcome, Outcome::stopped);
 }
+
+TEST_F(EngineTest, AProgramWithdrawnFromApprovalGoesOffAir) {
+    auto normal =
+        entry(music, PriorityClass::normal, {commune1}, "2027-03-23T06:00:00", "", minutes(60));
+    start_engine();
+    run_until(vn(2027, 3, 23, 6, 10));
+    EXPECT_EQ(air.on["70-001"], key(normal, vn(2027, 3, 23, 6, 0)));
+    ASSERT_TRUE(store->decide(music, Approval::pending, "approver"));
+    engine->schedule_changed();
+    ASSERT_TRUE(engine->tick());
+    EXPECT_EQ(air.on["70-001"], "-");
+    EXPECT_EQ(as_run().at(0).outcome, Outcome::stopped);
+    ASSERT_TRUE(store->decide(music, Approval::approved, "approver"));
+    engine->schedule_changed();
+    ASSERT_TRUE(engine->tick());
+    EXPECT_EQ(air.on["70-001"], key(normal, vn(2027, 3, 23, 6, 0)));
+}

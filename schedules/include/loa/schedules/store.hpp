@@ -151,8 +151,10 @@ public:
     /// Deletes an entry (its as-run history stays).
     common::Result<void> remove_entry(std::int64_t entry);
 
-    /// Every entry as the resolver needs it: targets expanded to channels (unit codes, a
-    /// province's entries reaching each of its communes, "@id" for a single cluster).
+    /// Every entry that may go on air, as the resolver needs it: targets expanded to channels
+    /// (unit codes, a province's entries reaching each of its communes, "@id" for a single
+    /// cluster). Entries of programs no longer approved, where approval is required, are left
+    /// out.
     common::Result<std::vector<ScheduledEntry>> scheduled_entries();
 
     /// Saves a started override (targets must exist); returns its id.
