@@ -107,6 +107,22 @@ common::Result<void> ScheduleStore::beat(Millis at) {
     return s.run();
 }
 
+common::Result<std::vector<Occurrence>> ScheduleStore::cut_occurrences(TimePoint since) {
+    auto s = db_.prepare("SELECT DISTINCT entry, scheduled_at FROM as_run "
+                         "WHERE (outcome IS NULL OR outcome = 'interrupted') "
+                         "AND entry IS NOT NULL AND scheduled_at >= ?");
+    s.bind(1, static_cast<std::int64_t>(since.time_since_epoch().count()));
+    std::vector<Occurrence> out;
+    for (;;) {
+        auto row = s.step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            return out;
+        out.emplace_back(s.integer(0), TimePoint(std::chrono::seconds(s.integer(1))));
+    }
+}
+
 common::Result<int> ScheduleStore::close_interrupted() {
     // A row opened after the last heartbeat ends where it started.
     auto s =

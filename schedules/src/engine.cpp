@@ -28,7 +28,7 @@ std::string key_of(const Airing& a) {
            std::to_string(a.start.time_since_epoch().count());
 }
 
-/// Prepared sources that have not started by then are a mistake of ours: resume them late.
+/// An interrupted airing resumed less than this after its start plays from its beginning.
 constexpr auto kLateStart = 500ms;
 /// Finished occurrences are forgotten once they are this old.
 constexpr auto kForgetFinished = std::chrono::days(8);
@@ -41,6 +41,11 @@ Engine::Engine(ScheduleStore& store, Air& air, const common::Clock& clock, Engin
     : store_(store), air_(air), clock_(clock), settings_(settings) {}
 
 common::Result<void> Engine::start() {
+    auto now = std::chrono::floor<std::chrono::seconds>(clock_.system_now());
+    auto cut = store_.cut_occurrences(now - kForgetFinished);
+    if (!cut)
+        return cut.error();
+    interrupted_ = std::set<Occurrence>(cut->begin(), cut->end());
     auto closed = store_.close_interrupted();
     if (!closed)
         return closed.error();
@@ -83,6 +88,12 @@ common::Result<void> Engine::reload() {
     home_of_.clear();
     for (const auto& c : *clusters)
         home_of_[cluster_channel(c.id)] = codes[c.unit];
+    // An entry deleted and another saved with the same id must not inherit its past.
+    std::set<std::int64_t> ids;
+    for (const auto& e : entries_)
+        ids.insert(e.id);
+    for (auto it = finished_.begin(); it != finished_.end();)
+        it = ids.count(it->first) == 0 ? finished_.erase(it) : std::next(it);
     return {};
 }
 
@@ -157,6 +168,18 @@ common::Result<void> Engine::tick() {
         if (auto changed = change(channel, next ? &*next : nullptr, now, *airings); !changed)
             return changed;
     }
+    // Single clusters under a stop-all hear nothing, whatever their unit plays.
+    std::set<std::string> silence;
+    for (const auto& [channel, airing] : *airings)
+        if (!airing.program && home_of_.count(channel) != 0)
+            silence.insert(channel);
+    for (const auto& channel : silence)
+        if (silenced_.count(channel) == 0)
+            air_.silence(channel);
+    for (const auto& channel : silenced_)
+        if (silence.count(channel) == 0 && segments_.count(channel) == 0)
+            air_.assign(channel, nullptr); // back to its unit's channel
+    silenced_ = std::move(silence);
     if (auto prepared = prepare_upcoming(now); !prepared)
         return prepared;
     release_unused(t);
@@ -246,8 +269,12 @@ void Engine::prepare(const Instance& instance, Millis now) {
     auto& live = live_.try_emplace(instance.key, Live{instance, false}).first->second;
     if (live.prepared)
         return;
+    // Only an airing cut by the last stop resumes mid-way: anything else starts at its
+    // beginning, even late (a file preempted from its start plays all of it, its end cut by
+    // its window), so nothing is skipped.
     std::chrono::milliseconds offset{0};
-    if (instance.entry && now - instance.start > kLateStart)
+    if (instance.entry && interrupted_.count({*instance.entry, instance.start}) != 0 &&
+        now - instance.start > kLateStart)
         offset = std::chrono::duration_cast<std::chrono::milliseconds>(now - instance.start);
     if (offset > 0ms)
         log()->info("{}: resuming program #{} {} ms in", instance.key, instance.program,

@@ -15,10 +15,15 @@ auto log() {
 
 } // namespace
 
+/// How long a freed source slot rests before reuse: far longer than the router ever holds a
+/// frame.
+constexpr auto kSlotRest = std::chrono::seconds(10);
+
 std::uint32_t MediaServer::free_slot() {
-    if (!free_slots_.empty()) {
-        auto slot = free_slots_.back();
-        free_slots_.pop_back();
+    if (!free_slots_.empty() &&
+        free_slots_.front().second + kSlotRest <= std::chrono::steady_clock::now()) {
+        auto slot = free_slots_.front().first;
+        free_slots_.pop_front();
         return slot;
     }
     sources_.emplace_back();
@@ -28,6 +33,7 @@ std::uint32_t MediaServer::free_slot() {
 
 void MediaServer::start_program(const std::string& key, const pipeline::SourceSpec& spec,
                                 std::function<void(bool failed)> on_end) {
+    std::lock_guard lock(sources_mutex_);
     stop_program(key);
     std::uint32_t slot = free_slot();
     auto on_frame = [router = router_.get(), slot](const pipeline::OpusFrame& frame) {
@@ -63,6 +69,7 @@ std::optional<std::uint32_t> MediaServer::channel_index(const std::string& chann
 }
 
 bool MediaServer::play_on(const std::string& channel, const std::string* key) {
+    std::lock_guard lock(sources_mutex_);
     auto index = channel_index(channel);
     if (!index) {
         log()->warn("no channel {} to play on", channel);
@@ -99,6 +106,7 @@ bool MediaServer::play_on(const std::string& channel, const std::string* key) {
 }
 
 void MediaServer::stop_program(const std::string& key) {
+    std::lock_guard lock(sources_mutex_);
     auto it = programs_.find(key);
     if (it == programs_.end())
         return;
@@ -110,8 +118,19 @@ void MediaServer::stop_program(const std::string& key) {
         sources_[slot]->stop();
         sources_[slot].reset();
     }
-    free_slots_.push_back(slot);
+    free_slots_.emplace_back(slot, std::chrono::steady_clock::now());
     programs_.erase(it);
+}
+
+void MediaServer::silence_receiver(const std::string& channel) {
+    std::lock_guard lock(sources_mutex_);
+    play_on(channel, nullptr); // off whatever it played, back home for a moment
+    auto r = receiver_of_.find(channel);
+    auto index = channel_index(channel);
+    if (r == receiver_of_.end() || !index)
+        return;
+    current_channel_[r->second] = *index; // its own channel, bound to nothing
+    fanout_->move_receiver(handles_[r->second], *index);
 }
 
 std::function<std::int64_t()> MediaServer::reach_counter(const std::string& channel) const {

@@ -172,11 +172,20 @@ std::uint32_t MediaServer::source_index(const pipeline::SourceSpec& spec) {
 }
 
 void MediaServer::apply_bindings(const std::vector<ChannelSettings>& channels) {
+    std::lock_guard lock(sources_mutex_);
+    std::set<std::string> units; // their channels play what the schedule says
+    if (settings_.province) {
+        units.insert(settings_.province->province.code);
+        for (const auto& c : settings_.province->communes)
+            units.insert(c.code);
+    }
     std::map<std::string, const pipeline::SourceSpec*> specs;
     for (const auto& s : settings_.sources)
         specs[s.id] = &s;
     std::vector<bool> wanted(sources_.size(), false);
     for (const auto& channel : channels) {
+        if (!channel.source && units.contains(channel.id))
+            continue;
         auto index = router_->find_channel(channel.id);
         if (!index) {
             log()->warn("channel {} is new; channels are fixed until restart", channel.id);
@@ -201,6 +210,7 @@ void MediaServer::apply_bindings(const std::vector<ChannelSettings>& channels) {
 }
 
 void MediaServer::reload(const Settings& updated) {
+    std::lock_guard lock(sources_mutex_);
     settings_.sources = updated.sources;
     settings_.channels.clear();
     for (const auto& channel : updated.channels)

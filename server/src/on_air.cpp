@@ -23,6 +23,11 @@ void OnAir::prepare(const schedules::Instance& instance, std::chrono::millisecon
         on_ended_(instance.key, true);
         return;
     }
+    if (program->duration && offset >= *program->duration) {
+        // Resumed after a stop that outlasted the rest of the program: it has played.
+        on_ended_(instance.key, false);
+        return;
+    }
     auto spec = programs_.source_for(*program, offset);
     if (!spec) {
         log()->error("{}: {}", instance.key, spec.error().message);
@@ -40,6 +45,10 @@ void OnAir::assign(const std::string& channel, const schedules::Instance* instan
 
 void OnAir::release(const std::string& key) {
     media_.stop_program(key);
+}
+
+void OnAir::silence(const std::string& channel) {
+    media_.silence_receiver(channel);
 }
 
 std::function<std::int64_t()> OnAir::count_reached(const std::string& channel) {

@@ -1,5 +1,6 @@
 #include "loa/server/schedule_runner.hpp"
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 
@@ -106,16 +107,19 @@ std::map<std::string, std::string> ScheduleRunner::on_air() const {
 }
 
 void ScheduleRunner::run() {
+    std::chrono::system_clock::time_point backoff{};
     for (;;) {
         std::chrono::system_clock::time_point due;
         {
             std::lock_guard lock(engine_mutex_);
-            due = std::chrono::system_clock::time_point(engine_.next_wakeup());
+            due = std::max(std::chrono::system_clock::time_point(engine_.next_wakeup()), backoff);
         }
         {
-            // The engine's wake-up is wall-clock time; wait for it to the millisecond.
+            // The engine's wake-up is wall-clock time; wait for it to the millisecond, a second
+            // at most at a time, so that a step of the wall clock (NTP) is noticed.
             std::unique_lock lock(wake_mutex_);
-            auto wait = due - clock_.system_now();
+            auto wait = std::min<std::chrono::nanoseconds>(due - clock_.system_now(),
+                                                           std::chrono::seconds(1));
             if (wait > std::chrono::milliseconds(0))
                 wakeup_.wait_for(lock, wait, [this] { return woken_ || stopping_; });
             if (stopping_)
@@ -125,8 +129,12 @@ void ScheduleRunner::run() {
             woken_ = false;
         }
         std::lock_guard lock(engine_mutex_);
-        if (auto ticked = engine_.tick(); !ticked)
-            log()->error("schedule engine: {}", ticked.error().message);
+        auto ticked = engine_.tick();
+        if (!ticked) {
+            // E.g. the database is locked or the disk full: try again in a second, not at once.
+            log()->error("schedule engine: {}; trying again in 1 s", ticked.error().message);
+            backoff = clock_.system_now() + std::chrono::seconds(1);
+        }
     }
 }
 

@@ -25,6 +25,10 @@ public:
         log.push_back({now(), channel, key});
     }
     void release(const std::string& key) override { released.push_back(key); }
+    void silence(const std::string& channel) override {
+        on[channel] = "silent";
+        log.push_back({now(), channel, "silent"});
+    }
     std::function<std::int64_t()> count_reached(const std::string& /*channel*/) override {
         return [this] { return reached; };
     }
@@ -433,4 +437,48 @@ TEST_F(EngineTest, AProgramWithdrawnFromApprovalGoesOffAir) {
     engine->schedule_changed();
     ASSERT_TRUE(engine->tick());
     EXPECT_EQ(air.on["70-001"], key(normal, vn(2027, 3, 23, 6, 0)));
+}
+
+TEST_F(EngineTest, AStopAllOnASingleClusterSilencesItWhateverItsCommunePlays) {
+    entry(music, PriorityClass::normal, {commune1}, "2027-03-23T06:00:00", "", minutes(60));
+    start_engine();
+    run_until(vn(2027, 3, 23, 6, 5));
+    OverrideRecord stop;
+    stop.kind = Override::Kind::stop_all;
+    stop.receivers = {"rx-1"};
+    stop.started_at = floor<milliseconds>(clock.system_now());
+    stop.started_by = "manager";
+    auto id = *store->start_override(stop);
+    engine->schedule_changed();
+    ASSERT_TRUE(engine->tick());
+    EXPECT_EQ(air.on["@rx-1"], "silent");
+    EXPECT_NE(air.on["70-001"], "-"); // the rest of the commune still hears it
+    ASSERT_TRUE(store->end_override(id, "manager", floor<milliseconds>(clock.system_now())));
+    engine->schedule_changed();
+    ASSERT_TRUE(engine->tick());
+    EXPECT_EQ(air.on["@rx-1"], "-"); // back on its commune's channel
+}
+
+TEST_F(EngineTest, AFilePreemptedFromItsStartPlaysFromItsBeginningWhenItGetsTheChannel) {
+    auto normal =
+        entry(music, PriorityClass::normal, {commune1}, "2027-03-23T06:10:00", "", minutes(50));
+    entry(news, PriorityClass::priority, {commune1}, "2027-03-23T06:00:00", "", minutes(15));
+    start_engine();
+    run_until(vn(2027, 3, 23, 6, 20));
+    auto k = key(normal, vn(2027, 3, 23, 6, 10));
+    EXPECT_EQ(air.on["70-001"], k);
+    EXPECT_EQ(air.prepared.at(k).offset, milliseconds(0)); // nothing skipped
+}
+
+TEST_F(EngineTest, AGracefulRestartAlsoResumesMidWayRatherThanPlayingTwice) {
+    auto normal =
+        entry(music, PriorityClass::normal, {commune1}, "2027-03-23T06:00:00", "", minutes(60));
+    start_engine();
+    run_until(vn(2027, 3, 23, 6, 10));
+    engine->stop();
+    engine.reset();
+    move_to(vn(2027, 3, 23, 6, 11));
+    air.prepared.clear();
+    start_engine();
+    EXPECT_EQ(air.prepared.at(key(normal, vn(2027, 3, 23, 6, 0))).offset, minutes(11));
 }

@@ -53,6 +53,9 @@ public:
     virtual void assign(const std::string& channel, const Instance* instance) = 0;
     /// No channel carries `key` any more, and none will: its source can go.
     virtual void release(const std::string& key) = 0;
+    /// A single cluster's channel "@id" is stopped (a stop-all aimed at the cluster): the
+    /// cluster hears nothing, whatever its unit's channel plays, until assigned again.
+    virtual void silence(const std::string& channel) = 0;
     /// Starts counting the receivers that `channel` reaches; the function returned, called
     /// when the airing ends, says how many were sent its packets.
     virtual std::function<std::int64_t()> count_reached(const std::string& channel) = 0;
@@ -72,8 +75,8 @@ public:
     Engine(ScheduleStore& store, Air& air, const common::Clock& clock, EngineSettings settings);
 
     /// At start-up: closes as interrupted what a crash left open, loads the schedule, and puts
-    /// on air what should be on air now (a file whose window is still open resumes where it
-    /// would be, so nothing plays twice).
+    /// on air what should be on air now (a file cut by the stop, whose window is still open,
+    /// resumes where it would be, so nothing plays twice).
     common::Result<void> start();
     /// Brings the air up to date with the clock; call at next_wakeup() or whenever poked.
     common::Result<void> tick();
@@ -128,6 +131,8 @@ private:
     std::vector<Override> overrides_;
     std::map<std::string, std::string> home_of_; ///< "@id" -> its unit's channel
     std::set<Occurrence> finished_;
+    std::set<Occurrence> interrupted_; ///< on air when the last run stopped: resume mid-way
+    std::set<std::string> silenced_;   ///< "@id" channels held silent by a stop-all
     std::set<std::int64_t> finished_overrides_;
     std::set<std::string> failed_;
     std::map<std::string, Segment> segments_; ///< channel -> what it carries now

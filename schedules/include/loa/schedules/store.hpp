@@ -176,6 +176,9 @@ public:
     common::Result<std::vector<AsRunRecord>> as_run(Millis from, Millis to);
     /// Notes that the engine is alive at `at` (the end given to rows a crash leaves open).
     common::Result<void> beat(Millis at);
+    /// The scheduled occurrences since `since` that a stop cut (rows still open, or closed as
+    /// interrupted): if their window is still open they resume mid-way.
+    common::Result<std::vector<Occurrence>> cut_occurrences(TimePoint since);
     /// At start-up: closes every row a crash left open as interrupted, ending at the last
     /// heartbeat; returns how many.
     common::Result<int> close_interrupted();

@@ -3,10 +3,13 @@
 /// The media plane of loa-server, wired: sources -> router -> fan-out, and the report listener,
 /// on one UDP media port.
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -74,6 +77,9 @@ public:
     bool play_on(const std::string& channel, const std::string* key);
     /// Stops a program's source for good.
     void stop_program(const std::string& key);
+    /// Holds one receiver's channel "@id" silent: the receiver hears nothing until play_on
+    /// the same channel again.
+    void silence_receiver(const std::string& channel);
     /// Starts counting the receivers `channel` reaches; the function returned says how many
     /// were sent at least one packet since.
     std::function<std::int64_t()> reach_counter(const std::string& channel) const;
@@ -117,7 +123,12 @@ private:
     std::map<std::string, std::size_t> receiver_of_;       ///< "@id" -> index in links_
     std::map<std::string, std::uint32_t> private_channel_; ///< "@id" -> router channel
     std::map<std::string, ProgramSlot> programs_;
-    std::vector<std::uint32_t> free_slots_;
+    /// Source slots freed, with when: reused only after a while, so that frames of the old
+    /// source still queued in the router can never go out as the new program.
+    std::deque<std::pair<std::uint32_t, std::chrono::steady_clock::time_point>> free_slots_;
+    /// Guards sources_, running_ and the program slots against a reload (main thread) while
+    /// the engine's thread starts and binds programs.
+    std::recursive_mutex sources_mutex_;
     std::vector<std::unique_ptr<pipeline::Source>> sources_;
     std::vector<bool> running_;
     std::map<std::string, std::uint32_t> source_ids_;

@@ -23,6 +23,7 @@ public:
     void prepare(const schedules::Instance& instance, std::chrono::milliseconds offset) override;
     void assign(const std::string& channel, const schedules::Instance* instance) override;
     void release(const std::string& key) override;
+    void silence(const std::string& channel) override;
     std::function<std::int64_t()> count_reached(const std::string& channel) override;
 
 private:
