@@ -186,3 +186,65 @@ TEST(Schedule, ProgramsGoOnAirOnTimeOnTheirTargetsThroughAnEmergencyAndARestart)
         EXPECT_NEAR(log[5].at("ended_at_ms").as_int64(), ms_of(t0 + seconds(24)), kStartMs);
     }
 }
+
+TEST(Schedule, ASingleClusterHearsItsOwnEntryAndAStopAllSilencesItAlone) {
+    Scenario s("schedule-cluster");
+    s.add_receivers("a", "70-001", 3);
+    s.write_province_config(kProvince);
+    write_tone_wav(s.dir().file("background.wav"), kBackground, 30);
+    write_tone_wav(s.dir().file("own.wav"), kCommune1, 5);
+    s.start_server();
+    auto background = create_program(s, "Nhạc nền", s.dir().file("background.wav"));
+    auto own = create_program(s, "Thông báo riêng", s.dir().file("own.wav"));
+    s.start_receivers(kJitterMs);
+    ASSERT_TRUE(wait_until(
+        [&] {
+            auto status = s.call("status");
+            for (const auto& r : status.at("receivers").as_array())
+                if (r.at("reports").to_number<std::uint64_t>() == 0)
+                    return false;
+            return true;
+        },
+        seconds(30)));
+
+    auto t0 = ceil<seconds>(system_clock::now() + seconds(3));
+    schedule(s, background, "normal", "70-001", t0, 20);
+    s.call("entries.create", R"({"program": )" + std::to_string(own) +
+                                 R"(, "clusters": ["a-0"], "priority": "priority", "start": ")" +
+                                 vietnam_local(t0 + seconds(2)) + R"(", "duration_s": 2})");
+    std::this_thread::sleep_until(t0 + seconds(6)); // the schedule runs on the wall clock
+
+    // A stop-all on a-1 alone: it stops hearing; a-0 and a-2 go on.
+    auto stop = s.call("stop_all.start", R"({"clusters": ["a-1"]})");
+    // a-2's recording is the clock: half a second of it for what was in flight to play out,
+    // then two seconds during which a-1 must stay silent.
+    constexpr std::size_t kSecond = 48000 * 2;
+    auto a2_at_call = wav_data_bytes(s.wav("a-2"));
+    ASSERT_TRUE(wait_until([&] { return wav_data_bytes(s.wav("a-2")) > a2_at_call + kSecond / 2; },
+                           seconds(10)));
+    auto a1_before = wav_data_bytes(s.wav("a-1"));
+    auto a2_before = wav_data_bytes(s.wav("a-2"));
+    ASSERT_TRUE(wait_until([&] { return wav_data_bytes(s.wav("a-2")) > a2_before + 2 * kSecond; },
+                           seconds(10)));
+    EXPECT_LT(wav_data_bytes(s.wav("a-1")), a1_before + kSecond / 5) << "a-1 kept playing";
+    s.call("stop_all.release", R"({"id": )" + std::to_string(stop.at("override").as_int64()) + "}");
+    auto released = wav_data_bytes(s.wav("a-1"));
+    EXPECT_TRUE(
+        wait_until([&] { return wav_data_bytes(s.wav("a-1")) > released + kSecond; }, seconds(10)))
+        << "a-1 did not come back after the release";
+    s.stop_receivers();
+
+    for (const auto& r : s.receivers()) {
+        SCOPED_TRACE(r.id);
+        Wav w = read_wav(s.wav(r.id));
+        double start = onset(w, kBackground, kCommune1, 0);
+        ASSERT_GE(start, 0);
+        double own_at = onset(w, kCommune1, kBackground, start);
+        if (r.id == "a-0") {
+            EXPECT_NEAR(own_at - start, 2.0, kOnTime);
+            EXPECT_NEAR(onset(w, kBackground, kCommune1, own_at) - start, 4.0, kOnTime);
+        } else {
+            EXPECT_LT(own_at, 0) << "only a-0 is targeted";
+        }
+    }
+}
