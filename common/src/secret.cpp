@@ -1,6 +1,7 @@
 #include "loa/common/secret.hpp"
 
 #include <array>
+#include <cstring>
 #include <fstream>
 #include <sodium.h>
 #include <stdexcept>
@@ -54,6 +55,33 @@ std::string to_hex(const unsigned char* digest) {
 }
 
 } // namespace
+
+std::string hash_password(std::string_view password) {
+    ensure_sodium();
+    std::array<char, crypto_pwhash_STRBYTES> out{};
+    if (crypto_pwhash_str(out.data(), password.data(), password.size(),
+                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        throw std::runtime_error("argon2id: out of memory");
+    return out.data();
+}
+
+bool verify_password(std::string_view password, const std::string& encoded) {
+    ensure_sodium();
+    return crypto_pwhash_str_verify(encoded.c_str(), password.data(), password.size()) == 0;
+}
+
+std::string random_token(std::size_t bytes) {
+    ensure_sodium();
+    std::vector<std::uint8_t> raw(bytes);
+    randombytes_buf(raw.data(), raw.size());
+    std::string out(sodium_base64_encoded_len(bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+                    '\0');
+    sodium_bin2base64(out.data(), out.size(), raw.data(), raw.size(),
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    out.resize(std::strlen(out.c_str()));
+    return out;
+}
 
 std::string sha256_hex(std::string_view data) {
     ensure_sodium();

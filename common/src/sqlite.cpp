@@ -171,6 +171,39 @@ void Database::migrate(const std::vector<Migration>& migrations) {
     }
 }
 
+void Database::migrate(const std::string& component, const std::vector<Migration>& migrations) {
+    if (auto made = execute("CREATE TABLE IF NOT EXISTS loa_schema ("
+                            "component TEXT PRIMARY KEY, version INTEGER NOT NULL)");
+        !made)
+        throw std::runtime_error(path_ + ": " + made.error().message);
+    auto read = prepare("SELECT version FROM loa_schema WHERE component = ?");
+    read.bind(1, std::string_view(component));
+    auto row = read.step();
+    if (!row)
+        throw std::runtime_error(path_ + ": " + row.error().message);
+    std::int64_t current = *row ? read.integer(0) : 0;
+    read.reset();
+    for (const auto& m : migrations) {
+        if (m.version <= current)
+            continue;
+        Transaction tx(*this);
+        auto applied = execute(m.sql);
+        if (applied) {
+            auto note = prepare("INSERT INTO loa_schema (component, version) VALUES (?, ?) "
+                                "ON CONFLICT (component) DO UPDATE SET version = excluded.version");
+            note.bind(1, std::string_view(component)).bind(2, std::int64_t{m.version});
+            applied = note.run();
+        }
+        if (applied)
+            applied = tx.commit();
+        if (!applied)
+            throw std::runtime_error(path_ + ": " + component + " migration to schema " +
+                                     std::to_string(m.version) +
+                                     " failed: " + applied.error().message);
+        current = m.version;
+    }
+}
+
 std::int64_t Database::last_insert_id() const {
     return sqlite3_last_insert_rowid(db_);
 }

@@ -19,6 +19,14 @@ std::string to_base64(const std::vector<std::uint8_t>& bytes);
 /// Decodes standard base64; nullopt if the text is not valid base64.
 std::optional<std::vector<std::uint8_t>> from_base64(const std::string& text);
 
+/// An argon2id hash of `password` in the standard encoded form (salt and parameters
+/// included), for storage; throws only if memory runs out.
+std::string hash_password(std::string_view password);
+/// True if `password` matches an encoded argon2id hash.
+bool verify_password(std::string_view password, const std::string& encoded);
+/// `bytes` random bytes as URL-safe base64 without padding: a bearer token or a secret.
+std::string random_token(std::size_t bytes = 32);
+
 /// SHA-256 of `data`, as 64 lowercase hex digits (content addresses of stored media).
 std::string sha256_hex(std::string_view data);
 /// SHA-256 of a file's contents, read in chunks; nullopt if it cannot be read.

@@ -79,6 +79,9 @@ public:
     void migrate(const std::vector<Migration>& migrations);
     /// The schema version (PRAGMA user_version).
     int schema_version();
+    /// The same for one component sharing the file with others: its versions are kept in the
+    /// table loa_schema (component, version), apart from user_version.
+    void migrate(const std::string& component, const std::vector<Migration>& migrations);
     /// Row id of the last insert on this connection.
     std::int64_t last_insert_id() const;
     /// Rows changed by the last statement.

@@ -1,0 +1,101 @@
+#pragma once
+/// @file
+/// Users, roles, sessions and the audit log, in the server's database (loa.db, component
+/// "auth"). Passwords are kept as argon2id hashes and session tokens as SHA-256 digests: the
+/// database alone lets nobody in. There is never a default password.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "loa/common/clock.hpp"
+#include "loa/common/result.hpp"
+#include "loa/common/sqlite.hpp"
+
+namespace loa::server {
+
+/// What a user may do. Managers act within their units; the others across the province.
+enum class Role {
+    admin,    ///< everything, including users and the audit log
+    approver, ///< approves programs of their units, and everything a manager does
+    manager,  ///< programs, entries and clusters of their units
+    viewer,   ///< reads
+};
+/// "admin", "approver", "manager", "viewer".
+std::string to_string(Role role);
+std::optional<Role> parse_role(std::string_view name);
+
+/// A user as the API sees it (never with a password).
+struct User {
+    std::int64_t id = 0;
+    std::string name;
+    Role role = Role::viewer;
+    std::vector<std::int64_t> units; ///< scope of approvers and managers; empty = all (admin)
+    bool disabled = false;
+};
+
+/// One change, on record.
+struct AuditRecord {
+    std::int64_t id = 0;
+    std::chrono::sys_time<std::chrono::milliseconds> at;
+    std::string who;     ///< user name, or "local uid ..." for the control socket
+    std::string from;    ///< network address or "local"
+    std::string what;    ///< method, e.g. "entries.create"
+    std::string summary; ///< before/after, in a few words; never a secret
+};
+
+/// Users, sessions and audit. Thread-safe.
+class AuthStore {
+public:
+    /// Opens `path` (the server's database) and brings the auth tables up to date.
+    AuthStore(const std::string& path, const common::Clock& clock);
+
+    /// Creates a user; the password must be at least 10 characters. The name is unique.
+    common::Result<User> create_user(const std::string& name, const std::string& password,
+                                     Role role, const std::vector<std::int64_t>& units);
+    common::Result<User> user(const std::string& name);
+    common::Result<std::vector<User>> users();
+    /// Sets a new password; every session of the user ends.
+    common::Result<void> set_password(const std::string& name, const std::string& password);
+    common::Result<void> disable(const std::string& name);
+
+    /// Checks a password; on success returns a fresh session token (shown once) valid for
+    /// `ttl`. Failures say only "wrong name or password", and are rate-limited: after 5
+    /// failures for a name or an address within 15 minutes, logins from them are refused until
+    /// the window passes.
+    common::Result<std::string> login(const std::string& name, const std::string& password,
+                                      const std::string& from, std::chrono::seconds ttl);
+    /// The user behind a token that is known, unexpired and not revoked.
+    common::Result<User> authenticate(const std::string& token);
+    /// Ends a session.
+    common::Result<void> revoke(const std::string& token);
+
+    /// At first start: if there is no user, creates "admin" with `password` or, if empty, a
+    /// random one, which is returned to be shown once; nullopt if users exist already.
+    common::Result<std::optional<std::string>> ensure_admin(const std::string& password);
+
+    /// Records a change.
+    common::Result<void> record(const AuditRecord& record);
+    /// The audit records in [from, to), oldest first.
+    common::Result<std::vector<AuditRecord>>
+    audit(std::chrono::sys_time<std::chrono::milliseconds> from,
+          std::chrono::sys_time<std::chrono::milliseconds> to);
+
+private:
+    using Millis = std::chrono::sys_time<std::chrono::milliseconds>;
+    bool limited(const std::string& key, Millis now);
+    void note_failure(const std::string& key, Millis now);
+    common::Result<User> read_user(common::Statement& query, const std::string& missing);
+    Millis now() const;
+
+    const common::Clock& clock_;
+    std::mutex mutex_;
+    common::Database db_;
+    std::map<std::string, std::vector<Millis>> failures_; ///< by "user:NAME" and "from:ADDR"
+};
+
+} // namespace loa::server
