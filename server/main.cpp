@@ -1,4 +1,5 @@
 // loa-server: the province's source information system. See README.md and docs/operations.md.
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -14,7 +15,9 @@
 #include "loa/common/config.hpp"
 #include "loa/common/logging.hpp"
 #include "loa/server/control_socket.hpp"
+#include "loa/server/http_server.hpp"
 #include "loa/server/media_server.hpp"
+#include "loa/server/metrics.hpp"
 #include "loa/server/program_media.hpp"
 #include "loa/server/rpc.hpp"
 #include "loa/server/schedule_api.hpp"
@@ -217,15 +220,28 @@ int run(const Options& options) {
                                  [&server] { return receivers_json(server); }};
     loa::server::ScheduleApi api(settings, programs, clock, view,
                                  [&runner] { runner.schedule_changed(); });
+    std::atomic<std::uint64_t> api_requests{0}, api_errors{0};
     loa::server::ControlSocket control(
         loa::server::control_socket_file(settings),
-        [&api](std::string_view text, const std::string& caller) {
+        [&](std::string_view text, const std::string& caller) {
             return loa::server::handle_jsonrpc(
                 text, [&](const std::string& method, const loa::server::Params& params) {
-                    return api.call(method, params, caller);
+                    ++api_requests;
+                    try {
+                        return api.call(method, params, caller);
+                    } catch (...) {
+                        ++api_errors;
+                        throw;
+                    }
                 });
         });
     control.start();
+    loa::server::HttpServer http(
+        settings.http_bind, settings.http_port, loa::server::monitoring_routes([&] {
+            return loa::server::collect_metrics(settings, server, runner.on_air(),
+                                                api_requests.load(), api_errors.load());
+        }));
+    http.start();
     auto log = loa::common::logger("server");
     log->info("loa-server running (pid {})", getpid());
     auto next_figures = std::chrono::steady_clock::now() + std::chrono::seconds(30);
@@ -255,6 +271,7 @@ int run(const Options& options) {
         }
     }
     log->info("stopping");
+    http.stop();
     control.stop();
     runner.stop();
     server.stop();

@@ -130,7 +130,7 @@ void require_unique(const ConfigNode& root, const std::vector<T>& items, const s
 Settings load_settings(const common::Config& config) {
     ConfigNode root = config.root();
     root.reject_unknown_keys({"log_level", "state_dir", "media", "opus", "sources", "channels",
-                              "receivers", "province", "schedule", "speech"});
+                              "receivers", "province", "schedule", "speech", "http"});
     Settings s;
     s.log_level =
         root.choice("log_level", {"trace", "debug", "info", "warn", "error", "off"}, "info");
@@ -165,6 +165,10 @@ Settings load_settings(const common::Config& config) {
     schedule.reject_unknown_keys({"time_zone", "lead_ms"});
     s.time_zone = schedule.string("time_zone", s.time_zone);
     s.lead = std::chrono::milliseconds(schedule.integer("lead_ms", 200, 10000, 1500));
+    auto http = root.object("http");
+    http.reject_unknown_keys({"bind", "port"});
+    s.http_bind = http.string("bind", s.http_bind);
+    s.http_port = static_cast<std::uint16_t>(http.integer("port", 0, 65535, s.http_port));
     auto speech = root.object("speech");
     speech.reject_unknown_keys({"voice", "rate_wpm"});
     s.speech_voice = speech.string("voice", s.speech_voice);

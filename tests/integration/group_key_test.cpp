@@ -16,6 +16,7 @@ TEST(GroupKey, AesGcmChannelKeyReachesEveryReceiverOfTheChannelOnly) {
         "media": {"bind": "127.0.0.1", "port": )" +
                        std::to_string(s.media_port()) +
                        R"(, "profile": "aead_aes_128_gcm", "key_mode": "group"},
+        "http": {"port": 0},
         "sources": [{"id": "high", "type": "tone", "frequency": 1000},
                     {"id": "low", "type": "tone", "frequency": 440}],
         "channels": [{"id": "province", "source": "high", "key": ")" +

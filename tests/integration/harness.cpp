@@ -35,6 +35,7 @@ void Scenario::write_config(const std::string& sources_json, const std::string& 
     std::ofstream out(config_path());
     out << "{\n  \"state_dir\": \"" << dir_.file("state") << "\",\n"
         << "  \"media\": {\"bind\": \"127.0.0.1\", \"port\": " << port_ << "},\n"
+        << "  \"http\": {\"port\": 0},\n"
         << "  \"sources\": " << sources_json << ",\n"
         << "  \"channels\": " << channels_json << ",\n  \"receivers\": [";
     for (std::size_t i = 0; i < receivers_.size(); ++i)
@@ -51,6 +52,7 @@ void Scenario::write_province_config(const std::string& province_json,
     std::ofstream out(config_path());
     out << "{\n  \"state_dir\": \"" << dir_.file("state") << "\",\n"
         << "  \"media\": {\"bind\": \"127.0.0.1\", \"port\": " << port_ << "},\n"
+        << "  \"http\": {\"port\": 0},\n"
         << "  \"province\": " << province_json << ",\n";
     if (!extra_json.empty())
         out << "  " << extra_json << ",\n";

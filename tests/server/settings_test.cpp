@@ -81,3 +81,29 @@ TEST(Settings, ErrorsSayWhatToFix) {
     EXPECT_EQ(error_of(R"({"channels": [{"id": "c"}, {"id": "c"}]})"),
               "config key \"channels\": the id \"c\" is used twice");
 }
+
+TEST(Settings, TheProvinceScheduleSpeechAndHttpSectionsLoadAndExplainTheirErrors) {
+    auto s = load_settings(Config::parse(
+        R"({"province": {"code": "70", "name": "Bình Phước", "quiet_hours": "none",
+                         "communes": [{"code": "70-001", "name": "Tân Lập"}]},
+            "schedule": {"time_zone": "Asia/Ho_Chi_Minh", "lead_ms": 2000},
+            "speech": {"voice": "vi", "rate_wpm": 170}, "http": {"port": 0}})",
+        "t"));
+    ASSERT_TRUE(s.province);
+    EXPECT_EQ(s.province->province.quiet_start, s.province->province.quiet_end); // none
+    EXPECT_EQ(s.province->communes[0].quiet_start, "22:00");
+    EXPECT_EQ(s.lead, std::chrono::milliseconds(2000));
+    EXPECT_EQ(s.http_port, 0);
+    EXPECT_EQ(s.http_bind, "127.0.0.1");
+    EXPECT_EQ(loa::server::all_channels(s), (std::vector<std::string>{"70", "70-001"}));
+    EXPECT_EQ(error_of(R"({"http": {"port": 70000}})").substr(0, 24), "config key \"http.port\": ");
+    EXPECT_EQ(error_of(R"({"province": {"code": "70", "name": "P", "quiet_hours": "late"}})"),
+              "config key \"province.quiet_hours\": expected HH:MM-HH:MM in local time, e.g. "
+              "22:00-05:00, or \"none\"");
+    EXPECT_EQ(
+        error_of(R"({"province": {"code": "70", "name": "P"},
+                    "sources": [{"id": "t", "type": "tone"}],
+                    "channels": [{"id": "70", "source": "t"}]})"),
+        "config key \"channels\": channel \"70\" is a unit's channel: the schedule decides what "
+        "it plays; remove its \"source\"");
+}

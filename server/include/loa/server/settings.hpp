@@ -68,6 +68,8 @@ struct Settings {
     std::optional<ProvinceSettings> province;
     std::string time_zone = "Asia/Ho_Chi_Minh"; ///< of schedule entries made without one
     std::chrono::milliseconds lead{1500};       ///< how early scheduled sources are prepared
+    std::string http_bind = "127.0.0.1";        ///< the HTTP port (/healthz, /metrics)
+    std::uint16_t http_port = 8080;             ///< 0: any free port
     std::string speech_voice = "vi";            ///< espeak-ng voice of text bulletins
     int speech_rate_wpm = 150;
 };
