@@ -60,6 +60,7 @@ if [ "$(call programs.list)" = "[]" ]; then
     echo "loa: a demo bulletin plays every two minutes from $start (Vietnam time)"
 fi
 echo "loa: server and 3 demo receivers running; recordings in $demo/*.wav; Ctrl-C stops."
+echo "loa: figures at http://127.0.0.1:8080/metrics (health at /healthz); the web console comes later"
 echo "loa: try an emergency: $server --config $demo/server.json --call emergency.start \\"
 echo "       '{\"units\": [\"70-001\"], \"text\": \"Cảnh báo lũ\"}'   (then emergency.stop)"
 wait "$server_pid"
