@@ -13,7 +13,6 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <poll.h>
@@ -34,6 +33,7 @@
 #include "loa/server/media_server.hpp"
 #include "loa/server/program_media.hpp"
 #include "loa/server/schedule_runner.hpp"
+#include "wav.hpp"
 
 using namespace loa;
 using namespace std::chrono;
@@ -226,53 +226,59 @@ server::Settings settings_for(const std::string& dir, int receivers, AddressOf&&
     return s;
 }
 
-/// Writes a WAV of `seconds` of a 440 Hz tone.
-void write_tone(const std::string& path, double seconds) {
-    constexpr int kRate = 48000;
-    auto samples = static_cast<std::uint32_t>(seconds * kRate);
-    std::ofstream out(path, std::ios::binary);
-    auto put32 = [&](std::uint32_t v) { out.write(reinterpret_cast<const char*>(&v), 4); };
-    auto put16 = [&](std::uint16_t v) { out.write(reinterpret_cast<const char*>(&v), 2); };
-    out.write("RIFF", 4);
-    put32(36 + samples * 2);
-    out.write("WAVEfmt ", 8);
-    put32(16);
-    put16(1);
-    put16(1);
-    put32(kRate);
-    put32(kRate * 2);
-    put16(2);
-    put16(16);
-    out.write("data", 4);
-    put32(samples * 2);
-    for (std::uint32_t i = 0; i < samples; ++i)
-        put16(static_cast<std::uint16_t>(
-            static_cast<std::int16_t>(12000 * std::sin(2 * M_PI * 440 * i / kRate))));
-}
+/// The media plane, the programs' media, the schedule engine and a store connection of a
+/// server, in this process, over `dir`.
+struct BenchServer {
+    BenchServer(const server::Settings& settings, const std::string& dir)
+        : media(settings, common::SystemClock::instance()), programs(dir + "/media"),
+          runner(settings, media, programs, common::SystemClock::instance()),
+          store(server::database_file(settings)) {
+        media.start();
+    }
 
-std::int64_t approved_file(schedules::ScheduleStore& store, const server::ProgramMedia& media,
-                           const std::string& wav) {
-    auto stored = media.store_file(wav);
-    schedules::Program p;
-    p.unit = store.unit_by_code("70")->id;
-    p.kind = schedules::ProgramKind::file;
-    p.title = "bench";
-    p.source = wav;
-    p.media = stored->path;
-    p.duration = stored->duration;
-    auto id = *store.add_program(p);
-    (void)store.decide(id, schedules::Approval::approved, "bench");
-    return id;
-}
+    /// A tone of `seconds` as an approved file program of the province.
+    std::int64_t tone_program(const std::string& wav, double seconds) {
+        test::write_tone_wav(wav, 440, seconds);
+        auto stored = programs.store_file(wav);
+        schedules::Program p;
+        p.unit = store.unit_by_code("70")->id;
+        p.kind = schedules::ProgramKind::file;
+        p.title = "bench";
+        p.source = wav;
+        p.media = stored->path;
+        p.duration = stored->duration;
+        auto id = *store.add_program(p);
+        (void)store.decide(id, schedules::Approval::approved, "bench");
+        return id;
+    }
 
-std::string local_time(system_clock::time_point t) {
-    std::time_t s = system_clock::to_time_t(t + hours(7));
-    std::tm tm{};
-    gmtime_r(&s, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
-    return text;
-}
+    /// Schedules `program` on `unit` from `first` (Vietnam time), then wakes the engine.
+    void schedule(std::int64_t program, const std::string& unit, system_clock::time_point first,
+                  const std::string& rule, seconds duration) {
+        schedules::Entry e;
+        e.program = program;
+        e.units = {store.unit_by_code(unit)->id};
+        e.when.start_local =
+            *schedules::utc_to_local(floor<seconds>(first), schedules::kDefaultTimeZone);
+        e.when.rule = rule;
+        e.duration = duration;
+        if (auto added = store.add_entry(e, floor<seconds>(system_clock::now())); !added) {
+            std::fprintf(stderr, "entry: %s\n", added.error().message.c_str());
+            std::exit(1);
+        }
+        runner.schedule_changed();
+    }
+
+    void stop() {
+        runner.stop();
+        media.stop();
+    }
+
+    server::MediaServer media;
+    server::ProgramMedia programs;
+    server::ScheduleRunner runner;
+    schedules::ScheduleStore store;
+};
 
 double percentile(std::vector<double> v, double p) {
     std::sort(v.begin(), v.end());
@@ -307,31 +313,14 @@ void start_accuracy_bench(const Options& o) {
     std::filesystem::create_directories(dir);
     std::vector<Sink> sinks(1);
     auto settings = settings_for(dir.string(), 1, [&](int) { return sinks[0].endpoint(); });
-    write_tone((dir / "program.wav").string(), 0.8);
-    const auto& clock = common::SystemClock::instance();
-
-    server::MediaServer media(settings, clock);
-    media.start();
-    server::ProgramMedia programs((dir / "media").string());
-    server::ScheduleRunner runner(settings, media, programs, clock);
-    schedules::ScheduleStore store(server::database_file(settings));
-    auto program = approved_file(store, programs, (dir / "program.wav").string());
-    runner.start();
+    BenchServer server(settings, dir.string());
+    auto program = server.tone_program((dir / "program.wav").string(), 0.8);
+    server.runner.start();
 
     // One start every 2 s (0.8 s of audio, then silence), the first in 3 s.
     auto first = ceil<seconds>(system_clock::now() + seconds(3));
-    auto unit = store.unit_by_code("70-001")->id;
-    schedules::Entry e;
-    e.program = program;
-    e.units = {unit};
-    e.when.start_local = local_time(first);
-    e.when.rule = "FREQ=SECONDLY;INTERVAL=2;COUNT=" + std::to_string(o.starts);
-    e.duration = seconds(1);
-    if (auto added = store.add_entry(e, floor<seconds>(system_clock::now())); !added) {
-        std::fprintf(stderr, "entry: %s\n", added.error().message.c_str());
-        std::exit(1);
-    }
-    runner.schedule_changed();
+    server.schedule(program, "70-001", first,
+                    "FREQ=SECONDLY;INTERVAL=2;COUNT=" + std::to_string(o.starts), seconds(1));
 
     // Packets arrive on steady time; the schedule is on wall time: relate the two once.
     auto wall_to_steady = steady_clock::now() - system_clock::now().time_since_epoch();
@@ -346,8 +335,7 @@ void start_accuracy_bench(const Options& o) {
         if (it != packets.end())
             late.push_back(duration<double, std::milli>(it->at - scheduled).count());
     }
-    runner.stop();
-    media.stop();
+    server.stop();
     std::filesystem::remove_all(dir);
     double floor_ms = loopback_ms();
     std::printf(
@@ -392,27 +380,11 @@ void emergency_bench(int n, server::KeyMode mode) {
             settings.channels.push_back({id, std::nullopt, key});
         }
     }
-    write_tone((dir / "normal.wav").string(), 60);
-    write_tone((dir / "alert.wav").string(), 30);
-    const auto& clock = common::SystemClock::instance();
-
-    server::MediaServer media(settings, clock);
-    media.start();
-    server::ProgramMedia programs((dir / "media").string());
-    server::ScheduleRunner runner(settings, media, programs, clock);
-    schedules::ScheduleStore store(server::database_file(settings));
-    auto normal = approved_file(store, programs, (dir / "normal.wav").string());
-    auto alert = approved_file(store, programs, (dir / "alert.wav").string());
-    runner.start();
-
-    auto first = ceil<seconds>(system_clock::now() + seconds(2));
-    schedules::Entry e;
-    e.program = normal;
-    e.units = {store.unit_by_code("70")->id};
-    e.when.start_local = local_time(first);
-    e.duration = seconds(60);
-    (void)store.add_entry(e, floor<seconds>(system_clock::now()));
-    runner.schedule_changed();
+    BenchServer server(settings, dir.string());
+    auto normal = server.tone_program((dir / "normal.wav").string(), 60);
+    auto alert = server.tone_program((dir / "alert.wav").string(), 30);
+    server.runner.start();
+    server.schedule(normal, "70", ceil<seconds>(system_clock::now() + seconds(2)), "", seconds(60));
 
     // The normal program for a while: how long one frame takes from the first receiver to
     // the last is the baseline.
@@ -427,16 +399,16 @@ void emergency_bench(int n, server::KeyMode mode) {
             frame_ms.push_back(duration<double, std::milli>(r.at - *first_of_frame).count());
     }
 
-    auto depth_before = media.stats().fanout.queue_depth;
+    auto depth_before = server.media.stats().fanout.queue_depth;
     // The call: saved and handed to the engine, as the API does.
     schedules::OverrideRecord emergency;
     emergency.program = alert;
-    emergency.units = {store.unit_by_code("70")->id};
+    emergency.units = {server.store.unit_by_code("70")->id};
     emergency.started_by = "bench";
     auto called = steady_clock::now();
     emergency.started_at = floor<milliseconds>(system_clock::now());
-    (void)store.start_override(emergency);
-    runner.schedule_changed();
+    (void)server.store.start_override(emergency);
+    server.runner.schedule_changed();
     auto got =
         receive(probes, steady_clock::now() + seconds(5), [&](const std::vector<Received>& r) {
             std::set<std::size_t> switched;
@@ -449,9 +421,8 @@ void emergency_bench(int n, server::KeyMode mode) {
     for (const auto& r : got)
         if (r.marker)
             switched.try_emplace(r.sink, r.at);
-    auto stats = media.stats();
-    runner.stop();
-    media.stop();
+    auto stats = server.media.stats();
+    server.stop();
     std::filesystem::remove_all(dir);
 
     std::printf("emergency switch, %d receivers (%s, %s, %u fan-out threads):\n", n,

@@ -19,6 +19,28 @@ Millis from_ms(std::int64_t value) {
     return Millis(std::chrono::milliseconds(value));
 }
 
+AsRunRecord read_as_run(const common::Statement& s) {
+    AsRunRecord r;
+    r.id = s.integer(0);
+    r.program = s.integer(1);
+    r.title = s.text(2);
+    r.entry = s.optional_integer(3);
+    r.override_id = s.optional_integer(4);
+    r.priority = parse_priority(s.text(5)).value_or(PriorityClass::normal);
+    r.channel = s.text(6);
+    if (auto at = s.optional_integer(7))
+        r.scheduled_at = TimePoint(std::chrono::seconds(*at));
+    r.started_at = from_ms(s.integer(8));
+    if (auto end = s.optional_integer(9))
+        r.ended_at = from_ms(*end);
+    r.receivers = s.integer(10);
+    if (auto outcome = s.optional_text(11))
+        for (int o = 0; o < 5; ++o)
+            if (*outcome == kOutcomes[o])
+                r.outcome = static_cast<Outcome>(o);
+    return r;
+}
+
 } // namespace
 
 std::string to_string(Outcome outcome) {
@@ -71,33 +93,7 @@ common::Result<std::vector<AsRunRecord>> ScheduleStore::as_run(Millis from, Mill
         "FROM as_run a JOIN program p ON p.id = a.program "
         "WHERE a.started_at_ms >= ? AND a.started_at_ms < ? ORDER BY a.started_at_ms, a.id");
     s.bind(1, ms(from)).bind(2, ms(to));
-    std::vector<AsRunRecord> out;
-    for (;;) {
-        auto row = s.step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            return out;
-        AsRunRecord r;
-        r.id = s.integer(0);
-        r.program = s.integer(1);
-        r.title = s.text(2);
-        r.entry = s.optional_integer(3);
-        r.override_id = s.optional_integer(4);
-        r.priority = parse_priority(s.text(5)).value_or(PriorityClass::normal);
-        r.channel = s.text(6);
-        if (auto at = s.optional_integer(7))
-            r.scheduled_at = TimePoint(std::chrono::seconds(*at));
-        r.started_at = from_ms(s.integer(8));
-        if (auto end = s.optional_integer(9))
-            r.ended_at = from_ms(*end);
-        r.receivers = s.integer(10);
-        if (auto outcome = s.optional_text(11))
-            for (int o = 0; o < 5; ++o)
-                if (*outcome == kOutcomes[o])
-                    r.outcome = static_cast<Outcome>(o);
-        out.push_back(std::move(r));
-    }
+    return common::collect<AsRunRecord>(s, read_as_run);
 }
 
 common::Result<void> ScheduleStore::beat(Millis at) {
@@ -112,15 +108,9 @@ common::Result<std::vector<Occurrence>> ScheduleStore::cut_occurrences(TimePoint
                          "WHERE (outcome IS NULL OR outcome = 'interrupted') "
                          "AND entry IS NOT NULL AND scheduled_at >= ?");
     s.bind(1, static_cast<std::int64_t>(since.time_since_epoch().count()));
-    std::vector<Occurrence> out;
-    for (;;) {
-        auto row = s.step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            return out;
-        out.emplace_back(s.integer(0), TimePoint(std::chrono::seconds(s.integer(1))));
-    }
+    return common::collect<Occurrence>(s, [](const common::Statement& row) {
+        return Occurrence{row.integer(0), TimePoint(std::chrono::seconds(row.integer(1)))};
+    });
 }
 
 common::Result<int> ScheduleStore::close_interrupted() {

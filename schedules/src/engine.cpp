@@ -251,18 +251,24 @@ Outcome Engine::outcome_of(const Segment& segment, Millis now) const {
     if (i.entry) {
         if (finished_.count({*i.entry, i.start}) != 0 || (i.end && *i.end <= now))
             return Outcome::completed;
-        bool exists = std::any_of(entries_.begin(), entries_.end(),
-                                  [&](const ScheduledEntry& e) { return e.id == *i.entry; });
-        return exists ? Outcome::preempted : Outcome::stopped;
+        return has_entry(*i.entry) ? Outcome::preempted : Outcome::stopped;
     }
     if (i.override_id) {
         if (finished_overrides_.count(*i.override_id) != 0)
             return Outcome::completed;
-        bool active = std::any_of(overrides_.begin(), overrides_.end(),
-                                  [&](const Override& o) { return o.id == *i.override_id; });
-        return active ? Outcome::preempted : Outcome::stopped;
+        return has_override(*i.override_id) ? Outcome::preempted : Outcome::stopped;
     }
     return Outcome::stopped;
+}
+
+bool Engine::has_entry(std::int64_t id) const {
+    return std::any_of(entries_.begin(), entries_.end(),
+                       [&](const ScheduledEntry& e) { return e.id == id; });
+}
+
+bool Engine::has_override(std::int64_t id) const {
+    return std::any_of(overrides_.begin(), overrides_.end(),
+                       [&](const Override& o) { return o.id == id; });
 }
 
 void Engine::prepare(const Instance& instance, Millis now) {
@@ -312,14 +318,10 @@ void Engine::release_unused(TimePoint t) {
         const Instance& i = it->second.instance;
         bool keep = in_use.count(i.key) != 0;
         if (!keep && i.entry) {
-            bool exists = std::any_of(entries_.begin(), entries_.end(),
-                                      [&](const ScheduledEntry& e) { return e.id == *i.entry; });
-            keep = exists && finished_.count({*i.entry, i.start}) == 0 && i.end && *i.end > t &&
-                   i.start <= horizon;
+            keep = has_entry(*i.entry) && finished_.count({*i.entry, i.start}) == 0 && i.end &&
+                   *i.end > t && i.start <= horizon;
         } else if (!keep && i.override_id) {
-            keep = finished_overrides_.count(*i.override_id) == 0 &&
-                   std::any_of(overrides_.begin(), overrides_.end(),
-                               [&](const Override& o) { return o.id == *i.override_id; });
+            keep = finished_overrides_.count(*i.override_id) == 0 && has_override(*i.override_id);
         }
         if (keep) {
             ++it;

@@ -1,6 +1,5 @@
 // Operators' overrides of the schedule (emergency broadcasts and stop-alls), saved so that an
 // override outlives a restart of the server until someone ends it.
-#include <set>
 
 #include "loa/schedules/store.hpp"
 
@@ -47,19 +46,11 @@ common::Result<std::int64_t> ScheduleStore::start_override(const OverrideRecord&
     if (auto done = s.run(); !done)
         return done.error();
     std::int64_t id = db_.last_insert_id();
-    auto unit_target = db_.prepare("INSERT INTO override_target (override, unit) VALUES (?, ?)");
-    for (auto u : std::set<std::int64_t>(r.units.begin(), r.units.end())) {
-        unit_target.bind(1, id).bind(2, u);
-        if (auto done = unit_target.run(); !done)
-            return done.error();
-    }
-    auto cluster_target =
-        db_.prepare("INSERT INTO override_target (override, cluster) VALUES (?, ?)");
-    for (const auto& c : std::set<std::string>(r.receivers.begin(), r.receivers.end())) {
-        cluster_target.bind(1, id).bind(2, std::string_view(c));
-        if (auto done = cluster_target.run(); !done)
-            return done.error();
-    }
+    if (auto saved = save_targets("INSERT INTO override_target (override, unit) VALUES (?, ?)",
+                                  "INSERT INTO override_target (override, cluster) VALUES (?, ?)",
+                                  id, r.units, r.receivers);
+        !saved)
+        return saved.error();
     if (auto done = tx.commit(); !done)
         return done.error();
     return id;
@@ -101,33 +92,26 @@ common::Result<OverrideRecord> ScheduleStore::override_record(std::int64_t id) {
     r.ended_by = s.optional_text(5);
     auto targets = db_.prepare("SELECT unit, cluster FROM override_target WHERE override = ?");
     targets.bind(1, id);
-    for (;;) {
-        auto t = targets.step();
-        if (!t)
-            return t.error();
-        if (!*t)
-            break;
-        if (auto u = targets.optional_integer(0))
+    auto read = common::collect<bool>(targets, [&](const common::Statement& row) {
+        if (auto u = row.optional_integer(0))
             r.units.push_back(*u);
-        if (auto c = targets.optional_text(1))
+        if (auto c = row.optional_text(1))
             r.receivers.push_back(*c);
-    }
+        return true;
+    });
+    if (!read)
+        return read.error();
     return r;
 }
 
 common::Result<std::vector<Override>> ScheduleStore::active_overrides() {
     auto s = db_.prepare("SELECT id FROM override WHERE ended_at_ms IS NULL ORDER BY id");
-    std::vector<std::int64_t> ids;
-    for (;;) {
-        auto row = s.step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            break;
-        ids.push_back(s.integer(0));
-    }
+    auto ids = common::collect<std::int64_t>(
+        s, [](const common::Statement& row) { return row.integer(0); });
+    if (!ids)
+        return ids.error();
     std::vector<Override> out;
-    for (auto id : ids) {
+    for (auto id : *ids) {
         auto r = override_record(id);
         if (!r)
             return r.error();

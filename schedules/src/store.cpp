@@ -281,15 +281,7 @@ common::Result<Program> ScheduleStore::program(std::int64_t id) {
 
 common::Result<std::vector<Program>> ScheduleStore::programs() {
     auto s = db_.prepare(std::string(kProgramColumns) + "ORDER BY id");
-    std::vector<Program> out;
-    for (;;) {
-        auto row = s.step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            return out;
-        out.push_back(read_program(s));
-    }
+    return common::collect<Program>(s, read_program);
 }
 
 common::Result<void> ScheduleStore::set_program_media(std::int64_t program,
@@ -308,15 +300,7 @@ common::Result<void> ScheduleStore::set_program_media(std::int64_t program,
 
 common::Result<std::vector<Unit>> ScheduleStore::units() {
     auto s = db_.prepare(std::string(kUnitColumns) + "ORDER BY id");
-    std::vector<Unit> out;
-    for (;;) {
-        auto row = s.step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            return out;
-        out.push_back(read_unit(s));
-    }
+    return common::collect<Unit>(s, read_unit);
 }
 
 common::Result<void> ScheduleStore::put_cluster(const Cluster& c) {
@@ -343,15 +327,9 @@ common::Result<void> ScheduleStore::put_clusters(const std::vector<Cluster>& clu
 
 common::Result<std::vector<Cluster>> ScheduleStore::clusters() {
     auto s = db_.prepare("SELECT id, unit, name FROM cluster ORDER BY id");
-    std::vector<Cluster> out;
-    for (;;) {
-        auto row = s.step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            return out;
-        out.push_back({s.text(0), s.integer(1), s.text(2)});
-    }
+    return common::collect<Cluster>(s, [](const common::Statement& row) {
+        return Cluster{row.text(0), row.integer(1), row.text(2)};
+    });
 }
 
 } // namespace loa::schedules

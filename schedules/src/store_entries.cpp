@@ -58,21 +58,33 @@ common::Result<std::int64_t> ScheduleStore::add_entry(const Entry& e, TimePoint 
     if (auto done = s.run(); !done)
         return done.error();
     std::int64_t id = db_.last_insert_id();
-    auto target = db_.prepare("INSERT INTO entry_target (entry, unit) VALUES (?, ?)");
-    for (auto u : std::set<std::int64_t>(e.units.begin(), e.units.end())) {
-        target.bind(1, id).bind(2, u);
-        if (auto done = target.run(); !done)
-            return done.error();
-    }
-    auto cluster = db_.prepare("INSERT INTO entry_cluster (entry, cluster) VALUES (?, ?)");
-    for (const auto& r : std::set<std::string>(e.receivers.begin(), e.receivers.end())) {
-        cluster.bind(1, id).bind(2, std::string_view(r));
-        if (auto done = cluster.run(); !done)
-            return done.error();
-    }
+    if (auto saved = save_targets("INSERT INTO entry_target (entry, unit) VALUES (?, ?)",
+                                  "INSERT INTO entry_cluster (entry, cluster) VALUES (?, ?)", id,
+                                  e.units, e.receivers);
+        !saved)
+        return saved.error();
     if (auto done = tx.commit(); !done)
         return done.error();
     return id;
+}
+
+common::Result<void> ScheduleStore::save_targets(const char* unit_sql, const char* cluster_sql,
+                                                 std::int64_t id,
+                                                 const std::vector<std::int64_t>& units,
+                                                 const std::vector<std::string>& clusters) {
+    auto unit = db_.prepare(unit_sql);
+    for (auto u : std::set<std::int64_t>(units.begin(), units.end())) {
+        unit.bind(1, id).bind(2, u);
+        if (auto done = unit.run(); !done)
+            return done;
+    }
+    auto cluster = db_.prepare(cluster_sql);
+    for (const auto& c : std::set<std::string>(clusters.begin(), clusters.end())) {
+        cluster.bind(1, id).bind(2, std::string_view(c));
+        if (auto done = cluster.run(); !done)
+            return done;
+    }
+    return {};
 }
 
 common::Result<void> ScheduleStore::remove_entry(std::int64_t entry) {
@@ -86,47 +98,39 @@ common::Result<void> ScheduleStore::remove_entry(std::int64_t entry) {
 }
 
 common::Result<std::vector<Entry>> ScheduleStore::entries() {
-    std::vector<Entry> out;
     auto s = db_.prepare("SELECT id, program, priority, start_local, time_zone, rule, exceptions, "
                          "duration_s FROM schedule_entry ORDER BY id");
+    auto all = common::collect<Entry>(s, [](const common::Statement& row) {
+        Entry e;
+        e.id = row.integer(0);
+        e.program = row.integer(1);
+        e.priority = parse_priority(row.text(2)).value_or(PriorityClass::normal);
+        e.when = Recurrence{row.text(3), row.text(4), row.text(5), split(row.text(6))};
+        e.duration = std::chrono::seconds(row.integer(7));
+        return e;
+    });
+    if (!all)
+        return all;
     auto targets = db_.prepare("SELECT unit FROM entry_target WHERE entry = ? ORDER BY unit");
     auto clusters =
         db_.prepare("SELECT cluster FROM entry_cluster WHERE entry = ? ORDER BY cluster");
-    for (;;) {
-        auto row = s.step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            break;
-        Entry e;
-        e.id = s.integer(0);
-        e.program = s.integer(1);
-        e.priority = parse_priority(s.text(2)).value_or(PriorityClass::normal);
-        e.when = Recurrence{s.text(3), s.text(4), s.text(5), split(s.text(6))};
-        e.duration = std::chrono::seconds(s.integer(7));
+    for (auto& e : *all) {
         targets.bind(1, e.id);
-        while (true) {
-            auto t = targets.step();
-            if (!t)
-                return t.error();
-            if (!*t)
-                break;
-            e.units.push_back(targets.integer(0));
-        }
+        auto units = common::collect<std::int64_t>(
+            targets, [](const common::Statement& row) { return row.integer(0); });
         targets.reset();
         clusters.bind(1, e.id);
-        while (true) {
-            auto t = clusters.step();
-            if (!t)
-                return t.error();
-            if (!*t)
-                break;
-            e.receivers.push_back(clusters.text(0));
-        }
+        auto receivers = common::collect<std::string>(
+            clusters, [](const common::Statement& row) { return row.text(0); });
         clusters.reset();
-        out.push_back(std::move(e));
+        if (!units)
+            return units.error();
+        if (!receivers)
+            return receivers.error();
+        e.units = std::move(*units);
+        e.receivers = std::move(*receivers);
     }
-    return out;
+    return all;
 }
 
 std::vector<std::int64_t> ScheduleStore::covered_units(const std::vector<std::int64_t>& units) {

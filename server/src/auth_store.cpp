@@ -125,14 +125,11 @@ common::Result<User> AuthStore::read_user(common::Statement& query, const std::s
     u.disabled = query.integer(3) != 0;
     auto scope = db_.prepare("SELECT unit FROM user_unit WHERE user = ? ORDER BY unit");
     scope.bind(1, u.id);
-    for (;;) {
-        auto s = scope.step();
-        if (!s)
-            return s.error();
-        if (!*s)
-            break;
-        u.units.push_back(scope.integer(0));
-    }
+    auto units = common::collect<std::int64_t>(
+        scope, [](const common::Statement& row) { return row.integer(0); });
+    if (!units)
+        return units.error();
+    u.units = std::move(*units);
     return u;
 }
 
@@ -146,17 +143,12 @@ common::Result<User> AuthStore::user(const std::string& name) {
 common::Result<std::vector<User>> AuthStore::users() {
     std::lock_guard lock(mutex_);
     auto names = db_.prepare("SELECT name FROM user ORDER BY id");
-    std::vector<std::string> all;
-    for (;;) {
-        auto row = names.step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            break;
-        all.push_back(names.text(0));
-    }
+    auto all = common::collect<std::string>(
+        names, [](const common::Statement& row) { return row.text(0); });
+    if (!all)
+        return all.error();
     std::vector<User> out;
-    for (const auto& name : all) {
+    for (const auto& name : *all) {
         auto q = db_.prepare("SELECT id, name, role, disabled FROM user WHERE name = ?");
         q.bind(1, std::string_view(name));
         auto u = read_user(q, name);
@@ -173,26 +165,21 @@ common::Result<void> AuthStore::set_password(const std::string& name, const std:
                                                       std::to_string(kMinPassword) + " characters");
     std::string hash = common::hash_password(password);
     std::lock_guard lock(mutex_);
-    common::Transaction tx(db_);
     auto update = db_.prepare("UPDATE user SET password_hash = ? WHERE name = ?");
     update.bind(1, std::string_view(hash)).bind(2, std::string_view(name));
-    if (auto done = update.run(); !done)
-        return done.error();
-    if (db_.changes() == 0)
-        return make_error(Errc::not_found, "no user \"" + name + "\"");
-    auto end = db_.prepare(
-        "UPDATE session SET revoked = 1 WHERE user = (SELECT id FROM user WHERE name = ?)");
-    end.bind(1, std::string_view(name));
-    if (auto done = end.run(); !done)
-        return done.error();
-    return tx.commit();
+    return change_ending_sessions(name, update);
 }
 
 common::Result<void> AuthStore::disable(const std::string& name) {
     std::lock_guard lock(mutex_);
-    common::Transaction tx(db_);
     auto update = db_.prepare("UPDATE user SET disabled = 1 WHERE name = ?");
     update.bind(1, std::string_view(name));
+    return change_ending_sessions(name, update);
+}
+
+common::Result<void> AuthStore::change_ending_sessions(const std::string& name,
+                                                       common::Statement& update) {
+    common::Transaction tx(db_);
     if (auto done = update.run(); !done)
         return done.error();
     if (db_.changes() == 0)
@@ -314,16 +301,11 @@ common::Result<std::vector<AuditRecord>> AuthStore::audit(Millis from, Millis to
     auto q = db_.prepare("SELECT id, at_ms, who, from_address, what, summary FROM audit "
                          "WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms, id");
     q.bind(1, ms(from)).bind(2, ms(to));
-    std::vector<AuditRecord> out;
-    for (;;) {
-        auto row = q.step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            return out;
-        out.push_back({q.integer(0), Millis(std::chrono::milliseconds(q.integer(1))), q.text(2),
-                       q.text(3), q.text(4), q.text(5)});
-    }
+    return common::collect<AuditRecord>(q, [](const common::Statement& row) {
+        return AuditRecord{row.integer(0), Millis(std::chrono::milliseconds(row.integer(1))),
+                           row.text(2),    row.text(3),
+                           row.text(4),    row.text(5)};
+    });
 }
 
 } // namespace loa::server

@@ -1,6 +1,5 @@
 #include "loa/server/schedule_api.hpp"
 
-#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
@@ -307,11 +306,7 @@ json::value ScheduleApi::start_emergency(const Params& p, const std::string& cal
     if (r.units.empty() && r.receivers.empty())
         throw RpcError(rpc_code::kInvalidParams,
                        "an emergency needs a target: params.units and/or params.clusters");
-    auto clusters = value_or_throw(store_.clusters());
-    for (const auto& c : r.receivers)
-        if (std::none_of(clusters.begin(), clusters.end(),
-                         [&](const schedules::Cluster& known) { return known.id == c; }))
-            throw RpcError(rpc_code::kNotFound, "target: no cluster \"" + c + "\"");
+    value_or_throw(store_.check_receivers(r.receivers));
     if (auto program = p.optional_integer("program")) {
         r.program = *program;
     } else {

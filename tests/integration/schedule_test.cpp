@@ -3,12 +3,12 @@
 // through the control socket, and a server killed mid-program. Receivers record WAVs; each
 // program is a tone of its own, so the recordings say what played when.
 #include <csignal>
-#include <ctime>
 #include <gtest/gtest.h>
 #include <iostream>
 #include <thread>
 
 #include "harness.hpp"
+#include "loa/schedules/recurrence.hpp"
 #include "wav.hpp"
 
 using namespace loa::test;
@@ -36,12 +36,21 @@ const char* kProvince = R"({"code": "70", "name": "Bình Phước", "quiet_hours
 
 /// Wall time in Vietnam as the schedule writes it: "2026-11-23T06:30:00".
 std::string vietnam_local(system_clock::time_point t) {
-    std::time_t s = system_clock::to_time_t(t + hours(7));
-    std::tm tm{};
-    gmtime_r(&s, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
-    return text;
+    return *loa::schedules::utc_to_local(floor<seconds>(t), loa::schedules::kDefaultTimeZone);
+}
+
+/// Starts the receivers and waits until each has reported (so is latched) to the server.
+void start_receivers_and_wait_for_reports(Scenario& s) {
+    s.start_receivers(kJitterMs);
+    ASSERT_TRUE(wait_until(
+        [&] {
+            auto status = s.call("status");
+            for (const auto& r : status.at("receivers").as_array())
+                if (r.at("reports").to_number<std::uint64_t>() == 0)
+                    return false;
+            return true;
+        },
+        seconds(30)));
 }
 
 std::int64_t ms_of(system_clock::time_point t) {
@@ -83,16 +92,7 @@ TEST(Schedule, ProgramsGoOnAirOnTimeOnTheirTargetsThroughAnEmergencyAndARestart)
     auto alert = create_program(s, "Cảnh báo lũ", s.dir().file("alert.wav"));
 
     // Receivers first: by the first program they have reported and been latched.
-    s.start_receivers(kJitterMs);
-    ASSERT_TRUE(wait_until(
-        [&] {
-            auto status = s.call("status");
-            for (const auto& r : status.at("receivers").as_array())
-                if (r.at("reports").to_number<std::uint64_t>() == 0)
-                    return false;
-            return true;
-        },
-        seconds(30)));
+    ASSERT_NO_FATAL_FAILURE(start_receivers_and_wait_for_reports(s));
 
     auto t0 = ceil<seconds>(system_clock::now() + seconds(3));
     schedule(s, background, "normal", "70", t0, 24);
@@ -196,16 +196,7 @@ TEST(Schedule, ASingleClusterHearsItsOwnEntryAndAStopAllSilencesItAlone) {
     s.start_server();
     auto background = create_program(s, "Nhạc nền", s.dir().file("background.wav"));
     auto own = create_program(s, "Thông báo riêng", s.dir().file("own.wav"));
-    s.start_receivers(kJitterMs);
-    ASSERT_TRUE(wait_until(
-        [&] {
-            auto status = s.call("status");
-            for (const auto& r : status.at("receivers").as_array())
-                if (r.at("reports").to_number<std::uint64_t>() == 0)
-                    return false;
-            return true;
-        },
-        seconds(30)));
+    ASSERT_NO_FATAL_FAILURE(start_receivers_and_wait_for_reports(s));
 
     auto t0 = ceil<seconds>(system_clock::now() + seconds(3));
     schedule(s, background, "normal", "70-001", t0, 20);

@@ -92,32 +92,36 @@ double rms(const Wav& wav, double begin_s, double end_s) {
     return std::sqrt(sum / static_cast<double>(end - begin));
 }
 
-double first_time_dominant(const Wav& wav, double frequency, double other, double from_s) {
+namespace {
+
+/// The first window of `window` samples, stepped by a quarter of it from `from_s`, in which
+/// `frequency` has more than `ratio` times the power of `other` and at least `floor`; its
+/// start in samples, or -1.
+long first_window(const Wav& wav, double frequency, double other, double from_s, std::size_t window,
+                  double ratio, double floor) {
     if (wav.rate == 0)
         return -1;
-    std::size_t window = static_cast<std::size_t>(wav.rate) / 10;
-    std::size_t step = window / 4;
     for (auto at = static_cast<std::size_t>(from_s * wav.rate); at + window <= wav.samples.size();
-         at += step) {
+         at += window / 4) {
         double p = tone_power(wav, at, at + window, frequency);
-        if (p > 4 * tone_power(wav, at, at + window, other) && p > 1e-5)
-            return static_cast<double>(at) / wav.rate;
+        if (p > ratio * tone_power(wav, at, at + window, other) && p > floor)
+            return static_cast<long>(at);
     }
     return -1;
 }
 
+} // namespace
+
+double first_time_dominant(const Wav& wav, double frequency, double other, double from_s) {
+    std::size_t window = static_cast<std::size_t>(wav.rate) / 10;
+    long at = first_window(wav, frequency, other, from_s, window, 4, 1e-5);
+    return at < 0 ? -1 : static_cast<double>(at) / wav.rate;
+}
+
 double onset(const Wav& wav, double frequency, double other, double from_s) {
-    if (wav.rate == 0)
-        return -1;
     std::size_t window = static_cast<std::size_t>(wav.rate) / 50;
-    std::size_t step = window / 4;
-    for (auto at = static_cast<std::size_t>(from_s * wav.rate); at + window <= wav.samples.size();
-         at += step) {
-        double p = tone_power(wav, at, at + window, frequency);
-        if (p > tone_power(wav, at, at + window, other) && p > 1e-4)
-            return static_cast<double>(at + window / 2) / wav.rate;
-    }
-    return -1;
+    long at = first_window(wav, frequency, other, from_s, window, 1, 1e-4);
+    return at < 0 ? -1 : static_cast<double>(at + static_cast<long>(window / 2)) / wav.rate;
 }
 
 void write_tone_wav(const std::string& path, double frequency, double seconds) {

@@ -54,6 +54,19 @@ private:
     std::string sql_;
 };
 
+/// Steps through every row of `query`, turning each into a T with `read(query)`.
+template <class T, class Read> Result<std::vector<T>> collect(Statement& query, Read&& read) {
+    std::vector<T> out;
+    for (;;) {
+        auto row = query.step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            return out;
+        out.push_back(read(static_cast<const Statement&>(query)));
+    }
+}
+
 /// One schema change: applied once, in order of version, inside a transaction.
 struct Migration {
     int version;

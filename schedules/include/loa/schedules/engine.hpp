@@ -115,6 +115,8 @@ private:
     common::Result<void> change(const std::string& channel, const Instance* next, Millis now,
                                 const std::map<std::string, Airing>& airings);
     Outcome outcome_of(const Segment& segment, Millis now) const;
+    bool has_entry(std::int64_t id) const;    ///< still in the schedule
+    bool has_override(std::int64_t id) const; ///< not yet ended
     void prepare(const Instance& instance, Millis now);
     common::Result<void> prepare_upcoming(Millis now);
     void release_unused(TimePoint t);

@@ -132,6 +132,8 @@ public:
     /// The same for many clusters, in one transaction (all or none).
     common::Result<void> put_clusters(const std::vector<Cluster>& clusters);
     common::Result<std::vector<Cluster>> clusters();
+    /// Checks that clusters may be targeted: each exists, and its unit was not merged away.
+    common::Result<void> check_receivers(const std::vector<std::string>& receivers);
 
     common::Result<std::int64_t> add_program(const Program& program);
     /// Records the audio that goes on air for a program, and its duration.
@@ -188,9 +190,12 @@ private:
     common::Result<void> check_quiet_hours(const Entry& entry, TimePoint now);
     common::Result<void> check_conflicts(const Entry& entry, TimePoint now);
     std::vector<std::int64_t> covered_units(const std::vector<std::int64_t>& units);
+    /// Saves the unit and cluster targets of entry or override `id` (inside its transaction).
+    common::Result<void> save_targets(const char* unit_sql, const char* cluster_sql,
+                                      std::int64_t id, const std::vector<std::int64_t>& units,
+                                      const std::vector<std::string>& clusters);
     common::Result<std::vector<std::string>> channels_of(const std::vector<std::int64_t>& units,
                                                          const std::vector<std::string>& receivers);
-    common::Result<void> check_receivers(const std::vector<std::string>& receivers);
     common::Result<Unit> one_unit(common::Statement& query, const std::string& missing);
 
     common::Database db_;

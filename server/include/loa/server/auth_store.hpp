@@ -90,6 +90,8 @@ private:
     bool limited(const std::string& key, Millis now);
     void note_failure(const std::string& key, Millis now);
     common::Result<User> read_user(common::Statement& query, const std::string& missing);
+    /// Runs `update` (a bound change to user `name`) and ends the user's sessions, together.
+    common::Result<void> change_ending_sessions(const std::string& name, common::Statement& update);
     Millis now() const;
 
     const common::Clock& clock_;
