@@ -34,39 +34,75 @@ FanOutShard::FanOutShard(int socket_fd, std::size_t batch)
 
 std::uint32_t FanOutShard::add(std::uint32_t channel, RtpStream stream,
                                std::optional<SrtpSession> session, ReceiverLink* link) {
-    if (by_channel_.size() <= channel)
-        by_channel_.resize(channel + 1);
-    auto index = static_cast<std::uint32_t>(receivers_.size());
-    by_channel_[channel].push_back(index);
-    channel_of_.push_back(channel);
-    receivers_.push_back(Receiver{stream, std::move(session), link});
+    std::lock_guard lock(changes_mutex_);
+    // Adds are applied in the order they are queued, so the index is known now.
+    auto index = added_.fetch_add(1, std::memory_order_relaxed);
+    Change change{Change::Kind::add, index, channel, Receiver{stream, std::move(session), link},
+                  std::nullopt};
+    changes_.push_back(std::move(change));
+    changes_pending_.store(true, std::memory_order_release);
     return index;
 }
 
-void FanOutShard::move(std::uint32_t index, std::uint32_t channel) {
-    std::lock_guard lock(moves_mutex_);
-    moves_.emplace_back(index, channel);
-    moves_pending_.store(true, std::memory_order_release);
+void FanOutShard::queue_change(Change change) {
+    std::lock_guard lock(changes_mutex_);
+    changes_.push_back(std::move(change));
+    changes_pending_.store(true, std::memory_order_release);
 }
 
-void FanOutShard::apply_moves() {
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> moves;
+void FanOutShard::move(std::uint32_t index, std::uint32_t channel) {
+    queue_change({Change::Kind::move, index, channel, std::nullopt, std::nullopt});
+}
+
+void FanOutShard::remove(std::uint32_t index) {
+    queue_change({Change::Kind::remove, index, 0, std::nullopt, std::nullopt});
+}
+
+void FanOutShard::rekey(std::uint32_t index, SrtpSession session) {
+    queue_change({Change::Kind::rekey, index, 0, std::nullopt, std::move(session)});
+}
+
+void FanOutShard::apply_changes() {
+    std::vector<Change> changes;
     {
-        std::lock_guard lock(moves_mutex_);
-        moves.swap(moves_);
-        moves_pending_.store(false, std::memory_order_relaxed);
+        std::lock_guard lock(changes_mutex_);
+        changes.swap(changes_);
+        changes_pending_.store(false, std::memory_order_relaxed);
     }
-    for (auto [index, channel] : moves) {
-        if (index >= receivers_.size() || channel_of_[index] == channel)
-            continue;
-        auto& from = by_channel_[channel_of_[index]];
-        from.erase(std::remove(from.begin(), from.end(), index), from.end());
-        if (by_channel_.size() <= channel)
-            by_channel_.resize(channel + 1);
-        by_channel_[channel].push_back(index);
-        channel_of_[index] = channel;
-        receivers_[index].stream.rebase();
+    for (auto& change : changes)
+        apply(change);
+}
+
+void FanOutShard::apply(Change& change) {
+    auto index = change.index;
+    if (change.kind == Change::Kind::add) {
+        if (by_channel_.size() <= change.channel)
+            by_channel_.resize(change.channel + 1);
+        by_channel_[change.channel].push_back(index);
+        channel_of_.push_back(change.channel);
+        receivers_.push_back(std::move(*change.receiver));
+        return;
     }
+    if (index >= receivers_.size() || channel_of_[index] == kRemoved)
+        return;
+    if (change.kind == Change::Kind::rekey) {
+        receivers_[index].session = std::move(change.session);
+        return;
+    }
+    if (change.kind == Change::Kind::move && channel_of_[index] == change.channel)
+        return;
+    auto& from = by_channel_[channel_of_[index]];
+    from.erase(std::remove(from.begin(), from.end(), index), from.end());
+    if (change.kind == Change::Kind::remove) {
+        channel_of_[index] = kRemoved;
+        receivers_[index].session.reset();
+        return;
+    }
+    if (by_channel_.size() <= change.channel)
+        by_channel_.resize(change.channel + 1);
+    by_channel_[change.channel].push_back(index);
+    channel_of_[index] = change.channel;
+    receivers_[index].stream.rebase();
 }
 
 bool FanOutShard::stage(Receiver& r, const Delivery& delivery, std::size_t slot) {
@@ -91,8 +127,8 @@ bool FanOutShard::stage(Receiver& r, const Delivery& delivery, std::size_t slot)
 }
 
 void FanOutShard::send(const Delivery& delivery) {
-    if (moves_pending_.load(std::memory_order_acquire))
-        apply_moves();
+    if (changes_pending_.load(std::memory_order_acquire))
+        apply_changes();
     if (delivery.program_now != nullptr &&
         delivery.program_now->load(std::memory_order_acquire) != delivery.program) {
         superseded_.fetch_add(1, std::memory_order_relaxed);
@@ -175,7 +211,7 @@ FanOut::~FanOut() {
 
 ReceiverHandle FanOut::add_receiver(std::uint32_t channel, RtpStream stream,
                                     std::optional<SrtpSession> session, ReceiverLink* link) {
-    auto shard = static_cast<std::uint32_t>(next_++ % workers_.size());
+    auto shard = static_cast<std::uint32_t>(next_.fetch_add(1) % workers_.size());
     auto index = workers_[shard]->shard.add(channel, stream, std::move(session), link);
     return {shard, index};
 }
@@ -183,6 +219,16 @@ ReceiverHandle FanOut::add_receiver(std::uint32_t channel, RtpStream stream,
 void FanOut::move_receiver(ReceiverHandle receiver, std::uint32_t channel) {
     if (receiver.shard < workers_.size())
         workers_[receiver.shard]->shard.move(receiver.index, channel);
+}
+
+void FanOut::remove_receiver(ReceiverHandle receiver) {
+    if (receiver.shard < workers_.size())
+        workers_[receiver.shard]->shard.remove(receiver.index);
+}
+
+void FanOut::rekey_receiver(ReceiverHandle receiver, SrtpSession session) {
+    if (receiver.shard < workers_.size())
+        workers_[receiver.shard]->shard.rekey(receiver.index, std::move(session));
 }
 
 void FanOut::start() {

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstring>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -39,16 +40,57 @@ common::Result<void> ReportListener::add_receiver(const ReceiverSpec& spec, Rece
     if (!session)
         return common::make_error(session.error().code,
                                   "receiver " + spec.id + ": " + session.error().message);
+    std::lock_guard lock(mutex_);
     if (by_cname_.contains(spec.id))
         return common::make_error(common::Errc::already_exists,
                                   "receiver " + spec.id + " is listed twice");
     by_cname_.emplace(spec.id, entries_.size());
     bool aead = spec.profile == SrtpProfile::aead_aes_128_gcm;
-    entries_.push_back(Entry{spec.id, std::move(session).value(), link, std::nullopt, floor,
-                             aead ? 16U : 10U, aead});
+    entries_.push_back(Entry{spec.id, std::move(session).value(), std::nullopt, spec.profile, link,
+                             std::nullopt, floor, aead ? 16U : 10U, aead});
     if (floor)
         link->report_position.store(floor->packed(), std::memory_order_relaxed);
     return {};
+}
+
+void ReportListener::remove_receiver(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    by_cname_.erase(id); // the entry stays, unreachable: indices of the others do not move
+}
+
+common::Result<void> ReportListener::rekey_receiver(const std::string& id,
+                                                    const std::vector<std::uint8_t>& key) {
+    std::lock_guard lock(mutex_);
+    auto it = by_cname_.find(id);
+    if (it == by_cname_.end())
+        return common::make_error(common::Errc::not_found, "no receiver " + id);
+    Entry& entry = entries_[it->second];
+    auto session = SrtpSession::inbound(entry.profile, key);
+    if (!session)
+        return common::make_error(session.error().code,
+                                  "receiver " + id + ": " + session.error().message);
+    entry.previous.emplace(std::move(entry.session));
+    entry.session = std::move(session).value();
+    return {};
+}
+
+bool ReportListener::unprotect(Entry& entry, std::uint8_t* data, std::size_t& len) {
+    if (!entry.previous)
+        return entry.session.unprotect_rtcp(data, len);
+    // A failed AEAD check may leave the buffer decrypted: try the keys on copies.
+    std::array<std::uint8_t, 1500> copy{};
+    if (len > copy.size())
+        return false;
+    for (SrtpSession* session : {&entry.session, &*entry.previous}) {
+        std::memcpy(copy.data(), data, len);
+        std::size_t n = len;
+        if (session->unprotect_rtcp(copy.data(), n)) {
+            std::memcpy(data, copy.data(), n);
+            len = n;
+            return true;
+        }
+    }
+    return false;
 }
 
 bool ReportListener::replayed(const Entry& entry, std::uint32_t ssrc, std::uint32_t index) const {
@@ -66,6 +108,7 @@ void ReportListener::handle(std::uint8_t* data, std::size_t len, const sockaddr_
         malformed_.fetch_add(1, std::memory_order_relaxed);
         return;
     }
+    std::lock_guard lock(mutex_);
     auto it = by_cname_.find(*cname);
     if (it == by_cname_.end()) {
         unknown_.fetch_add(1, std::memory_order_relaxed);
@@ -90,7 +133,7 @@ void ReportListener::handle(std::uint8_t* data, std::size_t len, const sockaddr_
         rejected_.fetch_add(1, std::memory_order_relaxed);
         return;
     }
-    if (!entry.session.unprotect_rtcp(data, len)) {
+    if (!unprotect(entry, data, len)) {
         rejected_.fetch_add(1, std::memory_order_relaxed);
         return;
     }
@@ -101,6 +144,8 @@ void ReportListener::handle(std::uint8_t* data, std::size_t len, const sockaddr_
     }
     if (entry.ssrc && *entry.ssrc != ssrc) {
         entry.session.remove_stream(*entry.ssrc);
+        if (entry.previous)
+            entry.previous->remove_stream(*entry.ssrc);
         log()->info("receiver {} restarted (report SSRC {:08x})", entry.id, ssrc);
     }
     entry.ssrc = ssrc;

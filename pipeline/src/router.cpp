@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 
 #include "loa/common/logging.hpp"
 #include "loa/common/secret.hpp"
@@ -19,7 +20,9 @@ constexpr std::uint32_t kGapFrames = 3;
 
 } // namespace
 
-Router::Router(FanOut& fanout, const common::Clock& clock) : fanout_(fanout), clock_(clock) {}
+Router::Router(FanOut& fanout, const common::Clock& clock)
+    : fanout_(fanout), clock_(clock),
+      channels_(std::make_unique<std::unique_ptr<Channel>[]>(kMaxChannels)) {}
 
 Router::~Router() {
     stop();
@@ -32,20 +35,28 @@ std::uint32_t Router::add_channel(std::string id, std::optional<GroupKey> group)
     std::uint32_t timestamp = 0;
     common::random_bytes(&timestamp, sizeof timestamp);
     channel->timestamp = timestamp;
-    channels_.push_back(std::move(channel));
-    return static_cast<std::uint32_t>(channels_.size() - 1);
+    std::lock_guard lock(channels_mutex_);
+    auto index = channel_count_.load(std::memory_order_relaxed);
+    if (index >= kMaxChannels)
+        throw std::length_error("a router holds at most " + std::to_string(kMaxChannels) +
+                                " channels");
+    index_of_.emplace(channel->id, static_cast<std::uint32_t>(index));
+    channels_[index] = std::move(channel);
+    channel_count_.store(index + 1, std::memory_order_release);
+    return static_cast<std::uint32_t>(index);
 }
 
 std::optional<std::uint32_t> Router::find_channel(const std::string& id) const {
-    for (std::size_t i = 0; i < channels_.size(); ++i)
-        if (channels_[i]->id == id)
-            return static_cast<std::uint32_t>(i);
-    return std::nullopt;
+    std::lock_guard lock(channels_mutex_);
+    auto it = index_of_.find(id);
+    if (it == index_of_.end())
+        return std::nullopt;
+    return it->second;
 }
 
 bool Router::bind(std::uint32_t channel, std::optional<std::uint32_t> source) {
-    if (channel >= channels_.size()) {
-        log()->error("cannot bind channel #{}: there are {} channels", channel, channels_.size());
+    if (channel >= channel_count()) {
+        log()->error("cannot bind channel #{}: there are {} channels", channel, channel_count());
         return false;
     }
     {
@@ -73,7 +84,9 @@ void Router::post_frame(std::uint32_t source, const OpusFrame& frame) {
 }
 
 std::int64_t Router::bound_source(std::uint32_t channel) const {
-    return channels_.at(channel)->source.load(std::memory_order_acquire);
+    if (channel >= channel_count())
+        throw std::out_of_range("no channel #" + std::to_string(channel));
+    return channels_[channel]->source.load(std::memory_order_acquire);
 }
 
 void Router::start() {

@@ -1,10 +1,17 @@
 #include "loa/server/http_server.hpp"
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <deque>
+#include <filesystem>
 #include <stdexcept>
 
 #include "loa/common/logging.hpp"
+#include "loa/common/secret.hpp"
 
 namespace loa::server {
 namespace {
@@ -12,108 +19,467 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 auto log() {
     static auto logger = common::logger("http");
     return logger;
 }
 
-/// One connection: read a request, answer it, again while the client keeps it alive.
-class Session : public std::enable_shared_from_this<Session> {
-public:
-    Session(tcp::socket socket, const HttpServer::Handler& handler)
-        : stream_(std::move(socket)), handler_(handler) {
+/// What every session needs of the server.
+struct Shared {
+    const HttpOptions& options;
+    const HttpServer::Handler& handler;
+    const WebSocketAccept& websocket;
+    asio::thread_pool& pool;
+};
+
+std::string peer_of(const tcp::socket& socket) {
+    beast::error_code ec;
+    auto remote = socket.remote_endpoint(ec);
+    if (ec)
+        return "unknown";
+    auto address = remote.address().to_string();
+    if (remote.address().is_v6())
+        address = "[" + address + "]";
+    return address + ":" + std::to_string(remote.port());
+}
+
+template <class Fields> void copy_headers(const Fields& fields, HttpRequest& out) {
+    for (const auto& field : fields) {
+        std::string name(field.name_string());
+        for (auto& c : name)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        out.headers[name] = std::string(field.value());
+    }
+}
+
+void shutdown_stream(PlainStream& stream) {
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+void shutdown_stream(TlsStream& stream) {
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+    stream.async_shutdown([&stream](beast::error_code) {
         beast::error_code ec;
-        auto remote = stream_.socket().remote_endpoint(ec);
-        peer_ = ec ? "unknown" : remote.address().to_string() + ":" + std::to_string(remote.port());
+        beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
+    });
+}
+
+/// One WebSocket connection.
+template <class Stream> class WsSession : public std::enable_shared_from_this<WsSession<Stream>> {
+public:
+    WsSession(Stream&& stream, Shared shared) : ws_(std::move(stream)), shared_(shared) {}
+
+    /// Accepts the upgrade `request` with `handler` and starts reading.
+    void accept(http::request<http::empty_body> request,
+                std::shared_ptr<WebSocketHandler> handler) {
+        handler_ = std::move(handler);
+        beast::get_lowest_layer(ws_).expires_never();
+        websocket::stream_base::timeout timeouts{std::chrono::seconds(30), HttpServer::kIdleTimeout,
+                                                 true};
+        ws_.set_option(timeouts);
+        ws_.set_option(websocket::stream_base::decorator(
+            [](websocket::response_type& r) { r.set(http::field::server, "loa"); }));
+        ws_.read_message_max(shared_.options.max_message);
+        ws_.async_accept(request, [self = this->shared_from_this()](beast::error_code ec) {
+            if (ec)
+                return self->ended();
+            self->read();
+        });
     }
 
-    void read() {
-        parser_.emplace();
-        parser_->body_limit(HttpServer::kMaxBody);
-        stream_.expires_after(HttpServer::kTimeout);
-        http::async_read(
-            stream_, buffer_, *parser_,
-            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    auto executor() { return ws_.get_executor(); }
+
+    /// Refuses the upgrade with an HTTP response, then closes.
+    void refuse(const HttpResponse& r) {
+        auto response = std::make_shared<http::response<http::string_body>>(
+            static_cast<http::status>(r.status), 11);
+        response->set(http::field::server, "loa");
+        response->set(http::field::content_type, r.content_type);
+        response->keep_alive(false);
+        response->body() = r.body;
+        response->prepare_payload();
+        beast::get_lowest_layer(ws_).expires_after(HttpServer::kTimeout);
+        http::async_write(
+            ws_.next_layer(), *response,
+            [self = this->shared_from_this(), response](beast::error_code, std::size_t) {
+                shutdown_stream(self->ws_.next_layer());
+            });
+    }
+
+    void send(std::string text) {
+        asio::post(ws_.get_executor(), [self = this->shared_from_this(), text = std::move(text)] {
+            if (self->closed_)
+                return;
+            if (self->queued_bytes_ + text.size() > HttpServer::kMaxQueuedBytes) {
+                log()->warn("a WebSocket client is not reading; dropping it");
+                beast::get_lowest_layer(self->ws_).close();
+                return;
+            }
+            self->queued_bytes_ += text.size();
+            self->queue_.push_back(std::move(text));
+            if (self->queue_.size() == 1)
+                self->write_next();
+        });
+    }
+
+    void close() {
+        asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
+            self->close_after_writes_ = true;
+            if (self->queue_.empty())
+                self->close_now();
+        });
     }
 
 private:
-    void on_read(beast::error_code ec) {
-        if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-            ec == asio::error::operation_aborted || ec == asio::error::connection_reset)
-            return close();
-        if (ec == http::error::body_limit)
-            return answer(
-                {413, "text/plain; charset=utf-8",
-                 "request body over " + std::to_string(HttpServer::kMaxBody) + " bytes\n"},
-                false);
-        if (ec)
-            return answer(
-                {400, "text/plain; charset=utf-8", "malformed request: " + ec.message() + "\n"},
-                false);
-        auto& request = parser_->get();
-        HttpRequest r{std::string(request.method_string()), std::string(request.target()),
-                      request.body(), peer_};
-        HttpResponse response;
-        try {
-            response = handler_(r);
-        } catch (const std::exception& e) {
-            log()->error("{} {}: {}", r.method, r.target, e.what());
-            response = {500, "text/plain; charset=utf-8", "internal error; see the server log\n"};
-        }
-        answer(response, request.keep_alive());
+    void read() {
+        ws_.async_read(buffer_,
+                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                           if (ec)
+                               return self->ended();
+                           std::string text = beast::buffers_to_string(self->buffer_.data());
+                           self->buffer_.consume(self->buffer_.size());
+                           // One message at a time: the next read starts when this one is handled.
+                           asio::post(self->shared_.pool, [self, text = std::move(text)] {
+                               try {
+                                   self->handler_->on_message(text);
+                               } catch (const std::exception& e) {
+                                   log()->error("WebSocket handler: {}", e.what());
+                               }
+                               asio::post(self->ws_.get_executor(), [self] {
+                                   if (!self->closed_)
+                                       self->read();
+                               });
+                           });
+                       });
     }
 
+    void write_next() {
+        ws_.text(true);
+        ws_.async_write(asio::buffer(queue_.front()),
+                        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                            self->queued_bytes_ -= self->queue_.front().size();
+                            self->queue_.pop_front();
+                            if (ec) {
+                                self->queue_.clear();
+                                self->queued_bytes_ = 0;
+                                return;
+                            }
+                            if (!self->queue_.empty())
+                                self->write_next();
+                            else if (self->close_after_writes_)
+                                self->close_now();
+                        });
+    }
+
+    void close_now() {
+        if (closed_)
+            return;
+        ws_.async_close(websocket::close_code::normal,
+                        [self = this->shared_from_this()](beast::error_code) {});
+    }
+
+    /// The connection is over: tell the handler once, on the pool like its messages.
+    void ended() {
+        if (closed_)
+            return;
+        closed_ = true;
+        if (handler_)
+            asio::post(shared_.pool, [handler = handler_] { handler->on_close(); });
+    }
+
+    websocket::stream<Stream> ws_;
+    Shared shared_;
+    std::shared_ptr<WebSocketHandler> handler_;
+    beast::flat_buffer buffer_;
+    std::deque<std::string> queue_;
+    std::size_t queued_bytes_ = 0;
+    bool close_after_writes_ = false;
+    bool closed_ = false;
+};
+
+/// The application's handle on a WebSocket session; outlives it harmlessly.
+template <class Stream> class Link : public WebSocketLink {
+public:
+    explicit Link(std::weak_ptr<WsSession<Stream>> session) : session_(std::move(session)) {}
+    void send(std::string text) override {
+        if (auto s = session_.lock())
+            s->send(std::move(text));
+    }
+    void close() override {
+        if (auto s = session_.lock())
+            s->close();
+    }
+
+private:
+    std::weak_ptr<WsSession<Stream>> session_;
+};
+
+/// One HTTP connection: read a request, answer it, again while the client keeps it alive; or
+/// hand the connection over to a WebSocket session.
+template <class Stream>
+class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
+public:
+    HttpSession(Stream&& stream, Shared shared, std::string peer, bool tls)
+        : stream_(std::move(stream)), shared_(shared), peer_(std::move(peer)), tls_(tls) {}
+
+    void start() {
+        if constexpr (std::is_same_v<Stream, TlsStream>) {
+            beast::get_lowest_layer(stream_).expires_after(HttpServer::kTimeout);
+            stream_.async_handshake(ssl::stream_base::server,
+                                    [self = this->shared_from_this()](beast::error_code ec) {
+                                        if (!ec)
+                                            self->read();
+                                    });
+        } else {
+            read();
+        }
+    }
+
+private:
+    void read() {
+        header_.emplace();
+        header_->body_limit(HttpServer::kMaxBody);
+        beast::get_lowest_layer(stream_).expires_after(HttpServer::kTimeout);
+        http::async_read_header(stream_, buffer_, *header_,
+                                [self = this->shared_from_this()](
+                                    beast::error_code ec, std::size_t) { self->on_header(ec); });
+    }
+
+    void on_header(beast::error_code ec) {
+        if (ec)
+            return read_failed(ec);
+        auto& request = header_->get();
+        request_ = HttpRequest{};
+        request_.method = std::string(request.method_string());
+        request_.target = std::string(request.target());
+        request_.peer = peer_;
+        request_.tls = tls_;
+        copy_headers(request, request_);
+        if (websocket::is_upgrade(request))
+            return upgrade();
+        if (request.method() == http::verb::post && is_upload(request_.path()))
+            return read_upload();
+        body_.emplace(std::move(*header_));
+        body_->body_limit(HttpServer::kMaxBody);
+        continue_then([self = this->shared_from_this()] {
+            http::async_read(self->stream_, self->buffer_, *self->body_,
+                             [self](beast::error_code ec, std::size_t) {
+                                 if (ec)
+                                     return self->read_failed(ec);
+                                 self->request_.body = std::move(self->body_->get().body());
+                                 self->handle(self->body_->get().keep_alive());
+                             });
+        });
+    }
+
+    bool is_upload(const std::string& path) const {
+        const auto& paths = shared_.options.upload_paths;
+        return std::find(paths.begin(), paths.end(), path) != paths.end();
+    }
+
+    void read_upload() {
+        const auto& options = shared_.options;
+        if (auto length = header_->content_length(); length && *length > options.max_upload)
+            return answer(text_response(413, "upload over " + std::to_string(options.max_upload) +
+                                                 " bytes\n"),
+                          false);
+        file_.emplace(std::move(*header_));
+        file_->body_limit(options.max_upload);
+        std::error_code fs_error;
+        std::filesystem::create_directories(options.upload_dir, fs_error);
+        request_.body_file = options.upload_dir + "/upload-" + common::random_token(12);
+        beast::error_code ec;
+        file_->get().body().open(request_.body_file.c_str(), beast::file_mode::write_new, ec);
+        if (ec) {
+            log()->error("cannot open {}: {}", request_.body_file, ec.message());
+            request_.body_file.clear();
+            return answer(text_response(500, "cannot store the upload; see the server log\n"),
+                          false);
+        }
+        continue_then([self = this->shared_from_this()] {
+            http::async_read(self->stream_, self->buffer_, *self->file_,
+                             [self](beast::error_code ec, std::size_t) {
+                                 self->file_->get().body().close();
+                                 if (ec) {
+                                     self->remove_upload();
+                                     return self->read_failed(ec);
+                                 }
+                                 self->handle(self->file_->get().keep_alive());
+                             });
+        });
+    }
+
+    /// Answers "Expect: 100-continue" before the body is read, then calls `next`.
+    template <class Next> void continue_then(Next next) {
+        if (request_.header("expect") != "100-continue")
+            return next();
+        auto interim =
+            std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+        http::async_write(stream_, *interim,
+                          [self = this->shared_from_this(), interim,
+                           next = std::move(next)](beast::error_code ec, std::size_t) {
+                              if (ec)
+                                  return self->close();
+                              next();
+                          });
+    }
+
+    void remove_upload() {
+        if (request_.body_file.empty())
+            return;
+        std::error_code ec;
+        std::filesystem::remove(request_.body_file, ec);
+        request_.body_file.clear();
+    }
+
+    void read_failed(beast::error_code ec) {
+        if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+            ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+            ec == asio::error::eof)
+            return close();
+        if (ec == http::error::body_limit)
+            return answer(text_response(413, "request body over " +
+                                                 std::to_string(request_.body_file.empty()
+                                                                    ? HttpServer::kMaxBody
+                                                                    : shared_.options.max_upload) +
+                                                 " bytes\n"),
+                          false);
+        answer(text_response(400, "malformed request: " + ec.message() + "\n"), false);
+    }
+
+    /// Runs the route on the pool, then answers on the network thread.
+    void handle(bool keep_alive) {
+        asio::post(shared_.pool, [self = this->shared_from_this(), keep_alive] {
+            HttpResponse response;
+            try {
+                response = self->shared_.handler(self->request_);
+            } catch (const std::exception& e) {
+                log()->error("{} {}: {}", self->request_.method, self->request_.path(), e.what());
+                response = text_response(500, "internal error; see the server log\n");
+            }
+            self->remove_upload();
+            asio::post(self->stream_.get_executor(),
+                       [self, response = std::move(response), keep_alive] {
+                           self->answer(response, keep_alive);
+                       });
+        });
+    }
+
+    void upgrade() {
+        if (!shared_.websocket)
+            return answer(text_response(404, "no WebSocket here\n"), false);
+        auto session = std::make_shared<WsSession<Stream>>(std::move(stream_), shared_);
+        auto link = std::make_shared<Link<Stream>>(session);
+        auto request = header_->release();
+        // Deciding may read the database (a bearer token): on the pool, like every route.
+        asio::post(shared_.pool, [shared = shared_, request_copy = request_, session, link,
+                                  request = std::move(request)]() mutable {
+            std::variant<HttpResponse, std::shared_ptr<WebSocketHandler>> decision;
+            try {
+                decision = shared.websocket(request_copy, link);
+            } catch (const std::exception& e) {
+                log()->error("WebSocket upgrade {}: {}", request_copy.path(), e.what());
+                decision = text_response(500, "internal error; see the server log\n");
+            }
+            if (auto* handler = std::get_if<std::shared_ptr<WebSocketHandler>>(&decision)) {
+                asio::post(session->executor(),
+                           [session, request = std::move(request), handler = *handler]() mutable {
+                               session->accept(std::move(request), handler);
+                           });
+                return;
+            }
+            auto refusal = std::get<HttpResponse>(decision);
+            asio::post(session->executor(),
+                       [session, refusal = std::move(refusal)] { session->refuse(refusal); });
+        });
+    }
+
+public:
     void answer(const HttpResponse& r, bool keep_alive) {
         auto response = std::make_shared<http::response<http::string_body>>(
             static_cast<http::status>(r.status), 11);
         response->set(http::field::server, "loa");
         response->set(http::field::content_type, r.content_type);
         response->set(http::field::cache_control, "no-store");
+        for (const auto& [name, value] : r.headers)
+            response->set(name, value);
         response->keep_alive(keep_alive);
         response->body() = r.body;
         response->prepare_payload();
-        stream_.expires_after(HttpServer::kTimeout);
-        http::async_write(
-            stream_, *response,
-            [self = shared_from_this(), response, keep_alive](beast::error_code ec, std::size_t) {
-                if (ec || !keep_alive)
-                    return self->close();
-                self->read();
-            });
+        beast::get_lowest_layer(stream_).expires_after(HttpServer::kTimeout);
+        http::async_write(stream_, *response,
+                          [self = this->shared_from_this(), response,
+                           keep_alive](beast::error_code ec, std::size_t) {
+                              if (ec || !keep_alive)
+                                  return self->close();
+                              self->read();
+                          });
     }
 
-    void close() {
-        beast::error_code ec;
-        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    }
+private:
+    void close() { shutdown_stream(stream_); }
 
-    beast::tcp_stream stream_;
-    beast::flat_buffer buffer_;
-    std::optional<http::request_parser<http::string_body>> parser_;
-    const HttpServer::Handler& handler_;
+    Stream stream_;
+    Shared shared_;
     std::string peer_;
+    bool tls_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::empty_body>> header_;
+    std::optional<http::request_parser<http::string_body>> body_;
+    std::optional<http::request_parser<http::file_body>> file_;
+    HttpRequest request_;
 };
 
 } // namespace
 
+HttpResponse text_response(int status, std::string body) {
+    return {status, "text/plain; charset=utf-8", std::move(body), {}};
+}
+
+HttpResponse json_response(int status, std::string body) {
+    return {status, "application/json", std::move(body), {}};
+}
+
 struct HttpServer::State {
     asio::io_context io{1};
     tcp::acceptor acceptor{io};
+    std::optional<ssl::context> tls;
+    asio::thread_pool pool;
 
-    void accept(const Handler& handler) {
-        acceptor.async_accept([this, &handler](beast::error_code ec, tcp::socket socket) {
+    explicit State(unsigned workers) : pool(workers == 0 ? 1 : workers) {}
+
+    void accept(Shared shared) {
+        acceptor.async_accept([this, shared](beast::error_code ec, tcp::socket socket) {
             if (ec)
                 return; // closed by stop()
-            std::make_shared<Session>(std::move(socket), handler)->read();
-            accept(handler);
+            auto peer = peer_of(socket);
+            if (tls)
+                std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(socket), *tls), shared,
+                                                         std::move(peer), true)
+                    ->start();
+            else
+                std::make_shared<HttpSession<PlainStream>>(PlainStream(std::move(socket)), shared,
+                                                           std::move(peer), false)
+                    ->start();
+            accept(shared);
         });
     }
 };
 
+HttpServer::HttpServer(HttpOptions options, Handler handler, WebSocketAccept websocket)
+    : options_(std::move(options)), handler_(std::move(handler)), websocket_(std::move(websocket)) {
+}
+
 HttpServer::HttpServer(std::string bind, std::uint16_t port, Handler handler)
-    : bind_(std::move(bind)), port_(port), handler_(std::move(handler)) {}
+    : HttpServer(HttpOptions{std::move(bind), port, std::nullopt, {}, {}, 0, 1024 * 1024, 4},
+                 std::move(handler)) {}
 
 HttpServer::~HttpServer() {
     try {
@@ -123,26 +489,42 @@ HttpServer::~HttpServer() {
 }
 
 void HttpServer::start() {
-    state_ = std::make_unique<State>();
+    state_ = std::make_unique<State>(options_.workers);
+    if (options_.tls) {
+        auto& context = state_->tls.emplace(ssl::context::tls_server);
+        context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                            ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                            ssl::context::no_tlsv1_1);
+        beast::error_code ec;
+        context.use_certificate_chain_file(options_.tls->certificate, ec);
+        if (ec)
+            throw std::runtime_error("http.tls_certificate: cannot load \"" +
+                                     options_.tls->certificate + "\": " + ec.message());
+        context.use_private_key_file(options_.tls->private_key, ssl::context::pem, ec);
+        if (ec)
+            throw std::runtime_error("http.tls_key: cannot load \"" + options_.tls->private_key +
+                                     "\": " + ec.message());
+    }
     beast::error_code ec;
-    auto address = asio::ip::make_address(bind_, ec);
+    auto address = asio::ip::make_address(options_.bind, ec);
     if (ec)
-        throw std::runtime_error("http.bind: \"" + bind_ + "\" is not an IP address");
-    tcp::endpoint endpoint(address, port_);
-    state_->acceptor.open(endpoint.protocol(), ec);
+        throw std::runtime_error("http.bind: \"" + options_.bind + "\" is not an IP address");
+    tcp::endpoint endpoint(address, options_.port);
+    auto& acceptor = state_->acceptor;
+    acceptor.open(endpoint.protocol(), ec);
     if (!ec)
-        state_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+        acceptor.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec)
-        state_->acceptor.bind(endpoint, ec);
+        acceptor.bind(endpoint, ec);
     if (!ec)
-        state_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+        acceptor.listen(asio::socket_base::max_listen_connections, ec);
     if (ec)
-        throw std::runtime_error("cannot serve HTTP on " + bind_ + ":" + std::to_string(port_) +
-                                 ": " + ec.message());
-    port_ = state_->acceptor.local_endpoint().port();
-    state_->accept(handler_);
+        throw std::runtime_error("cannot serve HTTP on " + options_.bind + ":" +
+                                 std::to_string(options_.port) + ": " + ec.message());
+    options_.port = acceptor.local_endpoint().port();
+    state_->accept(Shared{options_, handler_, websocket_, state_->pool});
     thread_ = std::thread([this] { state_->io.run(); });
-    log()->info("HTTP on {}:{}", bind_, port_);
+    log()->info("HTTP{} on {}:{}", options_.tls ? "S" : "", options_.bind, options_.port);
 }
 
 void HttpServer::stop() {
@@ -156,7 +538,80 @@ void HttpServer::stop() {
     state_->io.stop();
     if (thread_.joinable())
         thread_.join();
+    state_->pool.stop();
+    state_->pool.join();
     state_.reset();
+}
+
+std::optional<std::string> url_decode(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c == '+') {
+            out += ' ';
+        } else if (c == '%') {
+            if (i + 2 >= text.size())
+                return std::nullopt;
+            auto hex = [](char h) -> int {
+                if (h >= '0' && h <= '9')
+                    return h - '0';
+                if (h >= 'a' && h <= 'f')
+                    return h - 'a' + 10;
+                if (h >= 'A' && h <= 'F')
+                    return h - 'A' + 10;
+                return -1;
+            };
+            int high = hex(text[i + 1]), low = hex(text[i + 2]);
+            if (high < 0 || low < 0)
+                return std::nullopt;
+            out += static_cast<char>(high * 16 + low);
+            i += 2;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+std::string HttpRequest::path() const {
+    return target.substr(0, target.find('?'));
+}
+
+std::optional<std::string> HttpRequest::query(const std::string& name) const {
+    auto q = target.find('?');
+    if (q == std::string::npos)
+        return std::nullopt;
+    std::string_view rest(target);
+    rest.remove_prefix(q + 1);
+    while (!rest.empty()) {
+        auto amp = rest.find('&');
+        auto pair = rest.substr(0, amp);
+        auto eq = pair.find('=');
+        auto key = url_decode(pair.substr(0, eq));
+        if (key && *key == name)
+            return eq == std::string_view::npos ? std::optional<std::string>("")
+                                                : url_decode(pair.substr(eq + 1));
+        if (amp == std::string_view::npos)
+            break;
+        rest.remove_prefix(amp + 1);
+    }
+    return std::nullopt;
+}
+
+std::string HttpRequest::header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+}
+
+bool HttpRequest::from_loopback() const {
+    auto colon = peer.rfind(':');
+    std::string host = peer.substr(0, colon);
+    if (!host.empty() && host.front() == '[')
+        host = host.substr(1, host.size() - 2);
+    beast::error_code ec;
+    auto address = asio::ip::make_address(host, ec);
+    return !ec && address.is_loopback();
 }
 
 } // namespace loa::server

@@ -134,11 +134,12 @@ void MediaServer::silence_receiver(const std::string& channel) {
 }
 
 std::function<std::int64_t()> MediaServer::reach_counter(const std::string& channel) const {
+    std::lock_guard lock(sources_mutex_);
     auto index = channel_index(channel);
     std::vector<std::pair<const pipeline::ReceiverLink*, std::uint64_t>> start;
     if (index)
         for (std::size_t i = 0; i < links_.size(); ++i)
-            if (current_channel_[i] == *index)
+            if (!removed_[i] && current_channel_[i] == *index)
                 start.emplace_back(links_[i].get(), links_[i]->packets_sent.load());
     return [start = std::move(start)] {
         return static_cast<std::int64_t>(std::count_if(start.begin(), start.end(), [](auto& s) {

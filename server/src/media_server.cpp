@@ -106,41 +106,106 @@ void MediaServer::add_channels() {
         }
         router_->add_channel(id, std::move(group));
     }
-    // Each receiver also has a channel of its own, for what targets it alone. In group key
-    // mode a receiver only holds its channel's key, so it cannot be addressed alone.
-    if (settings_.key_mode == KeyMode::per_receiver)
-        for (const auto& r : settings_.receivers)
-            private_channel_["@" + r.id] = router_->add_channel("@" + r.id);
 }
 
 void MediaServer::add_receivers() {
     auto floors = load_report_positions();
     for (const auto& r : settings_.receivers) {
-        auto link = std::make_unique<pipeline::ReceiverLink>();
-        if (r.address)
-            link->address.store(r.address->packed());
-        std::uint32_t channel = *router_->find_channel(r.channel);
-        pipeline::ReceiverSpec spec{r.id, channel, settings_.profile, r.key, r.address};
         std::optional<pipeline::ReportPosition> floor;
         if (auto it = floors.find(r.id); it != floors.end())
             floor = it->second;
-        if (auto added = reports_->add_receiver(spec, link.get(), floor); !added)
+        if (auto added = attach(r.id, *router_->find_channel(r.channel), r.key, r.address, floor);
+            !added)
             throw std::runtime_error(added.error().message);
-        std::optional<pipeline::SrtpSession> session;
-        std::uint32_t ssrc = pipeline::ssrc_for(epoch_, r.id);
-        if (settings_.key_mode == KeyMode::per_receiver) {
-            auto created = pipeline::SrtpSession::outbound(settings_.profile, r.key, ssrc);
-            if (!created)
-                throw std::runtime_error("receiver " + r.id + ": " + created.error().message);
-            session.emplace(std::move(created).value());
-        }
-        handles_.push_back(
-            fanout_->add_receiver(channel, fresh_stream(ssrc), std::move(session), link.get()));
-        home_channel_.push_back(channel);
-        current_channel_.push_back(channel);
-        receiver_of_["@" + r.id] = links_.size();
-        links_.push_back(std::move(link));
     }
+}
+
+common::Result<void> MediaServer::attach(const std::string& id, std::uint32_t channel,
+                                         const std::vector<std::uint8_t>& key,
+                                         std::optional<pipeline::Endpoint> address,
+                                         std::optional<pipeline::ReportPosition> floor) {
+    std::lock_guard lock(sources_mutex_);
+    if (receiver_of_.contains("@" + id))
+        return common::make_error(common::Errc::already_exists, "receiver " + id + " exists");
+    auto link = std::make_unique<pipeline::ReceiverLink>();
+    if (address)
+        link->address.store(address->packed());
+    pipeline::ReceiverSpec spec{id, channel, settings_.profile, key, address};
+    std::optional<pipeline::SrtpSession> session;
+    std::uint32_t ssrc = pipeline::ssrc_for(epoch_, id);
+    if (settings_.key_mode == KeyMode::per_receiver) {
+        auto created = pipeline::SrtpSession::outbound(settings_.profile, key, ssrc);
+        if (!created)
+            return common::make_error(created.error().code,
+                                      "receiver " + id + ": " + created.error().message);
+        session.emplace(std::move(created).value());
+    }
+    if (auto added = reports_->add_receiver(spec, link.get(), floor); !added)
+        return added;
+    // Each receiver also has a channel of its own, for what targets it alone. In group key
+    // mode a receiver only holds its channel's key, so it cannot be addressed alone.
+    if (settings_.key_mode == KeyMode::per_receiver && !private_channel_.contains("@" + id)) {
+        auto own = router_->find_channel("@" + id);
+        private_channel_["@" + id] = own ? *own : router_->add_channel("@" + id);
+    }
+    handles_.push_back(
+        fanout_->add_receiver(channel, fresh_stream(ssrc), std::move(session), link.get()));
+    home_channel_.push_back(channel);
+    current_channel_.push_back(channel);
+    receiver_ids_.push_back(id);
+    removed_.push_back(false);
+    receiver_of_["@" + id] = links_.size();
+    links_.push_back(std::move(link));
+    return {};
+}
+
+common::Result<void> MediaServer::add_receiver(const std::string& id, const std::string& channel,
+                                               const std::vector<std::uint8_t>& key) {
+    auto index = router_ ? router_->find_channel(channel) : std::nullopt;
+    if (!index)
+        return common::make_error(common::Errc::not_found, "no channel " + channel);
+    return attach(id, *index, key, std::nullopt, std::nullopt);
+}
+
+common::Result<void> MediaServer::remove_receiver(const std::string& id) {
+    std::lock_guard lock(sources_mutex_);
+    auto it = receiver_of_.find("@" + id);
+    if (it == receiver_of_.end())
+        return common::make_error(common::Errc::not_found, "no receiver " + id);
+    auto i = it->second;
+    fanout_->remove_receiver(handles_[i]);
+    reports_->remove_receiver(id);
+    removed_[i] = true;
+    receiver_of_.erase(it);
+    // The link stays allocated: the fan-out may still hold it until its next delivery.
+    return {};
+}
+
+common::Result<void> MediaServer::rekey_receiver(const std::string& id,
+                                                 const std::vector<std::uint8_t>& key) {
+    std::lock_guard lock(sources_mutex_);
+    auto it = receiver_of_.find("@" + id);
+    if (it == receiver_of_.end())
+        return common::make_error(common::Errc::not_found, "no receiver " + id);
+    if (settings_.key_mode == KeyMode::per_receiver) {
+        auto session = pipeline::SrtpSession::outbound(settings_.profile, key, receiver_ssrc(id));
+        if (!session)
+            return common::make_error(session.error().code,
+                                      "receiver " + id + ": " + session.error().message);
+        fanout_->rekey_receiver(handles_[it->second], std::move(session).value());
+    }
+    return reports_->rekey_receiver(id, key);
+}
+
+std::uint32_t MediaServer::receiver_ssrc(const std::string& id) const {
+    return pipeline::ssrc_for(epoch_, id);
+}
+
+std::optional<std::vector<std::uint8_t>> MediaServer::group_key(const std::string& channel) const {
+    for (const auto& c : settings_.channels)
+        if (c.id == channel && !c.group_key.empty())
+            return c.group_key;
+    return std::nullopt;
 }
 
 std::uint32_t MediaServer::source_index(const pipeline::SourceSpec& spec) {
@@ -236,10 +301,11 @@ std::map<std::string, pipeline::ReportPosition> MediaServer::load_report_positio
 
 void MediaServer::save_report_positions() {
     std::string text;
+    std::lock_guard lock(sources_mutex_);
     for (std::size_t i = 0; i < links_.size(); ++i) {
         auto p = pipeline::ReportPosition::unpack(links_[i]->report_position.load());
-        if (p.ssrc != 0 || p.index != 0)
-            text += settings_.receivers[i].id + " " + std::to_string(p.ssrc) + " " +
+        if (!removed_[i] && (p.ssrc != 0 || p.index != 0))
+            text += receiver_ids_[i] + " " + std::to_string(p.ssrc) + " " +
                     std::to_string(p.index) + "\n";
     }
     if (text == saved_positions_)
@@ -279,8 +345,9 @@ MediaStats MediaServer::stats() const {
         s.router_drops = router_->queue_drops();
         s.fanout.protect_failures += router_->protect_failures();
     }
-    for (const auto& link : links_)
-        if (link->address.load(std::memory_order_relaxed) != 0)
+    std::lock_guard lock(sources_mutex_);
+    for (std::size_t i = 0; i < links_.size(); ++i)
+        if (!removed_[i] && links_[i]->address.load(std::memory_order_relaxed) != 0)
             ++s.receivers_latched;
     return s;
 }
@@ -294,10 +361,13 @@ std::vector<ReceiverStatus> MediaServer::receiver_status() const {
     auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       clock_.steady_now().time_since_epoch())
                       .count();
+    std::lock_guard lock(sources_mutex_);
     for (std::size_t i = 0; i < links_.size(); ++i) {
+        if (removed_[i])
+            continue;
         const auto& link = *links_[i];
         ReceiverStatus r;
-        r.id = settings_.receivers[i].id;
+        r.id = receiver_ids_[i];
         r.address = pipeline::Endpoint::from_packed(link.address.load()).to_string();
         r.packets_sent = link.packets_sent.load();
         r.reports = link.reports.load();

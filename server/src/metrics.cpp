@@ -84,14 +84,12 @@ HttpServer::Handler monitoring_routes(std::function<Metrics()> collect) {
     return [collect = std::move(collect)](const HttpRequest& r) -> HttpResponse {
         std::string path = r.target.substr(0, r.target.find('?'));
         if (path != "/healthz" && path != "/metrics")
-            return {404, "text/plain; charset=utf-8", "no such page: " + path + "\n"};
+            return text_response(404, "no such page: " + path + "\n");
         if (r.method != "GET" && r.method != "HEAD")
-            return {405, "text/plain; charset=utf-8", path + " answers GET only\n"};
+            return text_response(405, path + " answers GET only\n");
         if (path == "/healthz")
-            return {200, "application/json",
-                    R"({"status":"ok"})"
-                    "\n"};
-        return {200, "text/plain; version=0.0.4; charset=utf-8", prometheus_text(collect())};
+            return json_response(200, "{\"status\":\"ok\"}\n");
+        return {200, "text/plain; version=0.0.4; charset=utf-8", prometheus_text(collect()), {}};
     };
 }
 

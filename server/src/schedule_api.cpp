@@ -120,12 +120,120 @@ std::vector<std::int64_t> ScheduleApi::unit_ids(const std::vector<std::string>& 
     return out;
 }
 
-json::value ScheduleApi::call(const std::string& method, const Params& p,
-                              const std::string& caller) {
+std::vector<std::string> ScheduleApi::unit_codes(const std::vector<std::int64_t>& ids) {
+    std::vector<std::string> out;
+    for (auto id : ids)
+        if (auto u = store_.unit(id))
+            out.push_back(u->code);
+    return out;
+}
+
+std::map<std::string, std::int64_t> ScheduleApi::cluster_units() {
+    std::map<std::string, std::int64_t> out;
+    for (const auto& c : value_or_throw(store_.clusters()))
+        out[c.id] = c.unit;
+    return out;
+}
+
+std::int64_t ScheduleApi::cluster_unit(const std::string& cluster) {
     std::lock_guard lock(mutex_);
+    auto units = cluster_units();
+    auto it = units.find(cluster);
+    if (it == units.end())
+        throw RpcError(rpc_code::kNotFound, "no cluster \"" + cluster + "\"");
+    return it->second;
+}
+
+void ScheduleApi::put_cluster(const schedules::Cluster& cluster) {
+    std::lock_guard lock(mutex_);
+    value_or_throw(store_.put_cluster(cluster));
+}
+
+Scope ScheduleApi::scope_of(const std::vector<std::int64_t>& units) {
+    Scope scope;
+    if (units.empty())
+        return scope;
+    std::lock_guard lock(mutex_);
+    scope.all = false;
+    auto all = value_or_throw(store_.units());
+    std::map<std::int64_t, std::optional<std::int64_t>> parent;
+    for (const auto& u : all)
+        parent[u.id] = u.parent;
+    for (const auto& u : all)
+        for (std::optional<std::int64_t> at = u.id; at; at = parent[*at])
+            if (std::find(units.begin(), units.end(), *at) != units.end()) {
+                scope.units.insert(u.id);
+                break;
+            }
+    for (auto id : scope.units)
+        for (std::optional<std::int64_t> at = id; at; at = parent[*at])
+            scope.seen.insert(*at);
+    return scope;
+}
+
+void ScheduleApi::require(const Scope& scope, const std::vector<std::int64_t>& units,
+                          const std::vector<std::string>& clusters) {
+    if (scope.all)
+        return;
+    auto outside = [&](const std::string& what) {
+        auto mine = unit_codes({scope.units.begin(), scope.units.end()});
+        std::string list;
+        for (const auto& code : mine)
+            list += (list.empty() ? "" : ", ") + code;
+        throw RpcError(rpc_code::kUnauthorized,
+                       what + " is outside the units you act for (" + list + ")");
+    };
+    for (auto u : units)
+        if (!scope.may_change(u))
+            outside("unit \"" + value_or_throw(store_.unit(u)).code + "\"");
+    if (clusters.empty())
+        return;
+    auto of = cluster_units();
+    for (const auto& c : clusters) {
+        auto it = of.find(c);
+        if (it == of.end())
+            throw RpcError(rpc_code::kNotFound, "no cluster \"" + c + "\"");
+        if (!scope.may_change(it->second))
+            outside("cluster \"" + c + "\"");
+    }
+}
+
+void ScheduleApi::require_read(const Scope& scope, std::int64_t unit) {
+    if (!scope.may_read(unit))
+        throw RpcError(rpc_code::kUnauthorized, "unit \"" + value_or_throw(store_.unit(unit)).code +
+                                                    "\" is outside the units you act for");
+}
+
+bool ScheduleApi::may_read_channel(const Scope& scope, const std::string& channel) {
+    std::lock_guard lock(mutex_);
+    return sees_channel(scope, channel);
+}
+
+bool ScheduleApi::sees_channel(const Scope& scope, const std::string& channel) {
+    if (scope.all)
+        return true;
+    if (!channel.empty() && channel.front() == '@') {
+        auto units = cluster_units();
+        auto it = units.find(channel.substr(1));
+        return it != units.end() && scope.may_change(it->second);
+    }
+    auto unit = store_.unit_by_code(channel);
+    return unit && scope.may_read(unit->id);
+}
+
+json::value ScheduleApi::call(const std::string& method, const Params& p, const std::string& caller,
+                              const Scope& scope) {
+    std::lock_guard lock(mutex_);
+    return dispatch(method, p, caller, scope);
+}
+
+json::value ScheduleApi::dispatch(const std::string& method, const Params& p,
+                                  const std::string& caller, const Scope& scope) {
     if (method == "units.list")
         return array_of(value_or_throw(store_.units()), unit_json);
     if (method == "units.merge") {
+        if (!scope.all)
+            throw RpcError(rpc_code::kUnauthorized, "merging units is for province admins");
         // Since 2025 communes merge; the old one keeps its history but can no longer be
         // targeted, and errors point at the one it went into.
         auto from = unit_id(p.string("unit"));
@@ -149,79 +257,137 @@ json::value ScheduleApi::call(const std::string& method, const Params& p,
     if (method == "clusters.list") {
         json::array out;
         for (const auto& c : value_or_throw(store_.clusters()))
-            out.push_back(json::object{{"id", c.id},
-                                       {"unit", value_or_throw(store_.unit(c.unit)).code},
-                                       {"name", c.name}});
+            if (scope.may_change(c.unit))
+                out.push_back(json::object{{"id", c.id},
+                                           {"unit", value_or_throw(store_.unit(c.unit)).code},
+                                           {"name", c.name}});
         return out;
     }
-    if (method == "programs.list")
-        return array_of(value_or_throw(store_.programs()), program_json);
-    if (method == "programs.create")
-        return create_program(p, caller);
-    if (method == "programs.decide") {
-        auto state = schedules::parse_approval(p.string("approval"));
-        if (!state)
-            throw RpcError(rpc_code::kInvalidParams,
-                           "params.approval: expected draft, pending, approved or rejected");
-        value_or_throw(store_.decide(p.integer("id"), *state, caller));
-        changed_();
-        return program_json(value_or_throw(store_.program(p.integer("id"))));
-    }
-    if (method == "entries.list") {
+    if (method == "programs.list") {
         json::array out;
-        for (const auto& e : value_or_throw(store_.entries()))
-            out.push_back(entry_json(e, store_));
+        for (const auto& program : value_or_throw(store_.programs()))
+            if (scope.may_read(program.unit))
+                out.push_back(program_json(program));
         return out;
     }
+    if (method == "programs.create")
+        return create_program(p, scope);
+    if (method == "programs.decide")
+        return decide(p, caller, scope);
+    if (method == "entries.list")
+        return list_entries(scope);
     if (method == "entries.create")
-        return create_entry(p);
-    if (method == "entries.delete") {
-        value_or_throw(store_.remove_entry(p.integer("id")));
-        changed_();
-        return json::object{{"deleted", p.integer("id")}};
+        return create_entry(p, scope);
+    if (method == "entries.delete")
+        return delete_entry(p, scope);
+    if (method == "schedule.export") {
+        auto unit = unit_id(p.string("unit"));
+        require_read(scope, unit);
+        return json::object{{"ics", value_or_throw(schedules::export_ics(store_, unit))}};
     }
-    if (method == "schedule.export")
-        return json::object{
-            {"ics", value_or_throw(schedules::export_ics(store_, unit_id(p.string("unit"))))}};
     if (method == "schedule.import") {
-        auto ids =
-            value_or_throw(schedules::import_ics(store_, unit_id(p.string("unit")), p.string("ics"),
-                                                 std::chrono::floor<std::chrono::seconds>(now())));
+        auto unit = unit_id(p.string("unit"));
+        require(scope, {unit});
+        auto ids = value_or_throw(schedules::import_ics(
+            store_, unit, p.string("ics"), std::chrono::floor<std::chrono::seconds>(now())));
         changed_();
         return json::object{{"entries", array_of(ids, [](auto id) { return json::value(id); })}};
     }
     if (method == "emergency.start")
-        return start_emergency(p, caller);
+        return start_emergency(p, caller, scope);
     if (method == "emergency.stop")
-        return end_override(p, caller, schedules::Override::Kind::emergency);
+        return end_override(p, caller, schedules::Override::Kind::emergency, scope);
     if (method == "stop_all.start")
-        return start_stop_all(p, caller);
+        return start_stop_all(p, caller, scope);
     if (method == "stop_all.release")
-        return end_override(p, caller, schedules::Override::Kind::stop_all);
-    if (method == "overrides.list") {
-        json::array out;
-        for (const auto& o : value_or_throw(store_.active_overrides())) {
-            auto r = value_or_throw(store_.override_record(o.id));
-            json::object item{
-                {"id", o.id},
-                {"kind", o.kind == schedules::Override::Kind::emergency ? "emergency" : "stop_all"},
-                {"channels", array_of(o.channels, [](const auto& c) { return json::value(c); })},
-                {"started_at", iso_utc(r.started_at)},
-                {"started_by", r.started_by}};
-            item["program"] = r.program ? json::value(*r.program) : json::value(nullptr);
-            out.push_back(std::move(item));
-        }
-        return out;
-    }
+        return end_override(p, caller, schedules::Override::Kind::stop_all, scope);
+    if (method == "overrides.list")
+        return list_overrides(scope);
     if (method == "as_run.list")
-        return list_as_run(p);
-    if (method == "status") {
-        json::object on_air;
-        for (const auto& [channel, key] : view_.on_air())
-            on_air[channel] = key;
-        return json::object{{"on_air", std::move(on_air)}, {"receivers", view_.receivers()}};
-    }
+        return list_as_run(p, scope);
+    if (method == "status")
+        return status(scope);
     throw RpcError(rpc_code::kMethodNotFound, "no method \"" + method + "\"; see docs/api.md");
+}
+
+json::value ScheduleApi::decide(const Params& p, const std::string& caller, const Scope& scope) {
+    auto state = schedules::parse_approval(p.string("approval"));
+    if (!state)
+        throw RpcError(rpc_code::kInvalidParams,
+                       "params.approval: expected draft, pending, approved or rejected");
+    auto before = value_or_throw(store_.program(p.integer("id")));
+    require(scope, {before.unit});
+    value_or_throw(store_.decide(before.id, *state, caller));
+    changed_();
+    auto out = program_json(value_or_throw(store_.program(before.id)));
+    out["was"] = schedules::to_string(before.approval);
+    return out;
+}
+
+json::value ScheduleApi::list_entries(const Scope& scope) {
+    json::array out;
+    auto clusters = scope.all ? std::map<std::string, std::int64_t>{} : cluster_units();
+    for (const auto& e : value_or_throw(store_.entries())) {
+        bool visible = scope.all;
+        for (auto u : e.units)
+            visible = visible || scope.may_read(u);
+        for (const auto& c : e.receivers)
+            visible = visible || (clusters.count(c) != 0 && scope.may_change(clusters[c]));
+        if (visible)
+            out.push_back(entry_json(e, store_));
+    }
+    return out;
+}
+
+json::value ScheduleApi::delete_entry(const Params& p, const Scope& scope) {
+    auto id = p.integer("id");
+    schedules::Entry before;
+    for (auto& e : value_or_throw(store_.entries()))
+        if (e.id == id)
+            before = std::move(e);
+    if (before.id == 0)
+        throw RpcError(rpc_code::kNotFound, "no schedule entry #" + std::to_string(id));
+    require(scope, before.units, before.receivers);
+    auto was = entry_json(before, store_);
+    value_or_throw(store_.remove_entry(id));
+    changed_();
+    return json::object{{"deleted", id}, {"entry", std::move(was)}};
+}
+
+json::value ScheduleApi::list_overrides(const Scope& scope) {
+    json::array out;
+    for (const auto& o : value_or_throw(store_.active_overrides())) {
+        bool visible = scope.all;
+        for (const auto& c : o.channels)
+            visible = visible || sees_channel(scope, c);
+        if (!visible)
+            continue;
+        auto r = value_or_throw(store_.override_record(o.id));
+        json::object item{
+            {"id", o.id},
+            {"kind", o.kind == schedules::Override::Kind::emergency ? "emergency" : "stop_all"},
+            {"channels", array_of(o.channels, [](const auto& c) { return json::value(c); })},
+            {"started_at", iso_utc(r.started_at)},
+            {"started_by", r.started_by}};
+        item["program"] = r.program ? json::value(*r.program) : json::value(nullptr);
+        out.push_back(std::move(item));
+    }
+    return out;
+}
+
+json::value ScheduleApi::status(const Scope& scope) {
+    json::object on_air;
+    for (const auto& [channel, key] : view_.on_air())
+        if (sees_channel(scope, channel))
+            on_air[channel] = key;
+    json::array receivers;
+    for (auto& r : view_.receivers()) {
+        const auto* id = r.as_object().if_contains("id");
+        if (scope.all ||
+            (id && id->is_string() && sees_channel(scope, "@" + std::string(id->as_string()))))
+            receivers.push_back(r);
+    }
+    return json::object{{"on_air", std::move(on_air)}, {"receivers", std::move(receivers)}};
 }
 
 std::int64_t ScheduleApi::make_program(std::int64_t unit, const Params& p,
@@ -272,12 +438,14 @@ std::int64_t ScheduleApi::make_program(std::int64_t unit, const Params& p,
     return value_or_throw(store_.add_program(program));
 }
 
-json::value ScheduleApi::create_program(const Params& p, const std::string& /*caller*/) {
-    auto id = make_program(unit_id(p.string("unit")), p, p.string("title"));
+json::value ScheduleApi::create_program(const Params& p, const Scope& scope) {
+    auto unit = unit_id(p.string("unit"));
+    require(scope, {unit});
+    auto id = make_program(unit, p, p.string("title"));
     return program_json(value_or_throw(store_.program(id)));
 }
 
-json::value ScheduleApi::create_entry(const Params& p) {
+json::value ScheduleApi::create_entry(const Params& p, const Scope& scope) {
     schedules::Entry e;
     e.program = p.integer("program");
     auto priority = schedules::parse_priority(p.optional_string("priority").value_or("normal"));
@@ -292,12 +460,15 @@ json::value ScheduleApi::create_entry(const Params& p) {
     e.when.rule = p.optional_string("rule").value_or("");
     e.when.exceptions = p.strings("exceptions");
     e.duration = std::chrono::seconds(p.integer("duration_s"));
+    require(scope, e.units, e.receivers);
+    require_read(scope, value_or_throw(store_.program(e.program)).unit);
     auto id = value_or_throw(store_.add_entry(e, std::chrono::floor<std::chrono::seconds>(now())));
     changed_();
     return json::object{{"id", id}};
 }
 
-json::value ScheduleApi::start_emergency(const Params& p, const std::string& caller) {
+json::value ScheduleApi::start_emergency(const Params& p, const std::string& caller,
+                                         const Scope& scope) {
     schedules::OverrideRecord r;
     r.kind = schedules::Override::Kind::emergency;
     r.units = unit_ids(p.strings("units"));
@@ -307,7 +478,9 @@ json::value ScheduleApi::start_emergency(const Params& p, const std::string& cal
         throw RpcError(rpc_code::kInvalidParams,
                        "an emergency needs a target: params.units and/or params.clusters");
     value_or_throw(store_.check_receivers(r.receivers));
+    require(scope, r.units, r.receivers);
     if (auto program = p.optional_integer("program")) {
+        require_read(scope, value_or_throw(store_.program(*program)).unit);
         r.program = *program;
     } else {
         // A source given inline (text, file, URL or live device): an operator's emergency
@@ -324,11 +497,13 @@ json::value ScheduleApi::start_emergency(const Params& p, const std::string& cal
     return json::object{{"override", id}, {"program", *r.program}};
 }
 
-json::value ScheduleApi::start_stop_all(const Params& p, const std::string& caller) {
+json::value ScheduleApi::start_stop_all(const Params& p, const std::string& caller,
+                                        const Scope& scope) {
     schedules::OverrideRecord r;
     r.kind = schedules::Override::Kind::stop_all;
     r.units = unit_ids(p.strings("units"));
     r.receivers = p.strings("clusters");
+    require(scope, r.units, r.receivers);
     r.started_at = now();
     r.started_by = caller;
     auto id = value_or_throw(store_.start_override(r));
@@ -337,9 +512,10 @@ json::value ScheduleApi::start_stop_all(const Params& p, const std::string& call
 }
 
 json::value ScheduleApi::end_override(const Params& p, const std::string& caller,
-                                      schedules::Override::Kind kind) {
+                                      schedules::Override::Kind kind, const Scope& scope) {
     auto id = p.integer("id");
     auto record = value_or_throw(store_.override_record(id));
+    require(scope, record.units, record.receivers);
     if (record.kind != kind)
         throw RpcError(rpc_code::kInvalidParams,
                        "override #" + std::to_string(id) + " is " +
@@ -354,12 +530,16 @@ json::value ScheduleApi::end_override(const Params& p, const std::string& caller
     return json::object{{"ended", id}};
 }
 
-json::value ScheduleApi::list_as_run(const Params& p) {
+json::value ScheduleApi::list_as_run(const Params& p, const Scope& scope) {
     auto to = p.optional_integer("to_ms").value_or(now().time_since_epoch().count() + 1);
     auto from = p.optional_integer("from_ms").value_or(to - 24LL * 3600 * 1000);
     auto rows = value_or_throw(store_.as_run(Millis(std::chrono::milliseconds(from)),
                                              Millis(std::chrono::milliseconds(to))));
-    return array_of(rows, as_run_json);
+    json::array out;
+    for (const auto& row : rows)
+        if (sees_channel(scope, row.channel))
+            out.push_back(as_run_json(row));
+    return out;
 }
 
 } // namespace loa::server

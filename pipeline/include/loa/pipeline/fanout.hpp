@@ -74,19 +74,25 @@ public:
     FanOutShard(int socket_fd, std::size_t batch);
 
     /// Adds a receiver with its outbound SRTP session (nullopt: plain RTP, benchmarks only,
-    /// or a receiver of a group-key channel).
+    /// or a receiver of a group-key channel). Any thread; applied before the next delivery.
     /// Returns the receiver's index in this shard.
     std::uint32_t add(std::uint32_t channel, RtpStream stream, std::optional<SrtpSession> session,
                       ReceiverLink* link);
     /// Moves a receiver to another channel (any thread); applied before the next delivery, and
     /// its next packet carries the marker of a program change.
     void move(std::uint32_t index, std::uint32_t channel);
+    /// Stops sending to a receiver for good (any thread). Its link is not touched again once
+    /// the next delivery has been handled.
+    void remove(std::uint32_t index);
+    /// Replaces a receiver's SRTP session (a new key) from its next packet on (any thread);
+    /// its RTP numbering continues.
+    void rekey(std::uint32_t index, SrtpSession session);
     /// Sends one delivery to every receiver of its channel.
     void send(const Delivery& delivery);
     /// Counters so far.
     FanOutStats stats() const;
-    /// Receivers on this shard.
-    std::size_t size() const { return receivers_.size(); }
+    /// Receivers added to this shard (removed ones included).
+    std::size_t size() const { return added_.load(std::memory_order_relaxed); }
 
 private:
     struct Receiver {
@@ -94,18 +100,30 @@ private:
         std::optional<SrtpSession> session;
         ReceiverLink* link;
     };
+    /// A change asked for from another thread, applied by the shard's own.
+    struct Change {
+        enum class Kind : std::uint8_t { add, move, remove, rekey } kind;
+        std::uint32_t index = 0;
+        std::uint32_t channel = 0;
+        std::optional<Receiver> receiver;   ///< add
+        std::optional<SrtpSession> session; ///< rekey
+    };
+    static constexpr std::uint32_t kRemoved = 0xffffffffU;
     bool stage(Receiver& r, const Delivery& delivery, std::size_t slot);
     void flush();
-    void apply_moves();
+    void queue_change(Change change);
+    void apply_changes();
+    void apply(Change& change);
 
     int fd_;
     std::size_t batch_;
     std::vector<Receiver> receivers_;
     std::vector<std::uint32_t> channel_of_;
     std::vector<std::vector<std::uint32_t>> by_channel_;
-    std::mutex moves_mutex_;
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> moves_; ///< (receiver, channel)
-    std::atomic<bool> moves_pending_{false};
+    std::mutex changes_mutex_;
+    std::vector<Change> changes_;
+    std::atomic<bool> changes_pending_{false};
+    std::atomic<std::uint32_t> added_{0};
     std::vector<PacketBuffer> buffers_;
     std::vector<mmsghdr> messages_;
     std::vector<iovec> iovecs_;
@@ -125,11 +143,16 @@ public:
     FanOut& operator=(const FanOut&) = delete;
     ~FanOut();
 
-    /// Adds a receiver (before start()); the shard is chosen round-robin.
+    /// Adds a receiver; any thread, applied before the next delivery. The shard is chosen
+    /// round-robin.
     ReceiverHandle add_receiver(std::uint32_t channel, RtpStream stream,
                                 std::optional<SrtpSession> session, ReceiverLink* link);
     /// Moves a receiver to another channel; any thread, applied before the next delivery.
     void move_receiver(ReceiverHandle receiver, std::uint32_t channel);
+    /// Stops sending to a receiver for good; any thread.
+    void remove_receiver(ReceiverHandle receiver);
+    /// Gives a receiver a new SRTP session (key) from its next packet on; any thread.
+    void rekey_receiver(ReceiverHandle receiver, SrtpSession session);
     void start();
     void stop();
     /// Queues a delivery for every shard: `fill` writes it once per shard. Never blocks.
@@ -151,7 +174,7 @@ private:
         std::atomic<std::uint64_t> queue_drops{0};
     };
     std::vector<std::unique_ptr<Worker>> workers_;
-    std::size_t next_ = 0;
+    std::atomic<std::size_t> next_{0};
     std::atomic<bool> running_{false};
 };
 

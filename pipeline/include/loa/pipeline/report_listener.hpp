@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -37,11 +38,19 @@ public:
     ReportListener& operator=(const ReportListener&) = delete;
     ~ReportListener();
 
-    /// Registers a receiver before start(); fails if the key does not fit the profile.
+    /// Registers a receiver (any thread, also while running); fails if the key does not fit
+    /// the profile or the id is taken.
     /// `floor` is where its reports had got to before a restart: anything at or before it is
     /// refused as a replay (libsrtp's own replay window starts empty on every start).
     common::Result<void> add_receiver(const ReceiverSpec& spec, ReceiverLink* link,
                                       std::optional<ReportPosition> floor = std::nullopt);
+    /// Forgets a receiver (any thread): its reports are unknown from now on.
+    void remove_receiver(const std::string& id);
+    /// Gives a receiver a new key (any thread). Reports under the previous key are still
+    /// accepted until the next rekey, so that none is lost while the receiver switches.
+    common::Result<void> rekey_receiver(const std::string& id,
+                                        const std::vector<std::uint8_t>& key);
+
     void start();
     void stop();
 
@@ -53,6 +62,8 @@ private:
     struct Entry {
         std::string id;
         SrtpSession session;
+        std::optional<SrtpSession> previous; ///< the key before the last rekey
+        SrtpProfile profile;
         ReceiverLink* link;
         std::optional<std::uint32_t> ssrc; ///< the receiver's current start
         std::optional<ReportPosition> floor;
@@ -60,10 +71,12 @@ private:
         bool aead;              ///< AES-GCM: the SRTCP index follows the tag
     };
     bool replayed(const Entry& entry, std::uint32_t ssrc, std::uint32_t index) const;
+    bool unprotect(Entry& entry, std::uint8_t* data, std::size_t& len);
     void run();
 
     int fd_;
     const common::Clock& clock_;
+    std::mutex mutex_; ///< guards entries_ and by_cname_ (reports are few: a lock is cheap)
     std::vector<Entry> entries_;
     /// Transparent hashing: a CNAME read from a packet is looked up without a copy.
     struct NameHash {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "loa/common/clock.hpp"
@@ -29,13 +30,16 @@ struct GroupKey {
 class Router {
 public:
     static constexpr std::int64_t kNoSource = -1;
+    /// Channels a router can hold: units, plus one for each receiver addressed alone.
+    static constexpr std::size_t kMaxChannels = 1U << 17;
 
     Router(FanOut& fanout, const common::Clock& clock);
     Router(const Router&) = delete;
     Router& operator=(const Router&) = delete;
     ~Router();
 
-    /// Adds a channel (before start()); returns its index.
+    /// Adds a channel (any thread, also while running); returns its index. Throws
+    /// std::length_error beyond kMaxChannels.
     std::uint32_t add_channel(std::string id, std::optional<GroupKey> group = std::nullopt);
     /// Points a channel at a source (or at nothing); any thread; applies before the next frame
     /// is routed, even when the frame queue is full (so frames of the new source already
@@ -47,7 +51,7 @@ public:
     std::int64_t bound_source(std::uint32_t channel) const;
     /// Index of a channel by id.
     std::optional<std::uint32_t> find_channel(const std::string& id) const;
-    std::size_t channel_count() const { return channels_.size(); }
+    std::size_t channel_count() const { return channel_count_.load(std::memory_order_acquire); }
     /// Frames refused because the router fell behind.
     std::uint64_t queue_drops() const { return queue_drops_.load(std::memory_order_relaxed); }
     /// Group-key packets that SRTP refused to protect (never expected).
@@ -86,7 +90,12 @@ private:
 
     FanOut& fanout_;
     const common::Clock& clock_;
-    std::vector<std::unique_ptr<Channel>> channels_;
+    /// Fixed storage, so that a channel added while running never moves the others; entries
+    /// below channel_count_ are complete.
+    std::unique_ptr<std::unique_ptr<Channel>[]> channels_;
+    std::atomic<std::size_t> channel_count_{0};
+    mutable std::mutex channels_mutex_; ///< serialises add_channel and find_channel
+    std::unordered_map<std::string, std::uint32_t> index_of_;
     std::vector<std::vector<std::uint32_t>> channels_of_source_;
     BoundedQueue<Item> queue_{1024};
     // Rebinding bypasses the frame queue, so a switch (an emergency) is never lost to a full

@@ -1,25 +1,44 @@
 #pragma once
 /// @file
-/// The HTTP port of loa-server (Boost.Beast): one thread, keep-alive, a deadline on every
-/// read and write so that a slow or stalled client only ever holds its own connection, and a
-/// limit on request bodies. Routes are a function of the request.
+/// The HTTP port of loa-server (Boost.Beast): HTTP and WebSocket on one port, plain or TLS.
+/// One thread does the network; requests and WebSocket messages are handled on a small pool
+/// of workers, so a slow method (a bulletin being rendered) never stalls another client. Every
+/// read and write has a deadline, request bodies a limit, and a client that does not read what
+/// it is sent is dropped: a slow or stalled client only ever holds its own connection.
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <variant>
+#include <vector>
 
 namespace loa::server {
 
 /// A request as the routes see it.
 struct HttpRequest {
-    std::string method; ///< "GET", "POST", ...
-    std::string target; ///< path and query, e.g. "/metrics"
-    std::string body;
-    std::string peer; ///< the client's address, e.g. "127.0.0.1:51234"
+    std::string method;                         ///< "GET", "POST", ...
+    std::string target;                         ///< path and query, e.g. "/metrics?x=1"
+    std::string body;                           ///< the body, unless it was streamed to `body_file`
+    std::string peer;                           ///< the client's address, e.g. "127.0.0.1:51234"
+    std::map<std::string, std::string> headers; ///< lower-case names
+    /// An upload streamed to disk (see HttpOptions::upload_paths): the file holding the body.
+    /// The route may move it away; whatever is left there is deleted after the route returns.
+    std::string body_file;
+    bool tls = false; ///< came over TLS
+
+    /// The path without the query.
+    std::string path() const;
+    /// A query parameter, percent-decoded; nullopt if absent.
+    std::optional<std::string> query(const std::string& name) const;
+    /// A header's value ("" if absent); `name` in lower case.
+    std::string header(const std::string& name) const;
+    /// True if the peer is a loopback address (127.0.0.0/8 or ::1).
+    bool from_loopback() const;
 };
 
 /// What a route answers.
@@ -27,37 +46,99 @@ struct HttpResponse {
     int status = 200;
     std::string content_type = "text/plain; charset=utf-8";
     std::string body;
+    std::map<std::string, std::string> headers; ///< extra headers, e.g. content-disposition
 };
 
-/// Serves HTTP on one address and port.
+/// A plain-text response.
+HttpResponse text_response(int status, std::string body);
+/// A JSON response (`body` is JSON text).
+HttpResponse json_response(int status, std::string body);
+
+/// The server side of one WebSocket connection, for the application. Thread-safe.
+class WebSocketLink {
+public:
+    virtual ~WebSocketLink() = default;
+    /// Queues a text message. A client that lets more than HttpServer::kMaxQueuedBytes pile up
+    /// unread is disconnected.
+    virtual void send(std::string text) = 0;
+    /// Closes the connection (after what is queued).
+    virtual void close() = 0;
+};
+
+/// What the application does with one WebSocket connection's messages. Called on a worker
+/// thread, one message at a time per connection, in order.
+class WebSocketHandler {
+public:
+    virtual ~WebSocketHandler() = default;
+    virtual void on_message(const std::string& text) = 0;
+    /// The connection has ended (either side); called once.
+    virtual void on_close() {}
+};
+
+/// Decides on a WebSocket upgrade: a handler to accept it, or a response that refuses it.
+using WebSocketAccept = std::function<std::variant<HttpResponse, std::shared_ptr<WebSocketHandler>>(
+    const HttpRequest& upgrade, std::shared_ptr<WebSocketLink> link)>;
+
+/// TLS files (PEM).
+struct TlsFiles {
+    std::string certificate; ///< the certificate chain
+    std::string private_key;
+};
+
+/// How to serve.
+struct HttpOptions {
+    std::string bind = "127.0.0.1";
+    std::uint16_t port = 8080; ///< 0: any free port
+    std::optional<TlsFiles> tls;
+    /// Paths (exact) whose POST bodies are streamed to a file in `upload_dir`, up to
+    /// `max_upload` bytes, instead of being held in memory.
+    std::vector<std::string> upload_paths;
+    std::string upload_dir;
+    std::uint64_t max_upload = std::uint64_t{200} * 1024 * 1024;
+    /// Largest WebSocket message accepted.
+    std::size_t max_message = std::size_t{1024} * 1024;
+    unsigned workers = 4; ///< threads that run routes and WebSocket handlers
+};
+
+/// Serves HTTP and WebSocket on one address and port.
 class HttpServer {
 public:
     using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
-    /// Request bodies above this are refused with 413.
+    /// Request bodies held in memory above this are refused with 413.
     static constexpr std::size_t kMaxBody = std::size_t{1024} * 1024;
-    /// Each read or write of a connection must finish within this.
+    /// Each read or write of an HTTP connection must finish within this.
     static constexpr std::chrono::seconds kTimeout{30};
+    /// A WebSocket peer silent this long (it answers the server's pings) is dropped.
+    static constexpr std::chrono::seconds kIdleTimeout{60};
+    /// Unread bytes queued for one WebSocket client before it is dropped.
+    static constexpr std::size_t kMaxQueuedBytes = std::size_t{8} * 1024 * 1024;
 
+    HttpServer(HttpOptions options, Handler handler, WebSocketAccept websocket = nullptr);
     HttpServer(std::string bind, std::uint16_t port, Handler handler);
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;
     ~HttpServer();
 
-    /// Binds (throws with the reason if it cannot) and starts serving on its own thread.
+    /// Binds (throws with the reason if it cannot, or if the TLS files do not load) and starts
+    /// serving on its own threads.
     void start();
-    /// Stops accepting and closes every connection; returns once the thread has ended.
+    /// Stops accepting and closes every connection; returns once the threads have ended.
     void stop();
     /// The bound port (useful when 0 was asked for).
-    std::uint16_t port() const { return port_; }
+    std::uint16_t port() const { return options_.port; }
+    bool tls() const { return options_.tls.has_value(); }
 
 private:
     struct State;
-    std::string bind_;
-    std::uint16_t port_;
+    HttpOptions options_;
     Handler handler_;
+    WebSocketAccept websocket_;
     std::unique_ptr<State> state_;
     std::thread thread_;
 };
+
+/// Percent-decodes a URL component ('+' is a space); nullopt if malformed.
+std::optional<std::string> url_decode(std::string_view text);
 
 } // namespace loa::server

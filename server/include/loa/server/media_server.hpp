@@ -84,6 +84,26 @@ public:
     /// were sent at least one packet since.
     std::function<std::int64_t()> reach_counter(const std::string& channel) const;
 
+    // Receivers provisioned at run time (the registry's), beside those of the configuration.
+    // Any thread.
+
+    /// Adds a receiver listening to `channel` (a unit's code) with its own `key`; it also gets
+    /// a channel "@id" of its own (per-receiver key mode). Refused if the id is taken.
+    common::Result<void> add_receiver(const std::string& id, const std::string& channel,
+                                      const std::vector<std::uint8_t>& key);
+    /// Stops sending to a receiver and forgets its reports.
+    common::Result<void> remove_receiver(const std::string& id);
+    /// Switches a receiver to a new key from its next packet on; its reports are accepted
+    /// under the old key too until the next rekey.
+    common::Result<void> rekey_receiver(const std::string& id,
+                                        const std::vector<std::uint8_t>& key);
+    /// The SSRC the server sends to a receiver with, in this start.
+    std::uint32_t receiver_ssrc(const std::string& id) const;
+    /// The group key of a channel (group key mode), if configured.
+    std::optional<std::vector<std::uint8_t>> group_key(const std::string& channel) const;
+    /// The server's settings as started.
+    const Settings& settings() const { return settings_; }
+
     /// This start's SSRC epoch.
     std::uint32_t epoch() const { return epoch_; }
     /// The bound media port.
@@ -94,6 +114,11 @@ public:
 
 private:
     void add_receivers();
+    /// Registers a receiver with the fan-out, the report listener and its own channel.
+    common::Result<void> attach(const std::string& id, std::uint32_t channel,
+                                const std::vector<std::uint8_t>& key,
+                                std::optional<pipeline::Endpoint> address,
+                                std::optional<pipeline::ReportPosition> floor);
     std::string positions_file() const;
     std::map<std::string, pipeline::ReportPosition> load_report_positions() const;
     std::uint32_t source_index(const pipeline::SourceSpec& spec);
@@ -120,6 +145,8 @@ private:
     std::vector<pipeline::ReceiverHandle> handles_;        ///< parallel to links_
     std::vector<std::uint32_t> home_channel_;              ///< parallel to links_
     std::vector<std::uint32_t> current_channel_;           ///< parallel to links_
+    std::vector<std::string> receiver_ids_;                ///< parallel to links_
+    std::vector<bool> removed_;                            ///< parallel to links_
     std::map<std::string, std::size_t> receiver_of_;       ///< "@id" -> index in links_
     std::map<std::string, std::uint32_t> private_channel_; ///< "@id" -> router channel
     std::map<std::string, ProgramSlot> programs_;
@@ -128,7 +155,9 @@ private:
     std::deque<std::pair<std::uint32_t, std::chrono::steady_clock::time_point>> free_slots_;
     /// Guards sources_, running_ and the program slots against a reload (main thread) while
     /// the engine's thread starts and binds programs.
-    std::recursive_mutex sources_mutex_;
+    /// Also guards the receivers' vectors and maps against receivers added and removed
+    /// from API threads.
+    mutable std::recursive_mutex sources_mutex_;
     std::vector<std::unique_ptr<pipeline::Source>> sources_;
     std::vector<bool> running_;
     std::map<std::string, std::uint32_t> source_ids_;

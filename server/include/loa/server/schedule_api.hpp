@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <string>
 
 #include "loa/common/clock.hpp"
@@ -23,6 +24,17 @@ struct ServerView {
     std::function<boost::json::array()> receivers;
 };
 
+/// Which units a caller acts for. Changes need the unit in `units`; reads also show what the
+/// units above them send there (a commune manager sees the province's programs and entries).
+struct Scope {
+    bool all = true;              ///< province-wide: admins, unscoped viewers, the control socket
+    std::set<std::int64_t> units; ///< may change: the caller's units and the units within them
+    std::set<std::int64_t> seen;  ///< may read: `units` and the units above them
+
+    bool may_change(std::int64_t unit) const { return all || units.count(unit) != 0; }
+    bool may_read(std::int64_t unit) const { return all || seen.count(unit) != 0; }
+};
+
 /// The methods, with their own connection to the store. Thread-safe (calls are serialised).
 class ScheduleApi {
 public:
@@ -30,22 +42,50 @@ public:
     ScheduleApi(const Settings& settings, const ProgramMedia& media, const common::Clock& clock,
                 ServerView view, std::function<void()> changed);
 
-    /// Calls `method` for `caller` (recorded as who decided, started or stopped); throws
-    /// RpcError.
+    /// Calls `method` for `caller` (recorded as who decided, started or stopped) within
+    /// `scope`; throws RpcError (kUnauthorized for anything outside the scope).
     boost::json::value call(const std::string& method, const Params& params,
-                            const std::string& caller);
+                            const std::string& caller, const Scope& scope = Scope{});
+
+    /// The scope of a user acting for `units` (ids): those, the units within them, and for
+    /// reading the units above them. Empty `units`: province-wide.
+    Scope scope_of(const std::vector<std::int64_t>& units);
+    /// Unit ids by code; throws RpcError naming an unknown code.
+    std::vector<std::int64_t> unit_ids(const std::vector<std::string>& codes);
+    /// Unit codes by id (unknown ids are left out).
+    std::vector<std::string> unit_codes(const std::vector<std::int64_t>& ids);
+    /// The unit a cluster belongs to; throws RpcError if there is no such cluster.
+    std::int64_t cluster_unit(const std::string& cluster);
+    /// Records a cluster (receiver) of a unit, as receivers.provision does.
+    void put_cluster(const schedules::Cluster& cluster);
+    /// Whether `scope` may read a channel: a unit's code or "@" + a cluster id.
+    bool may_read_channel(const Scope& scope, const std::string& channel);
 
 private:
-    boost::json::value create_program(const Params& p, const std::string& caller);
+    boost::json::value dispatch(const std::string& method, const Params& p,
+                                const std::string& caller, const Scope& scope);
+    boost::json::value create_program(const Params& p, const Scope& scope);
     std::int64_t make_program(std::int64_t unit, const Params& p, const std::string& title);
-    boost::json::value create_entry(const Params& p);
-    boost::json::value start_emergency(const Params& p, const std::string& caller);
-    boost::json::value start_stop_all(const Params& p, const std::string& caller);
+    boost::json::value create_entry(const Params& p, const Scope& scope);
+    boost::json::value delete_entry(const Params& p, const Scope& scope);
+    boost::json::value decide(const Params& p, const std::string& caller, const Scope& scope);
+    boost::json::value start_emergency(const Params& p, const std::string& caller,
+                                       const Scope& scope);
+    boost::json::value start_stop_all(const Params& p, const std::string& caller,
+                                      const Scope& scope);
     boost::json::value end_override(const Params& p, const std::string& caller,
-                                    schedules::Override::Kind kind);
-    boost::json::value list_as_run(const Params& p);
-    std::vector<std::int64_t> unit_ids(const std::vector<std::string>& codes);
+                                    schedules::Override::Kind kind, const Scope& scope);
+    boost::json::value list_entries(const Scope& scope);
+    boost::json::value list_overrides(const Scope& scope);
+    boost::json::value list_as_run(const Params& p, const Scope& scope);
+    boost::json::value status(const Scope& scope);
+    /// Throws kUnauthorized unless `scope` may change every unit and cluster named.
+    void require(const Scope& scope, const std::vector<std::int64_t>& units,
+                 const std::vector<std::string>& clusters = {});
+    void require_read(const Scope& scope, std::int64_t unit);
+    bool sees_channel(const Scope& scope, const std::string& channel);
     std::int64_t unit_id(const std::string& code);
+    std::map<std::string, std::int64_t> cluster_units();
     schedules::Millis now() const;
 
     const Settings& settings_;
