@@ -2,8 +2,10 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <pthread.h>
 #include <string>
@@ -14,15 +16,22 @@
 
 #include "loa/common/config.hpp"
 #include "loa/common/logging.hpp"
+#include "loa/server/api_gateway.hpp"
+#include "loa/server/api_routes.hpp"
+#include "loa/server/auth_store.hpp"
 #include "loa/server/control_socket.hpp"
 #include "loa/server/http_server.hpp"
 #include "loa/server/media_server.hpp"
 #include "loa/server/metrics.hpp"
+#include "loa/server/notifier.hpp"
 #include "loa/server/program_media.hpp"
+#include "loa/server/receiver_hub.hpp"
+#include "loa/server/receiver_registry.hpp"
 #include "loa/server/rpc.hpp"
 #include "loa/server/schedule_api.hpp"
 #include "loa/server/schedule_runner.hpp"
 #include "loa/server/sdp_export.hpp"
+#include "loa/server/status_watch.hpp"
 
 namespace {
 
@@ -142,6 +151,29 @@ void log_figures(const loa::server::MediaServer& server) {
         s.router_drops, s.reports.accepted, s.reports.rejected, s.reports.unknown_receiver);
 }
 
+/// At first start, creates the admin account; its password comes from the environment
+/// (LOA_ADMIN_PASSWORD), a file (control.admin_password_file) or is made up and printed once.
+void announce_first_admin(loa::server::AuthStore& auth, const loa::server::Settings& settings) {
+    std::string password;
+    if (const char* env = std::getenv("LOA_ADMIN_PASSWORD"))
+        password = env;
+    else if (!settings.admin_password_file.empty()) {
+        std::ifstream in(settings.admin_password_file);
+        if (!std::getline(in, password))
+            throw std::runtime_error("control.admin_password_file: cannot read \"" +
+                                     settings.admin_password_file + "\"");
+    }
+    auto made = auth.ensure_admin(password);
+    if (!made)
+        throw std::runtime_error("cannot create the first admin: " + made.error().message);
+    if (*made && password.empty())
+        std::cerr << "loa-server: first start: created the user \"admin\" with the password\n\n"
+                  << "    " << **made << "\n\n"
+                  << "It is shown this once; change it with users.set_password.\n";
+    else if (*made)
+        loa::common::logger("server")->info("first start: created the user \"admin\"");
+}
+
 /// --call: one request on the running server's control socket.
 int call(const loa::server::Settings& settings, const Options& options) {
     std::string path = loa::server::control_socket_file(settings);
@@ -220,27 +252,73 @@ int run(const Options& options) {
                                  [&server] { return receivers_json(server); }};
     loa::server::ScheduleApi api(settings, programs, clock, view,
                                  [&runner] { runner.schedule_changed(); });
-    std::atomic<std::uint64_t> api_requests{0}, api_errors{0};
+    loa::server::AuthStore auth(loa::server::database_file(settings), clock);
+    announce_first_admin(auth, settings);
+    loa::server::ReceiverRegistry registry(loa::server::database_file(settings), clock,
+                                           settings.profile);
+    loa::server::Notifier notifier;
+    loa::server::ReceiverHub hub(registry, server, api, notifier, clock,
+                                 {settings.offline_grace, settings.status_interval_s,
+                                  settings.media_advertise_host, std::chrono::seconds(5)});
+    hub.start();
+    loa::server::ApiGateway gateway(
+        auth, api, hub, notifier,
+        {settings.session_ttl, settings.public_url, settings.tls_certificate});
     loa::server::ControlSocket control(
         loa::server::control_socket_file(settings),
-        [&](std::string_view text, const std::string& caller) {
+        [&](std::string_view text, const std::string& who) {
+            loa::server::Caller caller;
+            caller.local = true;
+            caller.local_name = who;
+            caller.from = "local";
             return loa::server::handle_jsonrpc(
                 text, [&](const std::string& method, const loa::server::Params& params) {
-                    ++api_requests;
-                    try {
-                        return api.call(method, params, caller);
-                    } catch (...) {
-                        ++api_errors;
-                        throw;
-                    }
+                    return gateway.call(method, params, caller);
                 });
         });
     control.start();
+    loa::server::StatusWatch watch([&runner] { return runner.on_air(); }, api, hub, notifier);
+    watch.start();
+    auto monitoring = loa::server::monitoring_routes([&] {
+        auto m = loa::server::collect_metrics(settings, server, runner.on_air(), gateway.requests(),
+                                              gateway.errors());
+        for (const auto& r : hub.list(loa::server::Scope{})) {
+            const auto& o = r.as_object();
+            std::string unit(o.at("unit").as_string());
+            ++m.receivers_configured[unit];
+            if (o.at("online").as_bool())
+                ++m.receivers_online[unit];
+        }
+        return m;
+    });
+    loa::server::HttpOptions http_options;
+    http_options.bind = settings.http_bind;
+    http_options.port = settings.http_port;
+    if (!settings.tls_certificate.empty())
+        http_options.tls = loa::server::TlsFiles{settings.tls_certificate, settings.tls_key};
+    http_options.upload_paths = {loa::server::kUploadPath};
+    http_options.upload_dir = settings.state_dir + "/uploads";
+    http_options.max_upload = static_cast<std::uint64_t>(settings.max_upload_mb) * 1024 * 1024;
     loa::server::HttpServer http(
-        settings.http_bind, settings.http_port, loa::server::monitoring_routes([&] {
-            return loa::server::collect_metrics(settings, server, runner.on_air(),
-                                                api_requests.load(), api_errors.load());
-        }));
+        http_options, loa::server::api_routes(gateway, server, monitoring),
+        [&](const loa::server::HttpRequest& upgrade,
+            std::shared_ptr<loa::server::WebSocketLink> link)
+            -> std::variant<loa::server::HttpResponse,
+                            std::shared_ptr<loa::server::WebSocketHandler>> {
+            auto path = upgrade.path();
+            if (path == "/api/v1/receiver")
+                return hub.connect(upgrade, std::move(link));
+            if (path != "/api/v1/ws")
+                return loa::server::text_response(404, "no WebSocket at " + path + "\n");
+            auto caller = loa::server::ApiGateway::anonymous(upgrade);
+            if (!upgrade.header("authorization").empty()) {
+                auto bearer = gateway.bearer(upgrade);
+                if (!bearer)
+                    return loa::server::text_response(401, "the bearer token is not valid\n");
+                caller = *bearer;
+            }
+            return gateway.connect(std::move(caller), std::move(link));
+        });
     http.start();
     auto log = loa::common::logger("server");
     log->info("loa-server running (pid {})", getpid());
@@ -272,7 +350,9 @@ int run(const Options& options) {
     }
     log->info("stopping");
     http.stop();
+    watch.stop();
     control.stop();
+    hub.stop();
     runner.stop();
     server.stop();
     log_figures(server);

@@ -2,10 +2,13 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
+#include <mutex>
 #include <pthread.h>
 #include <thread>
 
+#include "loa/clients/control_link.hpp"
 #include "loa/clients/media_link.hpp"
 #include "loa/clients/player.hpp"
 #include "loa/clients/receiver_settings.hpp"
@@ -24,6 +27,8 @@ constexpr const char* kUsage = R"(usage: loa-receiver [--config FILE] [options]
   --jitter-ms N        jitter-buffer latency (default 80)
   --state-dir DIR      where per-start counters are kept (default /var/lib/loa-receiver)
   --duration S         stop by itself after S seconds
+  --provision FILE     the bundle an admin made with receivers.provision: everything else
+                       (id, server, keys, volume) then comes from the server's control channel
   --set KEY=VALUE      any other setting
 Signals: SIGUSR1 logs the counters, SIGTERM/SIGINT stop (a WAV file is finalised).
 )";
@@ -123,12 +128,138 @@ int run(const loa::clients::ReceiverSettings& settings) {
     return 0;
 }
 
+/// Provisioned: the control channel gives the media parameters, volume and keys; it comes
+/// back by itself (backoff with jitter) whenever the server goes away.
+int run_provisioned(loa::clients::ReceiverSettings settings) {
+    namespace json = boost::json;
+    sigset_t signals;
+    sigemptyset(&signals);
+    for (int s : {SIGINT, SIGTERM, SIGUSR1})
+        sigaddset(&signals, s);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    auto log = loa::common::logger("receiver");
+    auto bundle = loa::clients::read_bundle(settings.provision);
+    if (!bundle)
+        throw std::runtime_error(bundle.error().message);
+    std::filesystem::create_directories(settings.state_dir);
+    loa::clients::ControlLink control(*bundle, settings.state_dir);
+
+    std::atomic<bool> stop{false};
+    std::unique_ptr<loa::clients::Player> player;
+    std::unique_ptr<loa::clients::MediaLink> link;
+    std::mutex media_mutex; // player and link, as the signal thread reads their counters
+    std::thread signal_thread([&] {
+        auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<long>(settings.duration_s * 1000));
+        while (!stop) {
+            timespec tick{0, 200'000'000};
+            int sig = sigtimedwait(&signals, nullptr, &tick);
+            if (sig == SIGINT || sig == SIGTERM ||
+                (settings.duration_s > 0 && std::chrono::steady_clock::now() >= deadline))
+                stop = true;
+            std::lock_guard lock(media_mutex);
+            if (sig == SIGUSR1 && link)
+                log_counters(*link, *player);
+        }
+    });
+    std::atomic<bool> media_stop{false};
+    std::thread network;
+    auto started = std::chrono::steady_clock::now();
+    auto key = settings.key;
+    auto backoff = std::chrono::milliseconds(0);
+    bool unprovisioned = false;
+    while (!stop && !unprovisioned) {
+        auto hello = control.connect();
+        if (!hello) {
+            backoff = loa::clients::next_backoff(backoff);
+            log->warn("{}; trying again in {:.1f} s", hello.error().message,
+                      static_cast<double>(backoff.count()) / 1000);
+            auto until = std::chrono::steady_clock::now() + backoff;
+            while (!stop && std::chrono::steady_clock::now() < until)
+                std::this_thread::sleep_for(std::chrono::milliseconds(100)); // NOLINT: stop poll
+            continue;
+        }
+        backoff = std::chrono::milliseconds(0);
+        if (!link) {
+            settings.id = bundle->id;
+            settings.server = hello->media;
+            settings.profile = hello->profile;
+            settings.key = key = hello->key;
+            settings.group = hello->group;
+            settings.group_key = hello->group_key;
+            std::lock_guard lock(media_mutex);
+            player = std::make_unique<loa::clients::Player>(
+                loa::clients::PlayerSettings{settings.output, settings.jitter_ms, hello->volume,
+                                             hello->muted, settings.channels});
+            player->start();
+            link = std::make_unique<loa::clients::MediaLink>(settings, *player,
+                                                             loa::common::SystemClock::instance());
+            network = std::thread([&] { link->run(media_stop); });
+        } else {
+            if (hello->key != key) // rotated while we were away
+                link->install_key(key = hello->key);
+            player->set_volume(hello->volume);
+            player->set_muted(hello->muted);
+        }
+        double volume = hello->volume;
+        bool muted = hello->muted;
+        loa::clients::ControlActions actions;
+        actions.set_output = [&](double v, bool m) {
+            volume = v;
+            muted = m;
+            player->set_volume(v);
+            player->set_muted(m);
+            log->info("volume {:.2f}{}", v, m ? ", muted" : "");
+        };
+        actions.rekey = [&](std::vector<std::uint8_t> new_key) {
+            key = new_key;
+            link->install_key(std::move(new_key));
+        };
+        actions.status = [&] {
+            auto l = link->stats();
+            auto p = player->stats();
+            return json::object{{"volume", volume},
+                                {"muted", muted},
+                                {"receiving", link->receiving()},
+                                {"received", l.received},
+                                {"lost", l.lost},
+                                {"late", p.late},
+                                {"concealed", p.lost},
+                                {"jitter_ms", l.jitter_ms},
+                                {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(
+                                                 std::chrono::steady_clock::now() - started)
+                                                 .count()},
+                                {"version", "loa-receiver 0.1"}};
+        };
+        unprovisioned =
+            control.serve(stop, actions) == loa::clients::ControlLink::End::unprovisioned;
+    }
+    if (unprovisioned) {
+        std::error_code ec;
+        std::filesystem::remove(settings.provision, ec);
+        log->warn("unprovisioned: the bundle {} is deleted; stopping", settings.provision);
+    }
+    stop = true;
+    signal_thread.join();
+    media_stop = true;
+    if (network.joinable())
+        network.join();
+    if (player) {
+        player->finish(std::chrono::seconds(5));
+        log_counters(*link, *player);
+        print_summary(*link, *player);
+    }
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     try {
         auto settings = loa::clients::load_receiver_settings(read_config(argc, argv));
         loa::common::init_logging(settings.log_level);
+        if (!settings.provision.empty())
+            return run_provisioned(settings);
         return run(settings);
     } catch (const std::exception& e) {
         std::cerr << "loa-receiver: " << e.what() << "\n";

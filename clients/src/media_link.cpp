@@ -109,8 +109,18 @@ bool MediaLink::verify(std::uint8_t* data, std::size_t& len, std::uint32_t ssrc)
     std::size_t copy_len = len;
     if (may_recover)
         std::memcpy(copy.data(), data, len);
+    if (next_inbound_ && !may_recover)
+        std::memcpy(copy.data(), data, len);
     if (inbound_.unprotect_rtp(data, len))
         return true;
+    if (next_inbound_) {
+        std::memcpy(data, copy.data(), copy_len);
+        len = copy_len;
+        if (verify_with_next_key(data, len))
+            return true;
+        std::memcpy(data, copy.data(), copy_len);
+        len = copy_len;
+    }
     if (!may_recover)
         return false;
     // The stream may have wrapped its sequence numbers before we joined (or while we were cut
@@ -122,6 +132,56 @@ bool MediaLink::verify(std::uint8_t* data, std::size_t& len, std::uint32_t ssrc)
     std::memcpy(data, copy.data(), copy_len);
     len = copy_len;
     return true;
+}
+
+void MediaLink::install_key(std::vector<std::uint8_t> key) {
+    std::lock_guard lock(key_mutex_);
+    offered_key_ = std::move(key);
+    key_offered_.store(true, std::memory_order_release);
+}
+
+void MediaLink::take_new_key() {
+    std::optional<std::vector<std::uint8_t>> key;
+    {
+        std::lock_guard lock(key_mutex_);
+        key.swap(offered_key_);
+        key_offered_.store(false, std::memory_order_relaxed);
+    }
+    if (!key)
+        return;
+    auto session = pipeline::SrtpSession::inbound(settings_.profile, *key);
+    if (!session) {
+        log()->error("the new key does not fit: {}", session.error().message);
+        return;
+    }
+    if (!settings_.group.empty()) { // the media key is the group's: only reports change
+        if (auto reports = pipeline::SrtpSession::outbound(settings_.profile, *key, report_ssrc_))
+            reports_ = std::move(reports).value();
+        return;
+    }
+    next_inbound_.emplace(std::move(session).value());
+    next_key_ = std::move(*key);
+    log()->info("a new key is ready");
+}
+
+bool MediaLink::verify_with_next_key(std::uint8_t* data, std::size_t& len) {
+    if (!next_inbound_->unprotect_rtp(data, len))
+        return false;
+    // The server has switched: so do we, reports included (a new key, so SRTCP indexes may
+    // start again).
+    inbound_ = std::move(*next_inbound_);
+    next_inbound_.reset();
+    if (auto reports = pipeline::SrtpSession::outbound(settings_.profile, next_key_, report_ssrc_))
+        reports_ = std::move(reports).value();
+    log()->info("switched to the new key");
+    return true;
+}
+
+bool MediaLink::receiving() const {
+    auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   clock_.steady_now().time_since_epoch())
+                   .count();
+    return now - last_media_ms_.load(std::memory_order_relaxed) < 1000;
 }
 
 void MediaLink::on_datagram(std::uint8_t* data, std::size_t len) {
@@ -161,6 +221,9 @@ void MediaLink::on_datagram(std::uint8_t* data, std::size_t len) {
     last_arrival_ = now;
     have_media_ = true;
     received_total_.fetch_add(1, std::memory_order_relaxed);
+    last_media_ms_.store(
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count(),
+        std::memory_order_relaxed);
     auto offset = static_cast<std::size_t>(packet->payload.data() - data);
     forward(data, offset, packet->payload.size(), packet->header.marker, sequence,
             packet->header.timestamp);
@@ -231,6 +294,8 @@ void MediaLink::send_report() {
 void MediaLink::run(const std::atomic<bool>& stop) {
     alignas(16) std::array<std::uint8_t, 2048> buffer{};
     while (!stop.load(std::memory_order_relaxed)) {
+        if (key_offered_.load(std::memory_order_acquire))
+            take_new_key();
         auto now = clock_.steady_now();
         // While media flows, report every interval; once it stops (server restart, network
         // gap), report every second so that the server latches us again quickly.

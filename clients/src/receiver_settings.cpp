@@ -58,18 +58,22 @@ ReceiverSettings load_receiver_settings(const common::Config& config) {
     auto root = config.root();
     root.reject_unknown_keys({"id", "server", "profile", "key", "key_file", "group", "group_key",
                               "group_key_file", "state_dir", "output", "jitter_ms", "channels",
-                              "volume", "muted", "report_interval_s", "duration_s", "log_level"});
+                              "volume", "muted", "report_interval_s", "duration_s", "log_level",
+                              "provision"});
     ReceiverSettings s;
-    s.id = root.string("id");
-    if (s.id.empty() || s.id.size() > 64)
-        root.fail("id", "must be 1 to 64 characters");
-    s.server = resolve(root);
-    s.profile = *pipeline::parse_srtp_profile(root.choice(
-        "profile", {"aes_cm_128_hmac_sha1_80", "aead_aes_128_gcm"}, "aes_cm_128_hmac_sha1_80"));
-    s.key = read_key(root, "key", s.profile);
-    s.group = root.string("group", "");
-    if (!s.group.empty())
-        s.group_key = read_key(root, "group_key", s.profile);
+    s.provision = root.string("provision", "");
+    if (s.provision.empty()) { // otherwise the server's hello gives all of these
+        s.id = root.string("id");
+        if (s.id.empty() || s.id.size() > 64)
+            root.fail("id", "must be 1 to 64 characters");
+        s.server = resolve(root);
+        s.profile = *pipeline::parse_srtp_profile(root.choice(
+            "profile", {"aes_cm_128_hmac_sha1_80", "aead_aes_128_gcm"}, "aes_cm_128_hmac_sha1_80"));
+        s.key = read_key(root, "key", s.profile);
+        s.group = root.string("group", "");
+        if (!s.group.empty())
+            s.group_key = read_key(root, "group_key", s.profile);
+    }
     s.state_dir = root.string("state_dir", s.state_dir);
     s.output = root.string("output", "");
     // At least one 20 ms frame plus network jitter, so that FEC data arrives in time.

@@ -288,7 +288,7 @@ common::Result<void> AuthStore::record(const AuditRecord& r) {
     std::lock_guard lock(mutex_);
     auto q = db_.prepare("INSERT INTO audit (at_ms, who, from_address, what, summary) "
                          "VALUES (?, ?, ?, ?, ?)");
-    q.bind(1, ms(r.at))
+    q.bind(1, ms(r.at == Millis{} ? now() : r.at))
         .bind(2, std::string_view(r.who))
         .bind(3, std::string_view(r.from))
         .bind(4, std::string_view(r.what))

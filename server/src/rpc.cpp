@@ -118,6 +118,28 @@ std::optional<std::int64_t> Params::optional_integer(const char* name) const {
     wrong(name, "an integer");
 }
 
+std::optional<double> Params::optional_number(const char* name) const {
+    auto v = object_.if_contains(name);
+    if (v == nullptr || v->is_null())
+        return std::nullopt;
+    if (v->is_double())
+        return v->as_double();
+    if (v->is_int64())
+        return static_cast<double>(v->as_int64());
+    if (v->is_uint64())
+        return static_cast<double>(v->as_uint64());
+    wrong(name, "a number");
+}
+
+std::optional<bool> Params::optional_boolean(const char* name) const {
+    auto v = object_.if_contains(name);
+    if (v == nullptr || v->is_null())
+        return std::nullopt;
+    if (!v->is_bool())
+        wrong(name, "true or false");
+    return v->as_bool();
+}
+
 std::vector<std::string> Params::strings(const char* name) const {
     auto v = object_.if_contains(name);
     if (v == nullptr || v->is_null())

@@ -54,8 +54,9 @@ pipeline::SourceSpec read_source(const ConfigNode& node) {
 }
 
 void read_media(const ConfigNode& media, Settings& s) {
-    media.reject_unknown_keys({"bind", "port", "profile", "key_mode", "workers"});
+    media.reject_unknown_keys({"bind", "port", "profile", "key_mode", "workers", "advertise_host"});
     s.media_bind = media.string("bind", s.media_bind);
+    s.media_advertise_host = media.string("advertise_host", "");
     if (!pipeline::Endpoint::parse(s.media_bind + ":1"))
         media.fail("bind", "expected an IPv4 address, got \"" + s.media_bind + "\"");
     s.media_port = static_cast<std::uint16_t>(media.integer("port", 1, 65535, s.media_port));
@@ -130,7 +131,7 @@ void require_unique(const ConfigNode& root, const std::vector<T>& items, const s
 Settings load_settings(const common::Config& config) {
     ConfigNode root = config.root();
     root.reject_unknown_keys({"log_level", "state_dir", "media", "opus", "sources", "channels",
-                              "receivers", "province", "schedule", "speech", "http"});
+                              "receivers", "province", "schedule", "speech", "http", "control"});
     Settings s;
     s.log_level =
         root.choice("log_level", {"trace", "debug", "info", "warn", "error", "off"}, "info");
@@ -166,9 +167,28 @@ Settings load_settings(const common::Config& config) {
     s.time_zone = schedule.string("time_zone", s.time_zone);
     s.lead = std::chrono::milliseconds(schedule.integer("lead_ms", 200, 10000, 1500));
     auto http = root.object("http");
-    http.reject_unknown_keys({"bind", "port"});
+    http.reject_unknown_keys(
+        {"bind", "port", "tls_certificate", "tls_key", "public_url", "max_upload_mb"});
     s.http_bind = http.string("bind", s.http_bind);
     s.http_port = static_cast<std::uint16_t>(http.integer("port", 0, 65535, s.http_port));
+    s.tls_certificate = http.string("tls_certificate", "");
+    s.tls_key = http.string("tls_key", "");
+    if (s.tls_certificate.empty() != s.tls_key.empty())
+        http.fail(s.tls_key.empty() ? "tls_key" : "tls_certificate",
+                  "TLS needs both http.tls_certificate and http.tls_key (PEM files)");
+    s.public_url = http.string("public_url", "");
+    if (!s.public_url.empty() && s.public_url.rfind("ws://", 0) != 0 &&
+        s.public_url.rfind("wss://", 0) != 0)
+        http.fail("public_url", "expected ws://HOST:PORT or wss://HOST:PORT, as receivers "
+                                "will reach this server");
+    s.max_upload_mb = static_cast<int>(http.integer("max_upload_mb", 1, 4096, 200));
+    auto control = root.object("control");
+    control.reject_unknown_keys(
+        {"offline_grace_s", "status_interval_s", "session_hours", "admin_password_file"});
+    s.offline_grace = std::chrono::seconds(control.integer("offline_grace_s", 1, 3600, 30));
+    s.status_interval_s = static_cast<int>(control.integer("status_interval_s", 1, 600, 10));
+    s.session_ttl = std::chrono::hours(control.integer("session_hours", 1, 24 * 90, 12));
+    s.admin_password_file = control.string("admin_password_file", "");
     auto speech = root.object("speech");
     speech.reject_unknown_keys({"voice", "rate_wpm"});
     s.speech_voice = speech.string("voice", s.speech_voice);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -41,6 +42,12 @@ public:
     /// Serves until `stop` becomes true; wakes at least every 100 ms to check it.
     void run(const std::atomic<bool>& stop);
     LinkStats stats() const;
+    /// A new key from the control channel (any thread). Packets under the current key are
+    /// still played; the first one that verifies only under the new key switches over, so a
+    /// rotation loses nothing. Reports switch to the new key with it.
+    void install_key(std::vector<std::uint8_t> key);
+    /// Whether media arrived in the last second.
+    bool receiving() const;
     /// This start's report SSRC (fresh per start).
     std::uint32_t report_ssrc() const { return report_ssrc_; }
 
@@ -51,6 +58,8 @@ private:
     void forward(std::uint8_t* data, std::size_t payload_offset, std::size_t payload_size,
                  bool marker, std::uint16_t sequence, std::uint32_t timestamp);
     void send_report();
+    void take_new_key();
+    bool verify_with_next_key(std::uint8_t* data, std::size_t& len);
     void save_state();
     std::string state_path() const;
 
@@ -60,6 +69,12 @@ private:
     std::string owner_; ///< whose SSRC salt the server uses (receiver id or group channel)
     pipeline::UdpSocket socket_;
     pipeline::SrtpSession inbound_;
+    std::optional<pipeline::SrtpSession> next_inbound_; ///< after install_key, until it is used
+    std::vector<std::uint8_t> next_key_;
+    std::mutex key_mutex_;
+    std::optional<std::vector<std::uint8_t>> offered_key_; ///< from install_key, not taken yet
+    std::atomic<bool> key_offered_{false};
+    std::atomic<std::int64_t> last_media_ms_{0};
     std::uint32_t report_ssrc_ = 0;
     pipeline::SrtpSession reports_;
 

@@ -29,6 +29,9 @@ struct ReceiverSettings {
     int report_interval_s = 5;
     double duration_s = 0; ///< stop by itself after this long (0 = run until told)
     std::string log_level = "info";
+    /// A provisioning bundle (from receivers.provision): the control channel then gives the
+    /// id, server, profile, keys and volume, and id/server/key are not needed.
+    std::string provision;
 };
 
 /// Reads and validates; throws common::ConfigError naming the key.

@@ -78,7 +78,7 @@ public:
     /// random one, which is returned to be shown once; nullopt if users exist already.
     common::Result<std::optional<std::string>> ensure_admin(const std::string& password);
 
-    /// Records a change.
+    /// Records a change (at now, unless `record.at` is set).
     common::Result<void> record(const AuditRecord& record);
     /// The audit records in [from, to), oldest first.
     common::Result<std::vector<AuditRecord>>

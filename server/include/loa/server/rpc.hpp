@@ -56,7 +56,10 @@ public:
     std::int64_t integer(const char* name) const;
     std::optional<std::int64_t> optional_integer(const char* name) const;
     std::vector<std::string> strings(const char* name) const; ///< absent = empty
+    std::optional<double> optional_number(const char* name) const;
+    std::optional<bool> optional_boolean(const char* name) const;
     bool has(const char* name) const { return object_.contains(name); }
+    const boost::json::object& object() const { return object_; }
 
 private:
     [[noreturn]] void wrong(const char* name, const char* expected) const;

@@ -68,9 +68,18 @@ struct Settings {
     std::optional<ProvinceSettings> province;
     std::string time_zone = "Asia/Ho_Chi_Minh"; ///< of schedule entries made without one
     std::chrono::milliseconds lead{1500};       ///< how early scheduled sources are prepared
-    std::string http_bind = "127.0.0.1";        ///< the HTTP port (/healthz, /metrics)
-    std::uint16_t http_port = 8080;             ///< 0: any free port
-    std::string speech_voice = "vi";            ///< espeak-ng voice of text bulletins
+    std::string media_advertise_host;    ///< media host given to receivers; "" = as they reach us
+    std::string http_bind = "127.0.0.1"; ///< the HTTP port: API, receivers, console, metrics
+    std::uint16_t http_port = 8080;      ///< 0: any free port
+    std::string tls_certificate;         ///< PEM; with tls_key, the port speaks only TLS
+    std::string tls_key;
+    std::string public_url;  ///< the server as receivers reach it, for provisioning bundles
+    int max_upload_mb = 200; ///< media uploads
+    std::chrono::seconds offline_grace{30}; ///< a dropped receiver stays online this long
+    int status_interval_s = 10;             ///< receivers report this often
+    std::chrono::hours session_ttl{12};     ///< operators' session tokens
+    std::string admin_password_file;        ///< first start: the admin's password (else random)
+    std::string speech_voice = "vi";        ///< espeak-ng voice of text bulletins
     int speech_rate_wpm = 150;
 };
 

@@ -1,0 +1,77 @@
+#pragma once
+/// @file
+/// The receiver's control channel (WebSocket /api/v1/receiver): reads the provisioning
+/// bundle, says hello with the device id and secret, gets the media parameters and key, obeys
+/// the server's volume, mute, rekey and unprovision, and reports status. docs/protocol.md.
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "loa/clients/api_client.hpp"
+#include "loa/common/result.hpp"
+#include "loa/pipeline/endpoint.hpp"
+#include "loa/pipeline/srtp.hpp"
+
+namespace loa::clients {
+
+/// What `receivers.provision` hands out, as a JSON file.
+struct Bundle {
+    std::string server; ///< ws://HOST:PORT or wss://HOST:PORT
+    std::string id;
+    std::string secret;
+    std::string ca; ///< PEM of the server's certificate authority; "" = the system's
+};
+
+/// Reads and checks a bundle file; the error names what is missing.
+common::Result<Bundle> read_bundle(const std::string& path);
+
+/// What hello answers.
+struct Hello {
+    pipeline::Endpoint media; ///< the server's media address
+    std::uint32_t epoch = 0;
+    pipeline::SrtpProfile profile = pipeline::SrtpProfile::aes_cm_128_hmac_sha1_80;
+    std::vector<std::uint8_t> key;
+    std::string group; ///< group key mode: the channel
+    std::vector<std::uint8_t> group_key;
+    double volume = 1.0;
+    bool muted = false;
+    int status_interval_s = 10;
+};
+
+/// What the control channel asks of the rest of the receiver.
+struct ControlActions {
+    std::function<void(double volume, bool muted)> set_output;
+    std::function<void(std::vector<std::uint8_t> key)> rekey;
+    std::function<boost::json::object()> status; ///< the status report's fields
+};
+
+/// One control connection at a time; reconnecting is the caller's loop.
+class ControlLink {
+public:
+    /// `state_dir` holds the CA file written from the bundle.
+    ControlLink(Bundle bundle, std::string state_dir);
+
+    /// Connects and says hello; the error says why (unreachable, refused, bad bundle).
+    common::Result<Hello> connect();
+    /// How serve() ended.
+    enum class End { lost, unprovisioned, stopped };
+    /// Serves the connection until it drops, the server unprovisions us, or `stop`.
+    End serve(const std::atomic<bool>& stop, const ControlActions& actions);
+
+private:
+    Bundle bundle_;
+    std::string state_dir_;
+    std::unique_ptr<ApiConnection> connection_;
+    int status_interval_s_ = 10;
+};
+
+/// The next reconnection delay: doubling from 1 s up to 60 s, with +-25 % jitter so that a
+/// province of receivers does not come back in one burst.
+std::chrono::milliseconds next_backoff(std::chrono::milliseconds previous);
+
+} // namespace loa::clients

@@ -1,0 +1,194 @@
+#include "loa/clients/control_link.hpp"
+
+#include <arpa/inet.h>
+#include <fstream>
+#include <netdb.h>
+#include <random>
+#include <sstream>
+
+#include "loa/common/logging.hpp"
+#include "loa/common/persistent_counter.hpp"
+#include "loa/common/secret.hpp"
+
+namespace loa::clients {
+namespace {
+
+namespace json = boost::json;
+
+auto log() {
+    static auto logger = common::logger("control");
+    return logger;
+}
+
+constexpr const char* kVersion = "loa-receiver 0.1";
+
+/// The IPv4 address of a host name or literal.
+std::optional<std::string> resolve_ipv4(const std::string& host) {
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_DGRAM;
+    addrinfo* found = nullptr;
+    if (::getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || found == nullptr)
+        return std::nullopt;
+    char text[INET_ADDRSTRLEN] = {};
+    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr, text,
+                sizeof text);
+    ::freeaddrinfo(found);
+    return std::string(text);
+}
+
+std::string text_of(const json::object& o, const char* key) {
+    const auto* v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+} // namespace
+
+common::Result<Bundle> read_bundle(const std::string& path) {
+    std::ifstream in(path);
+    if (!in)
+        return common::make_error(common::Errc::io_error, "cannot read the bundle " + path);
+    std::stringstream text;
+    text << in.rdbuf();
+    json::error_code ec;
+    auto parsed = json::parse(text.str(), ec);
+    if (ec || !parsed.is_object())
+        return common::make_error(common::Errc::invalid_argument,
+                                  path + ": not a provisioning bundle (expected a JSON object)");
+    const auto& o = parsed.as_object();
+    Bundle b{text_of(o, "server"), text_of(o, "id"), text_of(o, "secret"), text_of(o, "ca")};
+    for (auto [value, name] :
+         {std::pair{&b.server, "server"}, {&b.id, "id"}, {&b.secret, "secret"}})
+        if (value->empty())
+            return common::make_error(common::Errc::invalid_argument,
+                                      path + ": the bundle has no \"" + name +
+                                          "\"; provision the receiver again");
+    return b;
+}
+
+std::chrono::milliseconds next_backoff(std::chrono::milliseconds previous) {
+    static thread_local std::mt19937 random{std::random_device{}()};
+    auto base =
+        std::clamp(previous * 2, std::chrono::milliseconds(1000), std::chrono::milliseconds(60000));
+    std::uniform_real_distribution<double> jitter(0.75, 1.25);
+    return std::chrono::milliseconds(
+        static_cast<std::int64_t>(static_cast<double>(base.count()) * jitter(random)));
+}
+
+ControlLink::ControlLink(Bundle bundle, std::string state_dir)
+    : bundle_(std::move(bundle)), state_dir_(std::move(state_dir)) {}
+
+common::Result<Hello> ControlLink::connect() {
+    auto endpoint = parse_api_url(bundle_.server, "/api/v1/receiver");
+    if (!endpoint)
+        return endpoint.error();
+    endpoint->path = "/api/v1/receiver";
+    ConnectOptions options;
+    if (!bundle_.ca.empty()) {
+        options.ca_file = state_dir_ + "/" + bundle_.id + ".ca.pem";
+        if (auto written = common::write_file_durably(options.ca_file, bundle_.ca); !written)
+            return written.error();
+    }
+    auto connection = ApiConnection::connect(*endpoint, options);
+    if (!connection)
+        return connection.error();
+    connection_ = std::move(connection).value();
+    try {
+        auto reply = connection_->call(
+            "hello", {{"id", bundle_.id}, {"secret", bundle_.secret}, {"version", kVersion}});
+        const auto& o = reply.as_object();
+        Hello h;
+        auto media = o.at("media").as_object();
+        auto host = resolve_ipv4(text_of(media, "host"));
+        if (!host)
+            return common::make_error(common::Errc::io_error, "cannot resolve the media host \"" +
+                                                                  text_of(media, "host") + "\"");
+        auto address = pipeline::Endpoint::parse(*host + ":" +
+                                                 std::to_string(media.at("port").to_number<int>()));
+        if (!address)
+            return common::make_error(common::Errc::invalid_argument, "bad media address");
+        h.media = *address;
+        h.epoch = static_cast<std::uint32_t>(o.at("epoch").to_number<std::int64_t>());
+        auto profile = pipeline::parse_srtp_profile(text_of(o, "profile"));
+        if (!profile)
+            return common::make_error(common::Errc::invalid_argument,
+                                      "the server uses an SRTP profile this receiver lacks: " +
+                                          text_of(o, "profile"));
+        h.profile = *profile;
+        h.key = common::from_base64(text_of(o, "key")).value_or(std::vector<std::uint8_t>{});
+        if (const auto* group = o.if_contains("group"); group && group->is_object()) {
+            h.group = text_of(group->as_object(), "channel");
+            h.group_key = common::from_base64(text_of(group->as_object(), "key"))
+                              .value_or(std::vector<std::uint8_t>{});
+        }
+        h.volume = o.at("volume").to_number<double>();
+        h.muted = o.at("muted").as_bool();
+        h.status_interval_s = static_cast<int>(o.at("status_interval_s").to_number<std::int64_t>());
+        status_interval_s_ = std::max(1, h.status_interval_s);
+        log()->info("hello: receiver {} of {}, media at {}", bundle_.id, text_of(o, "unit"),
+                    h.media.to_string());
+        return h;
+    } catch (const ApiError& e) {
+        connection_.reset();
+        return common::make_error(e.code == -32004 ? common::Errc::unauthorized
+                                                   : common::Errc::io_error,
+                                  "the server refused the hello: " + e.message);
+    } catch (const std::exception& e) {
+        connection_.reset();
+        return common::make_error(common::Errc::io_error, std::string("hello failed: ") + e.what());
+    }
+}
+
+ControlLink::End ControlLink::serve(const std::atomic<bool>& stop, const ControlActions& actions) {
+    auto next_status = std::chrono::steady_clock::now();
+    try {
+        while (!stop.load()) {
+            if (std::chrono::steady_clock::now() >= next_status) {
+                connection_->notify("status", actions.status());
+                next_status =
+                    std::chrono::steady_clock::now() + std::chrono::seconds(status_interval_s_);
+            }
+            auto message = connection_->next(std::chrono::milliseconds(200));
+            if (!message)
+                continue;
+            auto method = text_of(*message, "method");
+            const auto* id = message->if_contains("id");
+            json::object params;
+            if (const auto* p = message->if_contains("params"); p && p->is_object())
+                params = p->as_object();
+            if (method == "unprovision") {
+                log()->warn("the server has unprovisioned this receiver");
+                connection_->close();
+                return End::unprovisioned;
+            }
+            try {
+                if (method == "set_volume") {
+                    actions.set_output(params.at("volume").to_number<double>(),
+                                       params.at("muted").as_bool());
+                } else if (method == "rekey") {
+                    auto key = common::from_base64(text_of(params, "key"));
+                    if (!key)
+                        throw std::runtime_error("the key is not base64");
+                    actions.rekey(std::move(*key));
+                } else {
+                    if (id)
+                        connection_->reply_error(*id, -32601, "no method \"" + method + "\"");
+                    continue;
+                }
+                if (id)
+                    connection_->reply(*id, json::object{});
+            } catch (const std::exception& e) {
+                if (id)
+                    connection_->reply_error(*id, -32602, e.what());
+            }
+        }
+        connection_->close();
+        return End::stopped;
+    } catch (const std::exception& e) {
+        log()->warn("control connection lost: {}", e.what());
+        connection_.reset();
+        return End::lost;
+    }
+}
+
+} // namespace loa::clients

@@ -1,0 +1,105 @@
+#pragma once
+/// @file
+/// The operators' API: every method of docs/api.md, with who may call it. A caller is a logged
+/// in user (role and unit scope from the AuthStore) or the local control socket. Each method
+/// checks the role here and the unit scope where it reads or changes something; every change
+/// that succeeds is written to the audit log (who, what, a before/after summary, from where).
+/// Served on the WebSocket /api/v1/ws (with notifications) and the control socket.
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "loa/server/auth_store.hpp"
+#include "loa/server/http_server.hpp"
+#include "loa/server/notifier.hpp"
+#include "loa/server/receiver_hub.hpp"
+#include "loa/server/rpc.hpp"
+#include "loa/server/schedule_api.hpp"
+
+namespace loa::server {
+
+/// Who is calling, and from where.
+struct Caller {
+    std::optional<User> user; ///< nullopt: not logged in (or the control socket, see `local`)
+    bool local = false;       ///< the control socket: the server's own administrator
+    std::string local_name;   ///< "local uid U pid P"
+    std::string from;         ///< network address, or "local"
+    std::string token;        ///< the session token used, if any (never logged)
+    Scope scope;              ///< what the user's units allow
+    std::string host;         ///< the Host the client reached (for provisioning bundles)
+    bool tls = false;
+
+    /// The name recorded as who acted.
+    std::string name() const { return local ? local_name : user ? user->name : "anonymous"; }
+};
+
+/// How far each method reaches.
+enum class Permission {
+    anyone,  ///< auth.login, auth.resume
+    read,    ///< every role
+    change,  ///< managers, approvers, admins
+    approve, ///< approvers, admins
+    admin,   ///< admins only
+};
+
+/// The permission a method needs (`params` matter for programs.decide); nullopt for an
+/// unknown method.
+std::optional<Permission> permission_of(const std::string& method, const Params& params);
+
+/// Settings of the API.
+struct GatewaySettings {
+    std::chrono::seconds session_ttl{std::chrono::hours(12)};
+    std::string public_url;      ///< server URL written into provisioning bundles ("" = from Host)
+    std::string tls_certificate; ///< PEM file put into bundles so receivers can verify
+};
+
+/// Dispatches the API's methods with authorisation and audit. Thread-safe.
+class ApiGateway {
+public:
+    ApiGateway(AuthStore& auth, ScheduleApi& schedule, ReceiverHub& receivers, Notifier& notifier,
+               GatewaySettings settings);
+
+    /// Calls a method for `caller` (auth.login and auth.resume change `caller`); throws
+    /// RpcError.
+    boost::json::value call(const std::string& method, const Params& params, Caller& caller);
+    /// A caller for a bearer token ("Authorization: Bearer ..."); nullopt if it is not valid.
+    std::optional<Caller> bearer(const HttpRequest& request);
+    /// A caller from an HTTP request without credentials.
+    static Caller anonymous(const HttpRequest& request);
+    /// The handler of one operator connection (/api/v1/ws), already logged in if `caller` is.
+    std::shared_ptr<WebSocketHandler> connect(Caller caller, std::shared_ptr<WebSocketLink> link);
+    /// Requests and errors so far (for /metrics).
+    std::uint64_t requests() const { return requests_.load(); }
+    std::uint64_t errors() const { return errors_.load(); }
+    ScheduleApi& schedule() { return schedule_; }
+    /// A provisioned receiver's current key (empty if none); for its SDP.
+    std::vector<std::uint8_t> receiver_key(const std::string& id);
+
+private:
+    class Session;
+    boost::json::value dispatch(const std::string& method, const Params& params, Caller& caller);
+    boost::json::value login(const Params& params, Caller& caller);
+    void adopt(Caller& caller, const User& user, const std::string& token);
+    boost::json::value users(const std::string& method, const Params& params, Caller& caller);
+    boost::json::value receivers(const std::string& method, const Params& params, Caller& caller);
+    boost::json::object user_json(const User& user);
+    void audit(const Caller& caller, const std::string& method, const Params& params,
+               const boost::json::value& result);
+
+    AuthStore& auth_;
+    ScheduleApi& schedule_;
+    ReceiverHub& receivers_;
+    Notifier& notifier_;
+    GatewaySettings settings_;
+    std::atomic<std::uint64_t> requests_{0}, errors_{0};
+};
+
+/// A one-line summary of params and result for the audit log: secrets left out, long texts
+/// cut.
+std::string audit_summary(const boost::json::object& params, const boost::json::value& result);
+
+} // namespace loa::server

@@ -1,0 +1,24 @@
+#pragma once
+/// @file
+/// The REST side of the API, where HTTP fits better than a WebSocket: media upload (streamed
+/// to disk, decoded before it is accepted), exports (as-run log as CSV or JSON, a unit's
+/// schedule as .ics), a receiver's SDP, and the monitoring pages. Every /api/v1 route needs
+/// a bearer token and checks it as the WebSocket methods do. See docs/api.md.
+
+#include "loa/server/api_gateway.hpp"
+#include "loa/server/http_server.hpp"
+#include "loa/server/media_server.hpp"
+
+namespace loa::server {
+
+/// The path media uploads are POSTed to (streamed to disk).
+inline constexpr const char* kUploadPath = "/api/v1/programs";
+
+/// The routes of the HTTP port; `monitoring` answers /healthz and /metrics.
+HttpServer::Handler api_routes(ApiGateway& gateway, const MediaServer& media,
+                               HttpServer::Handler monitoring);
+
+/// The as-run rows (as as_run.list returns them) as CSV with a header line.
+std::string as_run_csv(const boost::json::array& rows);
+
+} // namespace loa::server

@@ -1,0 +1,128 @@
+#pragma once
+/// @file
+/// The receivers' control channel (WebSocket /api/v1/receiver) and what operators do to
+/// receivers: provisioning, volume and mute, key rotation, unprovisioning. A receiver says
+/// hello with its id and secret and gets its media parameters and key; the server pushes
+/// volume, mute, rekey and unprovision; the receiver reports its status every few seconds.
+/// A receiver is online while its connection is up, and for a grace period after it drops.
+/// See docs/protocol.md.
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "loa/common/clock.hpp"
+#include "loa/common/result.hpp"
+#include "loa/server/http_server.hpp"
+#include "loa/server/media_server.hpp"
+#include "loa/server/notifier.hpp"
+#include "loa/server/receiver_registry.hpp"
+#include "loa/server/schedule_api.hpp"
+
+namespace loa::server {
+
+/// How the hub behaves.
+struct HubSettings {
+    std::chrono::seconds offline_grace{30}; ///< a dropped receiver counts as online this long
+    int status_interval_s = 10;             ///< how often receivers report
+    std::string media_host;                 ///< advertised media host; "" = the Host header's
+    std::chrono::seconds rekey_timeout{5};  ///< how long a rekey waits for the receiver
+};
+
+/// Provisioned receivers, live. Thread-safe.
+class ReceiverHub {
+public:
+    ReceiverHub(ReceiverRegistry& registry, MediaServer& media, ScheduleApi& schedule,
+                Notifier& notifier, const common::Clock& clock, HubSettings settings);
+    ReceiverHub(const ReceiverHub&) = delete;
+    ReceiverHub& operator=(const ReceiverHub&) = delete;
+    ~ReceiverHub();
+
+    /// Puts every provisioned receiver on the media plane and starts the offline sweeper.
+    void start();
+    void stop();
+
+    /// The handler of one receiver connection (/api/v1/receiver).
+    std::shared_ptr<WebSocketHandler> connect(const HttpRequest& upgrade,
+                                              std::shared_ptr<WebSocketLink> link);
+
+    /// Provisions a receiver of `unit` (a code) and puts it on the media plane.
+    common::Result<Provisioned> provision(const std::string& id, const std::string& unit,
+                                          const std::string& name, const std::string& who);
+    /// Tells the receiver (if connected) to forget its bundle, then removes it everywhere.
+    common::Result<void> unprovision(const std::string& id);
+    /// Sets volume and/or mute, stores it, and pushes it to the receiver if connected.
+    common::Result<ReceiverRecord> set_output(const std::string& id, std::optional<double> volume,
+                                              std::optional<bool> muted);
+    /// Rotates a receiver's key. A connected receiver is given the new key first and keeps
+    /// accepting the old one until packets under the new one arrive, so nothing is lost; an
+    /// offline one gets it at its next hello.
+    common::Result<void> rekey(const std::string& id);
+    /// The receivers with their live state: [{id, unit, name, online, last_seen, volume,
+    /// muted, status, address, loss_percent, jitter_ms, packets_sent}].
+    boost::json::array list(const Scope& scope);
+    /// The unit (id) of each provisioned receiver.
+    std::map<std::string, std::int64_t> units();
+    /// A provisioned receiver as stored.
+    common::Result<ReceiverRecord> record(const std::string& id) { return registry_.find(id); }
+    /// Receivers online now.
+    std::size_t online_count();
+
+private:
+    class Connection;
+    friend class Connection;
+    /// Live state of one receiver.
+    struct Live {
+        std::shared_ptr<WebSocketLink> link;
+        std::uint64_t connection = 0; ///< which connection `link` is
+        bool online = false;
+        std::optional<std::chrono::steady_clock::time_point> lost_at;
+        std::int64_t last_seen_ms = 0; ///< wall clock
+        boost::json::object status;
+        std::string address;
+    };
+
+    boost::json::value hello(const HttpRequest& upgrade, std::uint64_t connection,
+                             const std::shared_ptr<WebSocketLink>& link,
+                             const boost::json::object& params, std::string& id);
+    void on_status(const std::string& id, const boost::json::object& params);
+    void on_reply(std::int64_t request, bool ok);
+    void on_close(const std::string& id, std::uint64_t connection);
+    /// Sends a request to a connected receiver; the future says whether it answered with a
+    /// result. nullopt if it is not connected.
+    std::optional<std::future<bool>> ask(const std::string& id, const std::string& method,
+                                         boost::json::object params);
+    void publish(const char* method, const std::string& id, std::int64_t unit,
+                 boost::json::object params = {});
+    void sweep();
+    std::int64_t now_ms() const;
+
+    ReceiverRegistry& registry_;
+    MediaServer& media_;
+    ScheduleApi& schedule_;
+    Notifier& notifier_;
+    const common::Clock& clock_;
+    HubSettings settings_;
+
+    std::mutex mutex_;
+    std::map<std::string, Live> live_;
+    std::map<std::string, std::int64_t> unit_of_;
+    std::map<std::int64_t, std::promise<bool>> pending_;
+    std::uint64_t next_connection_ = 1;
+    std::int64_t next_request_ = 1;
+
+    std::mutex sweep_mutex_;
+    std::condition_variable sweep_wake_;
+    bool stopping_ = false;
+    std::thread sweeper_;
+};
+
+} // namespace loa::server

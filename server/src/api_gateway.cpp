@@ -1,0 +1,469 @@
+#include "loa/server/api_gateway.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "loa/common/logging.hpp"
+
+namespace loa::server {
+namespace {
+
+namespace json = boost::json;
+
+auto log() {
+    static auto logger = common::logger("api");
+    return logger;
+}
+
+constexpr std::size_t kSummaryMax = 400;
+constexpr std::size_t kTextMax = 80;
+
+const std::set<std::string> kSecretKeys = {"password", "secret", "key", "token", "bundle"};
+
+/// A copy of `v` fit for the audit log: secrets hidden, long texts cut.
+json::value redact(const json::value& v) {
+    if (v.is_object()) {
+        json::object out;
+        for (const auto& [k, item] : v.as_object()) {
+            std::string key(k);
+            if (kSecretKeys.count(key) != 0)
+                out[key] = "(hidden)";
+            else if (key == "ics" && item.is_string())
+                out[key] = "(" + std::to_string(item.as_string().size()) + " bytes)";
+            else
+                out[key] = redact(item);
+        }
+        return out;
+    }
+    if (v.is_array()) {
+        json::array out;
+        for (const auto& item : v.as_array())
+            out.push_back(redact(item));
+        return out;
+    }
+    if (v.is_string() && v.as_string().size() > kTextMax) {
+        std::string text(v.as_string().subview().substr(0, kTextMax));
+        while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80)
+            text.pop_back(); // do not cut a UTF-8 sequence
+        if (!text.empty() && static_cast<unsigned char>(text.back()) >= 0xC0)
+            text.pop_back();
+        return json::value(text + "...");
+    }
+    return v;
+}
+
+std::string read_text_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+bool is_change_of_schedule(const std::string& method) {
+    return method.rfind("programs.", 0) == 0 || method.rfind("entries.", 0) == 0 ||
+           method == "schedule.import" || method == "units.merge";
+}
+
+} // namespace
+
+std::string audit_summary(const json::object& params, const json::value& result) {
+    std::string text = json::serialize(redact(params)) + " -> " + json::serialize(redact(result));
+    if (text.size() > kSummaryMax) {
+        text.resize(kSummaryMax);
+        while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80)
+            text.pop_back();
+        if (!text.empty() && static_cast<unsigned char>(text.back()) >= 0xC0)
+            text.pop_back();
+        text += "...";
+    }
+    return text;
+}
+
+std::optional<Permission> permission_of(const std::string& method, const Params& params) {
+    static const std::map<std::string, Permission> kTable = {
+        {"auth.login", Permission::anyone},
+        {"auth.resume", Permission::anyone},
+        {"auth.logout", Permission::read},
+        {"auth.whoami", Permission::read},
+        {"subscribe", Permission::read},
+        {"unsubscribe", Permission::read},
+        {"units.list", Permission::read},
+        {"clusters.list", Permission::read},
+        {"programs.list", Permission::read},
+        {"entries.list", Permission::read},
+        {"schedule.export", Permission::read},
+        {"overrides.list", Permission::read},
+        {"as_run.list", Permission::read},
+        {"status", Permission::read},
+        {"receivers.list", Permission::read},
+        {"users.set_password", Permission::read}, // one's own; admins anyone's
+        {"programs.create", Permission::change},
+        {"programs.decide", Permission::change}, // approve/reject: Permission::approve
+        {"entries.create", Permission::change},
+        {"entries.delete", Permission::change},
+        {"schedule.import", Permission::change},
+        {"emergency.start", Permission::change},
+        {"emergency.stop", Permission::change},
+        {"stop_all.start", Permission::change},
+        {"stop_all.release", Permission::change},
+        {"receivers.set_volume", Permission::change},
+        {"units.merge", Permission::admin},
+        {"users.list", Permission::admin},
+        {"users.create", Permission::admin},
+        {"users.disable", Permission::admin},
+        {"audit.list", Permission::admin},
+        {"receivers.provision", Permission::admin},
+        {"receivers.unprovision", Permission::admin},
+        {"receivers.rekey", Permission::admin},
+    };
+    auto it = kTable.find(method);
+    if (it == kTable.end())
+        return std::nullopt;
+    if (method == "programs.decide") {
+        auto approval = params.optional_string("approval");
+        if (approval && (*approval == "approved" || *approval == "rejected"))
+            return Permission::approve;
+    }
+    return it->second;
+}
+
+namespace {
+
+bool allowed(Role role, Permission needed) {
+    switch (needed) {
+    case Permission::anyone:
+    case Permission::read:
+        return true;
+    case Permission::change:
+        return role != Role::viewer;
+    case Permission::approve:
+        return role == Role::admin || role == Role::approver;
+    case Permission::admin:
+        return role == Role::admin;
+    }
+    return false;
+}
+
+const char* needed_role(Permission p) {
+    switch (p) {
+    case Permission::change:
+        return "a manager, approver or admin";
+    case Permission::approve:
+        return "an approver or admin";
+    case Permission::admin:
+        return "an admin";
+    default:
+        return "a user";
+    }
+}
+
+} // namespace
+
+/// One operator connection: JSON-RPC in, responses and subscribed notifications out.
+class ApiGateway::Session : public WebSocketHandler {
+public:
+    Session(ApiGateway& gateway, Caller caller, std::shared_ptr<WebSocketLink> link)
+        : gateway_(gateway), caller_(std::move(caller)), link_(std::move(link)) {}
+
+    void on_message(const std::string& text) override {
+        auto response = handle_jsonrpc(text, [&](const std::string& method, const Params& p) {
+            if (method == "subscribe" || method == "unsubscribe") {
+                // Checked like any method, then handled here: subscriptions belong to the
+                // connection.
+                if (!caller_.user && !caller_.local)
+                    throw RpcError(rpc_code::kUnauthorized, "log in first: auth.login");
+                return method == "subscribe" ? subscribe(p) : unsubscribe();
+            }
+            return gateway_.call(method, p, caller_);
+        });
+        if (!response.empty())
+            link_->send(std::move(response));
+    }
+
+    void on_close() override { (void)unsubscribe(); }
+
+private:
+    json::value subscribe(const Params& p) {
+        auto topics = p.strings("topics");
+        if (topics.empty())
+            topics = kTopics;
+        std::set<std::string> wanted;
+        for (const auto& t : topics) {
+            if (std::find(kTopics.begin(), kTopics.end(), t) == kTopics.end())
+                throw RpcError(rpc_code::kInvalidParams,
+                               "params.topics: \"" + t +
+                                   "\" is not a topic; expected receivers, channels, overrides "
+                                   "or schedule");
+            wanted.insert(t);
+        }
+        (void)unsubscribe();
+        auto scope = caller_.scope;
+        std::weak_ptr<WebSocketLink> link = link_;
+        subscription_ = gateway_.notifier_.subscribe([scope, wanted, link](const Notification& n) {
+            if (wanted.count(n.topic) == 0)
+                return;
+            bool visible = scope.all || n.units.empty();
+            for (auto u : n.units)
+                visible = visible || scope.may_read(u);
+            if (!visible)
+                return;
+            if (auto l = link.lock())
+                l->send(n.text);
+        });
+        json::array out;
+        for (const auto& t : wanted)
+            out.push_back(json::value(t));
+        return json::object{{"topics", std::move(out)}};
+    }
+
+    json::value unsubscribe() {
+        if (subscription_ != 0)
+            gateway_.notifier_.unsubscribe(subscription_);
+        subscription_ = 0;
+        return json::object{};
+    }
+
+    ApiGateway& gateway_;
+    Caller caller_;
+    std::shared_ptr<WebSocketLink> link_;
+    std::uint64_t subscription_ = 0;
+};
+
+ApiGateway::ApiGateway(AuthStore& auth, ScheduleApi& schedule, ReceiverHub& receivers,
+                       Notifier& notifier, GatewaySettings settings)
+    : auth_(auth), schedule_(schedule), receivers_(receivers), notifier_(notifier),
+      settings_(std::move(settings)) {}
+
+Caller ApiGateway::anonymous(const HttpRequest& request) {
+    Caller c;
+    c.from = request.peer.substr(0, request.peer.rfind(':'));
+    c.host = request.header("host");
+    c.tls = request.tls;
+    return c;
+}
+
+std::optional<Caller> ApiGateway::bearer(const HttpRequest& request) {
+    auto header = request.header("authorization");
+    constexpr std::string_view kPrefix = "Bearer ";
+    if (header.rfind(kPrefix, 0) != 0)
+        return std::nullopt;
+    auto token = header.substr(kPrefix.size());
+    auto user = auth_.authenticate(token);
+    if (!user)
+        return std::nullopt;
+    Caller c = anonymous(request);
+    adopt(c, *user, token);
+    return c;
+}
+
+void ApiGateway::adopt(Caller& caller, const User& user, const std::string& token) {
+    caller.user = user;
+    caller.token = token;
+    caller.scope = user.role == Role::admin ? Scope{} : schedule_.scope_of(user.units);
+}
+
+std::shared_ptr<WebSocketHandler> ApiGateway::connect(Caller caller,
+                                                      std::shared_ptr<WebSocketLink> link) {
+    return std::make_shared<Session>(*this, std::move(caller), std::move(link));
+}
+
+json::value ApiGateway::call(const std::string& method, const Params& params, Caller& caller) {
+    ++requests_;
+    try {
+        return dispatch(method, params, caller);
+    } catch (...) {
+        ++errors_;
+        throw;
+    }
+}
+
+json::value ApiGateway::dispatch(const std::string& method, const Params& params, Caller& caller) {
+    auto needed = permission_of(method, params);
+    if (!needed)
+        throw RpcError(rpc_code::kMethodNotFound, "no method \"" + method + "\"; see docs/api.md");
+    if (*needed == Permission::anyone)
+        return login(params, caller);
+    if (!caller.local) {
+        if (!caller.user)
+            throw RpcError(rpc_code::kUnauthorized,
+                           "log in first: auth.login {name, password}, or a bearer token");
+        if (!allowed(caller.user->role, *needed))
+            throw RpcError(rpc_code::kUnauthorized,
+                           method + " is for " + needed_role(*needed) + "; you are " +
+                               (caller.user->role == Role::approver ? "an " : "a ") +
+                               to_string(caller.user->role));
+    }
+    json::value result;
+    if (method == "auth.logout") {
+        if (!caller.token.empty())
+            value_or_throw(auth_.revoke(caller.token));
+        caller.user.reset();
+        caller.token.clear();
+        return json::object{};
+    }
+    if (method == "auth.whoami")
+        return caller.user ? json::value(user_json(*caller.user))
+                           : json::value(json::object{{"name", caller.name()}, {"role", "admin"}});
+    if (method.rfind("users.", 0) == 0 || method == "audit.list")
+        result = users(method, params, caller);
+    else if (method.rfind("receivers.", 0) == 0)
+        result = receivers(method, params, caller);
+    else
+        result = schedule_.call(method, params, caller.name(), caller.scope);
+    if (*needed != Permission::read || method == "users.set_password") {
+        audit(caller, method, params, result);
+        if (is_change_of_schedule(method))
+            notifier_.publish({"schedule",
+                               "schedule.changed",
+                               {{"method", method}, {"by", caller.name()}},
+                               {},
+                               {}});
+    }
+    return result;
+}
+
+json::value ApiGateway::login(const Params& params, Caller& caller) {
+    if (params.has("token")) { // auth.resume: a token from an earlier login
+        auto token = params.string("token");
+        auto user = auth_.authenticate(token);
+        if (!user)
+            throw RpcError(rpc_code::kUnauthorized, "the session has ended; log in again");
+        adopt(caller, *user, token);
+        return json::object{{"user", user_json(*user)}};
+    }
+    auto name = params.string("name");
+    auto token = auth_.login(name, params.string("password"), caller.from, settings_.session_ttl);
+    if (!token) {
+        log()->info("login refused for \"{}\" from {}", name, caller.from);
+        throw RpcError(rpc_code::kUnauthorized, token.error().message);
+    }
+    auto user = value_or_throw(auth_.authenticate(*token));
+    adopt(caller, user, *token);
+    (void)auth_.record({0, {}, user.name, caller.from, "auth.login", "logged in"});
+    auto expires = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch() + settings_.session_ttl)
+                       .count();
+    return json::object{{"token", *token},
+                        {"expires_at", expires}, // ms since 1970
+                        {"expires_in_s", settings_.session_ttl.count()},
+                        {"user", user_json(user)}};
+}
+
+json::object ApiGateway::user_json(const User& user) {
+    json::array units;
+    for (const auto& code : schedule_.unit_codes(user.units))
+        units.push_back(json::value(code));
+    return json::object{{"name", user.name},
+                        {"role", to_string(user.role)},
+                        {"units", std::move(units)},
+                        {"disabled", user.disabled}};
+}
+
+json::value ApiGateway::users(const std::string& method, const Params& p, Caller& caller) {
+    if (method == "users.list") {
+        json::array out;
+        for (const auto& u : value_or_throw(auth_.users()))
+            out.push_back(user_json(u));
+        return out;
+    }
+    if (method == "users.create") {
+        auto role = parse_role(p.string("role"));
+        if (!role)
+            throw RpcError(rpc_code::kInvalidParams,
+                           "params.role: expected admin, approver, manager or viewer");
+        auto user = value_or_throw(auth_.create_user(p.string("name"), p.string("password"), *role,
+                                                     schedule_.unit_ids(p.strings("units"))));
+        return user_json(user);
+    }
+    if (method == "users.set_password") {
+        auto name = p.string("name");
+        bool admin = caller.local || (caller.user && caller.user->role == Role::admin);
+        if (!admin && (!caller.user || caller.user->name != name))
+            throw RpcError(rpc_code::kUnauthorized, "only admins set other users' passwords");
+        value_or_throw(auth_.set_password(name, p.string("password")));
+        return json::object{{"name", name}};
+    }
+    if (method == "users.disable") {
+        value_or_throw(auth_.disable(p.string("name")));
+        return json::object{{"name", p.string("name")}, {"disabled", true}};
+    }
+    // audit.list
+    using Millis = std::chrono::sys_time<std::chrono::milliseconds>;
+    auto to = p.optional_integer("to_ms").value_or(INT64_MAX / 2);
+    auto from = p.optional_integer("from_ms").value_or(0);
+    json::array out;
+    for (const auto& r : value_or_throw(auth_.audit(Millis(std::chrono::milliseconds(from)),
+                                                    Millis(std::chrono::milliseconds(to)))))
+        out.push_back(json::object{{"id", r.id},
+                                   {"at_ms", r.at.time_since_epoch().count()},
+                                   {"who", r.who},
+                                   {"from", r.from},
+                                   {"what", r.what},
+                                   {"summary", r.summary}});
+    return out;
+}
+
+json::value ApiGateway::receivers(const std::string& method, const Params& p, Caller& caller) {
+    if (method == "receivers.list") {
+        auto all = receivers_.list(caller.scope);
+        auto unit = p.optional_string("unit");
+        if (!unit)
+            return all;
+        json::array out;
+        for (auto& r : all)
+            if (r.as_object().at("unit").as_string() == *unit)
+                out.push_back(r);
+        return out;
+    }
+    if (method == "receivers.provision") {
+        auto made = value_or_throw(receivers_.provision(p.string("id"), p.string("unit"),
+                                                        p.optional_string("name").value_or(""),
+                                                        caller.name()));
+        std::string server = settings_.public_url;
+        if (server.empty())
+            server = std::string(caller.tls ? "wss://" : "ws://") +
+                     (caller.host.empty() ? "127.0.0.1:8080" : caller.host);
+        json::object bundle{{"server", server}, {"id", made.record.id}, {"secret", made.secret}};
+        if (!settings_.tls_certificate.empty())
+            bundle["ca"] = read_text_file(settings_.tls_certificate);
+        return json::object{
+            {"id", made.record.id}, {"unit", p.string("unit")}, {"bundle", std::move(bundle)}};
+    }
+    auto id = p.string("id");
+    auto units = receivers_.units();
+    auto it = units.find(id);
+    if (it == units.end())
+        throw RpcError(rpc_code::kNotFound, "no receiver \"" + id + "\"");
+    if (!caller.scope.may_change(it->second))
+        throw RpcError(rpc_code::kUnauthorized,
+                       "receiver \"" + id + "\" is outside the units you act for");
+    if (method == "receivers.set_volume") {
+        auto r = value_or_throw(
+            receivers_.set_output(id, p.optional_number("volume"), p.optional_boolean("muted")));
+        return json::object{{"id", id}, {"volume", r.volume}, {"muted", r.muted}};
+    }
+    if (method == "receivers.unprovision") {
+        value_or_throw(receivers_.unprovision(id));
+        return json::object{{"id", id}, {"unprovisioned", true}};
+    }
+    value_or_throw(receivers_.rekey(id)); // receivers.rekey
+    return json::object{{"id", id}, {"rekeyed", true}};
+}
+
+std::vector<std::uint8_t> ApiGateway::receiver_key(const std::string& id) {
+    auto record = receivers_.record(id);
+    return record ? record->key : std::vector<std::uint8_t>{};
+}
+
+void ApiGateway::audit(const Caller& caller, const std::string& method, const Params& params,
+                       const json::value& result) {
+    AuditRecord r;
+    r.who = caller.name();
+    r.from = caller.from;
+    r.what = method;
+    r.summary = audit_summary(params.object(), result);
+    if (auto recorded = auth_.record(r); !recorded)
+        log()->error("cannot write the audit log: {}", recorded.error().message);
+}
+
+} // namespace loa::server
