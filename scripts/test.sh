@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything, builds, and runs every test: once in a normal build (warnings as errors),
-# once under AddressSanitizer + UndefinedBehaviorSanitizer. Idempotent; run as root on Debian 12.
+# once under AddressSanitizer + UndefinedBehaviorSanitizer; then fuzzes the JSON-RPC handling for
+# LOA_FUZZ_SECONDS (default 60; LOA_SKIP_FUZZ=1 skips it). Idempotent; run as root on Debian 12.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -28,4 +29,9 @@ if [ "${LOA_SKIP_SANITIZERS:-0}" != 1 ]; then
     # LeakSanitizer reports as leaks; leak checking is off, every other check is on.
     ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
         ctest --test-dir build/asan --output-on-failure -j "$jobs"
+fi
+
+if [ "${LOA_SKIP_FUZZ:-0}" != 1 ]; then
+    echo "== fuzz"
+    bash scripts/fuzz.sh "${LOA_FUZZ_SECONDS:-60}"
 fi

@@ -80,7 +80,7 @@ std::string audit_summary(const json::object& params, const json::value& result)
 }
 
 std::optional<Permission> permission_of(const std::string& method, const Params& params) {
-    static const std::map<std::string, Permission> kTable = {
+    static const std::map<std::string, Permission> table = {
         {"auth.login", Permission::anyone},
         {"auth.resume", Permission::anyone},
         {"auth.logout", Permission::read},
@@ -116,8 +116,8 @@ std::optional<Permission> permission_of(const std::string& method, const Params&
         {"receivers.unprovision", Permission::admin},
         {"receivers.rekey", Permission::admin},
     };
-    auto it = kTable.find(method);
-    if (it == kTable.end())
+    auto it = table.find(method);
+    if (it == table.end())
         return std::nullopt;
     if (method == "programs.decide") {
         auto approval = params.optional_string("approval");

@@ -57,12 +57,13 @@ std::string csv_field(const json::value& v) {
     return quoted + "\"";
 }
 
+constexpr const char* kColumns[] = {"id",         "program",  "title",    "priority",
+                                    "channel",    "entry",    "override", "scheduled_at",
+                                    "started_at", "ended_at", "outcome",  "receivers"};
+
 } // namespace
 
 std::string as_run_csv(const json::array& rows) {
-    static const char* kColumns[] = {"id",         "program",  "title",    "priority",
-                                     "channel",    "entry",    "override", "scheduled_at",
-                                     "started_at", "ended_at", "outcome",  "receivers"};
     std::string out;
     for (const char* c : kColumns)
         out += std::string(out.empty() ? "" : ",") + c;

@@ -114,19 +114,20 @@ public:
     }
 
     void send(std::string text) {
-        asio::post(ws_.get_executor(), [self = this->shared_from_this(), text = std::move(text)] {
-            if (self->closed_)
-                return;
-            if (self->queued_bytes_ + text.size() > HttpServer::kMaxQueuedBytes) {
-                log()->warn("a WebSocket client is not reading; dropping it");
-                beast::get_lowest_layer(self->ws_).close();
-                return;
-            }
-            self->queued_bytes_ += text.size();
-            self->queue_.push_back(std::move(text));
-            if (self->queue_.size() == 1)
-                self->write_next();
-        });
+        asio::post(ws_.get_executor(),
+                   [self = this->shared_from_this(), text = std::move(text)]() mutable {
+                       if (self->closed_)
+                           return;
+                       if (self->queued_bytes_ + text.size() > HttpServer::kMaxQueuedBytes) {
+                           log()->warn("a WebSocket client is not reading; dropping it");
+                           beast::get_lowest_layer(self->ws_).close();
+                           return;
+                       }
+                       self->queued_bytes_ += text.size();
+                       self->queue_.push_back(std::move(text));
+                       if (self->queue_.size() == 1)
+                           self->write_next();
+                   });
     }
 
     void close() {
@@ -478,8 +479,9 @@ HttpServer::HttpServer(HttpOptions options, Handler handler, WebSocketAccept web
 }
 
 HttpServer::HttpServer(std::string bind, std::uint16_t port, Handler handler)
-    : HttpServer(HttpOptions{std::move(bind), port, std::nullopt, {}, {}, 0, 1024 * 1024, 4},
-                 std::move(handler)) {}
+    : HttpServer(
+          HttpOptions{std::move(bind), port, std::nullopt, {}, {}, 0, std::size_t{1024} * 1024, 4},
+          std::move(handler)) {}
 
 HttpServer::~HttpServer() {
     try {

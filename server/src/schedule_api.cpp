@@ -90,6 +90,27 @@ json::object as_run_json(const schedules::AsRunRecord& r) {
     return o;
 }
 
+/// A duration in seconds from 1 s to 7 days (longer is a mistake, and would overflow).
+std::int64_t duration_s(const Params& p) {
+    constexpr std::int64_t kMax = 7LL * 24 * 3600;
+    auto d = p.integer("duration_s");
+    if (d < 1 || d > kMax)
+        throw RpcError(rpc_code::kInvalidParams, "params.duration_s: expected 1 to " +
+                                                     std::to_string(kMax) +
+                                                     " seconds (7 days), got " + std::to_string(d));
+    return d;
+}
+
+/// A time as milliseconds since 1970, within years 1970-9999.
+std::optional<std::int64_t> time_ms(const Params& p, const char* name) {
+    constexpr std::int64_t kMax = 253402300800000; // 10000-01-01
+    auto v = p.optional_integer(name);
+    if (v && (*v < 0 || *v > kMax))
+        throw RpcError(rpc_code::kInvalidParams,
+                       std::string("params.") + name + ": expected milliseconds since 1970");
+    return v;
+}
+
 template <class T, class F> json::array array_of(const std::vector<T>& items, F&& convert) {
     json::array out;
     for (const auto& item : items)
@@ -427,8 +448,8 @@ std::int64_t ScheduleApi::make_program(std::int64_t unit, const Params& p,
             program.source.rfind("rtsp://", 0) != 0)
             throw RpcError(rpc_code::kInvalidParams,
                            "params.url: a relay needs an http://, https:// or rtsp:// URL");
-        if (auto d = p.optional_integer("duration_s"))
-            program.duration = std::chrono::seconds(*d);
+        if (p.has("duration_s"))
+            program.duration = std::chrono::seconds(duration_s(p));
         break;
     }
     case schedules::ProgramKind::live:
@@ -459,7 +480,7 @@ json::value ScheduleApi::create_entry(const Params& p, const Scope& scope) {
     e.when.time_zone = p.optional_string("time_zone").value_or(settings_.time_zone);
     e.when.rule = p.optional_string("rule").value_or("");
     e.when.exceptions = p.strings("exceptions");
-    e.duration = std::chrono::seconds(p.integer("duration_s"));
+    e.duration = std::chrono::seconds(duration_s(p));
     require(scope, e.units, e.receivers);
     require_read(scope, value_or_throw(store_.program(e.program)).unit);
     auto id = value_or_throw(store_.add_entry(e, std::chrono::floor<std::chrono::seconds>(now())));
@@ -531,8 +552,8 @@ json::value ScheduleApi::end_override(const Params& p, const std::string& caller
 }
 
 json::value ScheduleApi::list_as_run(const Params& p, const Scope& scope) {
-    auto to = p.optional_integer("to_ms").value_or(now().time_since_epoch().count() + 1);
-    auto from = p.optional_integer("from_ms").value_or(to - 24LL * 3600 * 1000);
+    auto to = time_ms(p, "to_ms").value_or(now().time_since_epoch().count() + 1);
+    auto from = time_ms(p, "from_ms").value_or(to - 24LL * 3600 * 1000);
     auto rows = value_or_throw(store_.as_run(Millis(std::chrono::milliseconds(from)),
                                              Millis(std::chrono::milliseconds(to))));
     json::array out;

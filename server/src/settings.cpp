@@ -187,7 +187,7 @@ Settings load_settings(const common::Config& config) {
         {"offline_grace_s", "status_interval_s", "session_hours", "admin_password_file"});
     s.offline_grace = std::chrono::seconds(control.integer("offline_grace_s", 1, 3600, 30));
     s.status_interval_s = static_cast<int>(control.integer("status_interval_s", 1, 600, 10));
-    s.session_ttl = std::chrono::hours(control.integer("session_hours", 1, 24 * 90, 12));
+    s.session_ttl = std::chrono::hours(control.integer("session_hours", 1, 24LL * 90, 12));
     s.admin_password_file = control.string("admin_password_file", "");
     auto speech = root.object("speech");
     speech.reject_unknown_keys({"voice", "rate_wpm"});

@@ -15,7 +15,8 @@
 
 namespace loa::test {
 
-Scenario::Scenario(const std::string& name) : dir_(name), port_(free_udp_port()) {}
+Scenario::Scenario(const std::string& name)
+    : dir_(name), port_(free_udp_port()), http_port_(free_tcp_port()) {}
 
 std::string Scenario::new_key(std::size_t bytes) {
     std::vector<std::uint8_t> key(bytes);
@@ -49,10 +50,13 @@ void Scenario::write_config(const std::string& sources_json, const std::string& 
 
 void Scenario::write_province_config(const std::string& province_json,
                                      const std::string& extra_json) {
+    std::ofstream(dir_.file("admin-password")) << kAdminPassword << "\n";
     std::ofstream out(config_path());
     out << "{\n  \"state_dir\": \"" << dir_.file("state") << "\",\n"
         << "  \"media\": {\"bind\": \"127.0.0.1\", \"port\": " << port_ << "},\n"
-        << "  \"http\": {\"port\": 0},\n"
+        << "  \"http\": {\"port\": " << http_port_ << "},\n"
+        << "  \"control\": {\"admin_password_file\": \"" << dir_.file("admin-password")
+        << "\", \"offline_grace_s\": 2, \"status_interval_s\": 1},\n"
         << "  \"province\": " << province_json << ",\n";
     if (!extra_json.empty())
         out << "  " << extra_json << ",\n";
@@ -135,6 +139,15 @@ void Scenario::kill_server(int sig) {
         return;
     server_->wait(std::chrono::seconds(10));
     server_.reset();
+}
+
+Process& Scenario::start_provisioned_receiver(const std::string& id,
+                                              const std::string& bundle_path) {
+    receiver_processes_.emplace_back(
+        command({LOA_RECEIVER_BIN, "--provision", bundle_path, "--output", wav(id), "--jitter-ms",
+                 "60", "--state-dir", dir_.file("receiver-state")}),
+        receiver_log(id));
+    return receiver_processes_.back();
 }
 
 void Scenario::start_receivers(int jitter_ms, const std::vector<std::string>& extra) {

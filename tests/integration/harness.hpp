@@ -60,11 +60,20 @@ public:
     const std::vector<TestReceiver>& receivers() const { return receivers_; }
     std::vector<TestReceiver>& receivers() { return receivers_; }
     int media_port() const { return port_; }
+    /// The server's HTTP port (API, receivers) in province configurations.
+    int http_port() const { return http_port_; }
+    /// ws://127.0.0.1:PORT
+    std::string api_url() const { return "ws://127.0.0.1:" + std::to_string(http_port_); }
+    /// The first admin's password, as province configurations give it to the server.
+    static constexpr const char* kAdminPassword = "test-admin-password";
+    /// Starts a provisioned loa-receiver from its bundle, recording to wav(id).
+    Process& start_provisioned_receiver(const std::string& id, const std::string& bundle_path);
     const TempDir& dir() const { return dir_; }
 
 private:
     TempDir dir_;
     int port_;
+    int http_port_;
     std::vector<TestReceiver> receivers_;
     std::vector<std::string> command(std::vector<std::string> argv) const;
 

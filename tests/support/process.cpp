@@ -101,8 +101,10 @@ std::string read_file(const std::string& path) {
     return s.str();
 }
 
-int free_udp_port() {
-    int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+namespace {
+
+int free_port(int type) {
+    int fd = ::socket(AF_INET, type, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -111,6 +113,16 @@ int free_udp_port() {
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
     ::close(fd);
     return ntohs(addr.sin_port);
+}
+
+} // namespace
+
+int free_udp_port() {
+    return free_port(SOCK_DGRAM);
+}
+
+int free_tcp_port() {
+    return free_port(SOCK_STREAM);
 }
 
 } // namespace loa::test

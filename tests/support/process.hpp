@@ -52,5 +52,7 @@ std::string read_file(const std::string& path);
 
 /// A UDP port that was free a moment ago on 127.0.0.1.
 int free_udp_port();
+/// A TCP port that was free a moment ago on 127.0.0.1.
+int free_tcp_port();
 
 } // namespace loa::test

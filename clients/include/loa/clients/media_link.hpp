@@ -33,8 +33,9 @@ struct LinkStats {
     std::uint64_t state_write_failures = 0;
 };
 
+// Fields are grouped by meaning, not packed: one object per receiver process.
 /// Receives, verifies and forwards media; sends reports. Runs on the caller's thread.
-class MediaLink {
+class MediaLink { // NOLINT(clang-analyzer-optin.performance.Padding)
 public:
     /// Throws on start-up failures (state directory, socket, keys).
     MediaLink(const ReceiverSettings& settings, Player& player, const common::Clock& clock);
@@ -69,12 +70,6 @@ private:
     std::string owner_; ///< whose SSRC salt the server uses (receiver id or group channel)
     pipeline::UdpSocket socket_;
     pipeline::SrtpSession inbound_;
-    std::optional<pipeline::SrtpSession> next_inbound_; ///< after install_key, until it is used
-    std::vector<std::uint8_t> next_key_;
-    std::mutex key_mutex_;
-    std::optional<std::vector<std::uint8_t>> offered_key_; ///< from install_key, not taken yet
-    std::atomic<bool> key_offered_{false};
-    std::atomic<std::int64_t> last_media_ms_{0};
     std::uint32_t report_ssrc_ = 0;
     pipeline::SrtpSession reports_;
 
@@ -104,6 +99,12 @@ private:
         state_write_failures_{0};
     std::atomic<std::int64_t> lost_{0};
     std::atomic<std::uint32_t> jitter_units_{0}, epoch_seen_{0};
+    std::atomic<std::int64_t> last_media_ms_{0};
+    std::optional<pipeline::SrtpSession> next_inbound_; ///< after install_key, until it is used
+    std::vector<std::uint8_t> next_key_;
+    std::mutex key_mutex_;
+    std::optional<std::vector<std::uint8_t>> offered_key_; ///< from install_key, not taken yet
+    std::atomic<bool> key_offered_{false};
 };
 
 } // namespace loa::clients
