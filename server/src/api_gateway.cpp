@@ -20,6 +20,18 @@ constexpr std::size_t kTextMax = 80;
 
 const std::set<std::string> kSecretKeys = {"password", "secret", "key", "token", "bundle"};
 
+/// `text` cut to at most `max` bytes, never inside a UTF-8 sequence, with "..." if cut.
+std::string cut(std::string text, std::size_t max) {
+    if (text.size() <= max)
+        return text;
+    text.resize(max);
+    while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80)
+        text.pop_back(); // continuation bytes of a cut sequence
+    if (!text.empty() && static_cast<unsigned char>(text.back()) >= 0xC0)
+        text.pop_back(); // its lead byte
+    return text + "...";
+}
+
 /// A copy of `v` fit for the audit log: secrets hidden, long texts cut.
 json::value redact(const json::value& v) {
     if (v.is_object()) {
@@ -41,14 +53,8 @@ json::value redact(const json::value& v) {
             out.push_back(redact(item));
         return out;
     }
-    if (v.is_string() && v.as_string().size() > kTextMax) {
-        std::string text(v.as_string().subview().substr(0, kTextMax));
-        while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80)
-            text.pop_back(); // do not cut a UTF-8 sequence
-        if (!text.empty() && static_cast<unsigned char>(text.back()) >= 0xC0)
-            text.pop_back();
-        return json::value(text + "...");
-    }
+    if (v.is_string() && v.as_string().size() > kTextMax)
+        return json::value(cut(std::string(v.as_string()), kTextMax));
     return v;
 }
 
@@ -67,16 +73,8 @@ bool is_change_of_schedule(const std::string& method) {
 } // namespace
 
 std::string audit_summary(const json::object& params, const json::value& result) {
-    std::string text = json::serialize(redact(params)) + " -> " + json::serialize(redact(result));
-    if (text.size() > kSummaryMax) {
-        text.resize(kSummaryMax);
-        while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80)
-            text.pop_back();
-        if (!text.empty() && static_cast<unsigned char>(text.back()) >= 0xC0)
-            text.pop_back();
-        text += "...";
-    }
-    return text;
+    return cut(json::serialize(redact(params)) + " -> " + json::serialize(redact(result)),
+               kSummaryMax);
 }
 
 std::optional<Permission> permission_of(const std::string& method, const Params& params) {
