@@ -1,10 +1,6 @@
 #include "loa/clients/control_link.hpp"
 
-#include <arpa/inet.h>
-#include <fstream>
-#include <netdb.h>
 #include <random>
-#include <sstream>
 
 #include "loa/common/logging.hpp"
 #include "loa/common/persistent_counter.hpp"
@@ -22,21 +18,6 @@ auto log() {
 
 constexpr const char* kVersion = "loa-receiver 0.1";
 
-/// The IPv4 address of a host name or literal.
-std::optional<std::string> resolve_ipv4(const std::string& host) {
-    addrinfo hints{};
-    hints.ai_family = AF_INET;
-    hints.ai_socktype = SOCK_DGRAM;
-    addrinfo* found = nullptr;
-    if (::getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || found == nullptr)
-        return std::nullopt;
-    char text[INET_ADDRSTRLEN] = {};
-    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr, text,
-                sizeof text);
-    ::freeaddrinfo(found);
-    return std::string(text);
-}
-
 std::string text_of(const json::object& o, const char* key) {
     const auto* v = o.if_contains(key);
     return v && v->is_string() ? std::string(v->as_string()) : std::string();
@@ -45,13 +26,11 @@ std::string text_of(const json::object& o, const char* key) {
 } // namespace
 
 common::Result<Bundle> read_bundle(const std::string& path) {
-    std::ifstream in(path);
-    if (!in)
+    auto text = common::read_file(path);
+    if (!text)
         return common::make_error(common::Errc::io_error, "cannot read the bundle " + path);
-    std::stringstream text;
-    text << in.rdbuf();
     json::error_code ec;
-    auto parsed = json::parse(text.str(), ec);
+    auto parsed = json::parse(*text, ec);
     if (ec || !parsed.is_object())
         return common::make_error(common::Errc::invalid_argument,
                                   path + ": not a provisioning bundle (expected a JSON object)");
@@ -99,14 +78,11 @@ common::Result<Hello> ControlLink::connect() {
         const auto& o = reply.as_object();
         Hello h;
         auto media = o.at("media").as_object();
-        auto host = resolve_ipv4(text_of(media, "host"));
-        if (!host)
+        auto address = pipeline::Endpoint::resolve(text_of(media, "host"),
+                                                   media.at("port").to_number<std::uint16_t>());
+        if (!address)
             return common::make_error(common::Errc::io_error, "cannot resolve the media host \"" +
                                                                   text_of(media, "host") + "\"");
-        auto address = pipeline::Endpoint::parse(*host + ":" +
-                                                 std::to_string(media.at("port").to_number<int>()));
-        if (!address)
-            return common::make_error(common::Errc::invalid_argument, "bad media address");
         h.media = *address;
         h.epoch = static_cast<std::uint32_t>(o.at("epoch").to_number<std::int64_t>());
         auto profile = pipeline::parse_srtp_profile(text_of(o, "profile"));

@@ -1,8 +1,6 @@
 #include "loa/clients/receiver_settings.hpp"
 
-#include <arpa/inet.h>
 #include <fstream>
-#include <netdb.h>
 
 #include "loa/common/secret.hpp"
 
@@ -39,17 +37,15 @@ pipeline::Endpoint resolve(const common::ConfigNode& root) {
         root.fail("server", "expected HOST:PORT, got \"" + text + "\"");
     if (auto literal = pipeline::Endpoint::parse(text))
         return *literal;
-    addrinfo hints{};
-    hints.ai_family = AF_INET;
-    hints.ai_socktype = SOCK_DGRAM;
-    addrinfo* found = nullptr;
     std::string host = text.substr(0, colon);
-    if (getaddrinfo(host.c_str(), text.substr(colon + 1).c_str(), &hints, &found) != 0 ||
-        found == nullptr)
+    std::string port = text.substr(colon + 1);
+    if (port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) > 65535)
+        root.fail("server", "expected HOST:PORT, got \"" + text + "\"");
+    auto resolved = pipeline::Endpoint::resolve(host, static_cast<std::uint16_t>(std::stoul(port)));
+    if (!resolved)
         root.fail("server", "cannot resolve \"" + host + "\"");
-    pipeline::Endpoint e(*reinterpret_cast<sockaddr_in*>(found->ai_addr));
-    freeaddrinfo(found);
-    return e;
+    return *resolved;
 }
 
 } // namespace

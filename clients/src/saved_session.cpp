@@ -6,10 +6,10 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "loa/common/persistent_counter.hpp"
 
 namespace loa::clients {
 namespace {
@@ -55,13 +55,11 @@ std::string session_file() {
 }
 
 common::Result<SavedSession> load_session(const std::string& path) {
-    std::ifstream in(path);
-    if (!in)
+    auto text = common::read_file(path);
+    if (!text)
         return common::make_error(common::Errc::not_found, "no saved session in " + path);
-    std::stringstream text;
-    text << in.rdbuf();
     boost::system::error_code ec;
-    auto value = json::parse(text.str(), ec);
+    auto value = json::parse(*text, ec);
     const auto* object = ec ? nullptr : value.if_object();
     const auto* server = object != nullptr ? object->if_contains("server") : nullptr;
     const auto* token = object != nullptr ? object->if_contains("token") : nullptr;

@@ -1,8 +1,9 @@
 #include "loa/common/config.hpp"
 
 #include <algorithm>
-#include <fstream>
 #include <sstream>
+
+#include "loa/common/persistent_counter.hpp"
 
 namespace loa::common {
 namespace {
@@ -191,12 +192,10 @@ Config Config::parse(const std::string& text, const std::string& origin) {
 }
 
 Config Config::load_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in)
+    auto text = read_file(path);
+    if (!text)
         throw ConfigError(path + ": cannot open the configuration file");
-    std::stringstream text;
-    text << in.rdbuf();
-    return parse(text.str(), path);
+    return parse(*text, path);
 }
 
 void Config::apply_override(const std::string& assignment) {

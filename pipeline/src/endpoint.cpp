@@ -1,6 +1,7 @@
 #include "loa/pipeline/endpoint.hpp"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 
 namespace loa::pipeline {
 
@@ -27,6 +28,18 @@ std::optional<Endpoint> Endpoint::parse(const std::string& text) {
     return Endpoint(ntohl(addr.s_addr), static_cast<std::uint16_t>(port));
 }
 
+std::optional<Endpoint> Endpoint::resolve(const std::string& host, std::uint16_t port) {
+    addrinfo hints{};
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_DGRAM;
+    addrinfo* found = nullptr;
+    if (::getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0 || found == nullptr)
+        return std::nullopt;
+    auto address = ntohl(reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr.s_addr);
+    ::freeaddrinfo(found);
+    return Endpoint(address, port);
+}
+
 sockaddr_in Endpoint::to_sockaddr() const {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -35,13 +48,17 @@ sockaddr_in Endpoint::to_sockaddr() const {
     return addr;
 }
 
-std::string Endpoint::to_string() const {
-    if (!known())
-        return "unknown";
+std::string Endpoint::address() const {
     sockaddr_in addr = to_sockaddr();
     char text[INET_ADDRSTRLEN] = {};
     inet_ntop(AF_INET, &addr.sin_addr, text, sizeof text);
-    return std::string(text) + ":" + std::to_string(ntohs(addr.sin_port));
+    return text;
+}
+
+std::string Endpoint::to_string() const {
+    if (!known())
+        return "unknown";
+    return address() + ":" + std::to_string(port());
 }
 
 } // namespace loa::pipeline

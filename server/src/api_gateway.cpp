@@ -1,9 +1,7 @@
 #include "loa/server/api_gateway.hpp"
 
-#include <fstream>
-#include <sstream>
-
 #include "loa/common/logging.hpp"
+#include "loa/common/persistent_counter.hpp"
 
 namespace loa::server {
 namespace {
@@ -56,13 +54,6 @@ json::value redact(const json::value& v) {
     if (v.is_string() && v.as_string().size() > kTextMax)
         return json::value(cut(std::string(v.as_string()), kTextMax));
     return v;
-}
-
-std::string read_text_file(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
 }
 
 bool is_change_of_schedule(const std::string& method) {
@@ -234,7 +225,7 @@ ApiGateway::ApiGateway(AuthStore& auth, ScheduleApi& schedule, ReceiverHub& rece
 
 Caller ApiGateway::anonymous(const HttpRequest& request) {
     Caller c;
-    c.from = request.peer.substr(0, request.peer.rfind(':'));
+    c.from = request.peer_address();
     c.host = request.header("host");
     c.tls = request.tls;
     return c;
@@ -423,7 +414,7 @@ json::value ApiGateway::receivers(const std::string& method, const Params& p, Ca
                      (caller.host.empty() ? "127.0.0.1:8080" : caller.host);
         json::object bundle{{"server", server}, {"id", made.record.id}, {"secret", made.secret}};
         if (!settings_.tls_certificate.empty())
-            bundle["ca"] = read_text_file(settings_.tls_certificate);
+            bundle["ca"] = common::read_file(settings_.tls_certificate).value_or("");
         return json::object{
             {"id", made.record.id}, {"unit", p.string("unit")}, {"bundle", std::move(bundle)}};
     }

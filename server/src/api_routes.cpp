@@ -148,30 +148,25 @@ HttpServer::Handler api_routes(ApiGateway& gateway, const MediaServer& media,
                     return json_error(403, "a receiver's SDP holds its key: admins only");
                 if (!r.tls && !r.from_loopback())
                     return json_error(403, "keys are only sent over TLS or on 127.0.0.1");
-                json::object list_params;
-                auto list = gateway.call("receivers.list", Params(list_params), caller);
-                for (const auto& item : list.as_array()) {
-                    const auto& o = item.as_object();
-                    if (o.at("id").as_string() != id)
-                        continue;
-                    pipeline::SdpDescription d;
-                    d.receiver_id = id;
-                    d.profile = media.settings().profile;
-                    d.channels = media.settings().encoder.channels;
-                    d.ssrc = media.receiver_ssrc(id);
-                    d.key = gateway.receiver_key(id);
-                    std::string where = o.contains("media_address")
-                                            ? std::string(o.at("media_address").as_string())
-                                            : "unknown";
-                    if (where == "unknown" || where.rfind(':') == std::string::npos)
-                        return json_error(409, "receiver \"" + id +
-                                                   "\" has not reported from an address yet");
-                    d.listen_address = where.substr(0, where.rfind(':'));
-                    d.listen_port =
-                        static_cast<std::uint16_t>(std::stoi(where.substr(where.rfind(':') + 1)));
-                    return HttpResponse{200, "application/sdp", pipeline::make_sdp(d), {}};
-                }
-                return json_error(404, "no receiver \"" + id + "\"");
+                auto key = gateway.receiver_key(id);
+                if (key.empty())
+                    return json_error(404, "no receiver \"" + id + "\"");
+                std::optional<pipeline::Endpoint> at;
+                for (const auto& status : media.receiver_status())
+                    if (status.id == id)
+                        at = pipeline::Endpoint::parse(status.address);
+                if (!at)
+                    return json_error(409, "receiver \"" + id +
+                                               "\" has not reported from an address yet");
+                pipeline::SdpDescription d;
+                d.receiver_id = id;
+                d.profile = media.settings().profile;
+                d.channels = media.settings().encoder.channels;
+                d.ssrc = media.receiver_ssrc(id);
+                d.key = std::move(key);
+                d.listen_address = at->address();
+                d.listen_port = at->port();
+                return HttpResponse{200, "application/sdp", pipeline::make_sdp(d), {}};
             });
         }
         return json_error(404, "no such API path: " + path + " (see docs/api.md)");

@@ -606,13 +606,16 @@ std::string HttpRequest::header(const std::string& name) const {
     return it == headers.end() ? "" : it->second;
 }
 
-bool HttpRequest::from_loopback() const {
-    auto colon = peer.rfind(':');
-    std::string host = peer.substr(0, colon);
+std::string HttpRequest::peer_address() const {
+    std::string host = peer.substr(0, peer.rfind(':'));
     if (!host.empty() && host.front() == '[')
         host = host.substr(1, host.size() - 2);
+    return host;
+}
+
+bool HttpRequest::from_loopback() const {
     beast::error_code ec;
-    auto address = asio::ip::make_address(host, ec);
+    auto address = asio::ip::make_address(peer_address(), ec);
     return !ec && address.is_loopback();
 }
 

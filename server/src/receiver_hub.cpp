@@ -21,10 +21,6 @@ std::string host_of(const std::string& header) {
     return header.substr(0, header.find(':'));
 }
 
-std::string peer_host(const std::string& peer) {
-    return peer.substr(0, peer.rfind(':'));
-}
-
 } // namespace
 
 /// One receiver's connection: hello first, then status notifications and answers to the
@@ -173,7 +169,7 @@ json::value ReceiverHub::hello(const HttpRequest& upgrade, std::uint64_t connect
         live.online = true;
         live.lost_at.reset();
         live.last_seen_ms = now_ms();
-        live.address = peer_host(upgrade.peer);
+        live.address = upgrade.peer_address();
         if (auto v = p.optional_string("version"))
             live.status["version"] = *v;
     }
@@ -182,7 +178,7 @@ json::value ReceiverHub::hello(const HttpRequest& upgrade, std::uint64_t connect
     id = record->id;
     log()->info("receiver {} connected from {}", id, upgrade.peer);
     if (!was_online)
-        publish("receiver.online", id, record->unit, {{"address", peer_host(upgrade.peer)}});
+        publish("receiver.online", id, record->unit, {{"address", upgrade.peer_address()}});
     const auto& settings = media_.settings();
     json::object media{{"host", settings_.media_host.empty() ? host_of(upgrade.header("host"))
                                                              : settings_.media_host},

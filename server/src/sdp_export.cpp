@@ -30,9 +30,8 @@ common::Result<std::string> receiver_sdp(const Settings& settings, const std::st
             }
     }
     if (receiver->address) {
-        std::string where = receiver->address->to_string();
-        d.listen_address = where.substr(0, where.rfind(':'));
-        d.listen_port = static_cast<std::uint16_t>(receiver->address->packed() & 0xffff);
+        d.listen_address = receiver->address->address();
+        d.listen_port = receiver->address->port();
     } else {
         return common::make_error(common::Errc::invalid_argument,
                                   "receiver \"" + receiver_id +

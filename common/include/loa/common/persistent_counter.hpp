@@ -1,10 +1,11 @@
 #pragma once
 /// @file
-/// Small state files written durably, and a 32-bit counter kept in one, advanced once per
-/// process start. Loa uses the counter to make every start's SRTP SSRCs fresh, so that no
-/// keystream is ever used twice.
+/// Small state files written durably (and read back whole), and a 32-bit counter kept in one,
+/// advanced once per process start. Loa uses the counter to make every start's SRTP SSRCs fresh, so
+/// that no keystream is ever used twice.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "loa/common/result.hpp"
@@ -14,6 +15,8 @@ namespace loa::common {
 /// Replaces `path` with `text` so that a crash leaves the old or the new content, never a mix:
 /// write a temporary file, fsync it, rename it over `path`, fsync the folder.
 Result<void> write_file_durably(const std::string& path, const std::string& text);
+/// A whole file's content; nullopt if it cannot be opened.
+std::optional<std::string> read_file(const std::string& path);
 
 /// Returns this start's value and durably stores the next one (write, fsync, rename) before
 /// returning, so a crash right after cannot hand out the same value again. The value is never

@@ -21,6 +21,8 @@ public:
 
     /// Parses "a.b.c.d:port" (port 0 allowed: "any port" when binding); nullopt if malformed.
     static std::optional<Endpoint> parse(const std::string& text);
+    /// Resolves a host name or IPv4 literal and a port; nullopt if the name does not resolve.
+    static std::optional<Endpoint> resolve(const std::string& host, std::uint16_t port);
     /// Rebuilds the packed form read from an atomic.
     static Endpoint from_packed(std::uint64_t packed) {
         Endpoint e;
@@ -32,6 +34,9 @@ public:
     std::uint64_t packed() const { return packed_; }
     sockaddr_in to_sockaddr() const;
     std::string to_string() const;
+    /// The address alone, "a.b.c.d".
+    std::string address() const;
+    std::uint16_t port() const { return static_cast<std::uint16_t>(packed_ & 0xffff); }
 
     friend bool operator==(const Endpoint&, const Endpoint&) = default;
 

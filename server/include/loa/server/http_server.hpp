@@ -37,6 +37,8 @@ struct HttpRequest {
     std::optional<std::string> query(const std::string& name) const;
     /// A header's value ("" if absent); `name` in lower case.
     std::string header(const std::string& name) const;
+    /// The peer's address without the port (IPv6 without brackets).
+    std::string peer_address() const;
     /// True if the peer is a loopback address (127.0.0.0/8 or ::1).
     bool from_loopback() const;
 };
