@@ -16,6 +16,7 @@
 
 #include "loa/common/config.hpp"
 #include "loa/common/logging.hpp"
+#include "loa/common/open_files.hpp"
 #include "loa/server/api_gateway.hpp"
 #include "loa/server/api_routes.hpp"
 #include "loa/server/auth_store.hpp"
@@ -321,7 +322,8 @@ int run(const Options& options) {
         });
     http.start();
     auto log = loa::common::logger("server");
-    log->info("loa-server running (pid {})", getpid());
+    log->info("loa-server running (pid {}); up to {} open files (one per connected receiver)",
+              getpid(), loa::common::raise_open_files_limit());
     auto next_figures = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     for (;;) {
         timespec tick{5, 0};

@@ -31,16 +31,23 @@ common::Result<Bundle> read_bundle(const std::string& path) {
         return common::make_error(common::Errc::io_error, "cannot read the bundle " + path);
     json::error_code ec;
     auto parsed = json::parse(*text, ec);
-    if (ec || !parsed.is_object())
+    if (ec)
         return common::make_error(common::Errc::invalid_argument,
                                   path + ": not a provisioning bundle (expected a JSON object)");
-    const auto& o = parsed.as_object();
+    return bundle_from_json(parsed, path);
+}
+
+common::Result<Bundle> bundle_from_json(const json::value& json, const std::string& where) {
+    if (!json.is_object())
+        return common::make_error(common::Errc::invalid_argument,
+                                  where + ": not a provisioning bundle (expected a JSON object)");
+    const auto& o = json.as_object();
     Bundle b{text_of(o, "server"), text_of(o, "id"), text_of(o, "secret"), text_of(o, "ca")};
     for (auto [value, name] :
          {std::pair{&b.server, "server"}, {&b.id, "id"}, {&b.secret, "secret"}})
         if (value->empty())
             return common::make_error(common::Errc::invalid_argument,
-                                      path + ": the bundle has no \"" + name +
+                                      where + ": the bundle has no \"" + name +
                                           "\"; provision the receiver again");
     return b;
 }

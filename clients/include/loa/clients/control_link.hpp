@@ -30,6 +30,9 @@ struct Bundle {
 /// Reads and checks a bundle file; the error names what is missing.
 common::Result<Bundle> read_bundle(const std::string& path);
 
+/// Checks a bundle given as JSON; errors start with `where` (a file, an entry of a list).
+common::Result<Bundle> bundle_from_json(const boost::json::value& json, const std::string& where);
+
 /// What hello answers.
 struct Hello {
     pipeline::Endpoint media; ///< the server's media address
