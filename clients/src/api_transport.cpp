@@ -66,8 +66,14 @@ common::Result<void> configure_tls(ssl::context& context, const ConnectOptions& 
         if (ec)
             return io_error("cannot load CA certificates from " + options.ca_file + " (" +
                             ec.message() + "); it must be a readable PEM file");
+        trust_given_certificates(context);
     }
     return {};
+}
+
+void trust_given_certificates(ssl::context& context) {
+    X509_STORE_set_flags(SSL_CTX_get_cert_store(context.native_handle()),
+                         X509_V_FLAG_PARTIAL_CHAIN);
 }
 
 common::Result<void> open_tcp(net::io_context& ioc, beast::tcp_stream& stream, const ApiEndpoint& e,

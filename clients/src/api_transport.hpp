@@ -80,6 +80,10 @@ common::Result<void> check_plain_allowed(const ApiEndpoint& endpoint,
 /// Sets up certificate verification: against options.ca_file, or the system's CAs.
 common::Result<void> configure_tls(ssl::context& context, const ConnectOptions& options);
 
+/// Lets any certificate given as trusted end the chain, not only a self-signed root: a bundle's
+/// `ca` may be the server's own certificate, or a chain whose root is not in the file.
+void trust_given_certificates(ssl::context& context);
+
 /// Resolves the endpoint's host and connects the stream.
 common::Result<void> open_tcp(net::io_context& ioc, beast::tcp_stream& stream,
                               const ApiEndpoint& endpoint, std::chrono::milliseconds timeout);

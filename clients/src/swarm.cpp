@@ -333,6 +333,7 @@ common::Result<void> Swarm::run(const std::atomic<bool>& stop) {
                 if (!b.ca.empty()) {
                     boost::system::error_code ec;
                     target.tls->add_certificate_authority(net::buffer(b.ca), ec);
+                    detail::trust_given_certificates(*target.tls);
                     if (ec)
                         return common::make_error(common::Errc::invalid_argument,
                                                   "receiver " + b.id +

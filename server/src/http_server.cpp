@@ -246,7 +246,9 @@ public:
 private:
     void read() {
         header_.emplace();
-        header_->body_limit(HttpServer::kMaxBody);
+        // No limit yet: a declared length is checked in on_header, once the route (an upload,
+        // with its own limit, or not) is known.
+        header_->body_limit(boost::none);
         beast::get_lowest_layer(stream_).expires_after(HttpServer::kTimeout);
         http::async_read_header(stream_, buffer_, *header_,
                                 [self = this->shared_from_this()](
@@ -267,6 +269,10 @@ private:
             return upgrade();
         if (request.method() == http::verb::post && is_upload(request_.path()))
             return read_upload();
+        if (auto length = header_->content_length(); length && *length > HttpServer::kMaxBody)
+            return answer(text_response(413, "request body over " +
+                                                 std::to_string(HttpServer::kMaxBody) + " bytes\n"),
+                          false);
         body_.emplace(std::move(*header_));
         body_->body_limit(HttpServer::kMaxBody);
         continue_then([self = this->shared_from_this()] {
@@ -309,8 +315,9 @@ private:
                              [self](beast::error_code ec, std::size_t) {
                                  self->file_->get().body().close();
                                  if (ec) {
-                                     self->remove_upload();
-                                     return self->read_failed(ec);
+                                     // The answer names the upload limit while it is one.
+                                     self->read_failed(ec);
+                                     return self->remove_upload();
                                  }
                                  self->handle(self->file_->get().keep_alive());
                              });

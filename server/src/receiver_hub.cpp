@@ -1,5 +1,8 @@
 #include "loa/server/receiver_hub.hpp"
 
+#include <algorithm>
+#include <array>
+
 #include "loa/common/logging.hpp"
 #include "loa/common/secret.hpp"
 #include "loa/server/rpc.hpp"
@@ -13,6 +16,15 @@ auto log() {
     static auto logger = common::logger("receivers");
     return logger;
 }
+
+/// What a status report may hold (docs/protocol.md); anything else is dropped.
+constexpr std::array<std::string_view, 10> kStatusFields = {
+    "volume", "muted",     "receiving", "received", "lost",
+    "late",   "concealed", "jitter_ms", "uptime_s", "version"};
+/// Longest text kept from a status report.
+constexpr std::size_t kStatusText = 64;
+/// receiver.status goes out at most this often per receiver; every report is still stored.
+constexpr std::chrono::seconds kStatusPublishInterval{1};
 
 /// The host part of a Host header: "a.b:8080" -> "a.b", "[::1]:80" -> "::1".
 std::string host_of(const std::string& header) {
@@ -149,10 +161,14 @@ json::value ReceiverHub::hello(const HttpRequest& upgrade, std::uint64_t connect
                     record.error().message);
         throw RpcError(rpc_code::kUnauthorized, record.error().message);
     }
-    if (!upgrade.tls && !upgrade.from_loopback())
+    if (!upgrade.tls && !upgrade.from_loopback()) {
+        log()->warn("refused a hello for \"{}\" from {}: keys are only sent over TLS or on "
+                    "127.0.0.1 (set http.tls_certificate and http.tls_key)",
+                    claimed, upgrade.peer);
         throw RpcError(rpc_code::kUnauthorized,
                        "keys are only sent over TLS (wss://) or on 127.0.0.1; configure "
                        "http.tls_certificate and http.tls_key on the server");
+    }
     auto codes = schedule_.unit_codes({record->unit});
     if (codes.empty())
         throw RpcError(rpc_code::kNotFound, "the receiver's unit no longer exists");
@@ -202,16 +218,37 @@ json::value ReceiverHub::hello(const HttpRequest& upgrade, std::uint64_t connect
 }
 
 void ReceiverHub::on_status(const std::string& id, const json::object& params) {
+    // Only the fields of docs/protocol.md, strings cut short: a report is stored and pushed to
+    // operators, whatever a receiver sends.
+    json::object status;
+    for (const auto& [key, value] : params) {
+        bool known =
+            std::find(kStatusFields.begin(), kStatusFields.end(), key) != kStatusFields.end();
+        if (!known)
+            continue;
+        if (value.is_string())
+            status[key] = value.as_string().subview(
+                0, std::min<std::size_t>(value.as_string().size(), kStatusText));
+        else if (value.is_number() || value.is_bool())
+            status[key] = value;
+    }
     std::int64_t unit = 0;
+    bool publish_now = false;
     {
         std::lock_guard lock(mutex_);
         auto& live = live_[id];
-        for (const auto& [key, value] : params)
+        for (const auto& [key, value] : status)
             live.status[key] = value;
         live.last_seen_ms = now_ms();
         unit = unit_of_.count(id) != 0 ? unit_of_[id] : 0;
+        auto now = clock_.steady_now();
+        publish_now =
+            !live.status_published || now - *live.status_published >= kStatusPublishInterval;
+        if (publish_now)
+            live.status_published = now;
     }
-    publish("receiver.status", id, unit, params);
+    if (publish_now)
+        publish("receiver.status", id, unit, std::move(status));
 }
 
 void ReceiverHub::on_reply(std::int64_t request, bool ok) {
@@ -261,8 +298,24 @@ void ReceiverHub::publish(const char* method, const std::string& id, std::int64_
     notifier_.publish({"receivers", method, std::move(params), {unit}, {}});
 }
 
-std::optional<std::future<bool>> ReceiverHub::ask(const std::string& id, const std::string& method,
-                                                  json::object params) {
+bool ReceiverHub::tell(const std::string& id, const std::string& method, json::object params) {
+    std::shared_ptr<WebSocketLink> link;
+    std::int64_t request = 0;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = live_.find(id);
+        if (it == live_.end() || !it->second.link)
+            return false;
+        link = it->second.link;
+        request = next_request_++;
+    }
+    link->send(json::serialize(json::object{
+        {"jsonrpc", "2.0"}, {"id", request}, {"method", method}, {"params", std::move(params)}}));
+    return true;
+}
+
+std::optional<bool> ReceiverHub::ask(const std::string& id, const std::string& method,
+                                     json::object params, std::chrono::milliseconds timeout) {
     std::shared_ptr<WebSocketLink> link;
     std::int64_t request = 0;
     std::future<bool> answer;
@@ -277,7 +330,10 @@ std::optional<std::future<bool>> ReceiverHub::ask(const std::string& id, const s
     }
     link->send(json::serialize(json::object{
         {"jsonrpc", "2.0"}, {"id", request}, {"method", method}, {"params", std::move(params)}}));
-    return answer;
+    bool answered = answer.wait_for(timeout) == std::future_status::ready;
+    std::lock_guard lock(mutex_);
+    pending_.erase(request); // a late answer finds nothing
+    return answered && answer.get();
 }
 
 common::Result<Provisioned> ReceiverHub::provision(const std::string& id, const std::string& unit,
@@ -332,7 +388,7 @@ common::Result<ReceiverRecord> ReceiverHub::set_output(const std::string& id,
     if (!record)
         return record;
     // Not waited for: a receiver that is offline gets it at its next hello.
-    (void)ask(id, "set_volume", {{"volume", record->volume}, {"muted", record->muted}});
+    (void)tell(id, "set_volume", {{"volume", record->volume}, {"muted", record->muted}});
     return record;
 }
 
@@ -341,13 +397,12 @@ common::Result<void> ReceiverHub::rekey(const std::string& id) {
     if (!record)
         return record.error();
     auto key = registry_.new_key();
-    if (auto answer = ask(id, "rekey", {{"key", common::to_base64(key)}})) {
-        if (answer->wait_for(settings_.rekey_timeout) != std::future_status::ready ||
-            !answer->get())
-            return common::make_error(common::Errc::io_error,
-                                      "receiver " + id +
-                                          " did not take the new key; the old one stays");
-    }
+    auto took = ask(id, "rekey", {{"key", common::to_base64(key)}},
+                    std::chrono::duration_cast<std::chrono::milliseconds>(settings_.rekey_timeout));
+    if (took && !*took)
+        return common::make_error(common::Errc::io_error,
+                                  "receiver " + id +
+                                      " did not take the new key; the old one stays");
     if (auto stored = registry_.set_key(id, key); !stored)
         return stored;
     if (auto switched = media_.rekey_receiver(id, key); !switched)

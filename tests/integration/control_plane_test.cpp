@@ -24,19 +24,7 @@ constexpr const char* kProvince = R"({"code": "70", "name": "Tỉnh", "quiet_hou
 
 /// Connects to the server's API, waiting (bounded) for it to come up.
 std::unique_ptr<ApiConnection> connect(const Scenario& s, const std::string& path = "/api/v1/ws") {
-    auto endpoint = loa::clients::parse_api_url(s.api_url() + path, path);
-    std::unique_ptr<ApiConnection> out;
-    wait_until(
-        [&] {
-            auto c = ApiConnection::connect(*endpoint, {});
-            if (c)
-                out = std::move(c).value();
-            return out != nullptr;
-        },
-        seconds(20));
-    if (!out)
-        throw std::runtime_error("the server's API did not come up");
-    return out;
+    return connect_api(s.api_url() + path);
 }
 
 std::unique_ptr<ApiConnection> login(const Scenario& s, const std::string& name,

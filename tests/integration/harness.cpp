@@ -54,7 +54,8 @@ void Scenario::write_province_config(const std::string& province_json,
     std::ofstream out(config_path());
     out << "{\n  \"state_dir\": \"" << dir_.file("state") << "\",\n"
         << "  \"media\": {\"bind\": \"127.0.0.1\", \"port\": " << port_ << "},\n"
-        << "  \"http\": {\"port\": " << http_port_ << "},\n"
+        << "  \"http\": {\"port\": " << http_port_ << (http_json_.empty() ? "" : ", " + http_json_)
+        << "},\n"
         << "  \"control\": {\"admin_password_file\": \"" << dir_.file("admin-password")
         << "\", \"offline_grace_s\": 2, \"status_interval_s\": 1},\n"
         << "  \"province\": " << province_json << ",\n";
@@ -182,6 +183,30 @@ std::size_t wav_data_bytes(const std::string& path) {
     std::error_code ec;
     auto size = std::filesystem::file_size(path, ec);
     return ec || size < 44 ? 0 : static_cast<std::size_t>(size - 44);
+}
+
+std::unique_ptr<clients::ApiConnection> connect_api(const std::string& url,
+                                                    const clients::ConnectOptions& options,
+                                                    std::chrono::milliseconds wait) {
+    auto endpoint = clients::parse_api_url(url);
+    if (!endpoint)
+        throw std::runtime_error(endpoint.error().message);
+    std::unique_ptr<clients::ApiConnection> out;
+    std::string why = "the server did not come up";
+    wait_until(
+        [&] {
+            auto c = clients::ApiConnection::connect(*endpoint, options);
+            if (!c) {
+                why = c.error().message;
+                return false;
+            }
+            out = std::move(c).value();
+            return true;
+        },
+        wait);
+    if (!out)
+        throw std::runtime_error("cannot connect to " + url + ": " + why);
+    return out;
 }
 
 } // namespace loa::test

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "loa/clients/api_client.hpp"
 #include "process.hpp"
 
 namespace loa::test {
@@ -43,6 +44,9 @@ public:
     /// receivers' channels are unit codes. `extra_json` adds top-level members ("k": v, ...).
     void write_province_config(const std::string& province_json,
                                const std::string& extra_json = "");
+    /// Members added to the "http" object of province configurations, e.g.
+    /// `"bind": "0.0.0.0"` or `"tls_certificate": "...", "tls_key": "..."`.
+    void add_http_settings(const std::string& members_json) { http_json_ = members_json; }
     /// Calls a JSON-RPC method on the server's control socket; returns the "result" and
     /// fails the test (throws) on an error response.
     boost::json::value call(const std::string& method, const std::string& params_json = "{}");
@@ -78,11 +82,18 @@ private:
     std::vector<std::string> command(std::vector<std::string> argv) const;
 
     std::string netns_;
+    std::string http_json_;
     std::unique_ptr<Process> server_;
     std::vector<Process> receiver_processes_;
 };
 
 /// Bytes of PCM a WAV file holds so far (0 if missing).
 std::size_t wav_data_bytes(const std::string& path);
+
+/// Connects to the API at `url` (ws://, wss://), trying again until the server is up (bounded
+/// by `wait`); throws std::runtime_error with the last reason if it never comes.
+std::unique_ptr<clients::ApiConnection>
+connect_api(const std::string& url, const clients::ConnectOptions& options = {},
+            std::chrono::milliseconds wait = std::chrono::seconds(20));
 
 } // namespace loa::test

@@ -36,20 +36,9 @@ std::int64_t counter(const std::string& path, const char* name) {
 
 /// An admin's API connection, waiting (bounded) for the server to come up.
 std::unique_ptr<ApiConnection> admin_of(const Scenario& s) {
-    auto endpoint = loa::clients::parse_api_url(s.api_url());
-    std::unique_ptr<ApiConnection> out;
-    wait_until(
-        [&] {
-            auto c = ApiConnection::connect(*endpoint, {});
-            if (c)
-                out = std::move(c).value();
-            return out != nullptr;
-        },
-        seconds(20));
-    if (!out)
-        throw std::runtime_error("the server's API did not come up");
-    out->call("auth.login", {{"name", "admin"}, {"password", Scenario::kAdminPassword}});
-    return out;
+    auto admin = connect_api(s.api_url());
+    admin->call("auth.login", {{"name", "admin"}, {"password", Scenario::kAdminPassword}});
+    return admin;
 }
 
 /// Receivers the server counts online, over the API.

@@ -1,13 +1,19 @@
 // The HTTP port over real TCP connections on 127.0.0.1, and the figures of /metrics.
 #include <arpa/inet.h>
+#include <atomic>
+#include <filesystem>
 #include <gtest/gtest.h>
+#include <mutex>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 
 #include "loa/server/http_server.hpp"
 #include "loa/server/metrics.hpp"
+#include "process.hpp"
+#include "raw_websocket.hpp"
 
 using namespace loa::server;
 
@@ -120,6 +126,49 @@ TEST(HttpServer, OversizedAndMalformedRequestsGetTheRightStatus) {
     server.stop();
 }
 
+TEST(HttpServer, UploadsHaveTheirOwnLimitAndNoneIsLeftOnDiskWhenRefused) {
+    loa::test::TempDir dir("http-upload");
+    HttpOptions options;
+    options.port = 0;
+    options.upload_paths = {"/upload"};
+    options.upload_dir = dir.file("uploads");
+    options.max_upload = 2 * HttpServer::kMaxBody;
+    std::atomic<std::uintmax_t> stored{0};
+    HttpServer server(options, [&](const HttpRequest& r) {
+        std::error_code ec;
+        stored = std::filesystem::file_size(r.body_file, ec);
+        return text_response(200, "stored\n");
+    });
+    server.start();
+    auto post = [&](const std::string& path, const std::string& headers, const std::string& body) {
+        return get(server.port(), "POST " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+                                      headers + "\r\n" + body);
+    };
+    auto length = [](std::size_t n) { return "Content-Length: " + std::to_string(n) + "\r\n"; };
+    // Over the 1 MiB of other bodies, within the upload limit: streamed to disk whole.
+    std::string within(HttpServer::kMaxBody + HttpServer::kMaxBody / 2, 'a');
+    auto taken = post("/upload", length(within.size()), within);
+    EXPECT_EQ(taken.rfind("HTTP/1.1 200", 0), 0U) << taken.substr(0, 120);
+    EXPECT_EQ(stored, within.size());
+    // Declared over the limit: refused before the body.
+    auto declared = post("/upload", length(options.max_upload + 1), "");
+    EXPECT_EQ(declared.rfind("HTTP/1.1 413", 0), 0U) << declared.substr(0, 120);
+    EXPECT_NE(declared.find("upload over 2097152 bytes"), std::string::npos) << declared;
+    // Chunked, no length declared: cut at the limit.
+    std::string chunk = "10000\r\n" + std::string(0x10000, 'c') + "\r\n", chunks;
+    for (std::uint64_t n = 0; n <= options.max_upload; n += 0x10000)
+        chunks += chunk;
+    auto cut = post("/upload", "Transfer-Encoding: chunked\r\n", chunks + "0\r\n\r\n");
+    EXPECT_EQ(cut.rfind("HTTP/1.1 413", 0), 0U) << cut.substr(0, 120);
+    EXPECT_NE(cut.find("request body over 2097152 bytes"), std::string::npos) << cut;
+    // Any other path keeps the 1 MiB limit.
+    auto other = post("/elsewhere", length(within.size()), "");
+    EXPECT_EQ(other.rfind("HTTP/1.1 413", 0), 0U) << other.substr(0, 120);
+    EXPECT_NE(other.find("request body over 1048576 bytes"), std::string::npos) << other;
+    server.stop();
+    EXPECT_TRUE(std::filesystem::is_empty(options.upload_dir)) << "a refused upload is removed";
+}
+
 TEST(HttpServer, AStalledClientHoldsOnlyItsOwnConnectionAndNotTheStop) {
     HttpServer server("127.0.0.1", 0, monitoring_routes(sample));
     server.start();
@@ -132,6 +181,70 @@ TEST(HttpServer, AStalledClientHoldsOnlyItsOwnConnectionAndNotTheStop) {
     auto before = std::chrono::steady_clock::now();
     server.stop();
     EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(2));
+}
+
+/// Every message received makes the server send one large message to every other connection.
+class Broadcast : public WebSocketHandler {
+public:
+    static constexpr std::size_t kSize = std::size_t{900} * 1024;
+    struct Links {
+        std::mutex mutex;
+        std::vector<std::shared_ptr<WebSocketLink>> all;
+    };
+    Broadcast(std::shared_ptr<Links> links, std::shared_ptr<WebSocketLink> own)
+        : links_(std::move(links)), own_(std::move(own)) {}
+    void on_message(const std::string&) override {
+        std::lock_guard lock(links_->mutex);
+        for (const auto& link : links_->all)
+            if (link != own_)
+                link->send(std::string(kSize, 'n'));
+    }
+
+private:
+    std::shared_ptr<Links> links_;
+    std::shared_ptr<WebSocketLink> own_;
+};
+
+TEST(HttpServer, AWebSocketClientThatStopsReadingIsDroppedWhileOthersGetEveryMessage) {
+    auto links = std::make_shared<Broadcast::Links>();
+    HttpOptions options;
+    options.port = 0;
+    HttpServer server(
+        options, [](const HttpRequest&) { return text_response(404, "no\n"); },
+        [links](const HttpRequest&, std::shared_ptr<WebSocketLink> link)
+            -> std::variant<HttpResponse, std::shared_ptr<WebSocketHandler>> {
+            std::lock_guard lock(links->mutex);
+            links->all.push_back(link);
+            return std::make_shared<Broadcast>(links, link);
+        });
+    server.start();
+    // A small receive buffer, so that the server's writes stall soon once it stops reading.
+    loa::test::RawWebSocket stalled("127.0.0.1", server.port(), "/ws", 4096);
+    loa::test::RawWebSocket reader("127.0.0.1", server.port(), "/ws");
+    loa::test::RawWebSocket sender("127.0.0.1", server.port(), "/ws");
+
+    // 24 x 900 KiB is well over the 8 MiB a client may leave unread.
+    constexpr int kMessages = 24;
+    std::atomic<int> heard{0};
+    std::thread reading([&] {
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(25);
+        while (heard < kMessages && std::chrono::steady_clock::now() < deadline)
+            if (auto m = reader.receive(std::chrono::milliseconds(200));
+                m && m->size() == Broadcast::kSize)
+                ++heard;
+    });
+    for (int i = 0; i < kMessages; ++i) {
+        // Paced to the reader, so that only the client that stopped reading falls behind.
+        ASSERT_TRUE(
+            loa::test::wait_until([&] { return heard >= i - 3; }, std::chrono::seconds(10)));
+        ASSERT_TRUE(sender.send("again"));
+    }
+    reading.join();
+    EXPECT_EQ(heard, kMessages) << "the reading client missed messages";
+    EXPECT_TRUE(stalled.wait_ended(std::chrono::seconds(15)))
+        << "the client that stopped reading is kept";
+    EXPECT_LT(stalled.received_bytes(), kMessages * Broadcast::kSize);
+    server.stop();
 }
 
 TEST(HttpServer, ABusyPortIsAClearStartUpError) {

@@ -88,6 +88,8 @@ private:
         std::int64_t last_seen_ms = 0; ///< wall clock
         boost::json::object status;
         std::string address;
+        std::optional<std::chrono::steady_clock::time_point>
+            status_published; ///< last receiver.status
     };
 
     boost::json::value hello(const HttpRequest& upgrade, std::uint64_t connection,
@@ -96,10 +98,13 @@ private:
     void on_status(const std::string& id, const boost::json::object& params);
     void on_reply(std::int64_t request, bool ok);
     void on_close(const std::string& id, std::uint64_t connection);
-    /// Sends a request to a connected receiver; the future says whether it answered with a
-    /// result. nullopt if it is not connected.
-    std::optional<std::future<bool>> ask(const std::string& id, const std::string& method,
-                                         boost::json::object params);
+    /// Sends a request to a connected receiver without waiting for its answer; false if it is
+    /// not connected.
+    bool tell(const std::string& id, const std::string& method, boost::json::object params);
+    /// Sends a request and waits up to `timeout` for the answer: true if it answered with a
+    /// result, false if with an error or not in time, nullopt if it is not connected.
+    std::optional<bool> ask(const std::string& id, const std::string& method,
+                            boost::json::object params, std::chrono::milliseconds timeout);
     void publish(const char* method, const std::string& id, std::int64_t unit,
                  boost::json::object params = {});
     void sweep();
