@@ -16,6 +16,7 @@
 
 #include "harness.hpp"
 #include "raw_websocket.hpp"
+#include "tcp_client.hpp"
 #include "wav.hpp"
 
 using namespace loa::test;
@@ -35,52 +36,6 @@ constexpr const char* kProvince = R"({"code": "70", "name": "Tỉnh", "quiet_hou
 /// http.max_upload_mb in these tests: 2, not 1, so that the upload limit and the 1 MiB limit
 /// of other bodies cannot be mistaken for one another in the messages.
 constexpr std::uint64_t kMaxUpload = std::uint64_t{2} * 1024 * 1024;
-
-/// A plain TCP client on 127.0.0.1; every wait is bounded.
-class TcpClient {
-public:
-    explicit TcpClient(int port) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        timeval limit{10, 0}; // a send the server does not take fails instead of blocking
-        ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(static_cast<std::uint16_t>(port));
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    }
-    ~TcpClient() { ::close(fd_); }
-    TcpClient(const TcpClient&) = delete;
-    TcpClient& operator=(const TcpClient&) = delete;
-    bool connected() const { return connected_; }
-    bool send(const std::string& data) {
-        return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) ==
-               static_cast<ssize_t>(data.size());
-    }
-    /// Reads until the peer closes, fails, or `timeout_ms` of silence.
-    std::string receive(int timeout_ms = 5000) {
-        std::string out;
-        char chunk[4096];
-        for (;;) {
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, timeout_ms) <= 0)
-                return out;
-            ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-            if (n <= 0)
-                return out;
-            out.append(chunk, static_cast<std::size_t>(n));
-        }
-    }
-    /// Whether anything (data or the end) has arrived, without waiting.
-    bool heard_anything() const {
-        pollfd p{fd_, POLLIN, 0};
-        return ::poll(&p, 1, 0) > 0;
-    }
-
-private:
-    int fd_ = -1;
-    bool connected_ = false;
-};
 
 json::object request(const json::value& id, const std::string& method, json::object params = {}) {
     return {{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};

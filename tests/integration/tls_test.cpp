@@ -171,6 +171,19 @@ std::unique_ptr<RawWebSocket> open_receiver_channel(const std::string& address, 
     return out;
 }
 
+/// Starts a plain server (no TLS) bound to 0.0.0.0 inside `ns`, provisions receiver box-1 of
+/// commune 70-001, and returns its bundle.
+json::object start_plain_province(Scenario& s, const AddressedNetns& ns) {
+    s.use_netns(ns.name());
+    s.add_http_settings(R"("bind": "0.0.0.0")");
+    s.write_province_config(kProvince);
+    s.start_server();
+    return s.call("receivers.provision", R"({"id": "box-1", "unit": "70-001"})")
+        .as_object()
+        .at("bundle")
+        .as_object();
+}
+
 std::string hello(const json::object& bundle) {
     return json::serialize(
         json::object{{"jsonrpc", "2.0"},
@@ -265,14 +278,7 @@ TEST(Tls, APlainServerGivesNoKeyToAPeerOutside127001) {
     AddressedNetns ns;
     ASSERT_TRUE(ns.ok()) << "cannot create a network namespace with a veth pair";
     Scenario s("tls-plain-remote");
-    s.use_netns(ns.name());
-    s.add_http_settings(R"("bind": "0.0.0.0")");
-    s.write_province_config(kProvince);
-    s.start_server();
-    auto bundle = s.call("receivers.provision", R"({"id": "box-1", "unit": "70-001"})")
-                      .as_object()
-                      .at("bundle")
-                      .as_object();
+    auto bundle = start_plain_province(s, ns);
 
     std::optional<std::string> remote_reply, local_reply;
     bool remote_closed = false;
@@ -339,14 +345,7 @@ TEST(Tls, AReceiverWillNotSayHelloInClearToAServerOutside127001) {
     AddressedNetns ns;
     ASSERT_TRUE(ns.ok()) << "cannot create a network namespace with a veth pair";
     Scenario s("tls-receiver-plain");
-    s.use_netns(ns.name());
-    s.add_http_settings(R"("bind": "0.0.0.0")");
-    s.write_province_config(kProvince);
-    s.start_server();
-    auto bundle = s.call("receivers.provision", R"({"id": "box-1", "unit": "70-001"})")
-                      .as_object()
-                      .at("bundle")
-                      .as_object();
+    auto bundle = start_plain_province(s, ns);
     bundle["server"] =
         "ws://" + std::string(AddressedNetns::kAddress) + ":" + std::to_string(s.http_port());
     std::string bundle_path = s.dir().file("box-1.bundle.json");

@@ -14,47 +14,11 @@
 #include "loa/server/metrics.hpp"
 #include "process.hpp"
 #include "raw_websocket.hpp"
+#include "tcp_client.hpp"
 
 using namespace loa::server;
 
 namespace {
-
-/// A plain TCP client on 127.0.0.1; every wait is bounded.
-class Client {
-public:
-    explicit Client(std::uint16_t port) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(port);
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    }
-    ~Client() { ::close(fd_); }
-    bool connected() const { return connected_; }
-    bool send(const std::string& data) {
-        return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) ==
-               static_cast<ssize_t>(data.size());
-    }
-    /// Reads until the peer closes or `timeout_ms` of silence.
-    std::string receive(int timeout_ms = 3000) {
-        std::string out;
-        char chunk[4096];
-        for (;;) {
-            pollfd p{fd_, POLLIN, 0};
-            if (::poll(&p, 1, timeout_ms) <= 0)
-                return out;
-            ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
-            if (n <= 0)
-                return out;
-            out.append(chunk, static_cast<std::size_t>(n));
-        }
-    }
-
-private:
-    int fd_ = -1;
-    bool connected_ = false;
-};
 
 Metrics sample() {
     Metrics m;
@@ -69,10 +33,10 @@ Metrics sample() {
 }
 
 std::string get(std::uint16_t port, const std::string& request) {
-    Client c(port);
+    loa::test::TcpClient c(port);
     EXPECT_TRUE(c.connected());
     c.send(request);
-    return c.receive();
+    return c.receive(3000);
 }
 
 } // namespace
@@ -105,11 +69,11 @@ TEST(HttpServer, ServesHealthAndMetricsAndRefusesTheRest) {
 TEST(HttpServer, KeepAliveServesSeveralRequestsOnOneConnection) {
     HttpServer server("127.0.0.1", 0, monitoring_routes(sample));
     server.start();
-    Client c(server.port());
+    loa::test::TcpClient c(server.port());
     ASSERT_TRUE(c.connected());
     c.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n"
            "Connection: close\r\n\r\n");
-    auto both = c.receive();
+    auto both = c.receive(3000);
     EXPECT_EQ(std::count(both.begin(), both.end(), '{'), 2) << both;
     server.stop();
 }
@@ -172,7 +136,7 @@ TEST(HttpServer, UploadsHaveTheirOwnLimitAndNoneIsLeftOnDiskWhenRefused) {
 TEST(HttpServer, AStalledClientHoldsOnlyItsOwnConnectionAndNotTheStop) {
     HttpServer server("127.0.0.1", 0, monitoring_routes(sample));
     server.start();
-    Client stalled(server.port());
+    loa::test::TcpClient stalled(server.port());
     ASSERT_TRUE(stalled.connected());
     stalled.send("GET /heal"); // and nothing more
     auto other =

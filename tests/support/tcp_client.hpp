@@ -1,0 +1,32 @@
+#pragma once
+/// @file
+/// A plain TCP client on 127.0.0.1 for tests that speak HTTP by hand (malformed, partial or
+/// stalled requests); every wait is bounded.
+
+#include <string>
+
+namespace loa::test {
+
+class TcpClient {
+public:
+    /// Connects to 127.0.0.1:`port`; see connected(). A send the server does not take within
+    /// 10 s fails instead of blocking.
+    explicit TcpClient(int port);
+    ~TcpClient();
+    TcpClient(const TcpClient&) = delete;
+    TcpClient& operator=(const TcpClient&) = delete;
+
+    bool connected() const { return connected_; }
+    /// Sends all of `data`; false if it could not.
+    bool send(const std::string& data);
+    /// Reads until the peer closes, fails, or `timeout_ms` of silence.
+    std::string receive(int timeout_ms = 5000);
+    /// Whether anything (data or the end) has arrived, without waiting.
+    bool heard_anything() const;
+
+private:
+    int fd_ = -1;
+    bool connected_ = false;
+};
+
+} // namespace loa::test
