@@ -144,6 +144,7 @@ int receivers(Context& c, const Args& a) {
                         {"MUTED", "muted"},
                         {"LOSS %", "loss_percent", format_loss},
                         {"JITTER MS", "jitter_ms", format_jitter},
+                        {"PLAYING", "playing"},
                         {"VERSION", "version"}});
     });
     return 0;

@@ -394,14 +394,20 @@ json::value ApiGateway::users(const std::string& method, const Params& p, Caller
 
 json::value ApiGateway::receivers(const std::string& method, const Params& p, Caller& caller) {
     if (method == "receivers.list") {
-        auto all = receivers_.list(caller.scope);
+        // What each receiver's channel carries now: its own (single-cluster) one, else its unit's.
+        auto on_air = schedule_.on_air(caller.scope);
         auto unit = p.optional_string("unit");
-        if (!unit)
-            return all;
         json::array out;
-        for (auto& r : all)
-            if (r.as_object().at("unit").as_string() == *unit)
-                out.push_back(r);
+        for (auto& r : receivers_.list(caller.scope)) {
+            auto& o = r.as_object();
+            if (unit && o.at("unit").as_string() != *unit)
+                continue;
+            const auto* airing = on_air.if_contains("@" + std::string(o.at("id").as_string()));
+            if (!airing)
+                airing = on_air.if_contains(o.at("unit").as_string());
+            o["playing"] = airing ? *airing : json::value(nullptr);
+            out.push_back(std::move(r));
+        }
         return out;
     }
     if (method == "receivers.provision") {

@@ -396,11 +396,16 @@ json::value ScheduleApi::list_overrides(const Scope& scope) {
     return out;
 }
 
-json::value ScheduleApi::status(const Scope& scope) {
+json::object ScheduleApi::on_air(const Scope& scope) {
     json::object on_air;
     for (const auto& [channel, key] : view_.on_air())
         if (sees_channel(scope, channel))
             on_air[channel] = key;
+    return on_air;
+}
+
+json::value ScheduleApi::status(const Scope& scope) {
+    auto on_air = this->on_air(scope);
     json::array receivers;
     for (auto& r : view_.receivers()) {
         const auto* id = r.as_object().if_contains("id");

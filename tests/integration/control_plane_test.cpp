@@ -177,6 +177,8 @@ TEST(ControlPlane, AProvisionedReceiverPlaysObeysVolumeRekeysWithoutAGapAndStops
     auto status = admin->call("receivers.list").as_array();
     ASSERT_EQ(status.size(), 1U);
     EXPECT_TRUE(status[0].as_object().at("online").as_bool());
+    // What it plays: the emergency on its commune's channel.
+    EXPECT_TRUE(status[0].as_object().at("playing").is_string()) << json::serialize(status[0]);
 
     admin->call("receivers.unprovision", {{"id", "box-1"}});
     EXPECT_EQ(receiver.wait(seconds(15)), 0) << read_file(s.receiver_log("box-1"));

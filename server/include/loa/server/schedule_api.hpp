@@ -42,6 +42,9 @@ public:
     ScheduleApi(const Settings& settings, const ProgramMedia& media, const common::Clock& clock,
                 ServerView view, std::function<void()> changed);
 
+    /// What each channel the scope sees carries now: {channel: airing key}.
+    boost::json::object on_air(const Scope& scope);
+
     /// Calls `method` for `caller` (recorded as who decided, started or stopped) within
     /// `scope`; throws RpcError (kUnauthorized for anything outside the scope).
     boost::json::value call(const std::string& method, const Params& params,
