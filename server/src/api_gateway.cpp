@@ -245,9 +245,32 @@ std::optional<Caller> ApiGateway::bearer(const HttpRequest& request) {
     return c;
 }
 
+void ApiGateway::check_session(Caller& caller) {
+    if (!caller.user || caller.token.empty())
+        return;
+    auto now = std::chrono::steady_clock::now();
+    if (caller.checked_generation == auth_.sessions_generation() &&
+        now - caller.checked_at < kSessionRecheck)
+        return;
+    auto generation = auth_.sessions_generation();
+    auto user = auth_.authenticate(caller.token);
+    if (!user) {
+        caller.user.reset();
+        caller.token.clear();
+        throw RpcError(rpc_code::kUnauthorized,
+                       "your session has ended (logged out, expired, password changed or user "
+                       "disabled); log in again");
+    }
+    caller.user = *user;
+    caller.checked_generation = generation;
+    caller.checked_at = now;
+}
+
 void ApiGateway::adopt(Caller& caller, const User& user, const std::string& token) {
     caller.user = user;
     caller.token = token;
+    caller.checked_generation = auth_.sessions_generation();
+    caller.checked_at = std::chrono::steady_clock::now();
     caller.scope = user.role == Role::admin ? Scope{} : schedule_.scope_of(user.units);
 }
 
@@ -273,6 +296,7 @@ json::value ApiGateway::dispatch(const std::string& method, const Params& params
     if (*needed == Permission::anyone)
         return login(params, caller);
     if (!caller.local) {
+        check_session(caller);
         if (!caller.user)
             throw RpcError(rpc_code::kUnauthorized,
                            "log in first: auth.login {name, password}, or a bearer token");

@@ -189,7 +189,9 @@ common::Result<void> AuthStore::change_ending_sessions(const std::string& name,
     end.bind(1, std::string_view(name));
     if (auto done = end.run(); !done)
         return done.error();
-    return tx.commit();
+    auto committed = tx.commit();
+    ++sessions_generation_;
+    return committed;
 }
 
 bool AuthStore::limited(const std::string& key, Millis at) {
@@ -264,7 +266,9 @@ common::Result<void> AuthStore::revoke(const std::string& token) {
     std::lock_guard lock(mutex_);
     auto q = db_.prepare("UPDATE session SET revoked = 1 WHERE token_hash = ?");
     q.bind(1, std::string_view(common::sha256_hex(token)));
-    return q.run();
+    auto done = q.run();
+    ++sessions_generation_;
+    return done;
 }
 
 common::Result<std::optional<std::string>> AuthStore::ensure_admin(const std::string& password) {

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <map>
 
 #include "harness.hpp"
 #include "loa/clients/api_client.hpp"
@@ -197,4 +198,110 @@ TEST(ControlPlane, AProvisionedReceiverPlaysObeysVolumeRekeysWithoutAGapAndStops
     // The receiver's log says it switched keys.
     EXPECT_NE(read_file(s.receiver_log("box-1")).find("switched to the new key"),
               std::string::npos);
+}
+
+/// The id of an override in a start method's answer.
+json::value override_id(const json::value& started) {
+    const auto& o = started.as_object().at("override");
+    return o.is_object() ? o.as_object().at("id") : o;
+}
+
+TEST(ControlPlane, EveryMethodAnswersOverAWebSocketAndManagersStayInTheirCommune) {
+    Scenario s("control-methods");
+    s.write_province_config(kProvince);
+    s.start_server();
+    auto a = connect(s);
+    auto token = a->call("auth.login", {{"name", "admin"}, {"password", Scenario::kAdminPassword}})
+                     .as_object()
+                     .at("token");
+    EXPECT_EQ(a->call("auth.whoami").as_object().at("name"), "admin");
+    EXPECT_EQ(a->call("subscribe", {{"topics", json::array{"schedule"}}})
+                  .as_object()
+                  .at("topics")
+                  .as_array()
+                  .size(),
+              1U);
+    EXPECT_EQ(a->call("units.list").as_array().size(), 3U);
+    EXPECT_TRUE(a->call("clusters.list").is_array());
+
+    const std::string password = "a-long-password-1";
+    a->call("users.create", {{"name", "m1"},
+                             {"password", password},
+                             {"role", "manager"},
+                             {"units", json::array{"70-001"}}});
+    EXPECT_EQ(a->call("users.list").as_array().size(), 2U);
+    a->call("users.set_password", {{"name", "m1"}, {"password", password + "x"}});
+
+    // A program and an entry in each commune.
+    std::map<std::string, json::value> programs, entries;
+    for (const char* unit : {"70-001", "70-002"}) {
+        auto p = a->call("programs.create",
+                         {{"unit", unit}, {"title", "relay"}, {"url", "http://127.0.0.1:9/x"}});
+        programs[unit] = p.as_object().at("id");
+        a->call("programs.decide", {{"id", programs[unit]}, {"approval", "approved"}});
+        entries[unit] = a->call("entries.create", {{"program", programs[unit]},
+                                                   {"start", "2030-01-01T08:00:00"},
+                                                   {"duration_s", 60},
+                                                   {"units", json::array{unit}}})
+                            .as_object()
+                            .at("id");
+    }
+    EXPECT_EQ(a->call("programs.list").as_array().size(), 2U);
+    EXPECT_EQ(a->call("entries.list").as_array().size(), 2U);
+    auto ics = a->call("schedule.export", {{"unit", "70-001"}}).as_object().at("ics");
+    EXPECT_NE(std::string(ics.as_string()).find("BEGIN:VEVENT"), std::string::npos);
+    EXPECT_TRUE(
+        a->call("entries.delete", {{"id", entries["70-001"]}}).as_object().contains("deleted"));
+    auto imported = a->call("schedule.import", {{"unit", "70-001"}, {"ics", ics}});
+    EXPECT_EQ(imported.as_object().at("entries").as_array().size(), 1U);
+
+    auto emergency = a->call("emergency.start",
+                             {{"units", json::array{"70-002"}}, {"program", programs["70-002"]}});
+    EXPECT_EQ(a->call("overrides.list").as_array().size(), 1U);
+    a->call("emergency.stop", {{"id", override_id(emergency)}});
+    auto silence = a->call("stop_all.start", {{"units", json::array{"70-002"}}});
+    a->call("stop_all.release", {{"id", override_id(silence)}});
+    EXPECT_TRUE(a->call("as_run.list").is_array());
+    EXPECT_TRUE(a->call("status").as_object().contains("on_air"));
+
+    for (const auto& [id, unit] : {std::pair{"box-1", "70-001"}, {"box-2", "70-002"}})
+        a->call("receivers.provision", {{"id", id}, {"unit", unit}});
+    EXPECT_EQ(a->call("receivers.list").as_array().size(), 2U);
+    a->call("receivers.set_volume", {{"id", "box-1"}, {"volume", 0.5}});
+    a->call("receivers.rekey", {{"id", "box-1"}}); // offline: the new key waits for its hello
+
+    // The manager of 70-001 sees and changes only 70-001's entries and receivers.
+    auto m = login(s, "m1", password + "x");
+    auto mine = m->call("entries.list").as_array();
+    ASSERT_EQ(mine.size(), 1U);
+    EXPECT_EQ(mine[0].as_object().at("units").as_array().at(0), "70-001");
+    EXPECT_EQ(code_of(*m, "entries.delete", {{"id", entries["70-002"]}}), kUnauthorized);
+    EXPECT_EQ(code_of(*m, "entries.create",
+                      {{"program", programs["70-002"]},
+                       {"start", "2030-01-02T08:00:00"},
+                       {"duration_s", 60},
+                       {"units", json::array{"70-002"}}}),
+              kUnauthorized);
+    auto boxes = m->call("receivers.list").as_array();
+    ASSERT_EQ(boxes.size(), 1U);
+    EXPECT_EQ(boxes[0].as_object().at("id"), "box-1");
+    EXPECT_EQ(code_of(*m, "receivers.set_volume", {{"id", "box-2"}, {"volume", 0.1}}),
+              kUnauthorized);
+    EXPECT_EQ(code_of(*m, "schedule.export", {{"unit", "70-002"}}), kUnauthorized);
+    EXPECT_EQ(code_of(*m, "units.merge", {{"unit", "70-002"}, {"into", "70-001"}}), kUnauthorized);
+
+    a->call("receivers.unprovision", {{"id", "box-2"}});
+    EXPECT_EQ(a->call("receivers.list").as_array().size(), 1U);
+    a->call("units.merge", {{"unit", "70-002"}, {"into", "70-001"}, {"date", "2031-01-01"}});
+    a->call("users.disable", {{"name", "m1"}});
+    EXPECT_EQ(code_of(*m, "entries.list", {}), kUnauthorized) << "a disabled user's session ends";
+    EXPECT_GT(a->call("audit.list").as_array().size(), 10U);
+    a->call("unsubscribe", {{"topics", json::array{"schedule"}}});
+
+    // Another connection resumes the session with its token; logging out ends it everywhere.
+    auto b = connect(s);
+    EXPECT_EQ(b->call("auth.resume", {{"token", token}}).as_object().at("user").at("name"),
+              "admin");
+    a->call("auth.logout");
+    EXPECT_EQ(code_of(*b, "units.list", {}), kUnauthorized);
 }

@@ -29,8 +29,11 @@ struct Caller {
     std::string local_name;   ///< "local uid U pid P"
     std::string from;         ///< network address, or "local"
     std::string token;        ///< the session token used, if any (never logged)
-    Scope scope;              ///< what the user's units allow
-    std::string host;         ///< the Host the client reached (for provisioning bundles)
+    /// When the token was last found valid: AuthStore::sessions_generation() and time.
+    std::uint64_t checked_generation = 0;
+    std::chrono::steady_clock::time_point checked_at{};
+    Scope scope;      ///< what the user's units allow
+    std::string host; ///< the Host the client reached (for provisioning bundles)
     bool tls = false;
 
     /// The name recorded as who acted.
@@ -84,6 +87,11 @@ private:
     boost::json::value dispatch(const std::string& method, const Params& params, Caller& caller);
     boost::json::value login(const Params& params, Caller& caller);
     void adopt(Caller& caller, const User& user, const std::string& token);
+    /// Checks a logged-in caller's token again when sessions may have ended since, or once a
+    /// minute (expiry); a session that ended leaves the caller logged out, with an error.
+    void check_session(Caller& caller);
+    /// How often a long-lived connection's token is checked again at the latest.
+    static constexpr std::chrono::seconds kSessionRecheck{60};
     boost::json::value users(const std::string& method, const Params& params, Caller& caller);
     boost::json::value receivers(const std::string& method, const Params& params, Caller& caller);
     boost::json::object user_json(const User& user);

@@ -4,6 +4,7 @@
 /// "auth"). Passwords are kept as argon2id hashes and session tokens as SHA-256 digests: the
 /// database alone lets nobody in. There is never a default password.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -73,6 +74,9 @@ public:
     common::Result<User> authenticate(const std::string& token);
     /// Ends a session.
     common::Result<void> revoke(const std::string& token);
+    /// Changes whenever sessions may have ended (a logout, a password changed, a user
+    /// disabled): connections that logged in earlier check their token again.
+    std::uint64_t sessions_generation() const { return sessions_generation_.load(); }
 
     /// At first start: if there is no user, creates "admin" with `password` or, if empty, a
     /// random one, which is returned to be shown once; nullopt if users exist already.
@@ -96,6 +100,7 @@ private:
 
     const common::Clock& clock_;
     std::mutex mutex_;
+    std::atomic<std::uint64_t> sessions_generation_{0};
     common::Database db_;
     std::map<std::string, std::vector<Millis>> failures_; ///< by "user:NAME" and "from:ADDR"
 };
