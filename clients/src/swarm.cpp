@@ -94,12 +94,14 @@ std::string text_of(const json::object& o, const char* key) {
 } // namespace
 
 struct Swarm::State {
-    net::io_context ioc{1};
     std::atomic<std::uint64_t> connected{0}, hellos{0}, refused{0}, lost{0}, statuses{0},
         requests{0}, unprovisioned{0};
     std::map<std::string, Target> targets; ///< by server URL and CA
     std::vector<Simulated> receivers;
     double starts_per_second = 500;
+    // Last, so that it goes first: the receivers' coroutines it still holds refer to the
+    // members above.
+    net::io_context ioc{1};
 
     /// The status report, as loa-receiver sends it, with nothing received.
     std::string status(const Simulated& r) const {

@@ -3,6 +3,7 @@
 // gets its key over wss:// and plays; and the rule that keys never cross a plain connection
 // except on 127.0.0.1, seen from a peer on 10.213.0.1 in a network namespace the test makes.
 #include <boost/json.hpp>
+#include <csignal>
 #include <cstdlib>
 #include <fcntl.h>
 #include <fstream>
@@ -270,6 +271,38 @@ TEST(Tls, AProvisionedReceiverGetsItsKeyOverWssPlaysAndIsSeenOnline) {
     EXPECT_EQ(list[0].as_object().at("address"), "127.0.0.1");
     EXPECT_NE(read_file(p.s.receiver_log("box-1")).find("hello: receiver box-1 of 70-001"),
               std::string::npos);
+}
+
+TEST(Tls, ASwarmOfReceiversHoldsItsControlChannelsOverWss) {
+    TlsProvince p;
+    auto admin = p.admin();
+    constexpr int kReceivers = 50;
+    json::array bundles;
+    for (int i = 0; i < kReceivers; ++i)
+        bundles.push_back(admin
+                              ->call("receivers.provision",
+                                     {{"id", "swarm-" + std::to_string(i)}, {"unit", "70-001"}})
+                              .as_object()
+                              .at("bundle"));
+    std::string bundles_path = p.s.dir().file("bundles.json");
+    std::ofstream(bundles_path) << json::serialize(bundles);
+    std::string stats = p.s.dir().file("swarm.json");
+    Process swarm({LOA_SWARM_BIN, "run", "--bundles", bundles_path, "--stats", stats},
+                  p.s.dir().file("swarm.log"));
+    auto connected = [&] {
+        json::error_code ec;
+        auto counts = json::parse(read_file(stats), ec);
+        return ec ? -1 : counts.at("connected").to_number<int>();
+    };
+    ASSERT_TRUE(wait_until([&] { return connected() == kReceivers; }, seconds(30)))
+        << read_file(stats) << read_file(p.s.dir().file("swarm.log"));
+    int online = 0;
+    auto list = admin->call("receivers.list");
+    for (const auto& r : list.as_array())
+        online += r.as_object().at("online").as_bool() ? 1 : 0;
+    EXPECT_EQ(online, kReceivers);
+    swarm.signal(SIGTERM);
+    EXPECT_EQ(swarm.wait(seconds(10)), 0);
 }
 
 TEST(Tls, APlainServerGivesNoKeyToAPeerOutside127001) {
