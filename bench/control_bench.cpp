@@ -27,6 +27,7 @@
 #include "loa/clients/swarm.hpp"
 #include "loa/common/open_files.hpp"
 #include "process.hpp"
+#include "swarm_stats.hpp"
 
 namespace {
 
@@ -153,17 +154,6 @@ struct ReceiverCost {
     double seconds_to_connect = 0;
 };
 
-std::int64_t swarm_counter(const std::string& stats, const char* name) {
-    std::ifstream in(stats);
-    std::stringstream text;
-    text << in.rdbuf();
-    json::error_code ec;
-    auto v = json::parse(text.str(), ec);
-    if (ec || !v.is_object() || !v.as_object().contains(name))
-        return -1;
-    return v.as_object().at(name).to_number<std::int64_t>();
-}
-
 ReceiverCost receivers(Server& server, const TempDir& dir, const std::string& bundles, int n,
                        double window) {
     server.start(dir.file(server.name + "-" + std::to_string(n) + ".log"));
@@ -178,9 +168,10 @@ ReceiverCost receivers(Server& server, const TempDir& dir, const std::string& bu
         argv.insert(argv.begin(), {"/usr/bin/taskset", "-c", "1"});
     Process swarm(argv, dir.file("swarm-" + server.name + ".log"));
     auto start = Clock::now();
-    bool connected = loa::test::wait_until([&] { return swarm_counter(stats, "statuses") >= n; },
-                                           std::chrono::seconds(180));
-    if (!connected || swarm_counter(stats, "connected") != n)
+    bool connected =
+        loa::test::wait_until([&] { return loa::test::swarm_counter(stats, "statuses") >= n; },
+                              std::chrono::seconds(180));
+    if (!connected || loa::test::swarm_counter(stats, "connected") != n)
         throw std::runtime_error(server.name + ": " + std::to_string(n) +
                                  " receivers did not connect; see " + stats);
     ReceiverCost cost;

@@ -298,38 +298,35 @@ void ReceiverHub::publish(const char* method, const std::string& id, std::int64_
     notifier_.publish({"receivers", method, std::move(params), {unit}, {}});
 }
 
-bool ReceiverHub::tell(const std::string& id, const std::string& method, json::object params) {
+std::int64_t ReceiverHub::send_request(const std::string& id, const std::string& method,
+                                       json::object params, std::future<bool>* answer) {
     std::shared_ptr<WebSocketLink> link;
     std::int64_t request = 0;
     {
         std::lock_guard lock(mutex_);
         auto it = live_.find(id);
         if (it == live_.end() || !it->second.link)
-            return false;
+            return 0;
         link = it->second.link;
         request = next_request_++;
+        if (answer)
+            *answer = pending_[request].get_future();
     }
     link->send(json::serialize(json::object{
         {"jsonrpc", "2.0"}, {"id", request}, {"method", method}, {"params", std::move(params)}}));
-    return true;
+    return request;
+}
+
+bool ReceiverHub::tell(const std::string& id, const std::string& method, json::object params) {
+    return send_request(id, method, std::move(params), nullptr) != 0;
 }
 
 std::optional<bool> ReceiverHub::ask(const std::string& id, const std::string& method,
                                      json::object params, std::chrono::milliseconds timeout) {
-    std::shared_ptr<WebSocketLink> link;
-    std::int64_t request = 0;
     std::future<bool> answer;
-    {
-        std::lock_guard lock(mutex_);
-        auto it = live_.find(id);
-        if (it == live_.end() || !it->second.link)
-            return std::nullopt;
-        link = it->second.link;
-        request = next_request_++;
-        answer = pending_[request].get_future();
-    }
-    link->send(json::serialize(json::object{
-        {"jsonrpc", "2.0"}, {"id", request}, {"method", method}, {"params", std::move(params)}}));
+    auto request = send_request(id, method, std::move(params), &answer);
+    if (request == 0)
+        return std::nullopt;
     bool answered = answer.wait_for(timeout) == std::future_status::ready;
     std::lock_guard lock(mutex_);
     pending_.erase(request); // a late answer finds nothing

@@ -7,6 +7,7 @@
 
 #include "harness.hpp"
 #include "loa/clients/api_client.hpp"
+#include "swarm_stats.hpp"
 
 using namespace loa::test;
 using loa::clients::ApiConnection;
@@ -20,19 +21,6 @@ constexpr int kReceivers = 1000;
 constexpr const char* kProvince = R"({"code": "70", "name": "Tỉnh", "quiet_hours": "none",
     "approval_required": false, "communes": [
       {"code": "70-001", "name": "Xã A", "quiet_hours": "none", "approval_required": false}]})";
-
-/// The swarm's counters as it last wrote them ({} before the first write).
-json::object swarm_counts(const std::string& path) {
-    json::error_code ec;
-    auto parsed = json::parse(read_file(path), ec);
-    return !ec && parsed.is_object() ? parsed.as_object() : json::object{};
-}
-
-std::int64_t counter(const std::string& path, const char* name) {
-    auto counts = swarm_counts(path);
-    const auto* v = counts.if_contains(name);
-    return v && v->is_int64() ? v->as_int64() : -1;
-}
 
 /// An admin's API connection, waiting (bounded) for the server to come up.
 std::unique_ptr<ApiConnection> admin_of(const Scenario& s) {
@@ -69,7 +57,8 @@ TEST(Swarm, AThousandReceiversStayOnlineAndAllComeBackWithin30sOfAServerRestart)
     Process swarm({LOA_SWARM_BIN, "run", "--bundles", bundles, "--stats", stats,
                    "--starts-per-second", "1000"},
                   s.dir().file("swarm.log"));
-    ASSERT_TRUE(wait_until([&] { return counter(stats, "connected") == kReceivers; }, seconds(60)))
+    ASSERT_TRUE(
+        wait_until([&] { return swarm_counter(stats, "connected") == kReceivers; }, seconds(60)))
         << read_file(stats) << read_file(s.dir().file("swarm.log"));
 
     // The server agrees, over the API and in /metrics, and hears their reports.
@@ -95,24 +84,25 @@ TEST(Swarm, AThousandReceiversStayOnlineAndAllComeBackWithin30sOfAServerRestart)
         << json::serialize(first);
     // A volume change reaches the receiver and is answered.
     admin->call("receivers.set_volume", {{"id", first.at("id")}, {"volume", 0.5}});
-    EXPECT_TRUE(wait_until([&] { return counter(stats, "requests") >= 1; }, seconds(10)));
-    EXPECT_EQ(counter(stats, "refused"), 0);
+    EXPECT_TRUE(wait_until([&] { return swarm_counter(stats, "requests") >= 1; }, seconds(10)));
+    EXPECT_EQ(swarm_counter(stats, "refused"), 0);
     admin.reset();
 
     // The server dies; the swarm notices, then everyone is back within 30 s of the restart.
     s.kill_server(SIGKILL);
-    ASSERT_TRUE(wait_until([&] { return counter(stats, "connected") == 0; }, seconds(20)));
-    auto lost_before = counter(stats, "lost");
+    ASSERT_TRUE(wait_until([&] { return swarm_counter(stats, "connected") == 0; }, seconds(20)));
+    auto lost_before = swarm_counter(stats, "lost");
     s.start_server();
     auto restarted = std::chrono::steady_clock::now();
-    ASSERT_TRUE(wait_until([&] { return counter(stats, "connected") == kReceivers; }, seconds(30)))
+    ASSERT_TRUE(
+        wait_until([&] { return swarm_counter(stats, "connected") == kReceivers; }, seconds(30)))
         << read_file(stats);
     auto back_after = std::chrono::duration<double>(std::chrono::steady_clock::now() - restarted);
     admin = admin_of(s);
     EXPECT_TRUE(wait_until([&] { return online(*admin) == kReceivers; }, seconds(10)));
     EXPECT_LT(back_after.count(), 30.0);
-    EXPECT_GE(counter(stats, "lost"), lost_before);
-    EXPECT_EQ(counter(stats, "refused"), 0);
+    EXPECT_GE(swarm_counter(stats, "lost"), lost_before);
+    EXPECT_EQ(swarm_counter(stats, "refused"), 0);
     std::cout << "all " << kReceivers << " back " << back_after.count() << " s after the restart\n";
 
     swarm.signal(SIGTERM);

@@ -16,6 +16,7 @@
 
 #include "harness.hpp"
 #include "raw_websocket.hpp"
+#include "swarm_stats.hpp"
 #include "wav.hpp"
 
 using namespace loa::test;
@@ -289,12 +290,8 @@ TEST(Tls, ASwarmOfReceiversHoldsItsControlChannelsOverWss) {
     std::string stats = p.s.dir().file("swarm.json");
     Process swarm({LOA_SWARM_BIN, "run", "--bundles", bundles_path, "--stats", stats},
                   p.s.dir().file("swarm.log"));
-    auto connected = [&] {
-        json::error_code ec;
-        auto counts = json::parse(read_file(stats), ec);
-        return ec ? -1 : counts.at("connected").to_number<int>();
-    };
-    ASSERT_TRUE(wait_until([&] { return connected() == kReceivers; }, seconds(30)))
+    ASSERT_TRUE(
+        wait_until([&] { return swarm_counter(stats, "connected") == kReceivers; }, seconds(30)))
         << read_file(stats) << read_file(p.s.dir().file("swarm.log"));
     int online = 0;
     auto list = admin->call("receivers.list");

@@ -98,6 +98,10 @@ private:
     void on_status(const std::string& id, const boost::json::object& params);
     void on_reply(std::int64_t request, bool ok);
     void on_close(const std::string& id, std::uint64_t connection);
+    /// Sends a request to a connected receiver, its answer awaited in `answer` unless null;
+    /// returns the request's id, or 0 if the receiver is not connected.
+    std::int64_t send_request(const std::string& id, const std::string& method,
+                              boost::json::object params, std::future<bool>* answer);
     /// Sends a request to a connected receiver without waiting for its answer; false if it is
     /// not connected.
     bool tell(const std::string& id, const std::string& method, boost::json::object params);
