@@ -14,6 +14,7 @@ packages=(
     libboost1.81-dev libboost-json1.81-dev libspdlog-dev libsqlite3-dev libsodium-dev
     libical-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
     iproute2 nftables procps python3 tzdata
+    chromium fonts-dejavu-core # tests/e2e: the console in a real browser
 )
 
 log() { printf 'setup: %s\n' "$*"; }
@@ -68,4 +69,20 @@ if [ ! -f "$LIBSRTP_PREFIX/.loa-built" ]; then
         make -s -j"$(nproc)" libsrtp2.a >/dev/null && make -s install >/dev/null)
     touch "$LIBSRTP_PREFIX/.loa-built"
 fi
-log "ready (libsrtp with OpenSSL in $LIBSRTP_PREFIX)"
+# Node.js and npm build the web console (server/web) and drive Chromium in tests/e2e; the
+# machine's own Node.js is used when there is one, Debian's otherwise.
+if ! command -v npm >/dev/null; then
+    log "installing nodejs npm"
+    apt_update
+    apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+root=$(cd "$(dirname "$0")/.." && pwd)
+for dir in server/web tests/e2e; do
+    # npm ci installs exactly the committed lockfile; skipped while node_modules matches it.
+    if [ ! -f "$root/$dir/node_modules/.package-lock.json" ] ||
+        [ "$root/$dir/package-lock.json" -nt "$root/$dir/node_modules/.package-lock.json" ]; then
+        log "npm ci in $dir"
+        (cd "$root/$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    fi
+done
+log "ready (libsrtp with OpenSSL in $LIBSRTP_PREFIX; npm packages of server/web and tests/e2e)"

@@ -20,11 +20,13 @@
 #include "loa/server/api_gateway.hpp"
 #include "loa/server/api_routes.hpp"
 #include "loa/server/auth_store.hpp"
+#include "loa/server/console.hpp"
 #include "loa/server/control_socket.hpp"
 #include "loa/server/http_server.hpp"
 #include "loa/server/media_server.hpp"
 #include "loa/server/metrics.hpp"
 #include "loa/server/notifier.hpp"
+#include "loa/server/online_history.hpp"
 #include "loa/server/program_media.hpp"
 #include "loa/server/receiver_hub.hpp"
 #include "loa/server/receiver_registry.hpp"
@@ -222,6 +224,23 @@ int call(const loa::server::Settings& settings, const Options& options) {
     return 0;
 }
 
+/// Records how many clusters of each unit are online (for stats.history).
+void sample_online(loa::server::OnlineHistory& history, loa::server::ReceiverHub& hub,
+                   const loa::common::Clock& clock) {
+    std::map<std::string, std::pair<int, int>> units;
+    for (const auto& r : hub.list(loa::server::Scope{})) {
+        const auto& o = r.as_object();
+        auto& counts = units[std::string(o.at("unit").as_string())];
+        ++counts.second;
+        if (o.at("online").as_bool())
+            ++counts.first;
+    }
+    auto now = std::chrono::floor<std::chrono::milliseconds>(clock.system_now());
+    if (auto done = history.record(now, units); !done)
+        loa::common::logger("server")->warn("could not record clusters online: {}",
+                                            done.error().message);
+}
+
 int run(const Options& options) {
     auto settings = read_settings(options);
     if (!options.call_method.empty())
@@ -249,8 +268,13 @@ int run(const Options& options) {
     loa::server::ProgramMedia programs(loa::server::media_dir(settings));
     loa::server::ScheduleRunner runner(settings, server, programs, clock);
     runner.start();
-    loa::server::ServerView view{[&runner] { return runner.on_air(); },
-                                 [&server] { return receivers_json(server); }};
+    loa::server::OnlineHistory history(loa::server::database_file(settings));
+    loa::server::ServerView view{
+        [&runner] { return runner.on_air(); }, [&server] { return receivers_json(server); },
+        [&history](loa::schedules::Millis from, loa::schedules::Millis to) {
+            auto samples = history.between(from, to);
+            return samples ? *samples : std::vector<loa::server::OnlineSample>{};
+        }};
     loa::server::ScheduleApi api(settings, programs, clock, view,
                                  [&runner] { runner.schedule_changed(); });
     loa::server::AuthStore auth(loa::server::database_file(settings), clock);
@@ -264,7 +288,8 @@ int run(const Options& options) {
     hub.start();
     loa::server::ApiGateway gateway(
         auth, api, hub, notifier,
-        {settings.session_ttl, settings.public_url, settings.tls_certificate});
+        {settings.session_ttl, settings.public_url, settings.tls_certificate, settings.time_zone,
+         settings.province ? settings.province->province.name : std::string()});
     loa::server::ControlSocket control(
         loa::server::control_socket_file(settings),
         [&](std::string_view text, const std::string& who) {
@@ -301,7 +326,10 @@ int run(const Options& options) {
     http_options.upload_dir = settings.state_dir + "/uploads";
     http_options.max_upload = static_cast<std::uint64_t>(settings.max_upload_mb) * 1024 * 1024;
     loa::server::HttpServer http(
-        http_options, loa::server::api_routes(gateway, server, monitoring),
+        http_options,
+        loa::server::console_routes(gateway, programs,
+                                    {settings.speech_voice, settings.speech_rate_wpm},
+                                    loa::server::api_routes(gateway, server, monitoring)),
         [&](const loa::server::HttpRequest& upgrade,
             std::shared_ptr<loa::server::WebSocketLink> link)
             -> std::variant<loa::server::HttpResponse,
@@ -325,7 +353,12 @@ int run(const Options& options) {
     log->info("loa-server running (pid {}); up to {} open files (one per connected receiver)",
               getpid(), loa::common::raise_open_files_limit());
     auto next_figures = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    auto next_sample = std::chrono::steady_clock::now();
     for (;;) {
+        if (std::chrono::steady_clock::now() >= next_sample) {
+            sample_online(history, hub, clock);
+            next_sample = std::chrono::steady_clock::now() + loa::server::OnlineHistory::kInterval;
+        }
         timespec tick{5, 0};
         int sig = sigtimedwait(&signals, nullptr, &tick);
         if (sig == SIGINT || sig == SIGTERM)

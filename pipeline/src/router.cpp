@@ -54,6 +54,46 @@ std::optional<std::uint32_t> Router::find_channel(const std::string& id) const {
     return it->second;
 }
 
+std::optional<TapHandle> Router::add_tap(std::uint32_t channel, Tap tap) {
+    if (channel >= channel_count() || !tap)
+        return std::nullopt;
+    Channel& c = *channels_[channel];
+    std::lock_guard lock(taps_mutex_);
+    TapHandle handle = next_tap_++;
+    c.taps.emplace_back(handle, std::move(tap));
+    c.tap_count.store(static_cast<std::uint32_t>(c.taps.size()), std::memory_order_release);
+    tap_channels_.emplace(handle, channel);
+    return handle;
+}
+
+void Router::remove_tap(TapHandle handle) {
+    Tap removed; // destroyed after the lock is released: it may own what posts its frames
+    std::lock_guard lock(taps_mutex_);
+    auto it = tap_channels_.find(handle);
+    if (it == tap_channels_.end())
+        return;
+    Channel& c = *channels_[it->second];
+    tap_channels_.erase(it);
+    auto found = std::find_if(c.taps.begin(), c.taps.end(),
+                              [handle](const auto& t) { return t.first == handle; });
+    if (found != c.taps.end()) {
+        removed = std::move(found->second);
+        c.taps.erase(found);
+    }
+    c.tap_count.store(static_cast<std::uint32_t>(c.taps.size()), std::memory_order_release);
+}
+
+std::size_t Router::tap_count() const {
+    std::lock_guard lock(taps_mutex_);
+    return tap_channels_.size();
+}
+
+void Router::call_taps(Channel& channel, const OpusFrame& frame) {
+    std::lock_guard lock(taps_mutex_);
+    for (const auto& [handle, tap] : channel.taps)
+        tap(frame);
+}
+
 bool Router::bind(std::uint32_t channel, std::optional<std::uint32_t> source) {
     if (channel >= channel_count()) {
         log()->error("cannot bind channel #{}: there are {} channels", channel, channel_count());
@@ -172,6 +212,8 @@ void Router::route(const Item& item) {
     for (std::uint32_t index : channels_of_source_[item.source]) {
         Channel& channel = *channels_[index];
         std::uint32_t timestamp = advance_clock(channel, item.frame.samples);
+        if (channel.tap_count.load(std::memory_order_acquire) != 0)
+            call_taps(channel, item.frame);
         if (!channel.group) {
             fanout_.deliver([&](Delivery& d) {
                 d.kind = Delivery::Kind::frame;

@@ -193,7 +193,7 @@ common::Result<void> ScheduleStore::check_conflicts(const Entry& e, TimePoint no
     if (!mine)
         return mine.error();
     for (const auto& other : *existing) {
-        if (other.priority != e.priority)
+        if (other.priority != e.priority || (e.id != 0 && other.id == e.id))
             continue;
         auto shared = mine_reach.shared_with(coverage(other));
         if (!shared)

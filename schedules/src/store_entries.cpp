@@ -29,7 +29,7 @@ std::vector<std::string> split(const std::string& text) {
 
 } // namespace
 
-common::Result<std::int64_t> ScheduleStore::add_entry(const Entry& e, TimePoint now) {
+common::Result<void> ScheduleStore::check_entry(const Entry& e, TimePoint now) {
     if (e.duration <= std::chrono::seconds(0))
         return make_error(Errc::invalid_argument, "duration must be positive");
     if (e.units.empty() && e.receivers.empty())
@@ -42,9 +42,12 @@ common::Result<std::int64_t> ScheduleStore::add_entry(const Entry& e, TimePoint 
         return ok.error();
     if (auto ok = check_quiet_hours(e, now); !ok)
         return ok.error();
-    if (auto ok = check_conflicts(e, now); !ok)
-        return ok.error();
+    return check_conflicts(e, now);
+}
 
+common::Result<std::int64_t> ScheduleStore::add_entry(const Entry& e, TimePoint now) {
+    if (auto ok = check_entry(e, now); !ok)
+        return ok.error();
     common::Transaction tx(db_);
     auto s = db_.prepare("INSERT INTO schedule_entry (program, priority, start_local, time_zone, "
                          "rule, exceptions, duration_s) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -66,6 +69,39 @@ common::Result<std::int64_t> ScheduleStore::add_entry(const Entry& e, TimePoint 
     if (auto done = tx.commit(); !done)
         return done.error();
     return id;
+}
+
+common::Result<void> ScheduleStore::update_entry(const Entry& e, TimePoint now) {
+    if (auto ok = check_entry(e, now); !ok)
+        return ok.error();
+    common::Transaction tx(db_);
+    auto s = db_.prepare("UPDATE schedule_entry SET program = ?, priority = ?, start_local = ?, "
+                         "time_zone = ?, rule = ?, exceptions = ?, duration_s = ? WHERE id = ?");
+    s.bind(1, e.program)
+        .bind(2, std::string_view(to_string(e.priority)))
+        .bind(3, std::string_view(e.when.start_local))
+        .bind(4, std::string_view(e.when.time_zone))
+        .bind(5, std::string_view(e.when.rule))
+        .bind(6, std::string_view(join(e.when.exceptions)))
+        .bind(7, static_cast<std::int64_t>(e.duration.count()))
+        .bind(8, e.id);
+    if (auto done = s.run(); !done)
+        return done.error();
+    if (db_.changes() == 0)
+        return make_error(Errc::not_found, "no schedule entry #" + std::to_string(e.id));
+    for (const char* sql : {"DELETE FROM entry_target WHERE entry = ?",
+                            "DELETE FROM entry_cluster WHERE entry = ?"}) {
+        auto clear = db_.prepare(sql);
+        clear.bind(1, e.id);
+        if (auto done = clear.run(); !done)
+            return done.error();
+    }
+    if (auto saved = save_targets("INSERT INTO entry_target (entry, unit) VALUES (?, ?)",
+                                  "INSERT INTO entry_cluster (entry, cluster) VALUES (?, ?)", e.id,
+                                  e.units, e.receivers);
+        !saved)
+        return saved.error();
+    return tx.commit();
 }
 
 common::Result<void> ScheduleStore::save_targets(const char* unit_sql, const char* cluster_sql,

@@ -72,6 +72,7 @@ std::optional<Permission> permission_of(const std::string& method, const Params&
     static const std::map<std::string, Permission> table = {
         {"auth.login", Permission::anyone},
         {"auth.resume", Permission::anyone},
+        {"server.info", Permission::anyone},
         {"auth.logout", Permission::read},
         {"auth.whoami", Permission::read},
         {"subscribe", Permission::read},
@@ -80,6 +81,8 @@ std::optional<Permission> permission_of(const std::string& method, const Params&
         {"clusters.list", Permission::read},
         {"programs.list", Permission::read},
         {"entries.list", Permission::read},
+        {"entries.occurrences", Permission::read},
+        {"stats.history", Permission::read},
         {"schedule.export", Permission::read},
         {"overrides.list", Permission::read},
         {"as_run.list", Permission::read},
@@ -89,6 +92,7 @@ std::optional<Permission> permission_of(const std::string& method, const Params&
         {"programs.create", Permission::change},
         {"programs.decide", Permission::change}, // approve/reject: Permission::approve
         {"entries.create", Permission::change},
+        {"entries.update", Permission::change},
         {"entries.delete", Permission::change},
         {"schedule.import", Permission::change},
         {"emergency.start", Permission::change},
@@ -234,9 +238,13 @@ Caller ApiGateway::anonymous(const HttpRequest& request) {
 std::optional<Caller> ApiGateway::bearer(const HttpRequest& request) {
     auto header = request.header("authorization");
     constexpr std::string_view kPrefix = "Bearer ";
-    if (header.rfind(kPrefix, 0) != 0)
+    std::string token;
+    if (header.rfind(kPrefix, 0) == 0)
+        token = header.substr(kPrefix.size());
+    else if (request.method == "GET") // e.g. <audio src>, which cannot send headers
+        token = request.query("access_token").value_or("");
+    if (token.empty())
         return std::nullopt;
-    auto token = header.substr(kPrefix.size());
     auto user = auth_.authenticate(token);
     if (!user)
         return std::nullopt;
@@ -293,6 +301,11 @@ json::value ApiGateway::dispatch(const std::string& method, const Params& params
     auto needed = permission_of(method, params);
     if (!needed)
         throw RpcError(rpc_code::kMethodNotFound, "no method \"" + method + "\"; see docs/api.md");
+    if (method == "server.info")
+        return json::object{{"name", "Loa"},
+                            {"version", kServerVersion},
+                            {"time_zone", settings_.time_zone},
+                            {"province", settings_.province}};
     if (*needed == Permission::anyone)
         return login(params, caller);
     if (!caller.local) {

@@ -1,6 +1,7 @@
 #include "loa/server/api_routes.hpp"
 
 #include "loa/pipeline/sdp.hpp"
+#include "loa/server/listen_in.hpp"
 
 namespace loa::server {
 namespace {
@@ -35,7 +36,7 @@ HttpResponse with_caller(ApiGateway& gateway, const HttpRequest& r, Build&& buil
     auto caller = gateway.bearer(r);
     if (!caller)
         return json_error(401, "a valid session token is needed: Authorization: Bearer TOKEN "
-                               "(from auth.login)");
+                               "(from auth.login), or ?access_token=TOKEN on a GET");
     try {
         return build(*caller);
     } catch (const RpcError& e) {
@@ -61,6 +62,25 @@ constexpr const char* kColumns[] = {"id",         "program",  "title",    "prior
                                     "channel",    "entry",    "override", "scheduled_at",
                                     "started_at", "ended_at", "outcome",  "receivers"};
 
+/// GET /api/v1/channels/CODE/listen.ogg: what the channel sends, as an Ogg Opus stream.
+HttpResponse listen_in(ApiGateway& gateway, const MediaServer& media, ListenIn& listen,
+                       const std::string& channel, const Caller& caller) {
+    if (!media.has_channel(channel))
+        return json_error(404, "no channel \"" + channel + "\"");
+    if (!gateway.schedule().may_read_channel(caller.scope, channel))
+        return json_error(403, "channel \"" + channel + "\" is outside the units you act for");
+    auto opened = listen.open(channel, caller.name() + " from " + caller.from);
+    if (const auto* refusal = std::get_if<ListenRefusal>(&opened))
+        return *refusal == ListenRefusal::full
+                   ? json_error(503, std::to_string(ListenIn::kMaxListeners) +
+                                         " listeners are listening in already, the most this "
+                                         "server serves; try again later")
+                   : json_error(404, "no channel \"" + channel + "\"");
+    HttpResponse out{200, "audio/ogg", "", {}};
+    out.stream = std::get<HttpStreamProducer>(std::move(opened));
+    return out;
+}
+
 } // namespace
 
 std::string as_run_csv(const json::array& rows) {
@@ -81,9 +101,11 @@ std::string as_run_csv(const json::array& rows) {
     return out;
 }
 
-HttpServer::Handler api_routes(ApiGateway& gateway, const MediaServer& media,
+HttpServer::Handler api_routes(ApiGateway& gateway, MediaServer& media,
                                HttpServer::Handler monitoring) {
-    return [&gateway, &media, monitoring = std::move(monitoring)](const HttpRequest& r) {
+    // Owned by the routes: it ends with the HTTP server that serves its streams.
+    auto listen = std::make_shared<ListenIn>(media);
+    return [&gateway, &media, listen, monitoring = std::move(monitoring)](const HttpRequest& r) {
         auto path = r.path();
         if (path.rfind("/api/", 0) != 0)
             return monitoring(r);
@@ -137,6 +159,19 @@ HttpServer::Handler api_routes(ApiGateway& gateway, const MediaServer& media,
                                  {}};
                 out.headers["content-disposition"] = "attachment; filename=\"" + code + ".ics\"";
                 return out;
+            });
+        }
+        constexpr std::string_view kChannels = "/api/v1/channels/";
+        constexpr std::string_view kListen = "/listen.ogg";
+        if (path.rfind(kChannels, 0) == 0 && path.ends_with(kListen) &&
+            path.size() > kChannels.size() + kListen.size()) {
+            auto code =
+                path.substr(kChannels.size(), path.size() - kChannels.size() - kListen.size());
+            return with_caller(gateway, r, [&](Caller& caller) {
+                auto channel = url_decode(code);
+                if (!channel)
+                    return json_error(400, "malformed channel in the path: " + code);
+                return listen_in(gateway, media, *listen, *channel, caller);
             });
         }
         constexpr std::string_view kReceivers = "/api/v1/receivers/";

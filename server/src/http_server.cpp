@@ -8,6 +8,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <deque>
 #include <filesystem>
+#include <mutex>
 #include <stdexcept>
 
 #include "loa/common/logging.hpp"
@@ -30,12 +31,88 @@ auto log() {
     return logger;
 }
 
+/// The application's side of a streaming response: refuses writes once the stream is over
+/// and bounds what waits to be written. The session does the writing (StreamSink).
+class StreamSinkBase : public HttpStreamSink {
+public:
+    bool write(std::string bytes) override {
+        std::lock_guard lock(mutex_);
+        if (closed_)
+            return false;
+        if (backlog_ + bytes.size() > HttpServer::kMaxStreamBacklog) {
+            closed_ = true;
+            post_drop();
+            return false;
+        }
+        backlog_ += bytes.size();
+        post_write(std::move(bytes));
+        return true;
+    }
+    void end() override {
+        std::lock_guard lock(mutex_);
+        if (closed_)
+            return;
+        closed_ = true;
+        post_end();
+    }
+    bool open() const override {
+        std::lock_guard lock(mutex_);
+        return !closed_;
+    }
+    /// The session has written `bytes` of what was queued (network thread).
+    void written(std::size_t bytes) {
+        std::lock_guard lock(mutex_);
+        backlog_ -= std::min(backlog_, bytes);
+    }
+    /// No more writes: the connection is over or the server is stopping.
+    void shut() {
+        std::lock_guard lock(mutex_);
+        closed_ = true;
+    }
+
+protected:
+    // Called with the lock held; they only post to the session's executor.
+    virtual void post_write(std::string bytes) = 0;
+    virtual void post_end() = 0;
+    virtual void post_drop() = 0;
+
+private:
+    mutable std::mutex mutex_;
+    bool closed_ = false;
+    std::size_t backlog_ = 0;
+};
+
+/// Every streaming sink, so that stop() refuses their writes before the sessions go away.
+class SinkRegistry {
+public:
+    void add(const std::shared_ptr<StreamSinkBase>& sink) {
+        std::lock_guard lock(mutex_);
+        if (stopped_)
+            sink->shut();
+        std::erase_if(sinks_, [](const auto& s) { return s.expired(); });
+        sinks_.push_back(sink);
+    }
+    void shut_all() {
+        std::lock_guard lock(mutex_);
+        stopped_ = true;
+        for (const auto& weak : sinks_)
+            if (auto sink = weak.lock())
+                sink->shut();
+    }
+
+private:
+    std::mutex mutex_;
+    std::vector<std::weak_ptr<StreamSinkBase>> sinks_;
+    bool stopped_ = false;
+};
+
 /// What every session needs of the server.
 struct Shared {
     const HttpOptions& options;
     const HttpServer::Handler& handler;
     const WebSocketAccept& websocket;
     asio::thread_pool& pool;
+    SinkRegistry& sinks;
 };
 
 std::string peer_of(const tcp::socket& socket) {
@@ -222,6 +299,8 @@ private:
     std::weak_ptr<WsSession<Stream>> session_;
 };
 
+template <class Stream> class StreamSink;
+
 /// One HTTP connection: read a request, answer it, again while the client keeps it alive; or
 /// hand the connection over to a WebSocket session.
 template <class Stream>
@@ -229,6 +308,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 public:
     HttpSession(Stream&& stream, Shared shared, std::string peer, bool tls)
         : stream_(std::move(stream)), shared_(shared), peer_(std::move(peer)), tls_(tls) {}
+
+    auto executor() { return stream_.get_executor(); }
 
     void start() {
         if constexpr (std::is_same_v<Stream, TlsStream>) {
@@ -411,6 +492,8 @@ private:
 
 public:
     void answer(const HttpResponse& r, bool keep_alive) {
+        if (r.stream)
+            return start_stream(r);
         auto response = std::make_shared<http::response<http::string_body>>(
             static_cast<http::status>(r.status), 11);
         response->set(http::field::server, "loa");
@@ -431,7 +514,120 @@ public:
                           });
     }
 
+    // A streaming response: the status and headers, then chunks as the producer writes them.
+
+    /// Queues a chunk (network thread).
+    void queue_chunk(std::string bytes) {
+        if (stream_over_)
+            return;
+        chunks_.push_back(std::move(bytes));
+        if (chunks_.size() == 1)
+            write_chunk();
+    }
+
+    /// Ends the body once what is queued is written (network thread).
+    void end_stream() {
+        ending_ = true;
+        if (chunks_.empty())
+            finish_stream();
+    }
+
+    /// Closes a streaming connection at once (network thread).
+    void drop_stream(const char* why) {
+        if (stream_over_)
+            return;
+        stream_over_ = true;
+        if (sink_)
+            sink_->shut();
+        log()->debug("stream to {} {}: {}", peer_, request_.path(), why);
+        beast::error_code ec;
+        beast::get_lowest_layer(stream_).socket().close(ec);
+    }
+
 private:
+    void start_stream(const HttpResponse& r) {
+        auto header = std::make_shared<http::response<http::empty_body>>(
+            static_cast<http::status>(r.status), 11);
+        header->set(http::field::server, "loa");
+        header->set(http::field::content_type, r.content_type);
+        header->set(http::field::cache_control, "no-store");
+        for (const auto& [name, value] : r.headers)
+            header->set(name, value);
+        header->keep_alive(false);
+        header->chunked(true);
+        auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*header);
+        beast::get_lowest_layer(stream_).expires_after(HttpServer::kTimeout);
+        http::async_write_header(stream_, *serializer,
+                                 [self = this->shared_from_this(), header, serializer,
+                                  producer = r.stream](beast::error_code ec, std::size_t) {
+                                     if (ec)
+                                         return self->close();
+                                     self->stream_started(producer);
+                                 });
+    }
+
+    void stream_started(const HttpStreamProducer& producer) {
+        // Only a write that makes no progress has a deadline from now on.
+        beast::get_lowest_layer(stream_).expires_never();
+        sink_ = std::make_shared<StreamSink<Stream>>(this->weak_from_this());
+        shared_.sinks.add(sink_);
+        watch_peer();
+        asio::post(shared_.pool, [producer, sink = sink_, path = request_.path()] {
+            try {
+                producer(sink);
+            } catch (const std::exception& e) {
+                log()->error("stream {}: {}", path, e.what());
+                sink->end();
+            }
+        });
+    }
+
+    /// A streaming client only ever closes its side: anything it sends ends the stream.
+    void watch_peer() {
+        beast::get_lowest_layer(stream_).socket().async_wait(
+            tcp::socket::wait_read, [self = this->shared_from_this()](beast::error_code ec) {
+                if (ec == asio::error::operation_aborted && self->stream_over_)
+                    return;
+                self->drop_stream("the client has gone");
+            });
+    }
+
+    void write_chunk() {
+        beast::get_lowest_layer(stream_).expires_after(HttpServer::kTimeout);
+        asio::async_write(stream_, http::make_chunk(asio::buffer(chunks_.front())),
+                          [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->chunk_written(ec);
+                          });
+    }
+
+    void chunk_written(beast::error_code ec) {
+        sink_->written(chunks_.front().size());
+        chunks_.pop_front();
+        if (ec)
+            return drop_stream(ec == beast::error::timeout ? "stalled; dropped" : "write failed");
+        if (stream_over_)
+            return;
+        if (!chunks_.empty())
+            return write_chunk();
+        beast::get_lowest_layer(stream_).expires_never();
+        if (ending_)
+            finish_stream();
+    }
+
+    void finish_stream() {
+        if (stream_over_)
+            return;
+        stream_over_ = true;
+        sink_->shut();
+        beast::get_lowest_layer(stream_).expires_after(HttpServer::kTimeout);
+        asio::async_write(stream_, http::make_chunk_last(),
+                          [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec)
+                                  return;
+                              self->close();
+                          });
+    }
+
     void close() { shutdown_stream(stream_); }
 
     Stream stream_;
@@ -443,6 +639,40 @@ private:
     std::optional<http::request_parser<http::string_body>> body_;
     std::optional<http::request_parser<http::file_body>> file_;
     HttpRequest request_;
+    // A streaming response (network thread only).
+    std::shared_ptr<StreamSinkBase> sink_;
+    std::deque<std::string> chunks_;
+    bool ending_ = false;
+    bool stream_over_ = false;
+};
+
+/// The sink of one session's streaming response; outlives the session harmlessly.
+template <class Stream> class StreamSink final : public StreamSinkBase {
+public:
+    explicit StreamSink(std::weak_ptr<HttpSession<Stream>> session)
+        : session_(std::move(session)) {}
+
+protected:
+    void post_write(std::string bytes) override {
+        if (auto s = session_.lock())
+            asio::post(s->executor(), [s, bytes = std::move(bytes)]() mutable {
+                s->queue_chunk(std::move(bytes));
+            });
+    }
+    void post_end() override {
+        if (auto s = session_.lock())
+            asio::post(s->executor(), [s] { s->end_stream(); });
+    }
+    void post_drop() override {
+        if (auto s = session_.lock())
+            asio::post(s->executor(), [s] {
+                log()->warn("a streaming client is not reading; dropping it");
+                s->drop_stream("not reading");
+            });
+    }
+
+private:
+    std::weak_ptr<HttpSession<Stream>> session_;
 };
 
 } // namespace
@@ -460,6 +690,7 @@ struct HttpServer::State {
     tcp::acceptor acceptor{io};
     std::optional<ssl::context> tls;
     asio::thread_pool pool;
+    SinkRegistry sinks;
 
     explicit State(unsigned workers) : pool(workers == 0 ? 1 : workers) {}
 
@@ -531,7 +762,7 @@ void HttpServer::start() {
         throw std::runtime_error("cannot serve HTTP on " + options_.bind + ":" +
                                  std::to_string(options_.port) + ": " + ec.message());
     options_.port = acceptor.local_endpoint().port();
-    state_->accept(Shared{options_, handler_, websocket_, state_->pool});
+    state_->accept(Shared{options_, handler_, websocket_, state_->pool, state_->sinks});
     thread_ = std::thread([this] { state_->io.run(); });
     log()->info("HTTP{} on {}:{}", options_.tls ? "S" : "", options_.bind, options_.port);
 }
@@ -539,6 +770,8 @@ void HttpServer::start() {
 void HttpServer::stop() {
     if (!state_)
         return;
+    // Producers of streams learn at once, and post nothing to a context going away.
+    state_->sinks.shut_all();
     // Stopping the context abandons every pending read and write; the sessions go with it.
     asio::post(state_->io, [this] {
         beast::error_code ec;

@@ -68,6 +68,27 @@ std::optional<std::uint32_t> MediaServer::channel_index(const std::string& chann
     return router_->find_channel(channel);
 }
 
+std::optional<pipeline::TapHandle> MediaServer::tap(const std::string& channel, pipeline::Tap tap) {
+    std::optional<std::uint32_t> index;
+    {
+        std::lock_guard lock(sources_mutex_);
+        index = router_ ? channel_index(channel) : std::nullopt;
+    }
+    if (!index)
+        return std::nullopt;
+    return router_->add_tap(*index, std::move(tap));
+}
+
+bool MediaServer::has_channel(const std::string& channel) const {
+    std::lock_guard lock(sources_mutex_);
+    return router_ && channel_index(channel).has_value();
+}
+
+void MediaServer::untap(pipeline::TapHandle handle) {
+    if (router_)
+        router_->remove_tap(handle);
+}
+
 bool MediaServer::play_on(const std::string& channel, const std::string* key) {
     std::lock_guard lock(sources_mutex_);
     auto index = channel_index(channel);

@@ -1,5 +1,7 @@
 #include "loa/server/schedule_api.hpp"
 
+#include "schedule_json.hpp"
+
 #include <cstdio>
 #include <ctime>
 
@@ -11,114 +13,9 @@ namespace {
 namespace json = boost::json;
 using schedules::Millis;
 
-std::string iso_utc(Millis at) {
-    auto t = std::chrono::floor<std::chrono::seconds>(at);
-    std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char text[40];
-    std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-    std::snprintf(text + n, sizeof text - n, ".%03lldZ", static_cast<long long>((at - t).count()));
-    return text;
-}
-
-json::object unit_json(const schedules::Unit& u) {
-    json::object o{{"id", u.id},
-                   {"code", u.code},
-                   {"name", u.name},
-                   {"valid_from", u.valid_from},
-                   {"approval_required", u.approval_required},
-                   {"quiet_hours", u.quiet_start + "-" + u.quiet_end}};
-    o["parent"] = u.parent ? json::value(*u.parent) : json::value(nullptr);
-    o["valid_to"] = u.valid_to ? json::value(*u.valid_to) : json::value(nullptr);
-    o["merged_into"] = u.merged_into ? json::value(*u.merged_into) : json::value(nullptr);
-    return o;
-}
-
-json::object program_json(const schedules::Program& p) {
-    json::object o{
-        {"id", p.id},       {"unit", p.unit},     {"kind", schedules::to_string(p.kind)},
-        {"title", p.title}, {"source", p.source}, {"approval", schedules::to_string(p.approval)}};
-    o["duration_ms"] = p.duration ? json::value(p.duration->count()) : json::value(nullptr);
-    o["decided_by"] = p.decided_by ? json::value(*p.decided_by) : json::value(nullptr);
-    o["decided_at"] = p.decided_at ? json::value(*p.decided_at) : json::value(nullptr);
-    if (p.kind == schedules::ProgramKind::tts) {
-        o["voice"] = p.voice;
-        o["rate_wpm"] = p.rate_wpm;
-    }
-    return o;
-}
-
-json::object entry_json(const schedules::Entry& e, schedules::ScheduleStore& store) {
-    json::array units, clusters, exceptions;
-    for (auto u : e.units)
-        if (auto found = store.unit(u))
-            units.push_back(json::value(found->code));
-    for (const auto& c : e.receivers)
-        clusters.push_back(json::value(c));
-    for (const auto& x : e.when.exceptions)
-        exceptions.push_back(json::value(x));
-    return json::object{{"id", e.id},
-                        {"program", e.program},
-                        {"priority", schedules::to_string(e.priority)},
-                        {"units", std::move(units)},
-                        {"clusters", std::move(clusters)},
-                        {"start", e.when.start_local},
-                        {"time_zone", e.when.time_zone},
-                        {"rule", e.when.rule},
-                        {"exceptions", std::move(exceptions)},
-                        {"duration_s", e.duration.count()}};
-}
-
-json::object as_run_json(const schedules::AsRunRecord& r) {
-    json::object o{{"id", r.id},
-                   {"program", r.program},
-                   {"title", r.title},
-                   {"priority", schedules::to_string(r.priority)},
-                   {"channel", r.channel},
-                   {"started_at", iso_utc(r.started_at)},
-                   {"started_at_ms", r.started_at.time_since_epoch().count()},
-                   {"receivers", r.receivers}};
-    o["entry"] = r.entry ? json::value(*r.entry) : json::value(nullptr);
-    o["override"] = r.override_id ? json::value(*r.override_id) : json::value(nullptr);
-    o["scheduled_at"] =
-        r.scheduled_at ? json::value(iso_utc(Millis(*r.scheduled_at))) : json::value(nullptr);
-    o["ended_at"] = r.ended_at ? json::value(iso_utc(*r.ended_at)) : json::value(nullptr);
-    o["ended_at_ms"] =
-        r.ended_at ? json::value(r.ended_at->time_since_epoch().count()) : json::value(nullptr);
-    o["outcome"] = r.outcome ? json::value(schedules::to_string(*r.outcome)) : json::value(nullptr);
-    return o;
-}
-
-/// A duration in seconds from 1 s to 7 days (longer is a mistake, and would overflow).
-std::int64_t duration_s(const Params& p) {
-    constexpr std::int64_t kMax = 7LL * 24 * 3600;
-    auto d = p.integer("duration_s");
-    if (d < 1 || d > kMax)
-        throw RpcError(rpc_code::kInvalidParams, "params.duration_s: expected 1 to " +
-                                                     std::to_string(kMax) +
-                                                     " seconds (7 days), got " + std::to_string(d));
-    return d;
-}
-
-/// A time as milliseconds since 1970, within years 1970-9999.
-std::optional<std::int64_t> time_ms(const Params& p, const char* name) {
-    constexpr std::int64_t kMax = 253402300800000; // 10000-01-01
-    auto v = p.optional_integer(name);
-    if (v && (*v < 0 || *v > kMax))
-        throw RpcError(rpc_code::kInvalidParams,
-                       std::string("params.") + name + ": expected milliseconds since 1970");
-    return v;
-}
-
-template <class T, class F> json::array array_of(const std::vector<T>& items, F&& convert) {
-    json::array out;
-    for (const auto& item : items)
-        out.push_back(convert(item));
-    return out;
-}
-
 } // namespace
+
+using namespace schedule_json; // NOLINT(google-build-using-namespace)
 
 ScheduleApi::ScheduleApi(const Settings& settings, const ProgramMedia& media,
                          const common::Clock& clock, ServerView view, std::function<void()> changed)
@@ -299,6 +196,12 @@ json::value ScheduleApi::dispatch(const std::string& method, const Params& p,
         return list_entries(scope);
     if (method == "entries.create")
         return create_entry(p, scope);
+    if (method == "entries.update")
+        return update_entry(p, scope);
+    if (method == "entries.occurrences")
+        return list_occurrences(p, scope);
+    if (method == "stats.history")
+        return stats_history(p, scope);
     if (method == "entries.delete")
         return delete_entry(p, scope);
     if (method == "schedule.export") {
@@ -469,28 +372,6 @@ json::value ScheduleApi::create_program(const Params& p, const Scope& scope) {
     require(scope, {unit});
     auto id = make_program(unit, p, p.string("title"));
     return program_json(value_or_throw(store_.program(id)));
-}
-
-json::value ScheduleApi::create_entry(const Params& p, const Scope& scope) {
-    schedules::Entry e;
-    e.program = p.integer("program");
-    auto priority = schedules::parse_priority(p.optional_string("priority").value_or("normal"));
-    if (!priority)
-        throw RpcError(rpc_code::kInvalidParams,
-                       "params.priority: expected normal, priority or emergency");
-    e.priority = *priority;
-    e.units = unit_ids(p.strings("units"));
-    e.receivers = p.strings("clusters");
-    e.when.start_local = p.string("start");
-    e.when.time_zone = p.optional_string("time_zone").value_or(settings_.time_zone);
-    e.when.rule = p.optional_string("rule").value_or("");
-    e.when.exceptions = p.strings("exceptions");
-    e.duration = std::chrono::seconds(duration_s(p));
-    require(scope, e.units, e.receivers);
-    require_read(scope, value_or_throw(store_.program(e.program)).unit);
-    auto id = value_or_throw(store_.add_entry(e, std::chrono::floor<std::chrono::seconds>(now())));
-    changed_();
-    return json::object{{"id", id}};
 }
 
 json::value ScheduleApi::start_emergency(const Params& p, const std::string& caller,

@@ -1,8 +1,11 @@
 #include <array>
 #include <gtest/gtest.h>
 #include <memory>
+#include <mutex>
 #include <poll.h>
+#include <string>
 #include <sys/socket.h>
+#include <vector>
 
 #include "loa/common/clock.hpp"
 #include "loa/pipeline/router.hpp"
@@ -135,4 +138,68 @@ TEST_F(RouterTest, ASwitchIsNeverLostToAFullQueue) {
     EXPECT_FALSE(router.bind(7, 1)); // no such channel: refused, nothing breaks
     start();
     EXPECT_EQ(listener.next_payload(), "emergency");
+}
+
+namespace {
+
+/// What a tap saw, as text; filled on the router thread.
+struct TapLog {
+    std::mutex mutex;
+    std::vector<std::string> frames;
+
+    Tap tap() {
+        return [this](const OpusFrame& f) {
+            std::lock_guard lock(mutex);
+            frames.emplace_back(f.data.begin(), f.data.begin() + f.size);
+        };
+    }
+    std::vector<std::string> seen() {
+        std::lock_guard lock(mutex);
+        return frames;
+    }
+};
+
+} // namespace
+
+TEST_F(RouterTest, ATapSeesExactlyTheFramesOfItsChannelAndNothingOnceRemoved) {
+    auto news = router.add_channel("commune-1");
+    auto music = router.add_channel("commune-2");
+    auto& on_news = listener_on(news);
+    auto& on_music = listener_on(music);
+    EXPECT_FALSE(router.add_tap(99, [](const OpusFrame&) {})) << "no such channel";
+    TapLog news_tap, music_tap;
+    auto news_handle = router.add_tap(news, news_tap.tap());
+    auto music_handle = router.add_tap(music, music_tap.tap());
+    ASSERT_TRUE(news_handle && music_handle);
+    EXPECT_EQ(router.tap_count(), 2U);
+    start();
+
+    constexpr std::uint32_t kNews = 0, kMusic = 1;
+    router.bind(news, kNews);
+    router.bind(music, kMusic);
+    router.post_frame(kNews, frame_of("news-1"));
+    router.post_frame(kMusic, frame_of("music-1"));
+    router.post_frame(kNews, frame_of("news-2"));
+    // Once the receivers have a frame, the router has called the taps for it.
+    for (const char* expected : {"news-1", "news-2"})
+        EXPECT_EQ(on_news.next_payload(), expected);
+    EXPECT_EQ(on_music.next_payload(), "music-1");
+    // The channel, not the source: rebound, it sends (and its tap sees) the other source.
+    router.bind(news, kMusic);
+    router.post_frame(kMusic, frame_of("music-2"));
+    EXPECT_EQ(on_news.next_payload(), "music-2");
+    EXPECT_EQ(on_music.next_payload(), "music-2");
+    EXPECT_EQ(news_tap.seen(), (std::vector<std::string>{"news-1", "news-2", "music-2"}));
+    EXPECT_EQ(music_tap.seen(), (std::vector<std::string>{"music-1", "music-2"}));
+
+    router.remove_tap(*news_handle);
+    router.remove_tap(*news_handle); // twice: harmless
+    EXPECT_EQ(router.tap_count(), 1U);
+    router.post_frame(kMusic, frame_of("music-3"));
+    EXPECT_EQ(on_news.next_payload(), "music-3");
+    EXPECT_EQ(on_music.next_payload(), "music-3");
+    EXPECT_EQ(news_tap.seen().size(), 3U) << "nothing after removal";
+    EXPECT_EQ(music_tap.seen().back(), "music-3");
+    router.remove_tap(*music_handle);
+    EXPECT_EQ(router.tap_count(), 0U);
 }

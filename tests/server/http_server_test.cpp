@@ -231,3 +231,104 @@ TEST(Metrics, LabelValuesAreEscaped) {
     auto text = prometheus_text(m);
     EXPECT_NE(text.find(R"(loa_receivers{unit="a\"b\\c"} 1)"), std::string::npos) << text;
 }
+
+namespace {
+
+/// Streaming routes: /stream hands its sink to the test.
+struct Streams {
+    std::mutex mutex;
+    std::vector<std::shared_ptr<HttpStreamSink>> sinks;
+
+    HttpServer::Handler routes() {
+        return [this](const HttpRequest& r) {
+            if (r.path() != "/stream")
+                return text_response(404, "no\n");
+            HttpResponse out{200, "audio/ogg", "ignored", {}};
+            out.stream = [this](std::shared_ptr<HttpStreamSink> sink) {
+                std::lock_guard lock(mutex);
+                sinks.push_back(std::move(sink));
+            };
+            return out;
+        };
+    }
+    std::shared_ptr<HttpStreamSink> wait_for(std::size_t n) {
+        loa::test::wait_until(
+            [&] {
+                std::lock_guard lock(mutex);
+                return sinks.size() >= n;
+            },
+            std::chrono::seconds(5));
+        std::lock_guard lock(mutex);
+        return sinks.size() >= n ? sinks[n - 1] : nullptr;
+    }
+};
+
+constexpr const char* kStreamRequest = "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n";
+
+} // namespace
+
+TEST(HttpServer, AStreamingResponseIsChunkedEndsWhenToldAndNoticesAClientThatHasGone) {
+    Streams streams;
+    HttpServer server("127.0.0.1", 0, streams.routes());
+    server.start();
+    {
+        loa::test::TcpClient client(server.port());
+        client.send(kStreamRequest);
+        auto sink = streams.wait_for(1);
+        ASSERT_TRUE(sink);
+        EXPECT_TRUE(sink->write("hello"));
+        EXPECT_TRUE(sink->write(std::string(300, 'x')));
+        sink->end();
+        EXPECT_FALSE(sink->write("late")) << "ended";
+        auto got = client.receive(3000);
+        EXPECT_EQ(got.rfind("HTTP/1.1 200", 0), 0U) << got;
+        EXPECT_NE(got.find("Transfer-Encoding: chunked"), std::string::npos) << got;
+        EXPECT_NE(got.find("Content-Type: audio/ogg"), std::string::npos) << got;
+        EXPECT_NE(
+            got.find("\r\n\r\n5\r\nhello\r\n12c\r\n" + std::string(300, 'x') + "\r\n0\r\n\r\n"),
+            std::string::npos)
+            << got;
+        EXPECT_EQ(got.find("ignored"), std::string::npos);
+    }
+    auto client = std::make_unique<loa::test::TcpClient>(server.port());
+    client->send(kStreamRequest);
+    auto sink = streams.wait_for(2);
+    ASSERT_TRUE(sink);
+    EXPECT_TRUE(sink->write("one"));
+    EXPECT_NE(client->receive(500).find("3\r\none\r\n"), std::string::npos);
+    // Nothing to write, and the client goes: the sink learns without a write.
+    EXPECT_TRUE(sink->open());
+    client.reset();
+    EXPECT_TRUE(loa::test::wait_until([&] { return !sink->open(); }, std::chrono::seconds(5)));
+    EXPECT_FALSE(sink->write("nobody"));
+}
+
+TEST(HttpServer, AStalledStreamingClientIsDroppedAndStopEndsEveryStream) {
+    Streams streams;
+    HttpServer server("127.0.0.1", 0, streams.routes());
+    server.start();
+    loa::test::TcpClient stalled(server.port());
+    stalled.send(kStreamRequest);
+    auto stalled_sink = streams.wait_for(1);
+    ASSERT_TRUE(stalled_sink);
+    // It never reads: once the socket buffers are full, the backlog bound drops it.
+    std::size_t written = 0;
+    const std::string chunk(64 * 1024, 's');
+    while (written < std::size_t{64} * 1024 * 1024 && stalled_sink->write(chunk)) {
+        written += chunk.size();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_LT(written, std::size_t{64} * 1024 * 1024) << "never dropped";
+    EXPECT_FALSE(stalled_sink->open());
+
+    loa::test::TcpClient listening(server.port());
+    listening.send(kStreamRequest);
+    auto sink = streams.wait_for(2);
+    ASSERT_TRUE(sink);
+    EXPECT_TRUE(sink->write("x"));
+    auto before = std::chrono::steady_clock::now();
+    server.stop();
+    EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(2));
+    EXPECT_FALSE(sink->open());
+    EXPECT_FALSE(sink->write("after stop"));
+}

@@ -43,6 +43,19 @@ std::string TcpClient::receive(int timeout_ms) {
     }
 }
 
+std::string TcpClient::receive_some(int timeout_ms) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0)
+        return "";
+    char chunk[16384];
+    ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) {
+        closed_ = true;
+        return "";
+    }
+    return std::string(chunk, static_cast<std::size_t>(n));
+}
+
 bool TcpClient::heard_anything() const {
     pollfd p{fd_, POLLIN, 0};
     return ::poll(&p, 1, 0) > 0;

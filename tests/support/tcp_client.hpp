@@ -21,12 +21,18 @@ public:
     bool send(const std::string& data);
     /// Reads until the peer closes, fails, or `timeout_ms` of silence.
     std::string receive(int timeout_ms = 5000);
+    /// What has arrived, waiting up to `timeout_ms` for something; "" on silence or at the
+    /// end (see closed()). For streams that never fall silent.
+    std::string receive_some(int timeout_ms);
+    /// True once the peer has closed (or the connection failed) during receive_some.
+    bool closed() const { return closed_; }
     /// Whether anything (data or the end) has arrived, without waiting.
     bool heard_anything() const;
 
 private:
     int fd_ = -1;
     bool connected_ = false;
+    bool closed_ = false;
 };
 
 } // namespace loa::test

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "process.hpp"
+
 namespace loa::test {
 
 Wav read_wav(const std::string& path) {
@@ -146,6 +148,15 @@ void write_tone_wav(const std::string& path, double frequency, double seconds) {
         double v = 0.5 * std::sin(2 * M_PI * frequency * i / kRate);
         put16(static_cast<std::uint16_t>(static_cast<std::int16_t>(v * 32767)));
     }
+}
+
+bool decode_ogg_opus(const std::string& ogg, const std::string& wav, const std::string& log) {
+    Process decoder({"/usr/bin/gst-launch-1.0", "-q", "filesrc", "location=" + ogg, "!", "oggdemux",
+                     "!", "opusdec", "!", "audioconvert", "!", "audioresample", "!",
+                     "audio/x-raw,format=S16LE,rate=48000,channels=1", "!", "wavenc", "!",
+                     "filesink", "location=" + wav},
+                    log);
+    return decoder.wait(std::chrono::seconds(30)) == 0;
 }
 
 } // namespace loa::test

@@ -34,6 +34,11 @@ double rms(const Wav& wav, double begin_s, double end_s);
 /// the first 20 ms window, from `from_s` on, in which it is the stronger; -1 if never.
 double onset(const Wav& wav, double frequency, double other, double from_s);
 
+/// Decodes an Ogg Opus file into a 48 kHz mono 16-bit WAV with GStreamer (gst-launch-1.0:
+/// filesrc ! oggdemux ! opusdec, so nothing but Ogg Opus passes); gst-launch's output goes to
+/// `log`. False if it failed or took over 30 s.
+bool decode_ogg_opus(const std::string& ogg, const std::string& wav, const std::string& log);
+
 /// Writes a 48 kHz mono 16-bit WAV of a sine at `frequency` lasting `seconds`.
 void write_tone_wav(const std::string& path, double frequency, double seconds);
 

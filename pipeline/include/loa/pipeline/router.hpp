@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -25,6 +26,12 @@ struct GroupKey {
     RtpStream stream;
     SrtpSession session;
 };
+
+/// What a tap is given: every frame routed to its channel, on the router's thread. It must
+/// only copy the frame and post it elsewhere (never block, never call back into the router).
+using Tap = std::function<void(const OpusFrame&)>;
+/// Names a tap, for Router::remove_tap.
+using TapHandle = std::uint64_t;
 
 /// Routes source frames to channels and hands them to the fan-out, on its own thread.
 class Router {
@@ -51,6 +58,15 @@ public:
     std::int64_t bound_source(std::uint32_t channel) const;
     /// Index of a channel by id.
     std::optional<std::uint32_t> find_channel(const std::string& id) const;
+    /// Calls `tap` with each frame routed to `channel` from the next one on (what the channel
+    /// sends, whatever source it is bound to); any thread. nullopt for an unknown channel.
+    /// Channels without taps cost one atomic load per frame.
+    std::optional<TapHandle> add_tap(std::uint32_t channel, Tap tap);
+    /// Removes a tap; once this returns the tap is not running and is never called again.
+    /// Any thread but the router's own (not from inside a tap). Unknown handles are ignored.
+    void remove_tap(TapHandle handle);
+    /// Taps in place on all channels.
+    std::size_t tap_count() const;
     std::size_t channel_count() const { return channel_count_.load(std::memory_order_acquire); }
     /// Frames refused because the router fell behind.
     std::uint64_t queue_drops() const { return queue_drops_.load(std::memory_order_relaxed); }
@@ -81,11 +97,14 @@ private:
         std::uint32_t timestamp = 0;
         std::uint32_t last_samples = 0;
         std::chrono::steady_clock::time_point last_frame{};
+        std::atomic<std::uint32_t> tap_count{0};     ///< taps.size(), read without taps_mutex_
+        std::vector<std::pair<TapHandle, Tap>> taps; ///< guarded by taps_mutex_
     };
     void run();
     void apply_pending_binds();
     void apply_bind(const Binding& binding);
     void route(const Item& item);
+    void call_taps(Channel& channel, const OpusFrame& frame);
     std::uint32_t advance_clock(Channel& channel, std::uint32_t samples);
 
     FanOut& fanout_;
@@ -104,6 +123,11 @@ private:
     std::vector<Binding> pending_binds_;
     std::atomic<bool> binds_pending_{false};
     std::uint32_t last_program_ = 0; ///< router thread only
+    // Taps are rare (an operator listening in): one lock for all, taken on the packet path
+    // only for a channel whose tap_count says it has some.
+    mutable std::mutex taps_mutex_;
+    std::unordered_map<TapHandle, std::uint32_t> tap_channels_; ///< handle -> channel
+    TapHandle next_tap_ = 1;
     std::thread thread_;
     std::atomic<std::uint64_t> queue_drops_{0};
     std::atomic<std::uint64_t> protect_failures_{0};

@@ -149,6 +149,11 @@ public:
     /// priority), and no entry of the same class overlaps it on an overlapping target.
     /// `now` bounds the checks to [now, now + kValidationHorizon].
     common::Result<std::int64_t> add_entry(const Entry& entry, TimePoint now);
+    /// The checks of add_entry without saving (a form showing conflicts before it is saved).
+    /// An entry with an id is not checked against itself.
+    common::Result<void> check_entry(const Entry& entry, TimePoint now);
+    /// Replaces entry `entry.id` after the same checks (not against itself); all or nothing.
+    common::Result<void> update_entry(const Entry& entry, TimePoint now);
     common::Result<std::vector<Entry>> entries();
     /// Deletes an entry (its as-run history stays).
     common::Result<void> remove_entry(std::int64_t entry);

@@ -58,7 +58,12 @@ struct GatewaySettings {
     std::chrono::seconds session_ttl{std::chrono::hours(12)};
     std::string public_url;      ///< server URL written into provisioning bundles ("" = from Host)
     std::string tls_certificate; ///< PEM file put into bundles so receivers can verify
+    std::string time_zone = "Asia/Ho_Chi_Minh"; ///< shown by server.info (the console's dates)
+    std::string province;                       ///< the province's name, for server.info
 };
+
+/// The version server.info reports.
+inline constexpr const char* kServerVersion = "0.5.0";
 
 /// Dispatches the API's methods with authorisation and audit. Thread-safe.
 class ApiGateway {
@@ -69,7 +74,8 @@ public:
     /// Calls a method for `caller` (auth.login and auth.resume change `caller`); throws
     /// RpcError.
     boost::json::value call(const std::string& method, const Params& params, Caller& caller);
-    /// A caller for a bearer token ("Authorization: Bearer ..."); nullopt if it is not valid.
+    /// A caller for a bearer token ("Authorization: Bearer ...", or on a GET the query
+    /// parameter access_token, which is never logged); nullopt if it is not valid.
     std::optional<Caller> bearer(const HttpRequest& request);
     /// A caller from an HTTP request without credentials.
     static Caller anonymous(const HttpRequest& request);

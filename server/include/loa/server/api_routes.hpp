@@ -2,8 +2,9 @@
 /// @file
 /// The REST side of the API, where HTTP fits better than a WebSocket: media upload (streamed
 /// to disk, decoded before it is accepted), exports (as-run log as CSV or JSON, a unit's
-/// schedule as .ics), a receiver's SDP, and the monitoring pages. Every /api/v1 route needs
-/// a bearer token and checks it as the WebSocket methods do. See docs/api.md.
+/// schedule as .ics), a receiver's SDP, listening in on a channel (an Ogg Opus stream), and
+/// the monitoring pages. Every /api/v1 route needs a bearer token (on a GET, also as
+/// ?access_token=) and checks it as the WebSocket methods do. See docs/api.md.
 
 #include "loa/server/api_gateway.hpp"
 #include "loa/server/http_server.hpp"
@@ -14,8 +15,9 @@ namespace loa::server {
 /// The path media uploads are POSTed to (streamed to disk).
 inline constexpr const char* kUploadPath = "/api/v1/programs";
 
-/// The routes of the HTTP port; `monitoring` answers /healthz and /metrics.
-HttpServer::Handler api_routes(ApiGateway& gateway, const MediaServer& media,
+/// The routes of the HTTP port; `monitoring` answers /healthz and /metrics. The routes own
+/// the listen-in of `media`'s channels (ListenIn), so `media` must outlive them.
+HttpServer::Handler api_routes(ApiGateway& gateway, MediaServer& media,
                                HttpServer::Handler monitoring);
 
 /// The as-run rows (as as_run.list returns them) as CSV with a header line.

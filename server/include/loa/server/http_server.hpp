@@ -43,12 +43,35 @@ struct HttpRequest {
     bool from_loopback() const;
 };
 
+/// Where the body of a streaming response goes (see HttpResponse::stream). Thread-safe.
+class HttpStreamSink {
+public:
+    virtual ~HttpStreamSink() = default;
+    /// Queues `bytes` as one chunk. False once the client has gone, the stream has ended, the
+    /// server is stopping, or the client has left more than HttpServer::kMaxStreamBacklog
+    /// bytes unread (it is then dropped): the producer should stop writing.
+    virtual bool write(std::string bytes) = 0;
+    /// Ends the body after what is queued, and the connection with it.
+    virtual void end() = 0;
+    /// False once write() would be refused.
+    virtual bool open() const = 0;
+};
+
+/// Produces a streaming body: called once, on a worker thread, when the status and headers
+/// have been sent; it keeps the sink and returns promptly. Never called if the client has
+/// gone before (it is then just destroyed).
+using HttpStreamProducer = std::function<void(std::shared_ptr<HttpStreamSink>)>;
+
 /// What a route answers.
 struct HttpResponse {
     int status = 200;
     std::string content_type = "text/plain; charset=utf-8";
     std::string body;
     std::map<std::string, std::string> headers; ///< extra headers, e.g. content-disposition
+    /// If set, a streaming response: `body` is ignored, the body is sent chunked as the
+    /// producer writes it, with no deadline but on each write's progress, and the connection
+    /// ends with it (a client that sends anything more ends it too).
+    HttpStreamProducer stream = nullptr;
 };
 
 /// A plain-text response.
@@ -115,6 +138,8 @@ public:
     static constexpr std::chrono::seconds kIdleTimeout{60};
     /// Unread bytes queued for one WebSocket client before it is dropped.
     static constexpr std::size_t kMaxQueuedBytes = std::size_t{8} * 1024 * 1024;
+    /// Unwritten bytes of a streaming response before its client is dropped.
+    static constexpr std::size_t kMaxStreamBacklog = std::size_t{256} * 1024;
 
     HttpServer(HttpOptions options, Handler handler, WebSocketAccept websocket = nullptr);
     HttpServer(std::string bind, std::uint16_t port, Handler handler);
@@ -125,7 +150,8 @@ public:
     /// Binds (throws with the reason if it cannot, or if the TLS files do not load) and starts
     /// serving on its own threads.
     void start();
-    /// Stops accepting and closes every connection; returns once the threads have ended.
+    /// Stops accepting and closes every connection (streaming sinks refuse writes from the
+    /// start of the call); returns once the threads have ended.
     void stop();
     /// The bound port (useful when 0 was asked for).
     std::uint16_t port() const { return options_.port; }

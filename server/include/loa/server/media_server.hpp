@@ -101,6 +101,14 @@ public:
     std::uint32_t receiver_ssrc(const std::string& id) const;
     /// The group key of a channel (group key mode), if configured.
     std::optional<std::vector<std::uint8_t>> group_key(const std::string& channel) const;
+    /// Calls `tap` with each frame `channel` (a unit's code or "@id") sends, on the router's
+    /// thread (see pipeline::Router::add_tap); nullopt if there is no such channel or the
+    /// media plane is not started. Any thread.
+    std::optional<pipeline::TapHandle> tap(const std::string& channel, pipeline::Tap tap);
+    /// Whether there is a channel `channel` (a unit's code or "@id"). Any thread.
+    bool has_channel(const std::string& channel) const;
+    /// Removes a tap; it is never called again once this returns. Any thread.
+    void untap(pipeline::TapHandle handle);
     /// The server's settings as started.
     const Settings& settings() const { return settings_; }
 

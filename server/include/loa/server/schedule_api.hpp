@@ -12,6 +12,7 @@
 
 #include "loa/common/clock.hpp"
 #include "loa/schedules/store.hpp"
+#include "loa/server/online_history.hpp"
 #include "loa/server/program_media.hpp"
 #include "loa/server/rpc.hpp"
 #include "loa/server/settings.hpp"
@@ -22,6 +23,9 @@ namespace loa::server {
 struct ServerView {
     std::function<std::map<std::string, std::string>()> on_air;
     std::function<boost::json::array()> receivers;
+    /// Samples of clusters online per unit code since a time (for stats.history); may be empty.
+    std::function<std::vector<OnlineSample>(schedules::Millis from, schedules::Millis to)>
+        online_history;
 };
 
 /// Which units a caller acts for. Changes need the unit in `units`; reads also show what the
@@ -69,7 +73,12 @@ private:
                                 const std::string& caller, const Scope& scope);
     boost::json::value create_program(const Params& p, const Scope& scope);
     std::int64_t make_program(std::int64_t unit, const Params& p, const std::string& title);
+    /// An entry from entries.create/update params, checked against the scope.
+    schedules::Entry entry_of(const Params& p, const Scope& scope);
     boost::json::value create_entry(const Params& p, const Scope& scope);
+    boost::json::value update_entry(const Params& p, const Scope& scope);
+    boost::json::value list_occurrences(const Params& p, const Scope& scope);
+    boost::json::value stats_history(const Params& p, const Scope& scope);
     boost::json::value delete_entry(const Params& p, const Scope& scope);
     boost::json::value decide(const Params& p, const std::string& caller, const Scope& scope);
     boost::json::value start_emergency(const Params& p, const std::string& caller,

@@ -1,0 +1,100 @@
+#include <fstream>
+#include <sstream>
+
+#include "loa/server/console.hpp"
+
+namespace loa::server {
+namespace {
+
+namespace json = boost::json;
+
+/// The longest bulletin text, as programs.create takes it.
+constexpr std::size_t kMaxText = 20000;
+
+std::string content_type_of(std::string_view path) {
+    if (path.ends_with(".js"))
+        return "text/javascript; charset=utf-8";
+    if (path.ends_with(".css"))
+        return "text/css; charset=utf-8";
+    if (path.ends_with(".svg"))
+        return "image/svg+xml";
+    return "text/html; charset=utf-8";
+}
+
+HttpResponse json_error(int status, const std::string& message) {
+    return json_response(status, json::serialize(json::object{{"error", message}}) + "\n");
+}
+
+std::optional<HttpResponse> console_file(const HttpRequest& r) {
+    auto path = r.path();
+    if (path == "/" || path == "/index.html")
+        path = "/index.html";
+    for (const auto& file : console_files())
+        if (file.path == path) {
+            HttpResponse out{200, content_type_of(path), std::string(file.body), {}};
+            out.headers["x-content-type-options"] = "nosniff";
+            out.headers["referrer-policy"] = "no-referrer";
+            out.headers["content-security-policy"] =
+                "default-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; "
+                "img-src 'self' data:; style-src 'self'; frame-ancestors 'none'";
+            return out;
+        }
+    return std::nullopt;
+}
+
+/// Renders a bulletin for listening before it is saved.
+HttpResponse speech_preview(ApiGateway& gateway, const ProgramMedia& programs,
+                            const SpeechDefaults& speech, const HttpRequest& r) {
+    auto caller = gateway.bearer(r);
+    if (!caller)
+        return json_error(401, "a valid session token is needed: Authorization: Bearer TOKEN");
+    if (!caller->local && (!caller->user || caller->user->role == Role::viewer))
+        return json_error(403, "previewing bulletins is for managers, approvers and admins");
+    json::value body;
+    try {
+        body = json::parse(r.body);
+    } catch (const std::exception&) {
+        return json_error(400, R"(expected a JSON body {"text": "..."})");
+    }
+    const auto* o = body.if_object();
+    const auto* text = o ? o->if_contains("text") : nullptr;
+    if (!text || !text->is_string() || text->as_string().empty())
+        return json_error(400, "text: expected the bulletin's text");
+    if (text->as_string().size() > kMaxText)
+        return json_error(400, "text: at most 20000 bytes");
+    auto voice = speech.voice;
+    auto rate = speech.rate_wpm;
+    if (const auto* v = o->if_contains("voice"); v && v->is_string())
+        voice = std::string(v->as_string());
+    if (const auto* v = o->if_contains("rate_wpm"); v && v->is_int64())
+        rate = static_cast<int>(v->as_int64());
+    if (rate < 80 || rate > 450)
+        return json_error(400, "rate_wpm: expected 80 to 450");
+    auto audio = programs.speak(std::string(text->as_string()), voice, rate);
+    if (!audio)
+        return json_error(422, audio.error().message);
+    std::ifstream in(audio->path, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    return HttpResponse{200, "audio/wav", bytes.str(), {}};
+}
+
+} // namespace
+
+HttpServer::Handler console_routes(ApiGateway& gateway, const ProgramMedia& programs,
+                                   SpeechDefaults speech, HttpServer::Handler next) {
+    return [&gateway, &programs, speech = std::move(speech),
+            next = std::move(next)](const HttpRequest& r) {
+        if (r.path() == "/api/v1/speech") {
+            if (r.method != "POST")
+                return json_error(405, R"(/api/v1/speech takes POST {"text": "..."})");
+            return speech_preview(gateway, programs, speech, r);
+        }
+        if (r.method == "GET" && r.path().rfind("/api/", 0) != 0)
+            if (auto file = console_file(r))
+                return *file;
+        return next(r);
+    };
+}
+
+} // namespace loa::server
