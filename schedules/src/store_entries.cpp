@@ -27,6 +27,17 @@ std::vector<std::string> split(const std::string& text) {
     return out;
 }
 
+/// Binds an entry's columns (program ... duration_s) to parameters 1-7.
+common::Statement& bind_entry(common::Statement& s, const Entry& e) {
+    return s.bind(1, e.program)
+        .bind(2, std::string_view(to_string(e.priority)))
+        .bind(3, std::string_view(e.when.start_local))
+        .bind(4, std::string_view(e.when.time_zone))
+        .bind(5, std::string_view(e.when.rule))
+        .bind(6, std::string_view(join(e.when.exceptions)))
+        .bind(7, static_cast<std::int64_t>(e.duration.count()));
+}
+
 } // namespace
 
 common::Result<void> ScheduleStore::check_entry(const Entry& e, TimePoint now) {
@@ -51,13 +62,7 @@ common::Result<std::int64_t> ScheduleStore::add_entry(const Entry& e, TimePoint 
     common::Transaction tx(db_);
     auto s = db_.prepare("INSERT INTO schedule_entry (program, priority, start_local, time_zone, "
                          "rule, exceptions, duration_s) VALUES (?, ?, ?, ?, ?, ?, ?)");
-    s.bind(1, e.program)
-        .bind(2, std::string_view(to_string(e.priority)))
-        .bind(3, std::string_view(e.when.start_local))
-        .bind(4, std::string_view(e.when.time_zone))
-        .bind(5, std::string_view(e.when.rule))
-        .bind(6, std::string_view(join(e.when.exceptions)))
-        .bind(7, static_cast<std::int64_t>(e.duration.count()));
+    bind_entry(s, e);
     if (auto done = s.run(); !done)
         return done.error();
     std::int64_t id = db_.last_insert_id();
@@ -77,14 +82,7 @@ common::Result<void> ScheduleStore::update_entry(const Entry& e, TimePoint now) 
     common::Transaction tx(db_);
     auto s = db_.prepare("UPDATE schedule_entry SET program = ?, priority = ?, start_local = ?, "
                          "time_zone = ?, rule = ?, exceptions = ?, duration_s = ? WHERE id = ?");
-    s.bind(1, e.program)
-        .bind(2, std::string_view(to_string(e.priority)))
-        .bind(3, std::string_view(e.when.start_local))
-        .bind(4, std::string_view(e.when.time_zone))
-        .bind(5, std::string_view(e.when.rule))
-        .bind(6, std::string_view(join(e.when.exceptions)))
-        .bind(7, static_cast<std::int64_t>(e.duration.count()))
-        .bind(8, e.id);
+    bind_entry(s, e).bind(8, e.id);
     if (auto done = s.run(); !done)
         return done.error();
     if (db_.changes() == 0)

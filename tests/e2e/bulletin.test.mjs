@@ -1,26 +1,18 @@
 // A commune manager types a bulletin, hears it, has it approved, schedules it seconds ahead
 // from the calendar, and sees it go on air: the dashboard shows it playing and the commune's
 // receiver records speech, the other commune's does not.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Loa, openBrowser, login, visit, waitFor, wavSamples, wavSize, secondsOfSound,
+import { useLoa, login, visit, waitFor, wavSamples, wavSize, secondsOfSound,
   ADMIN_PASSWORD, MANAGER_PASSWORD } from './harness.mjs';
 
-let loa;
-let browser;
-before(async () => {
-  loa = await new Loa().start();
-  browser = await openBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await loa?.stop();
-});
+const context = useLoa();
 
 /** "YYYY-MM-DDTHH:MM:SS" in the server's zone (Asia/Ho_Chi_Minh, UTC+7, no DST). */
 const vietnamTime = (ms) => new Date(ms + 7 * 3600 * 1000).toISOString().slice(0, 19);
 
 test('a typed bulletin is heard, approved, scheduled seconds ahead and goes on air', async () => {
+  const { loa, browser } = context;
   const manager = await login(browser, loa, 'quan-ly', MANAGER_PASSWORD);
   await visit(manager, 'programs');
   const form = manager.locator('[data-testid=bulletin-form]');

@@ -1,27 +1,19 @@
 // An operator starts an emergency for one commune from the console, with a confirmation; only
 // that commune's receivers carry it, the dashboard shows the banner, the listen-in plays it in
 // the browser, and a guarded stop hands back to the schedule.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Loa, openBrowser, login, visit, waitFor, wavSamples, wavSize, secondsOfSound,
+import { useLoa, login, visit, waitFor, wavSamples, wavSize, secondsOfSound,
   ADMIN_PASSWORD } from './harness.mjs';
 
-let loa;
-let browser;
-before(async () => {
-  loa = await new Loa().start();
-  browser = await openBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await loa?.stop();
-});
+const context = useLoa();
 
 const ids = ['r-70', 'r-001', 'r-002'];
-const marks = () => Object.fromEntries(ids.map((id) => [id, wavSize(loa.receivers[id].wav)]));
-const soundSince = (id, mark) => secondsOfSound(wavSamples(loa.receivers[id].wav, mark[id]));
+const marks = () => Object.fromEntries(ids.map((id) => [id, wavSize(context.loa.receivers[id].wav)]));
+const soundSince = (id, mark) => secondsOfSound(wavSamples(context.loa.receivers[id].wav, mark[id]));
 
 test('an emergency for one commune reaches only its receivers and stops when told', async () => {
+  const { loa, browser } = context;
   const page = await login(browser, loa, 'admin', ADMIN_PASSWORD);
   await visit(page, 'emergency');
   await page.locator('[data-testid=no-overrides]').waitFor();

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const build = process.env.LOA_BUILD_DIR || path.resolve(import.meta.dirname, '../../build');
@@ -204,3 +205,21 @@ export function secondsOfSound({ samples, format }, threshold = 500) {
 
 /** The size of a WAV now (the place from which later audio is looked at). */
 export const wavSize = (file) => (existsSync(file) ? readFileSync(file).length : 0);
+
+/**
+ * A Loa and a browser for the test file, started before its tests and stopped after them;
+ * `setup(loa)` may add what the tests need.
+ */
+export function useLoa(setup) {
+  const context = {};
+  before(async () => {
+    context.loa = await new Loa().start();
+    context.browser = await openBrowser();
+    if (setup) await setup(context.loa);
+  });
+  after(async () => {
+    await context.browser?.close();
+    await context.loa?.stop();
+  });
+  return context;
+}

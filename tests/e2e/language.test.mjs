@@ -1,18 +1,14 @@
 // Switching the language changes every visible string of every page; each run saves a
 // screenshot of every page in both languages (and the dashboard on a phone-sized screen).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Loa, openBrowser, login, visit, screenshotDir, ADMIN_PASSWORD } from './harness.mjs';
+import { useLoa, login, visit, screenshotDir, ADMIN_PASSWORD } from './harness.mjs';
 
-let loa;
-let browser;
-before(async () => {
-  loa = await new Loa().start();
-  browser = await openBrowser();
+// Something on every page: a bulletin with an entry on the calendar, and a draft.
+const context = useLoa((loa) => {
   mkdirSync(screenshotDir, { recursive: true });
-  // Something on every page: a bulletin with an entry on the calendar and one that aired.
   const program = loa.call('programs.create', { unit: '70', kind: 'tts', title: 'Bản tin sáng',
     text: 'Kính thưa bà con.' });
   loa.call('programs.decide', { id: program.id, approval: 'approved' });
@@ -20,10 +16,6 @@ before(async () => {
   loa.call('entries.create', { program: program.id, units: ['70'], start, duration_s: 900,
     rule: 'FREQ=DAILY' });
   loa.call('programs.create', { unit: '70-001', kind: 'tts', title: 'Thông báo', text: 'Xin chào.' });
-});
-after(async () => {
-  await browser?.close();
-  await loa?.stop();
 });
 
 const pages = ['dashboard', 'calendar', 'programs', 'emergency', 'receivers', 'as-run', 'listen', 'users'];
@@ -51,6 +43,7 @@ async function shoot(page, name) {
 }
 
 test('every visible string changes with the language, on every page', async () => {
+  const { loa, browser } = context;
   const login_page = await browser.newPage();
   await login_page.goto(loa.url);
   await login_page.locator('input[name=name]').waitFor();

@@ -1,23 +1,15 @@
 // A commune manager sees and can change only their commune; an admin sees everything.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Loa, openBrowser, login, visit, waitFor, ADMIN_PASSWORD, MANAGER_PASSWORD } from './harness.mjs';
+import { useLoa, login, visit, waitFor, ADMIN_PASSWORD, MANAGER_PASSWORD } from './harness.mjs';
 
-let loa;
-let browser;
-before(async () => {
-  loa = await new Loa().start();
-  browser = await openBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await loa?.stop();
-});
+const context = useLoa();
 
 const attributes = (page, selector, name) =>
   page.locator(selector).evaluateAll((els, n) => els.map((e) => e.getAttribute(n)), name);
 
 test('a manager sees and changes only their commune', async () => {
+  const { loa, browser } = context;
   const page = await login(browser, loa, 'quan-ly', MANAGER_PASSWORD);
   assert.equal(await page.locator('nav a[data-page=users]').count(), 0, 'no users page');
   await visit(page, 'receivers');
@@ -58,6 +50,7 @@ test('a manager sees and changes only their commune', async () => {
 });
 
 test('an admin sees every receiver, unit and user', async () => {
+  const { loa, browser } = context;
   const page = await login(browser, loa, 'admin', ADMIN_PASSWORD);
   await visit(page, 'receivers');
   await page.locator('tr[data-receiver="r-002"]').waitFor();

@@ -1,21 +1,12 @@
 // Uploading a recording shows a progress bar that reaches 100 %; an undecodable file is
 // refused with a clear message and leaves no program behind.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Loa, openBrowser, login, visit, MANAGER_PASSWORD } from './harness.mjs';
+import { useLoa, login, visit, MANAGER_PASSWORD } from './harness.mjs';
 
-let loa;
-let browser;
-before(async () => {
-  loa = await new Loa().start();
-  browser = await openBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await loa?.stop();
-});
+const context = useLoa();
 
 /** A 48 kHz mono 16-bit WAV of a 440 Hz tone. */
 function toneWav(file, seconds) {
@@ -31,6 +22,7 @@ function toneWav(file, seconds) {
 }
 
 test('an upload reaches 100 % and an undecodable file is refused clearly', async () => {
+  const { loa, browser } = context;
   const page = await login(browser, loa, 'quan-ly', MANAGER_PASSWORD);
   await visit(page, 'programs');
   const form = page.locator('[data-testid=upload-form]');
