@@ -336,7 +336,9 @@ json::value ApiGateway::dispatch(const std::string& method, const Params& params
         result = receivers(method, params, caller);
     else
         result = schedule_.call(method, params, caller.name(), caller.scope);
-    if (*needed != Permission::read || method == "users.set_password") {
+    // A dry run (entries.create/update checking a form) changes nothing: no audit, no event.
+    bool dry_run = params.has("dry_run") && params.optional_boolean("dry_run").value_or(false);
+    if ((*needed != Permission::read || method == "users.set_password") && !dry_run) {
         audit(caller, method, params, result);
         if (is_change_of_schedule(method))
             notifier_.publish({"schedule",

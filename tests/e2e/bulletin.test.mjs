@@ -59,6 +59,8 @@ test('a typed bulletin is heard, approved, scheduled seconds ahead and goes on a
   const entries = loa.call('entries.list', {});
   assert.equal(entries.length, 1);
   assert.deepEqual(entries[0].units, ['70-001']);
+  // The form's checks while it was filled in were dry runs: one change in the audit log.
+  assert.equal(loa.call('audit.list', {}).filter((a) => a.what === 'entries.create').length, 1);
 
   await visit(manager, 'dashboard');
   await manager.locator('tr[data-unit="70-001"] [data-testid=playing-title]', { hasText: 'Bản tin sáng' })

@@ -79,14 +79,7 @@ export class Loa {
       },
       receivers: [],
     }));
-    this.spawn(binaries.server, ['--config', this.config], 'server');
-    await waitFor(async () => {
-      try {
-        return (await fetch(`${this.url}/healthz`)).ok;
-      } catch {
-        return false;
-      }
-    }, 20000, 'loa-server to answer /healthz');
+    await this.startServer();
     this.call('users.create', { name: 'quan-ly', password: MANAGER_PASSWORD, role: 'manager', units: ['70-001'] });
     this.receivers = {};
     for (const [id, unit] of [['r-70', '70'], ['r-001', '70-001'], ['r-002', '70-002']])
@@ -94,6 +87,25 @@ export class Loa {
     await waitFor(() => this.call('receivers.list', {}).filter((r) => r.online).length === 3,
       20000, 'three receivers online');
     return this;
+  }
+
+  async startServer() {
+    this.server = this.spawn(binaries.server, ['--config', this.config], `server-${this.processes.length}`);
+    await waitFor(async () => {
+      try {
+        return (await fetch(`${this.url}/healthz`)).ok;
+      } catch {
+        return false;
+      }
+    }, 20000, 'loa-server to answer /healthz');
+  }
+
+  /** Kills the server (SIGKILL, as a crash would) and starts it again on the same state. */
+  async restartServer() {
+    const exited = new Promise((r) => this.server.on('exit', r));
+    this.server.kill('SIGKILL');
+    await exited;
+    await this.startServer();
   }
 
   spawn(binary, args, name) {

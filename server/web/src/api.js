@@ -49,6 +49,9 @@ class Api {
           }
         }
         this.emit('session.changed', { user: this.user });
+        // What changed while the connection was down is read again by every page.
+        if (this.connectedBefore) this.emit('api.reconnected', {});
+        this.connectedBefore = true;
       };
     });
     ws.onmessage = (event) => this.receive(event.data);

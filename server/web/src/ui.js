@@ -20,8 +20,9 @@ const topicOf = (method) =>
           : '';
 
 /**
- * Calls `method` and again whenever a notification of one of `topics` arrives (at most every
- * 300 ms): the page stays live without polling. Returns {data, error, reload}.
+ * Calls `method` and again after notifications of one of `topics` (at most every 500 ms, so a
+ * province's stream of receiver reports costs two reads a second): the page stays live
+ * without polling. Returns {data, error, reload}.
  */
 export function useApi(method, params, topics = []) {
   const [state, setState] = useState({ data: null, error: null });
@@ -37,13 +38,17 @@ export function useApi(method, params, topics = []) {
   useEffect(() => {
     load();
     const off = api.on((m) => {
-      if (!topics.includes(topicOf(m))) return;
-      clearTimeout(timer.current);
-      timer.current = setTimeout(load, 300);
+      const wanted = m === 'api.reconnected' || topics.includes(topicOf(m));
+      if (!wanted || timer.current) return;
+      timer.current = setTimeout(() => {
+        timer.current = null;
+        load();
+      }, 500);
     });
     return () => {
       off();
       clearTimeout(timer.current);
+      timer.current = null;
     };
   }, [key]);
   return { ...state, reload: load };
