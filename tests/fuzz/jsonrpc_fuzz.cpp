@@ -82,7 +82,8 @@ public:
                 },
                 [] {
                     return json::array{json::object{{"id", "rx-1"}}};
-                }} {
+                },
+                nullptr} {
         seed();
         restore();
         commune_ = api_->scope_of(api_->unit_ids({"70-001"}));
