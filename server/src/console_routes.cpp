@@ -1,3 +1,4 @@
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -10,6 +11,8 @@ namespace json = boost::json;
 
 /// The longest bulletin text, as programs.create takes it.
 constexpr std::size_t kMaxText = 20000;
+/// The largest stored audio sent whole for hearing a program (about 11 minutes of WAV).
+constexpr std::uintmax_t kMaxPreviewBytes = std::uintmax_t{64} * 1024 * 1024;
 
 std::string content_type_of(std::string_view path) {
     if (path.ends_with(".js"))
@@ -79,6 +82,48 @@ HttpResponse speech_preview(ApiGateway& gateway, const ProgramMedia& programs,
     return HttpResponse{200, "audio/wav", bytes.str(), {}};
 }
 
+std::string audio_type_of(const std::string& path) {
+    for (auto [ending, type] : {std::pair{".wav", "audio/wav"},
+                                {".mp3", "audio/mpeg"},
+                                {".ogg", "audio/ogg"},
+                                {".opus", "audio/ogg"},
+                                {".flac", "audio/flac"},
+                                {".m4a", "audio/mp4"}})
+        if (path.ends_with(ending))
+            return type;
+    return "application/octet-stream";
+}
+
+/// A program's stored audio, to hear it before approving or scheduling it.
+HttpResponse program_audio(ApiGateway& gateway, const HttpRequest& r, const std::string& id) {
+    auto caller = gateway.bearer(r);
+    if (!caller)
+        return json_error(401, "a valid session token is needed: Authorization: Bearer TOKEN");
+    std::int64_t number = 0;
+    try {
+        number = std::stoll(id);
+    } catch (const std::exception&) {
+        return json_error(400, "expected a program number: /api/v1/programs/12/audio");
+    }
+    std::string path;
+    try {
+        path = gateway.schedule().program_audio(number, caller->scope);
+    } catch (const RpcError& e) {
+        return json_error(e.code == rpc_code::kNotFound       ? 404
+                          : e.code == rpc_code::kUnauthorized ? 403
+                                                              : 400,
+                          e.what());
+    }
+    std::error_code ec;
+    if (std::filesystem::file_size(path, ec) > kMaxPreviewBytes || ec)
+        return json_error(413, "this program's audio is too large to hear here; listen in on "
+                               "its channel while it plays");
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    return HttpResponse{200, audio_type_of(path), bytes.str(), {}};
+}
+
 } // namespace
 
 HttpServer::Handler console_routes(ApiGateway& gateway, const ProgramMedia& programs,
@@ -90,6 +135,11 @@ HttpServer::Handler console_routes(ApiGateway& gateway, const ProgramMedia& prog
                 return json_error(405, R"(/api/v1/speech takes POST {"text": "..."})");
             return speech_preview(gateway, programs, speech, r);
         }
+        constexpr std::string_view kPrograms = "/api/v1/programs/";
+        if (r.method == "GET" && r.path().starts_with(kPrograms) && r.path().ends_with("/audio"))
+            return program_audio(
+                gateway, r,
+                r.path().substr(kPrograms.size(), r.path().size() - kPrograms.size() - 6));
         if (r.method == "GET" && r.path().rfind("/api/", 0) != 0)
             if (auto file = console_file(r))
                 return *file;

@@ -139,6 +139,16 @@ bool ScheduleApi::sees_channel(const Scope& scope, const std::string& channel) {
     return unit && scope.may_read(unit->id);
 }
 
+std::string ScheduleApi::program_audio(std::int64_t id, const Scope& scope) {
+    std::lock_guard lock(mutex_);
+    auto program = value_or_throw(store_.program(id));
+    require_read(scope, program.unit);
+    if (program.media.empty())
+        throw RpcError(rpc_code::kNotFound, "program #" + std::to_string(id) +
+                                                " has no stored audio (a relay or live input)");
+    return program.media;
+}
+
 json::value ScheduleApi::call(const std::string& method, const Params& p, const std::string& caller,
                               const Scope& scope) {
     std::lock_guard lock(mutex_);

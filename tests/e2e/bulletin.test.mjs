@@ -36,6 +36,10 @@ test('a typed bulletin is heard, approved, scheduled seconds ahead and goes on a
 
   const admin = await login(browser, loa, 'admin', ADMIN_PASSWORD);
   await visit(admin, 'programs');
+  // The approver hears what they approve.
+  await admin.locator(`[data-testid=queue] tr[data-program="${program.id}"] [data-testid=hear]`).click();
+  const heardByApprover = admin.locator('[data-testid=hear-audio]');
+  await waitFor(() => heardByApprover.evaluate((a) => a.duration > 2), 10000, 'the approver to hear it');
   await admin.locator(`[data-testid=queue] tr[data-program="${program.id}"] [data-testid=approve]`).click();
   await waitFor(() => loa.call('programs.list', {}).find((p) => p.id === program.id).approval === 'approved',
     5000, 'the approval');

@@ -149,6 +149,8 @@ export const strings = {
   'prog.approval': ['Trạng thái duyệt', 'Approval'],
   'prog.submit': ['Gửi duyệt', 'Submit for approval'],
   'prog.approve': ['Duyệt', 'Approve'],
+  'prog.hear': ['Nghe', 'Hear'],
+  'prog.hearing': ['Đang nghe:', 'Hearing:'],
   'prog.reject': ['Từ chối', 'Reject'],
 
   'em.heading': ['Phát khẩn cấp', 'Emergency broadcast'],

@@ -65,6 +65,9 @@ public:
     std::int64_t cluster_unit(const std::string& cluster);
     /// Records a cluster (receiver) of a unit, as receivers.provision does.
     void put_cluster(const schedules::Cluster& cluster);
+    /// The stored audio of program `id` (a file's copy, a bulletin's rendering) for a caller
+    /// who may read its unit; throws RpcError (not found, outside the scope, no audio).
+    std::string program_audio(std::int64_t id, const Scope& scope);
     /// Whether `scope` may read a channel: a unit's code or "@" + a cluster id.
     bool may_read_channel(const Scope& scope, const std::string& channel);
 

@@ -1,6 +1,6 @@
 // Calendar of a unit's schedule: week and day views of the occurrences (entries.occurrences),
 // a click on a free slot creates an entry there, a click on an occurrence edits its entry.
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { html, useApi, ErrorBox, unitsActedFor, mayChange } from '../ui.js';
 import { t, weekdayDay, timeOnly, zoneParts, zoneToMs, language } from '../i18n.js';
 import { EntryForm } from './entry_form.js';
@@ -33,6 +33,11 @@ export function Calendar({ user }) {
   const [anchor, setAnchor] = useState(Date.now());
   const [editing, setEditing] = useState(null);
   const code = unit || mine[0]?.code || seen[0]?.code;
+  const scroller = useRef(null);
+  useEffect(() => {
+    // Open on the hours around now rather than at midnight.
+    if (scroller.current) scroller.current.scrollTop = Math.max(0, zoneParts(Date.now()).hour - 1) * HOUR_PX;
+  }, []);
   const from = view === 'week' ? weekStart(anchor) : dayStart(anchor);
   const days = view === 'week' ? 7 : 1;
   const to = from + days * DAY + 2 * 3600 * 1000; // DST-proof: cut by day below
@@ -76,7 +81,7 @@ export function Calendar({ user }) {
         data-testid="new-entry">${t('cal.new_entry')}</button>`}
     </div>
     ${unitObj && html`<p class="muted small">${quietHours(unitObj.quiet_hours)}</p>`}
-    <div class="grid-wrap">
+    <div class="grid-wrap" ref=${scroller}>
       <div class=${`grid days-${days}`} lang=${language()}>
         <div class="hours">
           <div class="head"></div>

@@ -131,7 +131,7 @@ function Relay({ units, onSaved }) {
   </form>`;
 }
 
-function ProgramRow({ p, unitName, user, mine, onError }) {
+function ProgramRow({ p, unitName, user, mine, onError, onHear }) {
   const decide = (approval) => api.call('programs.decide', { id: p.id, approval }).catch(onError);
   const approver = user.role === 'approver' || user.role === 'admin';
   const own = mine.some((u) => u.id === p.unit);
@@ -143,7 +143,10 @@ function ProgramRow({ p, unitName, user, mine, onError }) {
     <td translate=${false}>${p.duration_ms ? `${Math.round(p.duration_ms / 1000)} s` : '-'}</td>
     <td><span class=${`pill approval-${p.approval}`}>${t(`approval.${p.approval}`)}</span>
       ${p.decided_by && html`<div class="muted small"><span translate=${false}>${p.decided_by}</span></div>`}</td>
-    <td class="actions-cell">${own && mayChange(user) && html`
+    <td class="actions-cell">
+      ${(p.kind === 'file' || p.kind === 'tts') && html`<button class="secondary"
+        onClick=${() => onHear(p)} data-testid="hear">${t('prog.hear')}</button>`}
+      ${own && mayChange(user) && html`
       ${(p.approval === 'draft' || p.approval === 'rejected') &&
         html`<button class="secondary" onClick=${() => decide('pending')}>${t('prog.submit')}</button>`}
       ${approver && p.approval === 'pending' && html`
@@ -158,6 +161,7 @@ export function Programs({ user }) {
   const programs = useApi('programs.list', {}, ['schedule']);
   const [error, setError] = useState(null);
   const [saved, setSaved] = useState(null);
+  const [hearing, setHearing] = useState(null);
   const mine = unitsActedFor(units.data, user);
   const nameOf = (id) => (units.data || []).find((u) => u.id === id)?.name || id;
   const all = [...(programs.data || [])].reverse();
@@ -171,7 +175,7 @@ export function Programs({ user }) {
     <thead><tr><th>${t('prog.title_field')}</th><th>${t('prog.kind')}</th><th>${t('prog.unit')}</th>
       <th>${t('prog.length')}</th><th>${t('prog.approval')}</th><th></th></tr></thead>
     <tbody>${rows.map((p) => html`<${ProgramRow} p=${p} unitName=${nameOf(p.unit)} user=${user}
-      mine=${mine} onError=${setError} />`)}</tbody></table></div>`;
+      mine=${mine} onError=${setError} onHear=${setHearing} />`)}</tbody></table></div>`;
   return html`<section>
     <h2>${t('prog.heading')}</h2>
     <${ErrorBox} error=${error || programs.error} />
@@ -182,6 +186,10 @@ export function Programs({ user }) {
       <${Upload} units=${mine} onSaved=${onSaved} />
       <${Relay} units=${mine} onSaved=${onSaved} />
     </div>`}
+    ${hearing && html`<div class="card hearing"><strong>${t('prog.hearing')}</strong>
+      <span translate=${false}> ${hearing.title}</span>
+      <audio controls autoplay data-testid="hear-audio"
+        src=${api.signed(`/api/v1/programs/${hearing.id}/audio`)}></audio></div>`}
     ${approver && html`<h3>${t('prog.queue')} (${pending.length})</h3>
       ${pending.length === 0 ? html`<p class="muted">${t('prog.queue_empty')}</p>` : table(pending, 'queue')}`}
     <h3>${t('prog.all')}</h3>
