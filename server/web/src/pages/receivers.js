@@ -91,7 +91,7 @@ export function Receivers({ user }) {
         <td><span translate=${false}>${r.id}</span>${r.name && html`<div class="muted small" translate=${false}>${r.name}</div>`}</td>
         <td translate=${false}>${nameOf(r.unit)}</td>
         <td><span class=${`pill ${r.online ? 'ok' : 'bad'}`}>${r.online ? t('rx.online') : t('rx.offline')}</span>
-          ${r.online && r.status && !r.status.receiving && html`<div class="small bad-text">${t('rx.no_audio')}</div>`}</td>
+          ${r.online && r.playing && r.status && !r.status.receiving && html`<div class="small bad-text">${t('rx.no_audio')}</div>`}</td>
         <td>${r.last_seen ? dateTime(r.last_seen) : html`<span class="muted">${t('rx.never')}</span>`}</td>
         <td translate=${false}>${(r.loss_percent ?? 0).toFixed(1)}%${r.jitter_ms ? ` · ${r.jitter_ms.toFixed(0)} ms` : ''}</td>
         <td>${r.playing ? html`<span class="pill ok">${t('rx.on_air')}</span>` : html`<span class="muted">${t('rx.silent')}</span>`}</td>
