@@ -225,8 +225,8 @@ int call(const loa::server::Settings& settings, const Options& options) {
 }
 
 /// Records how many clusters of each unit are online (for stats.history).
-void sample_online(loa::server::OnlineHistory& history, loa::server::ReceiverHub& hub,
-                   const loa::common::Clock& clock) {
+/// Provisioned receivers per unit code: {online, all}.
+std::map<std::string, std::pair<int, int>> clusters_by_unit(loa::server::ReceiverHub& hub) {
     std::map<std::string, std::pair<int, int>> units;
     for (const auto& r : hub.list(loa::server::Scope{})) {
         const auto& o = r.as_object();
@@ -235,6 +235,12 @@ void sample_online(loa::server::OnlineHistory& history, loa::server::ReceiverHub
         if (o.at("online").as_bool())
             ++counts.first;
     }
+    return units;
+}
+
+void sample_online(loa::server::OnlineHistory& history, loa::server::ReceiverHub& hub,
+                   const loa::common::Clock& clock) {
+    auto units = clusters_by_unit(hub);
     auto now = std::chrono::floor<std::chrono::milliseconds>(clock.system_now());
     if (auto done = history.record(now, units); !done)
         loa::common::logger("server")->warn("could not record clusters online: {}",
@@ -308,12 +314,10 @@ int run(const Options& options) {
     auto monitoring = loa::server::monitoring_routes([&] {
         auto m = loa::server::collect_metrics(settings, server, runner.on_air(), gateway.requests(),
                                               gateway.errors());
-        for (const auto& r : hub.list(loa::server::Scope{})) {
-            const auto& o = r.as_object();
-            std::string unit(o.at("unit").as_string());
-            ++m.receivers_configured[unit];
-            if (o.at("online").as_bool())
-                ++m.receivers_online[unit];
+        for (const auto& [unit, counts] : clusters_by_unit(hub)) {
+            m.receivers_configured[unit] = counts.second;
+            if (counts.first > 0)
+                m.receivers_online[unit] = counts.first;
         }
         return m;
     });

@@ -8,28 +8,6 @@ namespace {
 
 namespace json = boost::json;
 
-HttpResponse json_error(int status, const std::string& message) {
-    return json_response(status, json::serialize(json::object{{"error", message}}) + "\n");
-}
-
-/// The HTTP status of a JSON-RPC error.
-int status_of(int code) {
-    switch (code) {
-    case rpc_code::kUnauthorized:
-        return 403;
-    case rpc_code::kNotFound:
-        return 404;
-    case rpc_code::kConflict:
-        return 409;
-    case rpc_code::kMediaError:
-        return 422;
-    case rpc_code::kInternalError:
-        return 500;
-    default:
-        return 400;
-    }
-}
-
 /// Calls a method of the API for the request's bearer; errors become HTTP statuses.
 template <class Build>
 HttpResponse with_caller(ApiGateway& gateway, const HttpRequest& r, Build&& build) {
@@ -40,7 +18,7 @@ HttpResponse with_caller(ApiGateway& gateway, const HttpRequest& r, Build&& buil
     try {
         return build(*caller);
     } catch (const RpcError& e) {
-        return json_error(status_of(e.code), e.what());
+        return json_error(http_status_of(e.code), e.what());
     }
 }
 
@@ -82,6 +60,27 @@ HttpResponse listen_in(ApiGateway& gateway, const MediaServer& media, ListenIn& 
 }
 
 } // namespace
+
+HttpResponse json_error(int status, const std::string& message) {
+    return json_response(status, json::serialize(json::object{{"error", message}}) + "\n");
+}
+
+int http_status_of(int code) {
+    switch (code) {
+    case rpc_code::kUnauthorized:
+        return 403;
+    case rpc_code::kNotFound:
+        return 404;
+    case rpc_code::kConflict:
+        return 409;
+    case rpc_code::kMediaError:
+        return 422;
+    case rpc_code::kInternalError:
+        return 500;
+    default:
+        return 400;
+    }
+}
 
 std::string as_run_csv(const json::array& rows) {
     std::string out;

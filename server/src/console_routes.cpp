@@ -2,6 +2,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "loa/server/api_routes.hpp"
 #include "loa/server/console.hpp"
 
 namespace loa::server {
@@ -24,8 +25,12 @@ std::string content_type_of(std::string_view path) {
     return "text/html; charset=utf-8";
 }
 
-HttpResponse json_error(int status, const std::string& message) {
-    return json_response(status, json::serialize(json::object{{"error", message}}) + "\n");
+/// A whole stored file, as an answer's body.
+std::string read_whole(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    return bytes.str();
 }
 
 std::optional<HttpResponse> console_file(const HttpRequest& r) {
@@ -76,10 +81,7 @@ HttpResponse speech_preview(ApiGateway& gateway, const ProgramMedia& programs,
     auto audio = programs.speak(std::string(text->as_string()), voice, rate);
     if (!audio)
         return json_error(422, audio.error().message);
-    std::ifstream in(audio->path, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    return HttpResponse{200, "audio/wav", bytes.str(), {}};
+    return HttpResponse{200, "audio/wav", read_whole(audio->path), {}};
 }
 
 std::string audio_type_of(const std::string& path) {
@@ -109,19 +111,13 @@ HttpResponse program_audio(ApiGateway& gateway, const HttpRequest& r, const std:
     try {
         path = gateway.schedule().program_audio(number, caller->scope);
     } catch (const RpcError& e) {
-        return json_error(e.code == rpc_code::kNotFound       ? 404
-                          : e.code == rpc_code::kUnauthorized ? 403
-                                                              : 400,
-                          e.what());
+        return json_error(http_status_of(e.code), e.what());
     }
     std::error_code ec;
     if (std::filesystem::file_size(path, ec) > kMaxPreviewBytes || ec)
         return json_error(413, "this program's audio is too large to hear here; listen in on "
                                "its channel while it plays");
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    return HttpResponse{200, audio_type_of(path), bytes.str(), {}};
+    return HttpResponse{200, audio_type_of(path), read_whole(path), {}};
 }
 
 } // namespace

@@ -20,6 +20,11 @@ inline constexpr const char* kUploadPath = "/api/v1/programs";
 HttpServer::Handler api_routes(ApiGateway& gateway, MediaServer& media,
                                HttpServer::Handler monitoring);
 
+/// An error answer of the REST routes: {"error": message}.
+HttpResponse json_error(int status, const std::string& message);
+/// The HTTP status of a JSON-RPC error code (403 for kUnauthorized, 404, 409, 422, 500, else 400).
+int http_status_of(int code);
+
 /// The as-run rows (as as_run.list returns them) as CSV with a header line.
 std::string as_run_csv(const boost::json::array& rows);
 
