@@ -268,10 +268,10 @@ int run(const Options& options) {
     pthread_sigmask(SIG_BLOCK, &signals, nullptr); // threads started below inherit the mask
 
     const auto& clock = loa::common::SystemClock::instance();
-    std::filesystem::create_directories(settings.state_dir);
+    loa::server::secure_state_dir(settings);
     loa::server::MediaServer server(settings, clock);
     server.start();
-    loa::server::ProgramMedia programs(loa::server::media_dir(settings));
+    loa::server::ProgramMedia programs(loa::server::media_dir(settings), settings.live_inputs);
     loa::server::ScheduleRunner runner(settings, server, programs, clock);
     runner.start();
     loa::server::OnlineHistory history(loa::server::database_file(settings));
@@ -285,8 +285,9 @@ int run(const Options& options) {
                                  [&runner] { runner.schedule_changed(); });
     loa::server::AuthStore auth(loa::server::database_file(settings), clock);
     announce_first_admin(auth, settings);
-    loa::server::ReceiverRegistry registry(loa::server::database_file(settings), clock,
-                                           settings.profile);
+    loa::server::ReceiverRegistry registry(
+        loa::server::database_file(settings), clock, settings.profile,
+        loa::common::SealingKey::load(loa::server::seal_key_file(settings)));
     loa::server::Notifier notifier;
     loa::server::ReceiverHub hub(registry, server, api, notifier, clock,
                                  {settings.offline_grace, settings.status_interval_s,

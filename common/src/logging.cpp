@@ -37,4 +37,29 @@ std::shared_ptr<spdlog::logger> logger(const std::string& component) {
     return created;
 }
 
+std::string loggable(std::string_view text, std::size_t max) {
+    std::string out = "\"";
+    std::size_t used = 0;
+    for (; used < text.size() && used < max; ++used) {
+        auto c = static_cast<unsigned char>(text[used]);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c < 0x20 || c == 0x7f) {
+            constexpr const char* kHex = "0123456789abcdef";
+            out += "\\x";
+            out += kHex[c >> 4];
+            out += kHex[c & 0xf];
+        } else {
+            out += static_cast<char>(c); // UTF-8 passes: the sink writes bytes
+        }
+    }
+    out += '"';
+    if (used < text.size())
+        out += "...";
+    return out;
+}
+
 } // namespace loa::common

@@ -1,10 +1,12 @@
 #include "loa/pipeline/source.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <gst/app/gstappsink.h>
 #include <gst/gst.h>
+#include <set>
 
 #include "loa/common/logging.hpp"
 
@@ -85,7 +87,29 @@ Source::~Source() {
     stop();
 }
 
+bool valid_alsa_device(std::string_view device) {
+    if (device.empty() || device.size() > 128 ||
+        device.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                 "_:,.=-") != std::string_view::npos)
+        return false;
+    std::string plugin(device.substr(0, device.find(':')));
+    for (auto& c : plugin)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    // alsa-lib PCMs that read or write files (`tee` is alsa.conf's name for a file PCM), share
+    // memory with other processes or load code. Inline definitions ({type ...}) cannot pass
+    // the characters above.
+    static const std::set<std::string> kOutside = {"file",  "tee",     "shm",    "ladspa",
+                                                   "hooks", "extplug", "ioplug", "pipe"};
+    return kOutside.count(plugin) == 0;
+}
+
 bool Source::build() {
+    if (spec_.kind == SourceKind::alsa && !spec_.location.empty() &&
+        !valid_alsa_device(spec_.location)) {
+        on_state_(SourceState::failed, "refused ALSA device name \"" + spec_.location +
+                                           "\": a capture device is a name such as hw:1,0");
+        return false;
+    }
     std::string description = kind_head(spec_) +
                               " ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=" +
                               std::to_string(encoder_.channels) +

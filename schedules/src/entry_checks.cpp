@@ -108,6 +108,12 @@ common::Result<void> ScheduleStore::check_targets(const Entry& e, TimePoint star
     auto p = program(e.program);
     if (!p)
         return p.error();
+    if (p->emergency_record)
+        return make_error(Errc::invalid_argument,
+                          "program #" + std::to_string(p->id) + " \"" + p->title +
+                              "\" is the record of an emergency broadcast and airs as that "
+                              "emergency only; to schedule its content, create a program of "
+                              "it and have it approved");
     auto owner = unit(p->unit);
     if (!owner)
         return owner.error();

@@ -404,8 +404,9 @@ common::Result<std::string> export_ics(ScheduleStore& store, std::int64_t unit) 
     return out;
 }
 
-common::Result<std::vector<std::int64_t>> import_ics(ScheduleStore& store, std::int64_t unit,
-                                                     std::string_view text, TimePoint now) {
+common::Result<std::vector<std::int64_t>>
+import_ics(ScheduleStore& store, std::int64_t unit, std::string_view text, TimePoint now,
+           const std::function<common::Result<void>(const Entry&)>& check) {
     auto scope = scope_of(store, unit);
     if (!scope)
         return scope.error();
@@ -427,6 +428,10 @@ common::Result<std::vector<std::int64_t>> import_ics(ScheduleStore& store, std::
         auto e = read_event(store, events[i], *scope, rules[i]);
         if (!e)
             return make_error(e.error().code, label_of(events[i], i) + ": " + e.error().message);
+        if (check)
+            if (auto accepted = check(*e); !accepted)
+                return make_error(accepted.error().code,
+                                  label_of(events[i], i) + ": " + accepted.error().message);
         entries.push_back(std::move(*e));
     }
     std::vector<std::int64_t> saved;

@@ -98,13 +98,17 @@ CREATE TABLE heartbeat (
     at_ms INTEGER NOT NULL
 );
 )"},
+    // An emergency's inline source is kept as its record: it airs as that emergency only.
+    {3, R"(
+ALTER TABLE program ADD COLUMN emergency_record INTEGER NOT NULL DEFAULT 0;
+)"},
 };
 
 const char* kinds[] = {"file", "tts", "relay", "live"};
 
 constexpr const char* kProgramColumns =
     "SELECT id, unit, kind, title, source, media, duration_ms, voice, rate_wpm, approval, "
-    "decided_by, decided_at FROM program ";
+    "decided_by, decided_at, emergency_record FROM program ";
 
 Program read_program(const common::Statement& s) {
     Program p;
@@ -121,6 +125,7 @@ Program read_program(const common::Statement& s) {
     p.approval = parse_approval(s.text(9)).value_or(Approval::draft);
     p.decided_by = s.optional_text(10);
     p.decided_at = s.optional_text(11);
+    p.emergency_record = s.integer(12) != 0;
     return p;
 }
 
@@ -239,7 +244,7 @@ common::Result<std::int64_t> ScheduleStore::add_program(const Program& p) {
     if (p.title.empty())
         return make_error(Errc::invalid_argument, "a program needs a title");
     auto s = db_.prepare("INSERT INTO program (unit, kind, title, source, media, duration_ms, "
-                         "voice, rate_wpm) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+                         "voice, rate_wpm, emergency_record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     std::optional<std::int64_t> duration;
     if (p.duration)
         duration = p.duration->count();
@@ -250,7 +255,8 @@ common::Result<std::int64_t> ScheduleStore::add_program(const Program& p) {
         .bind(5, std::string_view(p.media))
         .bind(6, duration)
         .bind(7, std::string_view(p.voice))
-        .bind(8, std::int64_t{p.rate_wpm});
+        .bind(8, std::int64_t{p.rate_wpm})
+        .bind(9, std::int64_t{p.emergency_record ? 1 : 0});
     if (auto done = s.run(); !done)
         return done.error();
     return db_.last_insert_id();

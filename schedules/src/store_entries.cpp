@@ -204,7 +204,8 @@ common::Result<std::vector<ScheduledEntry>> ScheduleStore::scheduled_entries() {
         return all.error();
     // Only approved programs go on air where approval is required: a program approved when
     // scheduled and withdrawn later (back to draft, pending or rejected) stays off the air.
-    auto may_air = db_.prepare("SELECT p.approval = 'approved' OR u.approval_required = 0 "
+    auto may_air = db_.prepare("SELECT (p.approval = 'approved' OR u.approval_required = 0) "
+                               "AND p.emergency_record = 0 "
                                "FROM program p JOIN unit u ON u.id = p.unit WHERE p.id = ?");
     std::vector<ScheduledEntry> out;
     for (const auto& e : *all) {

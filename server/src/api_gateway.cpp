@@ -2,6 +2,7 @@
 
 #include "loa/common/logging.hpp"
 #include "loa/common/persistent_counter.hpp"
+#include "loa/server/relay_url.hpp"
 
 namespace loa::server {
 namespace {
@@ -16,7 +17,8 @@ auto log() {
 constexpr std::size_t kSummaryMax = 400;
 constexpr std::size_t kTextMax = 80;
 
-const std::set<std::string> kSecretKeys = {"password", "secret", "key", "token", "bundle"};
+const std::set<std::string> kSecretKeys = {"password", "current", "secret",
+                                           "key",      "token",   "bundle"};
 
 /// `text` cut to at most `max` bytes, never inside a UTF-8 sequence, with "..." if cut.
 std::string cut(std::string text, std::size_t max) {
@@ -40,6 +42,8 @@ json::value redact(const json::value& v) {
                 out[key] = "(hidden)";
             else if (key == "ics" && item.is_string())
                 out[key] = "(" + std::to_string(item.as_string().size()) + " bytes)";
+            else if ((key == "url" || key == "source") && item.is_string())
+                out[key] = redact(json::value(redact_url(item.as_string())));
             else
                 out[key] = redact(item);
         }
@@ -88,6 +92,7 @@ std::optional<Permission> permission_of(const std::string& method, const Params&
         {"as_run.list", Permission::read},
         {"status", Permission::read},
         {"receivers.list", Permission::read},
+        {"live_inputs.list", Permission::read},
         {"users.set_password", Permission::read}, // one's own; admins anyone's
         {"programs.create", Permission::change},
         {"programs.decide", Permission::change}, // approve/reject: Permission::approve
@@ -232,6 +237,7 @@ Caller ApiGateway::anonymous(const HttpRequest& request) {
     c.from = request.peer_address();
     c.host = request.header("host");
     c.tls = request.tls;
+    c.loopback = request.from_loopback();
     return c;
 }
 
@@ -334,8 +340,11 @@ json::value ApiGateway::dispatch(const std::string& method, const Params& params
         result = users(method, params, caller);
     else if (method.rfind("receivers.", 0) == 0)
         result = receivers(method, params, caller);
+    else if (method == "live_inputs.list")
+        result = schedule_.live_inputs();
     else
-        result = schedule_.call(method, params, caller.name(), caller.scope);
+        result = schedule_.call(method, params, caller.name(), caller.scope,
+                                CallFiles{caller.local, caller.upload});
     // A dry run (entries.create/update checking a form) changes nothing: no audit, no event.
     bool dry_run = params.has("dry_run") && params.optional_boolean("dry_run").value_or(false);
     if ((*needed != Permission::read || method == "users.set_password") && !dry_run) {
@@ -351,6 +360,11 @@ json::value ApiGateway::dispatch(const std::string& method, const Params& params
 }
 
 json::value ApiGateway::login(const Params& params, Caller& caller) {
+    if (!caller.private_channel())
+        throw RpcError(rpc_code::kUnauthorized,
+                       "log in over TLS (wss://) or on 127.0.0.1: passwords and tokens do not "
+                       "cross the network in clear; the server needs http.tls_certificate and "
+                       "http.tls_key");
     if (params.has("token")) { // auth.resume: a token from an earlier login
         auto token = params.string("token");
         auto user = auth_.authenticate(token);
@@ -362,7 +376,7 @@ json::value ApiGateway::login(const Params& params, Caller& caller) {
     auto name = params.string("name");
     auto token = auth_.login(name, params.string("password"), caller.from, settings_.session_ttl);
     if (!token) {
-        log()->info("login refused for \"{}\" from {}", name, caller.from);
+        log()->info("login refused for {} from {}", common::loggable(name), caller.from);
         throw RpcError(rpc_code::kUnauthorized, token.error().message);
     }
     auto user = value_or_throw(auth_.authenticate(*token));
@@ -406,8 +420,19 @@ json::value ApiGateway::users(const std::string& method, const Params& p, Caller
     if (method == "users.set_password") {
         auto name = p.string("name");
         bool admin = caller.local || (caller.user && caller.user->role == Role::admin);
-        if (!admin && (!caller.user || caller.user->name != name))
+        bool own = caller.user && caller.user->name == name;
+        if (!admin && !own)
             throw RpcError(rpc_code::kUnauthorized, "only admins set other users' passwords");
+        // One's own password needs the current one too: a session token alone (left on a
+        // shared computer, or leaked) must not be enough to take the account over for good.
+        if (own && !caller.local) {
+            auto current = p.optional_string("current");
+            if (!current)
+                throw RpcError(rpc_code::kInvalidParams,
+                               "params.current: your current password is needed to change it");
+            if (auto checked = auth_.check_password(name, *current, caller.from); !checked)
+                throw RpcError(rpc_code::kUnauthorized, checked.error().message);
+        }
         value_or_throw(auth_.set_password(name, p.string("password")));
         return json::object{{"name", name}};
     }
@@ -450,6 +475,10 @@ json::value ApiGateway::receivers(const std::string& method, const Params& p, Ca
         return out;
     }
     if (method == "receivers.provision") {
+        if (!caller.private_channel())
+            throw RpcError(rpc_code::kUnauthorized,
+                           "receivers.provision hands out a device secret: only over TLS "
+                           "(wss://) or on 127.0.0.1");
         auto made = value_or_throw(receivers_.provision(p.string("id"), p.string("unit"),
                                                         p.optional_string("name").value_or(""),
                                                         caller.name()));

@@ -116,10 +116,10 @@ HttpServer::Handler api_routes(ApiGateway& gateway, MediaServer& media,
                     return json_error(400, "no file in the request body");
                 json::object params{{"unit", r.query("unit").value_or("")},
                                     {"title", r.query("title").value_or("")},
-                                    {"kind", "file"},
-                                    {"path", r.body_file}};
+                                    {"kind", "file"}};
                 if (!r.query("unit") || !r.query("title"))
                     return json_error(400, "say where it belongs: ?unit=CODE&title=TITLE");
+                caller.upload = r.body_file; // the server's own file, not a caller's path
                 auto program = gateway.call("programs.create", Params(params), caller);
                 return json_response(201, json::serialize(program) + "\n");
             });

@@ -46,8 +46,11 @@ CREATE INDEX audit_by_time ON audit(at_ms);
 
 constexpr const char* kRoles[] = {"admin", "approver", "manager", "viewer"};
 constexpr std::size_t kMinPassword = 10;
-constexpr int kMaxFailures = 5;
+constexpr int kFreeFailures = 5;         ///< of one name from one address
+constexpr int kFreeAddressFailures = 20; ///< of any names from one address
+constexpr auto kFirstWait = std::chrono::milliseconds(1000);
 constexpr auto kFailureWindow = std::chrono::minutes(15);
+constexpr std::size_t kMaxTracked = 100000;
 
 auto log() {
     static auto logger = common::logger("auth");
@@ -194,28 +197,61 @@ common::Result<void> AuthStore::change_ending_sessions(const std::string& name,
     return committed;
 }
 
-bool AuthStore::limited(const std::string& key, Millis at) {
-    auto& times = failures_[key];
-    times.erase(std::remove_if(times.begin(), times.end(),
-                               [&](Millis t) { return t + kFailureWindow <= at; }),
-                times.end());
-    return static_cast<int>(times.size()) >= kMaxFailures;
+std::optional<AuthStore::Millis> AuthStore::locked(const std::string& key, Millis at) {
+    auto it = failures_.find(key);
+    if (it == failures_.end())
+        return std::nullopt;
+    // Forgotten a window after the last failure and after the lock it earned: a patient
+    // guesser keeps waiting the longest lock, never starts free again.
+    if (std::max(it->second.last, it->second.locked_until) + kFailureWindow <= at) {
+        failures_.erase(it);
+        return std::nullopt;
+    }
+    if (at < it->second.locked_until)
+        return it->second.locked_until;
+    return std::nullopt;
 }
 
-void AuthStore::note_failure(const std::string& key, Millis at) {
-    failures_[key].push_back(at);
+void AuthStore::note_failure(const std::string& key, int free_failures, Millis at) {
+    if (failures_.size() >= kMaxTracked) // many addresses at once: forget the stale ones
+        std::erase_if(failures_, [&](const auto& f) {
+            return std::max(f.second.last, f.second.locked_until) + kFailureWindow <= at;
+        });
+    auto& f = failures_[key];
+    ++f.count;
+    f.last = at;
+    if (f.count > free_failures) {
+        int doublings = std::min(f.count - free_failures - 1, 20);
+        f.locked_until = at + std::min<std::chrono::milliseconds>(kFirstWait * (1LL << doublings),
+                                                                  kFailureWindow);
+    }
 }
 
-common::Result<std::string> AuthStore::login(const std::string& name, const std::string& password,
-                                             const std::string& from, std::chrono::seconds ttl) {
+void AuthStore::forget_failure(const std::string& key) {
+    auto it = failures_.find(key);
+    if (it != failures_.end() && --it->second.count <= 0)
+        failures_.erase(it);
+}
+
+common::Result<std::int64_t> AuthStore::verify(const std::string& name, const std::string& password,
+                                               const std::string& from) {
     auto at = now();
+    const std::string pair = name + "@" + from, address = "@" + from;
     std::string hash;
     std::optional<std::int64_t> id;
     {
         std::lock_guard lock(mutex_);
-        if (limited("user:" + name, at) || limited("from:" + from, at))
-            return make_error(Errc::unauthorized,
-                              "too many failed logins; try again in 15 minutes");
+        auto until =
+            std::max(locked(pair, at).value_or(Millis{}), locked(address, at).value_or(Millis{}));
+        if (until > at) {
+            auto wait = std::chrono::ceil<std::chrono::seconds>(until - at).count();
+            return make_error(Errc::unauthorized, "too many failed logins from this address; try "
+                                                  "again in " +
+                                                      std::to_string(wait) + " s");
+        }
+        // Counted before it is verified: concurrent guesses cannot all pass the check above.
+        note_failure(pair, kFreeFailures, at);
+        note_failure(address, kFreeAddressFailures, at);
         auto q = db_.prepare("SELECT id, password_hash FROM user WHERE name = ? AND disabled = 0");
         q.bind(1, std::string_view(name));
         auto row = q.step();
@@ -231,12 +267,29 @@ common::Result<std::string> AuthStore::login(const std::string& name, const std:
     bool ok = common::verify_password(password, id ? hash : decoy) && id.has_value();
     std::lock_guard lock(mutex_);
     if (!ok) {
-        note_failure("user:" + name, at);
-        note_failure("from:" + from, at);
-        log()->warn("failed login for \"{}\" from {}", name, from);
+        log()->warn("failed login for {} from {}", common::loggable(name), common::loggable(from));
         return make_error(Errc::unauthorized, "wrong name or password");
     }
-    failures_.erase("user:" + name);
+    failures_.erase(pair);
+    forget_failure(address);
+    return *id;
+}
+
+common::Result<void> AuthStore::check_password(const std::string& name, const std::string& password,
+                                               const std::string& from) {
+    auto id = verify(name, password, from);
+    if (!id)
+        return id.error();
+    return {};
+}
+
+common::Result<std::string> AuthStore::login(const std::string& name, const std::string& password,
+                                             const std::string& from, std::chrono::seconds ttl) {
+    auto id = verify(name, password, from);
+    if (!id)
+        return id.error();
+    auto at = now();
+    std::lock_guard lock(mutex_);
     std::string token = common::random_token();
     auto insert = db_.prepare("INSERT INTO session (token_hash, user, created_at_ms, "
                               "expires_at_ms) VALUES (?, ?, ?, ?)");
@@ -246,7 +299,7 @@ common::Result<std::string> AuthStore::login(const std::string& name, const std:
         .bind(4, ms(at + ttl));
     if (auto done = insert.run(); !done)
         return done.error();
-    log()->info("\"{}\" logged in from {}", name, from);
+    log()->info("{} logged in from {}", common::loggable(name), common::loggable(from));
     return token;
 }
 

@@ -33,6 +33,17 @@ std::string read_whole(const std::string& path) {
     return bytes.str();
 }
 
+/// The WebSocket origins of the server the page came from (ws: and wss: of its Host): the
+/// console's API, and nothing else.
+std::string websocket_origins(const HttpRequest& r) {
+    auto host = r.header("host");
+    if (host.empty() ||
+        host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                               "0123456789.-:[]") != std::string::npos)
+        return "";
+    return (r.tls ? "wss://" : "ws://") + host;
+}
+
 std::optional<HttpResponse> console_file(const HttpRequest& r) {
     auto path = r.path();
     if (path == "/" || path == "/index.html")
@@ -43,8 +54,9 @@ std::optional<HttpResponse> console_file(const HttpRequest& r) {
             out.headers["x-content-type-options"] = "nosniff";
             out.headers["referrer-policy"] = "no-referrer";
             out.headers["content-security-policy"] =
-                "default-src 'self'; connect-src 'self' ws: wss:; media-src 'self' blob:; "
-                "img-src 'self' data:; style-src 'self'; frame-ancestors 'none'";
+                "default-src 'self'; connect-src 'self' " + websocket_origins(r) +
+                "; media-src 'self' blob:; img-src 'self' data:; style-src 'self'; "
+                "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
             return out;
         }
     return std::nullopt;

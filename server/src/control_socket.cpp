@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <poll.h>
 #include <stdexcept>
 #include <sys/socket.h>
@@ -41,12 +42,20 @@ bool write_all(int fd, std::string_view data, const std::atomic<bool>& stopping)
     return true;
 }
 
-/// "local uid 0 pid 1234": who is on the other end, from the kernel.
-std::string peer_of(int fd) {
+/// "local uid 0 pid 1234": who is on the other end, from the kernel; nullopt unless it is
+/// root or the server's own user. The socket's mode (0600) says the same; this holds even if
+/// the mode is changed by hand or the socket is passed on.
+std::optional<std::string> trusted_peer(int fd) {
     ucred cred{};
     socklen_t len = sizeof cred;
     if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
-        return "local";
+        return std::nullopt;
+    if (cred.uid != 0 && cred.uid != ::geteuid()) {
+        log()->warn("control socket: refused a connection of uid {} (pid {}): only root and the "
+                    "server's own user may use it",
+                    cred.uid, cred.pid);
+        return std::nullopt;
+    }
     return "local uid " + std::to_string(cred.uid) + " pid " + std::to_string(cred.pid);
 }
 
@@ -128,7 +137,17 @@ void ControlSocket::accept_loop() {
 }
 
 void ControlSocket::serve(int fd) {
-    std::string caller = peer_of(fd);
+    auto peer = trusted_peer(fd);
+    if (!peer) {
+        write_all(fd,
+                  R"({"jsonrpc":"2.0","id":null,"error":{"code":-32004,)"
+                  R"("message":"only root and the server's own user may use the control socket"}})"
+                  "\n",
+                  stopping_);
+        ::close(fd);
+        return;
+    }
+    const std::string& caller = *peer;
     std::string buffer;
     char chunk[65536];
     while (!stopping_) {

@@ -148,6 +148,34 @@ void shutdown_stream(TlsStream& stream) {
     });
 }
 
+/// Headers every answer carries: no framing by other sites (clickjacking), no MIME sniffing,
+/// and over TLS, HSTS so that a browser never falls back to plain HTTP.
+template <class Response> void set_security_headers(Response& response, bool tls) {
+    response.set("x-frame-options", "DENY");
+    response.set("x-content-type-options", "nosniff");
+    if (tls)
+        response.set("strict-transport-security", "max-age=31536000");
+}
+
+/// Whether a WebSocket upgrade comes from this server's own pages or from a client that is no
+/// browser page (no Origin): an Origin's host and port must be the Host the client reached.
+bool same_origin(const HttpRequest& request) {
+    auto origin = request.header("origin");
+    if (origin.empty())
+        return true;
+    auto scheme_end = origin.find("://");
+    if (scheme_end == std::string::npos)
+        return false;
+    std::string scheme = origin.substr(0, scheme_end);
+    std::string authority = origin.substr(scheme_end + 3);
+    std::string host = request.header("host");
+    if (authority == host)
+        return true;
+    // An Origin names its default port only implicitly, a Host header may name it.
+    std::string port = scheme == "https" ? ":443" : scheme == "http" ? ":80" : "";
+    return !port.empty() && (authority + port == host || authority == host + port);
+}
+
 /// One WebSocket connection.
 template <class Stream> class WsSession : public std::enable_shared_from_this<WsSession<Stream>> {
 public:
@@ -450,7 +478,8 @@ private:
             try {
                 response = self->shared_.handler(self->request_);
             } catch (const std::exception& e) {
-                log()->error("{} {}: {}", self->request_.method, self->request_.path(), e.what());
+                log()->error("{} {}: {}", common::loggable(self->request_.method, 16),
+                             common::loggable(self->request_.path(), 200), e.what());
                 response = text_response(500, "internal error; see the server log\n");
             }
             self->remove_upload();
@@ -464,6 +493,11 @@ private:
     void upgrade() {
         if (!shared_.websocket)
             return answer(text_response(404, "no WebSocket here\n"), false);
+        // A page of another site must not speak for the operator whose browser it runs in.
+        if (!same_origin(request_))
+            return answer(text_response(403, "a WebSocket from another site's page is refused "
+                                             "(its Origin is not this server)\n"),
+                          false);
         auto session = std::make_shared<WsSession<Stream>>(std::move(stream_), shared_);
         auto link = std::make_shared<Link<Stream>>(session);
         auto request = header_->release();
@@ -474,7 +508,8 @@ private:
             try {
                 decision = shared.websocket(request_copy, link);
             } catch (const std::exception& e) {
-                log()->error("WebSocket upgrade {}: {}", request_copy.path(), e.what());
+                log()->error("WebSocket upgrade {}: {}", common::loggable(request_copy.path(), 200),
+                             e.what());
                 decision = text_response(500, "internal error; see the server log\n");
             }
             if (auto* handler = std::get_if<std::shared_ptr<WebSocketHandler>>(&decision)) {
@@ -499,6 +534,7 @@ public:
         response->set(http::field::server, "loa");
         response->set(http::field::content_type, r.content_type);
         response->set(http::field::cache_control, "no-store");
+        set_security_headers(*response, request_.tls);
         for (const auto& [name, value] : r.headers)
             response->set(name, value);
         response->keep_alive(keep_alive);
@@ -539,7 +575,7 @@ public:
         stream_over_ = true;
         if (sink_)
             sink_->shut();
-        log()->debug("stream to {} {}: {}", peer_, request_.path(), why);
+        log()->debug("stream to {} {}: {}", peer_, common::loggable(request_.path(), 200), why);
         beast::error_code ec;
         beast::get_lowest_layer(stream_).socket().close(ec);
     }
@@ -551,6 +587,7 @@ private:
         header->set(http::field::server, "loa");
         header->set(http::field::content_type, r.content_type);
         header->set(http::field::cache_control, "no-store");
+        set_security_headers(*header, request_.tls);
         for (const auto& [name, value] : r.headers)
             header->set(name, value);
         header->keep_alive(false);
@@ -576,7 +613,7 @@ private:
             try {
                 producer(sink);
             } catch (const std::exception& e) {
-                log()->error("stream {}: {}", path, e.what());
+                log()->error("stream {}: {}", common::loggable(path, 200), e.what());
                 sink->end();
             }
         });
@@ -734,7 +771,14 @@ void HttpServer::start() {
         auto& context = state_->tls.emplace(ssl::context::tls_server);
         context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                             ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                            ssl::context::no_tlsv1_1);
+                            ssl::context::no_tlsv1_1 | ssl::context::no_compression);
+        // A modern profile: TLS 1.2 with forward-secret AEAD suites only (TLS 1.3's are all
+        // AEAD), the server's order, no renegotiation.
+        SSL_CTX_set_options(context.native_handle(),
+                            SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION);
+        if (SSL_CTX_set_cipher_list(context.native_handle(),
+                                    "ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20") != 1)
+            throw std::runtime_error("OpenSSL refuses Loa's TLS 1.2 cipher list");
         beast::error_code ec;
         context.use_certificate_chain_file(options_.tls->certificate, ec);
         if (ec)

@@ -1,5 +1,6 @@
 #include "loa/server/program_media.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
 #include <system_error>
@@ -31,7 +32,8 @@ std::string extension_of(const std::string& path) {
 
 } // namespace
 
-ProgramMedia::ProgramMedia(std::string dir) : dir_(std::move(dir)) {
+ProgramMedia::ProgramMedia(std::string dir, std::vector<LiveInput> live_inputs)
+    : dir_(std::move(dir)), live_inputs_(std::move(live_inputs)) {
     std::error_code ec;
     fs::create_directories(dir_, ec);
     if (ec)
@@ -64,6 +66,17 @@ common::Result<StoredAudio> ProgramMedia::store_file(const std::string& path) co
 
 common::Result<StoredAudio> ProgramMedia::speak(const std::string& text, const std::string& voice,
                                                 int rate_wpm) const {
+    // The voice names a file of espeak-ng's own voices: no paths, nothing else.
+    if (voice.empty() || voice.size() > 40 ||
+        voice.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                "_+-") != std::string::npos)
+        return make_error(Errc::invalid_argument,
+                          "voice: an espeak-ng voice such as vi, vi+f3 or en-us (letters, digits, "
+                          "'_', '+' and '-')");
+    if (rate_wpm < 80 || rate_wpm > 450)
+        return make_error(Errc::invalid_argument,
+                          "rate_wpm: expected 80 to 450 words a minute, got " +
+                              std::to_string(rate_wpm));
     std::string key = common::sha256_hex(voice + "\n" + std::to_string(rate_wpm) + "\n" + text);
     std::string stored = dir_ + "/speech-" + key + ".wav";
     std::error_code ec;
@@ -106,10 +119,21 @@ ProgramMedia::source_for(const schedules::Program& program,
         spec.kind = pipeline::SourceKind::relay;
         spec.location = program.source;
         break;
-    case schedules::ProgramKind::live:
+    case schedules::ProgramKind::live: {
+        // Programs name a configured input; one saved before inputs had ids ("" was the
+        // default device) takes the only input there is.
+        auto input = std::find_if(live_inputs_.begin(), live_inputs_.end(),
+                                  [&](const LiveInput& in) { return in.id == program.source; });
+        if (input == live_inputs_.end() && program.source.empty() && live_inputs_.size() == 1)
+            input = live_inputs_.begin();
+        if (input == live_inputs_.end())
+            return make_error(Errc::not_found, "program #" + std::to_string(program.id) +
+                                                   ": live input \"" + program.source +
+                                                   "\" is not in the server's live_inputs");
         spec.kind = pipeline::SourceKind::alsa;
-        spec.location = program.source;
+        spec.location = input->device;
         break;
+    }
     }
     return spec;
 }

@@ -157,14 +157,14 @@ json::value ReceiverHub::hello(const HttpRequest& upgrade, std::uint64_t connect
     auto claimed = p.string("id");
     auto record = registry_.check_secret(claimed, p.string("secret"));
     if (!record) {
-        log()->warn("refused a hello for \"{}\" from {}: {}", claimed, upgrade.peer,
+        log()->warn("refused a hello for {} from {}: {}", common::loggable(claimed), upgrade.peer,
                     record.error().message);
         throw RpcError(rpc_code::kUnauthorized, record.error().message);
     }
     if (!upgrade.tls && !upgrade.from_loopback()) {
-        log()->warn("refused a hello for \"{}\" from {}: keys are only sent over TLS or on "
+        log()->warn("refused a hello for {} from {}: keys are only sent over TLS or on "
                     "127.0.0.1 (set http.tls_certificate and http.tls_key)",
-                    claimed, upgrade.peer);
+                    common::loggable(claimed), upgrade.peer);
         throw RpcError(rpc_code::kUnauthorized,
                        "keys are only sent over TLS (wss://) or on 127.0.0.1; configure "
                        "http.tls_certificate and http.tls_key on the server");

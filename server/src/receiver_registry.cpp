@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <sodium.h>
+#include <stdexcept>
 
 #include "loa/common/secret.hpp"
 
@@ -31,19 +32,6 @@ CREATE TABLE receiver (
 constexpr const char* kColumns =
     "id, unit, name, key, volume_permille, muted, provisioned_by, provisioned_at_ms";
 
-ReceiverRecord read_record(const common::Statement& q) {
-    ReceiverRecord r;
-    r.id = q.text(0);
-    r.unit = q.integer(1);
-    r.name = q.text(2);
-    r.key = common::from_base64(q.text(3)).value_or(std::vector<std::uint8_t>{});
-    r.volume = static_cast<double>(q.integer(4)) / 1000;
-    r.muted = q.integer(5) != 0;
-    r.provisioned_by = q.text(6);
-    r.provisioned_at_ms = q.integer(7);
-    return r;
-}
-
 /// Compares two digests in constant time.
 bool same_digest(const std::string& a, const std::string& b) {
     return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
@@ -58,9 +46,62 @@ bool valid_receiver_id(const std::string& id) {
 }
 
 ReceiverRegistry::ReceiverRegistry(const std::string& path, const common::Clock& clock,
-                                   pipeline::SrtpProfile profile)
-    : clock_(clock), profile_(profile), db_(path) {
+                                   pipeline::SrtpProfile profile,
+                                   std::optional<common::SealingKey> sealing)
+    : clock_(clock), profile_(profile), sealing_(std::move(sealing)), db_(path) {
     db_.migrate("receivers", kMigrations);
+    seal_keys();
+}
+
+ReceiverRecord ReceiverRegistry::read_record(const common::Statement& q) const {
+    ReceiverRecord r;
+    r.id = q.text(0);
+    r.unit = q.integer(1);
+    r.name = q.text(2);
+    std::string stored = q.text(3);
+    if (common::SealingKey::is_sealed(stored)) { // checked at start: it opens
+        auto opened = sealing_ ? sealing_->open(stored) : common::Result<std::string>("");
+        stored = opened ? *opened : "";
+    }
+    r.key = common::from_base64(stored).value_or(std::vector<std::uint8_t>{});
+    r.volume = static_cast<double>(q.integer(4)) / 1000;
+    r.muted = q.integer(5) != 0;
+    r.provisioned_by = q.text(6);
+    r.provisioned_at_ms = q.integer(7);
+    return r;
+}
+
+std::string ReceiverRegistry::stored_key(const std::vector<std::uint8_t>& key) const {
+    auto text = common::to_base64(key);
+    return sealing_ ? sealing_->seal(text) : text;
+}
+
+void ReceiverRegistry::seal_keys() {
+    if (!sealing_)
+        return;
+    auto stored = db_.prepare("SELECT id, key FROM receiver");
+    auto rows = common::collect<std::pair<std::string, std::string>>(
+        stored, [](const common::Statement& row) { return std::pair(row.text(0), row.text(1)); });
+    if (!rows)
+        throw std::runtime_error("cannot read the receivers' keys: " + rows.error().message);
+    common::Transaction tx(db_);
+    auto update = db_.prepare("UPDATE receiver SET key = ? WHERE id = ?");
+    for (const auto& [id, key] : *rows) {
+        if (common::SealingKey::is_sealed(key)) {
+            if (auto opened = sealing_->open(key); !opened)
+                throw std::runtime_error("receiver \"" + id + "\": its key " +
+                                         opened.error().message +
+                                         "; start with the sealing key this database was made "
+                                         "with (secrets.seal_key_file or LOA_SEAL_KEY)");
+            continue;
+        }
+        update.bind(1, sealing_->seal(key)).bind(2, id);
+        if (auto done = update.run(); !done)
+            throw std::runtime_error("cannot seal the receivers' keys: " + done.error().message);
+        update.reset();
+    }
+    if (auto done = tx.commit(); !done)
+        throw std::runtime_error("cannot seal the receivers' keys: " + done.error().message);
 }
 
 std::vector<std::uint8_t> ReceiverRegistry::new_key() const {
@@ -99,7 +140,7 @@ common::Result<Provisioned> ReceiverRegistry::provision(const std::string& id, s
         .bind(2, unit)
         .bind(3, name)
         .bind(4, common::sha256_hex(out.secret))
-        .bind(5, common::to_base64(out.record.key))
+        .bind(5, stored_key(out.record.key))
         .bind(6, who)
         .bind(7, out.record.provisioned_at_ms);
     if (auto done = insert.run(); !done)
@@ -141,7 +182,8 @@ common::Result<ReceiverRecord> ReceiverRegistry::find(const std::string& id) {
 common::Result<std::vector<ReceiverRecord>> ReceiverRegistry::all() {
     std::lock_guard lock(mutex_);
     auto query = db_.prepare(std::string("SELECT ") + kColumns + " FROM receiver ORDER BY id");
-    return common::collect<ReceiverRecord>(query, read_record);
+    return common::collect<ReceiverRecord>(
+        query, [this](const common::Statement& row) { return read_record(row); });
 }
 
 common::Result<void> ReceiverRegistry::unprovision(const std::string& id) {
@@ -180,7 +222,7 @@ common::Result<void> ReceiverRegistry::set_key(const std::string& id,
                                                const std::vector<std::uint8_t>& key) {
     std::lock_guard lock(mutex_);
     auto update = db_.prepare("UPDATE receiver SET key = ? WHERE id = ?");
-    if (auto done = update.bind(1, common::to_base64(key)).bind(2, id).run(); !done)
+    if (auto done = update.bind(1, stored_key(key)).bind(2, id).run(); !done)
         return done.error();
     if (db_.changes() == 0)
         return make_error(Errc::not_found, "no receiver \"" + id + "\"");

@@ -60,6 +60,21 @@ std::optional<json::object> handle_one(const json::value& request, const Dispatc
     }
 }
 
+/// The error that takes the place of an answer of `size` bytes, over `max`.
+std::string too_large(const json::value& id, std::size_t size, std::size_t max) {
+    return json::serialize(error_response(
+        id, rpc_code::kTooLarge,
+        "the answer takes " + std::to_string(size) + " bytes, over the " + std::to_string(max) +
+            " one answer may take; narrow the request (e.g. from_ms and to_ms), or use the REST "
+            "exports"));
+}
+
+/// A response as text, or a kTooLarge error in its place when it takes over `max` bytes.
+std::string bounded(const json::object& response, std::size_t max) {
+    std::string text = json::serialize(response);
+    return text.size() <= max ? text : too_large(response.at("id"), text.size(), max);
+}
+
 } // namespace
 
 void throw_rpc(const common::Error& error) {
@@ -155,24 +170,48 @@ std::vector<std::string> Params::strings(const char* name) const {
     return out;
 }
 
-std::string handle_jsonrpc(std::string_view text, const Dispatch& dispatch) {
+std::string handle_jsonrpc(std::string_view text, const Dispatch& dispatch,
+                           std::size_t max_answer) {
     boost::system::error_code ec;
     json::value request = json::parse(text, ec);
     if (ec)
         return json::serialize(
             error_response(nullptr, rpc_code::kParseError, "not valid JSON: " + ec.message()));
-    if (const json::array* batch = request.if_array()) {
-        if (batch->empty())
-            return json::serialize(
-                error_response(nullptr, rpc_code::kInvalidRequest, "an empty batch"));
-        json::array responses;
-        for (const auto& one : *batch)
-            if (auto response = handle_one(one, dispatch))
-                responses.push_back(std::move(*response));
-        return responses.empty() ? "" : json::serialize(responses);
+    const json::array* batch = request.if_array();
+    if (batch == nullptr) {
+        auto response = handle_one(request, dispatch);
+        return response ? bounded(*response, max_answer) : "";
     }
-    auto response = handle_one(request, dispatch);
-    return response ? json::serialize(*response) : "";
+    if (batch->empty())
+        return json::serialize(
+            error_response(nullptr, rpc_code::kInvalidRequest, "an empty batch"));
+    if (batch->size() > kMaxBatch)
+        return json::serialize(error_response(
+            nullptr, rpc_code::kInvalidRequest,
+            "a batch holds at most " + std::to_string(kMaxBatch) + " requests; this one has " +
+                std::to_string(batch->size()) + ": send it in parts (nothing was run)"));
+    std::string out;
+    bool full = false; // the answers reached the limit: the rest are not run
+    for (const auto& one : *batch) {
+        std::optional<std::string> answer;
+        if (!full) {
+            if (auto response = handle_one(one, dispatch)) {
+                answer = json::serialize(*response);
+                if (out.size() + 1 + answer->size() + 1 > max_answer) {
+                    answer = too_large(response->at("id"), answer->size(), max_answer);
+                    full = true;
+                }
+            }
+        } else if (const auto* r = one.if_object(); r != nullptr && r->contains("id")) {
+            answer = json::serialize(error_response(
+                r->at("id"), rpc_code::kTooLarge,
+                "not run: the batch's answers reached " + std::to_string(max_answer) +
+                    " bytes, the most one answer may take; send the rest in another batch"));
+        }
+        if (answer)
+            out += (out.empty() ? "[" : ",") + *answer;
+    }
+    return out.empty() ? "" : out + "]";
 }
 
 } // namespace loa::server

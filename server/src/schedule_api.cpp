@@ -2,10 +2,13 @@
 
 #include "schedule_json.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 
 #include "loa/schedules/ics.hpp"
+#include "loa/server/relay_url.hpp"
 
 namespace loa::server {
 namespace {
@@ -150,13 +153,26 @@ std::string ScheduleApi::program_audio(std::int64_t id, const Scope& scope) {
 }
 
 json::value ScheduleApi::call(const std::string& method, const Params& p, const std::string& caller,
-                              const Scope& scope) {
+                              const Scope& scope, const CallFiles& files) {
+    std::optional<ProgramInput> input;
+    if (method == "programs.create") {
+        (void)p.string("unit"); // the cheap checks first: a malformed call spends no media work
+        (void)p.string("title");
+        input = prepare_program(p, files);
+    } else if (method == "emergency.start" && !p.has("program")) {
+        if (p.strings("units").empty() && p.strings("clusters").empty())
+            throw RpcError(rpc_code::kInvalidParams,
+                           "an emergency needs a target: params.units and/or params.clusters");
+        (void)p.optional_string("title");
+        input = prepare_program(p, files);
+    }
     std::lock_guard lock(mutex_);
-    return dispatch(method, p, caller, scope);
+    return dispatch(method, p, caller, scope, input);
 }
 
 json::value ScheduleApi::dispatch(const std::string& method, const Params& p,
-                                  const std::string& caller, const Scope& scope) {
+                                  const std::string& caller, const Scope& scope,
+                                  const std::optional<ProgramInput>& input) {
     if (method == "units.list")
         return array_of(value_or_throw(store_.units()), unit_json);
     if (method == "units.merge") {
@@ -199,7 +215,7 @@ json::value ScheduleApi::dispatch(const std::string& method, const Params& p,
         return out;
     }
     if (method == "programs.create")
-        return create_program(p, scope);
+        return create_program(p, scope, *input);
     if (method == "programs.decide")
         return decide(p, caller, scope);
     if (method == "entries.list")
@@ -219,16 +235,10 @@ json::value ScheduleApi::dispatch(const std::string& method, const Params& p,
         require_read(scope, unit);
         return json::object{{"ics", value_or_throw(schedules::export_ics(store_, unit))}};
     }
-    if (method == "schedule.import") {
-        auto unit = unit_id(p.string("unit"));
-        require(scope, {unit});
-        auto ids = value_or_throw(schedules::import_ics(
-            store_, unit, p.string("ics"), std::chrono::floor<std::chrono::seconds>(now())));
-        changed_();
-        return json::object{{"entries", array_of(ids, [](auto id) { return json::value(id); })}};
-    }
+    if (method == "schedule.import")
+        return import_schedule(p, scope);
     if (method == "emergency.start")
-        return start_emergency(p, caller, scope);
+        return start_emergency(p, caller, scope, input);
     if (method == "emergency.stop")
         return end_override(p, caller, schedules::Override::Kind::emergency, scope);
     if (method == "stop_all.start")
@@ -329,63 +339,131 @@ json::value ScheduleApi::status(const Scope& scope) {
     return json::object{{"on_air", std::move(on_air)}, {"receivers", std::move(receivers)}};
 }
 
-std::int64_t ScheduleApi::make_program(std::int64_t unit, const Params& p,
-                                       const std::string& title) {
-    schedules::Program program;
-    program.unit = unit;
-    program.title = title;
-    std::string kind = p.optional_string("kind").value_or(p.has("text")   ? "tts"
-                                                          : p.has("path") ? "file"
-                                                          : p.has("url")  ? "relay"
-                                                                          : "live");
+ProgramInput ScheduleApi::prepare_program(const Params& p, const CallFiles& files) const {
+    ProgramInput in;
+    std::string kind = p.optional_string("kind").value_or(p.has("text")          ? "tts"
+                                                          : p.has("path")        ? "file"
+                                                          : p.has("url")         ? "relay"
+                                                          : files.upload.empty() ? "live"
+                                                                                 : "file");
     auto parsed = schedules::parse_program_kind(kind);
     if (!parsed)
         throw RpcError(rpc_code::kInvalidParams, "params.kind: expected file, tts, relay or live");
-    program.kind = *parsed;
-    switch (program.kind) {
+    in.kind = *parsed;
+    switch (in.kind) {
     case schedules::ProgramKind::file: {
-        program.source = p.string("path");
-        auto stored = value_or_throw(media_.store_file(program.source));
-        program.media = stored.path;
-        program.duration = stored.duration;
+        std::string file =
+            files.upload.empty() ? importable(p.string("path"), files) : files.upload;
+        in.source = files.upload.empty() ? file : "upload";
+        auto stored = value_or_throw(media_.store_file(file));
+        in.media = stored.path;
+        in.duration = stored.duration;
         break;
     }
     case schedules::ProgramKind::tts: {
-        program.source = p.string("text");
-        program.voice = p.optional_string("voice").value_or(settings_.speech_voice);
-        program.rate_wpm =
+        in.source = p.string("text");
+        in.voice = p.optional_string("voice").value_or(settings_.speech_voice);
+        in.rate_wpm =
             static_cast<int>(p.optional_integer("rate_wpm").value_or(settings_.speech_rate_wpm));
-        auto stored = value_or_throw(media_.speak(program.source, program.voice, program.rate_wpm));
-        program.media = stored.path;
-        program.duration = stored.duration;
+        auto stored = value_or_throw(media_.speak(in.source, in.voice, in.rate_wpm));
+        in.media = stored.path;
+        in.duration = stored.duration;
         break;
     }
-    case schedules::ProgramKind::relay: {
-        program.source = p.string("url");
-        if (program.source.rfind("http://", 0) != 0 && program.source.rfind("https://", 0) != 0 &&
-            program.source.rfind("rtsp://", 0) != 0)
-            throw RpcError(rpc_code::kInvalidParams,
-                           "params.url: a relay needs an http://, https:// or rtsp:// URL");
+    case schedules::ProgramKind::relay:
+        in.source = p.string("url");
+        if (auto checked = check_relay_url(in.source, settings_.allow_private_relays); !checked)
+            throw RpcError(rpc_code::kInvalidParams, "params.url: " + checked.error().message);
         if (p.has("duration_s"))
-            program.duration = std::chrono::seconds(duration_s(p));
+            in.duration = std::chrono::seconds(duration_s(p));
         break;
-    }
     case schedules::ProgramKind::live:
-        program.source = p.optional_string("device").value_or("");
+        in.source = live_input(p);
         break;
     }
+    return in;
+}
+
+std::string ScheduleApi::importable(const std::string& path, const CallFiles& files) const {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (files.local)
+        return path; // the server's own administrator, on its own machine
+    if (settings_.import_dir.empty())
+        throw RpcError(
+            rpc_code::kInvalidParams,
+            "params.path: files come by upload (POST /api/v1/programs?unit=CODE&title=TITLE); "
+            "this server has no import folder (programs.import_dir)");
+    auto root = fs::canonical(settings_.import_dir, ec);
+    if (ec)
+        throw RpcError(rpc_code::kMediaError,
+                       "the import folder " + settings_.import_dir + " cannot be read");
+    fs::path given(path);
+    auto file = fs::canonical(given.is_absolute() ? given : root / given, ec);
+    auto [in_root, in_file] = std::mismatch(root.begin(), root.end(), file.begin(), file.end());
+    if (ec || in_root != root.end() || !fs::is_regular_file(file, ec))
+        throw RpcError(rpc_code::kInvalidParams,
+                       "params.path: not a file in the import folder " + root.string() +
+                           "; name a file there (links out of it are refused), or upload it");
+    return file.string();
+}
+
+std::string ScheduleApi::live_input(const Params& p) const {
+    std::string known;
+    for (const auto& in : settings_.live_inputs)
+        known += (known.empty() ? "" : ", ") + in.id;
+    if (known.empty())
+        known = "none: the server's configuration has no live_inputs";
+    if (p.has("device"))
+        throw RpcError(rpc_code::kInvalidParams,
+                       "params.device: live inputs are named by id (params.input), never by "
+                       "device; this server's: " +
+                           known);
+    auto id = p.optional_string("input");
+    if (!id && settings_.live_inputs.size() == 1)
+        return settings_.live_inputs.front().id;
+    for (const auto& in : settings_.live_inputs)
+        if (id && in.id == *id)
+            return in.id;
+    throw RpcError(rpc_code::kInvalidParams,
+                   "params.input: expected the id of a live input; this server's: " + known);
+}
+
+json::array ScheduleApi::live_inputs() const {
+    json::array out;
+    for (const auto& in : settings_.live_inputs)
+        out.push_back(json::object{{"id", in.id}, {"name", in.name}});
+    return out;
+}
+
+std::int64_t ScheduleApi::make_program(std::int64_t unit, const ProgramInput& input,
+                                       const std::string& title, bool emergency_record) {
+    schedules::Program program;
+    program.unit = unit;
+    program.title = title;
+    program.kind = input.kind;
+    program.source = input.source;
+    program.media = input.media;
+    program.duration = input.duration;
+    if (input.kind == schedules::ProgramKind::tts) {
+        program.voice = input.voice;
+        program.rate_wpm = input.rate_wpm;
+    }
+    program.emergency_record = emergency_record;
     return value_or_throw(store_.add_program(program));
 }
 
-json::value ScheduleApi::create_program(const Params& p, const Scope& scope) {
+json::value ScheduleApi::create_program(const Params& p, const Scope& scope,
+                                        const ProgramInput& input) {
     auto unit = unit_id(p.string("unit"));
     require(scope, {unit});
-    auto id = make_program(unit, p, p.string("title"));
+    auto id = make_program(unit, input, p.string("title"));
     return program_json(value_or_throw(store_.program(id)));
 }
 
 json::value ScheduleApi::start_emergency(const Params& p, const std::string& caller,
-                                         const Scope& scope) {
+                                         const Scope& scope,
+                                         const std::optional<ProgramInput>& input) {
     schedules::OverrideRecord r;
     r.kind = schedules::Override::Kind::emergency;
     r.units = unit_ids(p.strings("units"));
@@ -397,21 +475,56 @@ json::value ScheduleApi::start_emergency(const Params& p, const std::string& cal
     value_or_throw(store_.check_receivers(r.receivers));
     require(scope, r.units, r.receivers);
     if (auto program = p.optional_integer("program")) {
-        require_read(scope, value_or_throw(store_.program(*program)).unit);
+        auto stored = value_or_throw(store_.program(*program));
+        require_read(scope, stored.unit);
+        require_airable(stored);
         r.program = *program;
     } else {
-        // A source given inline (text, file, URL or live device): an operator's emergency
-        // needs no approval, the operator is the authority.
+        // A source given inline (text, file, URL or live input): an operator's emergency
+        // needs no approval, the operator is the authority. What went out is kept as the
+        // emergency's record, which no entry may schedule.
         auto province = value_or_throw(store_.units()).front().id;
-        auto id = make_program(province, p, p.optional_string("title").value_or("Khẩn cấp"));
-        value_or_throw(store_.decide(id, schedules::Approval::approved, caller));
-        r.program = id;
+        r.program =
+            make_program(province, *input, p.optional_string("title").value_or("Khẩn cấp"), true);
+        value_or_throw(store_.decide(*r.program, schedules::Approval::approved, caller));
     }
     r.started_at = now();
     r.started_by = caller;
     auto id = value_or_throw(store_.start_override(r));
     changed_();
     return json::object{{"override", id}, {"program", *r.program}};
+}
+
+void ScheduleApi::require_airable(const schedules::Program& program) {
+    auto label = "program #" + std::to_string(program.id) + " \"" + program.title + "\"";
+    if (program.approval == schedules::Approval::rejected)
+        throw RpcError(rpc_code::kInvalidParams, label + " was rejected; it cannot go on air");
+    auto owner = value_or_throw(store_.unit(program.unit));
+    if (owner.approval_required && program.approval != schedules::Approval::approved &&
+        !program.emergency_record)
+        throw RpcError(rpc_code::kInvalidParams,
+                       label + " is " + schedules::to_string(program.approval) + ": unit \"" +
+                           owner.code + "\" requires approval before a program goes on air");
+}
+
+json::value ScheduleApi::import_schedule(const Params& p, const Scope& scope) {
+    auto unit = unit_id(p.string("unit"));
+    require(scope, {unit});
+    // The same reach as entries.create: programs the caller may read, and no further.
+    auto may_use = [&](const schedules::Entry& e) -> common::Result<void> {
+        auto program = store_.program(e.program);
+        if (!program)
+            return program.error();
+        if (!scope.may_read(program->unit))
+            return common::make_error(common::Errc::unauthorized,
+                                      "program #" + std::to_string(e.program) +
+                                          " is outside the units you act for");
+        return {};
+    };
+    auto ids = value_or_throw(schedules::import_ics(
+        store_, unit, p.string("ics"), std::chrono::floor<std::chrono::seconds>(now()), may_use));
+    changed_();
+    return json::object{{"entries", array_of(ids, [](auto id) { return json::value(id); })}};
 }
 
 json::value ScheduleApi::start_stop_all(const Params& p, const std::string& caller,

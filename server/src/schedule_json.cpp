@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "loa/server/relay_url.hpp"
+
 namespace loa::server::schedule_json {
 
 namespace json = boost::json;
@@ -33,9 +35,15 @@ json::object unit_json(const schedules::Unit& u) {
 }
 
 json::object program_json(const schedules::Program& p) {
-    json::object o{
-        {"id", p.id},       {"unit", p.unit},     {"kind", schedules::to_string(p.kind)},
-        {"title", p.title}, {"source", p.source}, {"approval", schedules::to_string(p.approval)}};
+    // A relay's credentials are never shown back, to anyone.
+    auto source = p.kind == schedules::ProgramKind::relay ? redact_url(p.source) : p.source;
+    json::object o{{"id", p.id},
+                   {"unit", p.unit},
+                   {"kind", schedules::to_string(p.kind)},
+                   {"title", p.title},
+                   {"source", std::move(source)},
+                   {"approval", schedules::to_string(p.approval)},
+                   {"emergency_record", p.emergency_record}};
     o["duration_ms"] = p.duration ? json::value(p.duration->count()) : json::value(nullptr);
     o["decided_by"] = p.decided_by ? json::value(*p.decided_by) : json::value(nullptr);
     o["decided_at"] = p.decided_at ? json::value(*p.decided_at) : json::value(nullptr);

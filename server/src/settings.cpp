@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <set>
+#include <stdexcept>
+#include <sys/stat.h>
 
 #include "loa/common/secret.hpp"
 
@@ -10,6 +13,40 @@ namespace loa::server {
 namespace {
 
 using common::ConfigNode;
+
+constexpr const char* kAlsaDeviceHint =
+    "expected an ALSA capture device such as hw:1,0, plughw:CARD=USB or default (letters, "
+    "digits and _:,.=- only; file, tee, pipe, shm, ladspa, hooks, extplug and ioplug PCMs are "
+    "refused)";
+
+std::vector<LiveInput> read_live_inputs(const ConfigNode& root) {
+    std::vector<LiveInput> out;
+    std::set<std::string> ids;
+    for (const auto& node : root.objects("live_inputs")) {
+        node.reject_unknown_keys({"id", "device", "name"});
+        LiveInput in{node.string("id"), node.string("device"), node.string("name", "")};
+        if (in.id.empty() || in.id.size() > 64 ||
+            in.id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                    "0123456789_-") != std::string::npos)
+            node.fail("id", "1 to 64 letters, digits, _ or -");
+        if (!ids.insert(in.id).second)
+            node.fail("id", "the id \"" + in.id + "\" is used twice");
+        if (!pipeline::valid_alsa_device(in.device))
+            node.fail("device", kAlsaDeviceHint);
+        if (in.name.empty())
+            in.name = in.id;
+        out.push_back(std::move(in));
+    }
+    return out;
+}
+
+void read_programs(const ConfigNode& programs, Settings& s) {
+    programs.reject_unknown_keys({"import_dir", "allow_private_relays"});
+    s.import_dir = programs.string("import_dir", "");
+    if (!s.import_dir.empty() && s.import_dir.front() != '/')
+        programs.fail("import_dir", "expected an absolute path, e.g. /srv/loa/import");
+    s.allow_private_relays = programs.boolean("allow_private_relays", false);
+}
 
 std::vector<std::uint8_t> read_key(const ConfigNode& node, const std::string& key,
                                    pipeline::SrtpProfile profile) {
@@ -46,6 +83,8 @@ pipeline::SourceSpec read_source(const ConfigNode& node) {
     } else if (type == "alsa") {
         spec.kind = pipeline::SourceKind::alsa;
         spec.location = node.string("location", "");
+        if (!spec.location.empty() && !pipeline::valid_alsa_device(spec.location))
+            node.fail("location", kAlsaDeviceHint);
     } else {
         spec.kind = pipeline::SourceKind::tone;
         spec.frequency_hz = node.number("frequency", 20, 20000, 1000);
@@ -131,7 +170,8 @@ void require_unique(const ConfigNode& root, const std::vector<T>& items, const s
 Settings load_settings(const common::Config& config) {
     ConfigNode root = config.root();
     root.reject_unknown_keys({"log_level", "state_dir", "media", "opus", "sources", "channels",
-                              "receivers", "province", "schedule", "speech", "http", "control"});
+                              "receivers", "province", "schedule", "speech", "http", "control",
+                              "live_inputs", "programs", "secrets"});
     Settings s;
     s.log_level =
         root.choice("log_level", {"trace", "debug", "info", "warn", "error", "off"}, "info");
@@ -193,6 +233,11 @@ Settings load_settings(const common::Config& config) {
     speech.reject_unknown_keys({"voice", "rate_wpm"});
     s.speech_voice = speech.string("voice", s.speech_voice);
     s.speech_rate_wpm = static_cast<int>(speech.integer("rate_wpm", 80, 450, 150));
+    s.live_inputs = read_live_inputs(root);
+    read_programs(root.object("programs"), s);
+    auto secrets = root.object("secrets");
+    secrets.reject_unknown_keys({"seal_key_file"});
+    s.seal_key_file = secrets.string("seal_key_file", "");
 
     if (s.province) {
         std::set<std::string> units{s.province->province.code};
@@ -245,6 +290,37 @@ std::string database_file(const Settings& settings) {
 
 std::string media_dir(const Settings& settings) {
     return settings.state_dir + "/media";
+}
+
+std::string seal_key_file(const Settings& settings) {
+    return settings.seal_key_file.empty() ? settings.state_dir + "/seal.key"
+                                          : settings.seal_key_file;
+}
+
+void secure_state_dir(const Settings& settings) {
+    namespace fs = std::filesystem;
+    ::umask(077);
+    std::error_code ec;
+    fs::create_directories(settings.state_dir, ec);
+    if (ec)
+        throw std::runtime_error("cannot create state_dir " + settings.state_dir + ": " +
+                                 ec.message());
+    auto tighten = [](const fs::path& p, bool folder) {
+        std::error_code ignored; // another owner's file stays as it is: the server reads its own
+        fs::permissions(
+            p, folder ? fs::perms::owner_all : fs::perms::owner_read | fs::perms::owner_write,
+            ignored);
+    };
+    tighten(settings.state_dir, true);
+    for (auto it = fs::recursive_directory_iterator(settings.state_dir, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_symlink(ec))
+            continue;
+        if (it->is_directory(ec))
+            tighten(it->path(), true);
+        else if (it->is_regular_file(ec) || it->is_socket(ec))
+            tighten(it->path(), false);
+    }
 }
 
 std::string control_socket_file(const Settings& settings) {

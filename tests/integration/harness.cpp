@@ -16,7 +16,8 @@
 namespace loa::test {
 
 Scenario::Scenario(const std::string& name)
-    : dir_(name), port_(free_udp_port()), http_port_(free_tcp_port()) {}
+    : dir_(name), port_(free_udp_port()), http_port_(free_tcp_port()),
+      programs_json_(R"("import_dir": ")" + dir_.path() + R"(", "allow_private_relays": true)") {}
 
 std::string Scenario::new_key(std::size_t bytes) {
     std::vector<std::uint8_t> key(bytes);
@@ -58,6 +59,7 @@ void Scenario::write_province_config(const std::string& province_json,
         << "},\n"
         << "  \"control\": {\"admin_password_file\": \"" << dir_.file("admin-password")
         << "\", \"offline_grace_s\": 2, \"status_interval_s\": 1},\n"
+        << "  \"programs\": {" << programs_json_ << "},\n"
         << "  \"province\": " << province_json << ",\n";
     if (!extra_json.empty())
         out << "  " << extra_json << ",\n";

@@ -47,6 +47,11 @@ public:
     /// Members added to the "http" object of province configurations, e.g.
     /// `"bind": "0.0.0.0"` or `"tls_certificate": "...", "tls_key": "..."`.
     void add_http_settings(const std::string& members_json) { http_json_ = members_json; }
+    /// Members of the "programs" object of province configurations. By default the
+    /// scenario's folder is the import folder and relays may reach 127.0.0.1, as the tests'
+    /// files and relays are there; "" leaves the server's defaults (no import folder, public
+    /// relays only).
+    void set_programs_settings(const std::string& members_json) { programs_json_ = members_json; }
     /// Calls a JSON-RPC method on the server's control socket; returns the "result" and
     /// fails the test (throws) on an error response.
     boost::json::value call(const std::string& method, const std::string& params_json = "{}");
@@ -83,6 +88,7 @@ private:
 
     std::string netns_;
     std::string http_json_;
+    std::string programs_json_;
     std::unique_ptr<Process> server_;
     std::vector<Process> receiver_processes_;
 };

@@ -313,6 +313,7 @@ TEST(Tls, APlainServerGivesNoKeyToAPeerOutside127001) {
     std::optional<std::string> remote_reply, local_reply;
     bool remote_closed = false;
     std::optional<loa::clients::HttpReply> remote_sdp, local_sdp;
+    std::string remote_login_refusal, remote_provision_refusal;
     ns.run_inside([&] {
         const std::string port = std::to_string(s.http_port());
         auto remote = open_receiver_channel(AddressedNetns::kAddress, s.http_port());
@@ -340,7 +341,27 @@ TEST(Tls, APlainServerGivesNoKeyToAPeerOutside127001) {
         };
         remote_sdp = sdp(AddressedNetns::kAddress);
         local_sdp = sdp("127.0.0.1");
+
+        // Neither a password nor a device secret crosses a plain connection from outside.
+        auto outside = connect_api(
+            "ws://" + std::string(AddressedNetns::kAddress) + ":" + port + "/api/v1/ws", options);
+        try {
+            outside->call("auth.login",
+                          {{"name", "admin"}, {"password", Scenario::kAdminPassword}});
+        } catch (const loa::clients::ApiError& e) {
+            remote_login_refusal = e.message;
+        }
+        try {
+            outside->call("receivers.provision", {{"id", "box-2"}, {"unit", "70-001"}});
+        } catch (const loa::clients::ApiError& e) {
+            remote_provision_refusal = e.message;
+        }
     });
+    EXPECT_NE(remote_login_refusal.find("log in over TLS (wss://) or on 127.0.0.1"),
+              std::string::npos)
+        << remote_login_refusal;
+    EXPECT_NE(remote_provision_refusal.find("only over TLS"), std::string::npos)
+        << remote_provision_refusal;
 
     ASSERT_TRUE(local_reply);
     auto local = json::parse(*local_reply).as_object();

@@ -1,6 +1,10 @@
 // Users, sessions and the audit log against a real SQLite file and a manual clock.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "loa/common/clock.hpp"
 #include "loa/common/sqlite.hpp"
 #include "loa/schedules/store.hpp"
@@ -87,18 +91,96 @@ TEST_F(AuthStoreTest, RevokingAPasswordChangeOrDisablingEndsSessions) {
     EXPECT_EQ(login("a", "một mật khẩu mới hơn"), "refused: wrong name or password");
 }
 
-TEST_F(AuthStoreTest, RepeatedFailuresLockANameAndAnAddressForFifteenMinutes) {
+TEST_F(AuthStoreTest, FailuresSlowDownOneNameFromOneAddressAndNeverLockOthersOut) {
     ASSERT_TRUE(auth->create_user("tanlap", "mật khẩu dài đủ", Role::viewer, {}));
-    for (int i = 0; i < 5; ++i)
-        EXPECT_EQ(login("tanlap", "đoán mò " + std::to_string(i)),
+    for (int i = 0; i < 6; ++i)
+        EXPECT_EQ(login("tanlap", "đoán mò " + std::to_string(i), "10.0.0.2"),
                   "refused: wrong name or password");
-    // Even the right password is refused now, from anywhere; and that address for anyone.
-    EXPECT_EQ(login("tanlap", "mật khẩu dài đủ", "10.9.9.9"),
-              "refused: too many failed logins; try again in 15 minutes");
-    EXPECT_EQ(login("other", "mật khẩu dài đủ"),
-              "refused: too many failed logins; try again in 15 minutes");
+    // The sixth failure locks that name from that address for 1 s, unverified...
+    EXPECT_EQ(login("tanlap", "mật khẩu dài đủ", "10.0.0.2"),
+              "refused: too many failed logins from this address; try again in 1 s");
+    // ...but never the right password from another address, nor another name from there.
+    EXPECT_EQ(login("tanlap", "mật khẩu dài đủ", "10.0.0.1").find("refused"), std::string::npos);
+    ASSERT_TRUE(auth->create_user("other", "mật khẩu khác dài", Role::viewer, {}));
+    EXPECT_EQ(login("other", "mật khẩu khác dài", "10.0.0.2").find("refused"), std::string::npos);
+    // Each failure past the lock doubles the wait: 1 s, 2 s, 4 s...
+    clock.advance(seconds(1));
+    EXPECT_EQ(login("tanlap", "đoán mò 7", "10.0.0.2"), "refused: wrong name or password");
+    EXPECT_EQ(login("tanlap", "mật khẩu dài đủ", "10.0.0.2"),
+              "refused: too many failed logins from this address; try again in 2 s");
+    clock.advance(seconds(2));
+    EXPECT_EQ(login("tanlap", "đoán mò 8", "10.0.0.2"), "refused: wrong name or password");
+    EXPECT_EQ(login("tanlap", "mật khẩu dài đủ", "10.0.0.2"),
+              "refused: too many failed logins from this address; try again in 4 s");
+    // Once the wait has passed, the right password works and the count starts again.
+    clock.advance(seconds(4));
+    EXPECT_EQ(login("tanlap", "mật khẩu dài đủ", "10.0.0.2").find("refused"), std::string::npos);
+    for (int i = 0; i < 5; ++i)
+        EXPECT_EQ(login("tanlap", "lại đoán " + std::to_string(i), "10.0.0.2"),
+                  "refused: wrong name or password");
+}
+
+TEST_F(AuthStoreTest, TheWaitGrowsToFifteenMinutesAtMostAndEndsWithTheRightPassword) {
+    ASSERT_TRUE(auth->create_user("tanlap", "mật khẩu dài đủ", Role::viewer, {}));
+    // A patient guesser waits out every lock: the waits double up to 15 minutes.
+    int failures = 0;
+    long long longest = 0;
+    for (int tries = 0; failures < 20 && tries < 100; ++tries) {
+        auto r = login("tanlap", "đoán " + std::to_string(tries), "10.0.0.2");
+        auto at = r.find("try again in ");
+        if (at == std::string::npos) {
+            EXPECT_EQ(r, "refused: wrong name or password");
+            ++failures;
+            continue;
+        }
+        long long wait = std::stoll(r.substr(at + 13));
+        EXPECT_GE(wait, longest);
+        longest = wait;
+        clock.advance(seconds(wait));
+    }
+    EXPECT_EQ(longest, 900);
+    EXPECT_EQ(login("tanlap", "mật khẩu dài đủ", "10.0.0.2"),
+              "refused: too many failed logins from this address; try again in 900 s");
     clock.advance(minutes(15));
-    EXPECT_EQ(login("tanlap", "mật khẩu dài đủ").find("refused"), std::string::npos);
+    EXPECT_EQ(login("tanlap", "mật khẩu dài đủ", "10.0.0.2").find("refused"), std::string::npos);
+}
+
+TEST_F(AuthStoreTest, AnAddressTryingManyNamesIsSlowedDownAlone) {
+    ASSERT_TRUE(auth->create_user("tanlap", "mật khẩu dài đủ", Role::viewer, {}));
+    for (int i = 0; i < 21; ++i)
+        EXPECT_EQ(login("name" + std::to_string(i), "đoán mò", "10.0.0.9"),
+                  "refused: wrong name or password");
+    EXPECT_EQ(login("tanlap", "mật khẩu dài đủ", "10.0.0.9"),
+              "refused: too many failed logins from this address; try again in 1 s");
+    EXPECT_EQ(login("tanlap", "mật khẩu dài đủ", "10.0.0.1").find("refused"), std::string::npos);
+}
+
+TEST_F(AuthStoreTest, ConcurrentGuessesCannotAllPassTheCheck) {
+    ASSERT_TRUE(auth->create_user("tanlap", "mật khẩu dài đủ", Role::viewer, {}));
+    // Each attempt counts before its (slow) verification: of 16 guesses at once from one
+    // address, at most 6 are verified, the rest refused unverified.
+    std::atomic<int> verified{0};
+    std::vector<std::thread> guesses;
+    for (int i = 0; i < 16; ++i)
+        guesses.emplace_back([&, i] {
+            auto r = login("tanlap", "đoán " + std::to_string(i), "10.0.0.2");
+            if (r == "refused: wrong name or password")
+                ++verified;
+        });
+    for (auto& g : guesses)
+        g.join();
+    EXPECT_LE(verified.load(), 6);
+    EXPECT_GE(verified.load(), 1);
+}
+
+TEST_F(AuthStoreTest, CheckingAPasswordCountsLikeALogin) {
+    ASSERT_TRUE(auth->create_user("tanlap", "mật khẩu dài đủ", Role::viewer, {}));
+    EXPECT_TRUE(auth->check_password("tanlap", "mật khẩu dài đủ", "10.0.0.2"));
+    for (int i = 0; i < 6; ++i)
+        EXPECT_FALSE(auth->check_password("tanlap", "sai " + std::to_string(i), "10.0.0.2"));
+    auto locked = auth->check_password("tanlap", "mật khẩu dài đủ", "10.0.0.2");
+    ASSERT_FALSE(locked);
+    EXPECT_NE(locked.error().message.find("too many failed logins"), std::string::npos);
 }
 
 TEST_F(AuthStoreTest, BadUsersAreRefusedWithTheReason) {

@@ -177,6 +177,54 @@ TEST(JsonRpc, AnEmptyBatchIsAnInvalidRequest) {
     EXPECT_TRUE(r.at("id").is_null());
 }
 
+std::string batch_of(std::size_t n, const std::string& text = "x") {
+    json::array batch;
+    for (std::size_t i = 0; i < n; ++i)
+        batch.push_back(json::object{{"jsonrpc", "2.0"},
+                                     {"id", static_cast<std::int64_t>(i)},
+                                     {"method", "echo"},
+                                     {"params", {{"text", text}}}});
+    return json::serialize(batch);
+}
+
+TEST(JsonRpc, ABatchOfMoreThanAHundredRequestsIsRefusedWholeAndNothingRuns) {
+    FakeMethods methods;
+    auto full = answer(batch_of(loa::server::kMaxBatch), methods);
+    ASSERT_TRUE(full.is_array());
+    EXPECT_EQ(full.as_array().size(), loa::server::kMaxBatch);
+    methods.calls.clear();
+    auto r = answer(batch_of(loa::server::kMaxBatch + 1), methods);
+    ASSERT_TRUE(r.is_object());
+    EXPECT_EQ(error_code(r), rpc_code::kInvalidRequest);
+    EXPECT_NE(error_message(r).find("at most 100 requests; this one has 101"), std::string::npos);
+    EXPECT_TRUE(methods.calls.empty());
+}
+
+TEST(JsonRpc, AnswersAreBoundedAndABatchStopsRunningAtTheLimit) {
+    FakeMethods methods;
+    const std::string kilobyte(1000, 'a');
+    // Alone, an answer over the limit becomes an error that says how to narrow the request.
+    auto big = json::parse(handle_jsonrpc(
+        R"({"jsonrpc":"2.0","id":7,"method":"echo","params":{"text":")" + kilobyte + R"("}})",
+        methods.dispatch(), 500));
+    EXPECT_EQ(big.at("id"), 7);
+    EXPECT_EQ(error_code(big), rpc_code::kTooLarge);
+    EXPECT_NE(error_message(big).find("narrow the request"), std::string::npos);
+    // In a batch, requests run until the answers reach the limit; the rest are answered unrun.
+    methods.calls.clear();
+    std::string text = handle_jsonrpc(batch_of(10, kilobyte), methods.dispatch(), 3500);
+    auto r = json::parse(text).as_array();
+    ASSERT_EQ(r.size(), 10U);
+    EXPECT_EQ(methods.calls.size(), 4U); // three answers fit, the fourth is cut to an error
+    for (std::size_t i = 0; i < 3; ++i)
+        EXPECT_TRUE(r[i].as_object().contains("result")) << i;
+    for (std::size_t i = 3; i < 10; ++i) {
+        EXPECT_EQ(r[i].at("id"), static_cast<std::int64_t>(i));
+        EXPECT_EQ(error_code(r[i]), rpc_code::kTooLarge) << i;
+    }
+    EXPECT_LT(text.size(), 3500U + 10 * 300);
+}
+
 TEST(JsonRpc, AFailingMethodIsAnInternalErrorThatKeepsItsDetailsToTheLog) {
     FakeMethods methods;
     auto r = answer(R"({"jsonrpc":"2.0","id":6,"method":"fail"})", methods);

@@ -56,6 +56,7 @@ protected:
             std::string("schedule-api-") +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
         settings.state_dir = dir->path();
+        settings.import_dir = dir->path(); // the tests' audio files are made here
         loa::server::ProvinceSettings province;
         province.province = unit_settings("70", "Bình Phước");
         province.communes = {unit_settings("70-001", "Xã Tân Lập"),

@@ -213,8 +213,10 @@ TEST_F(ScheduleApiTest, AnEmergencyWithInlineTextRunsUntilStoppedOnce) {
     EXPECT_EQ(o.at("channels"), (json::array{"70-001"}));
     EXPECT_EQ(o.at("program"), program);
     EXPECT_EQ(o.at("started_by"), "tester");
-    // The operator is the authority: the inline program needs no other approval.
+    // The operator is the authority: the inline program needs no other approval; it is the
+    // emergency's record, which no entry may schedule.
     EXPECT_EQ(store->program(program)->approval, loa::schedules::Approval::approved);
+    EXPECT_TRUE(store->program(program)->emergency_record);
     EXPECT_EQ(store->program(program)->kind, loa::schedules::ProgramKind::tts);
 
     auto stopped = call("emergency.stop", {{"id", id}});

@@ -107,3 +107,37 @@ TEST(Settings, TheProvinceScheduleSpeechAndHttpSectionsLoadAndExplainTheirErrors
         "config key \"channels\": channel \"70\" is a unit's channel: the schedule decides what "
         "it plays; remove its \"source\"");
 }
+
+TEST(Settings, LiveInputsAreTheAdminsListOfSafeDeviceNames) {
+    auto s = load_settings(Config::parse(
+        R"({"live_inputs": [{"id": "studio", "device": "plughw:CARD=USB,DEV=0", "name": "Phòng thu"},
+                            {"id": "mic-2", "device": "hw:1,0"}],
+            "programs": {"import_dir": "/srv/loa/import"}})",
+        "t"));
+    ASSERT_EQ(s.live_inputs.size(), 2U);
+    EXPECT_EQ(s.live_inputs[0].device, "plughw:CARD=USB,DEV=0");
+    EXPECT_EQ(s.live_inputs[1].name, "mic-2");
+    EXPECT_EQ(s.import_dir, "/srv/loa/import");
+    EXPECT_FALSE(s.allow_private_relays);
+    for (const char* device : {"file:'|touch /tmp/x'", "file:/tmp/x", "tee:hw:0,/tmp/x", "hw:0 ",
+                               "{type file}", "pipe:x", "ladspa", "shm:x", ""})
+        EXPECT_NE(
+            error_of(std::string(R"({"live_inputs": [{"id": "a", "device": ")") + device +
+                     R"("}]})")
+                .find("config key \"live_inputs[0].device\": expected an ALSA capture device"),
+            std::string::npos)
+            << device;
+    EXPECT_NE(error_of(R"({"sources": [{"id": "s", "type": "alsa", "location": "file:'|id'"}]})")
+                  .find("expected an ALSA capture device"),
+              std::string::npos);
+    EXPECT_NE(
+        error_of(R"({"live_inputs": [{"id": "a b", "device": "hw:0"}]})").find("live_inputs[0].id"),
+        std::string::npos);
+    EXPECT_NE(
+        error_of(
+            R"({"live_inputs": [{"id": "a", "device": "hw:0"}, {"id": "a", "device": "hw:1"}]})")
+            .find("used twice"),
+        std::string::npos);
+    EXPECT_NE(error_of(R"({"programs": {"import_dir": "relative/path"}})").find("absolute path"),
+              std::string::npos);
+}

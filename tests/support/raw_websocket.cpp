@@ -68,14 +68,21 @@ struct RawWebSocket::State {
 };
 
 RawWebSocket::RawWebSocket(const std::string& address, int port, const std::string& path,
-                           int receive_buffer)
+                           const Options& options)
     : state_(std::make_unique<State>()) {
     auto& ws = state_->ws;
     tcp::endpoint endpoint(asio::ip::make_address(address), static_cast<std::uint16_t>(port));
     auto& socket = beast::get_lowest_layer(ws).socket();
     socket.open(endpoint.protocol());
-    if (receive_buffer > 0)
-        socket.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
+    if (options.receive_buffer > 0)
+        socket.set_option(asio::socket_base::receive_buffer_size(options.receive_buffer));
+    if (!options.source.empty())
+        socket.bind(tcp::endpoint(asio::ip::make_address(options.source), 0));
+    if (!options.origin.empty())
+        ws.set_option(websocket::stream_base::decorator(
+            [origin = options.origin](websocket::request_type& r) {
+                r.set(beast::http::field::origin, origin);
+            }));
     std::optional<beast::error_code> connected;
     beast::get_lowest_layer(ws).async_connect(endpoint,
                                               [&](beast::error_code ec) { connected = ec; });

@@ -19,7 +19,17 @@ public:
     /// sets the socket's receive buffer (bytes) first, so that a client that stops reading
     /// stalls the server's writes soon.
     RawWebSocket(const std::string& address, int port, const std::string& path,
-                 int receive_buffer = 0);
+                 int receive_buffer = 0)
+        : RawWebSocket(address, port, path, Options{receive_buffer, "", ""}) {}
+
+    /// How to connect besides where.
+    struct Options {
+        int receive_buffer = 0; ///< see above
+        std::string source;     ///< local address to connect from, e.g. 127.0.0.2 ("": any)
+        std::string origin;     ///< an Origin header, as a browser page sends ("": none)
+    };
+    RawWebSocket(const std::string& address, int port, const std::string& path,
+                 const Options& options);
     ~RawWebSocket();
     RawWebSocket(const RawWebSocket&) = delete;
     RawWebSocket& operator=(const RawWebSocket&) = delete;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <spdlog/spdlog.h>
 #include <string>
+#include <string_view>
 
 namespace loa::common {
 
@@ -13,5 +14,10 @@ void init_logging(const std::string& level = "info");
 
 /// Returns the logger of a component ("fanout", "router", "receiver"...), creating it once.
 std::shared_ptr<spdlog::logger> logger(const std::string& component);
+
+/// A caller's text (a name, an address, a path) fit for one log line: in double quotes, with
+/// quotes, backslashes and control characters escaped (\n, \xNN) so that it cannot forge a
+/// line, and cut to `max` bytes ("..." after the quote says it was cut).
+std::string loggable(std::string_view text, std::size_t max = 64);
 
 } // namespace loa::common

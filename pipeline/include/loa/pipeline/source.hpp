@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "loa/common/result.hpp"
@@ -47,6 +48,12 @@ struct SourceSpec {
     /// file only: where to start, e.g. an airing resumed after a restart (0 = the beginning)
     std::chrono::milliseconds start_offset{0};
 };
+
+/// Whether `device` is an ALSA device name Loa will open: a plain PCM name such as `default`,
+/// `hw:1,0`, `plughw:CARD=USB,DEV=0` or `dsnoop:1`. Refused: empty names, characters outside
+/// letters, digits and `_:,.=-`, and the plugins that reach outside the sound card (`file`,
+/// `pipe`, `shm`, `ladspa`...): ALSA runs a name like `file:'|COMMAND'` through a shell.
+bool valid_alsa_device(std::string_view device);
 
 /// Lifecycle of a source, reported to its owner.
 enum class SourceState { starting, playing, ended, failed, retrying };

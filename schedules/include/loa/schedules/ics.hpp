@@ -4,6 +4,7 @@
 /// moving a schedule between servers, imported all or nothing through the store's checks.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,8 +37,10 @@ common::Result<std::string> export_ics(ScheduleStore& store, std::int64_t unit);
 /// Targets must be `unit`, one of its communes, or a cluster of those. Each entry is saved
 /// with ScheduleStore::add_entry(entry, now); if any event is malformed or refused, the
 /// entries this import already saved are removed and the error names the event (UID and
-/// SUMMARY) and the reason.
-common::Result<std::vector<std::int64_t>> import_ics(ScheduleStore& store, std::int64_t unit,
-                                                     std::string_view text, TimePoint now);
+/// SUMMARY) and the reason. `check`, if given, sees every entry read before any is saved
+/// (e.g. whether the caller may use its program); its error refuses the whole import.
+common::Result<std::vector<std::int64_t>>
+import_ics(ScheduleStore& store, std::int64_t unit, std::string_view text, TimePoint now,
+           const std::function<common::Result<void>(const Entry&)>& check = {});
 
 } // namespace loa::schedules

@@ -52,6 +52,9 @@ struct Program {
     Approval approval = Approval::draft;
     std::optional<std::string> decided_by;
     std::optional<std::string> decided_at; ///< UTC, ISO 8601
+    /// The source an operator gave inline with an emergency: kept as the record of what went
+    /// out, it airs as that emergency only and can never be scheduled as an entry.
+    bool emergency_record = false;
 };
 
 /// A cluster (receiver) as the schedule sees it: which unit it belongs to.

@@ -35,6 +35,12 @@ struct Caller {
     Scope scope;      ///< what the user's units allow
     std::string host; ///< the Host the client reached (for provisioning bundles)
     bool tls = false;
+    bool loopback = false; ///< came from 127.0.0.0/8 or ::1
+    std::string upload;    ///< a file the HTTP server received for this call (REST upload)
+
+    /// Whether secrets (passwords, device secrets, keys) may cross this caller's connection:
+    /// the control socket, TLS, or the loopback interface.
+    bool private_channel() const { return local || tls || loopback; }
 
     /// The name recorded as who acted.
     std::string name() const { return local ? local_name : user ? user->name : "anonymous"; }

@@ -65,11 +65,19 @@ public:
     common::Result<void> disable(const std::string& name);
 
     /// Checks a password; on success returns a fresh session token (shown once) valid for
-    /// `ttl`. Failures say only "wrong name or password", and are rate-limited: after 5
-    /// failures for a name or an address within 15 minutes, logins from them are refused until
-    /// the window passes.
+    /// `ttl`. Failures say only "wrong name or password". They are counted per name and
+    /// address together, and per address: past 5 failures of a name from an address (20 of
+    /// any names), that pair (that address) waits 1 s, then 2, 4... up to 15 minutes before
+    /// its next try, which is refused unverified meanwhile. A lock on one address never
+    /// refuses the right password from another. An attempt counts before it is verified, so
+    /// concurrent guesses cannot pass the check together; failures are forgotten 15 minutes
+    /// after the last one and its lock, or at a right password.
     common::Result<std::string> login(const std::string& name, const std::string& password,
                                       const std::string& from, std::chrono::seconds ttl);
+    /// Checks a user's password as login does (same counting and locks), without a session:
+    /// for changing one's own password.
+    common::Result<void> check_password(const std::string& name, const std::string& password,
+                                        const std::string& from);
     /// The user behind a token that is known, unexpired and not revoked.
     common::Result<User> authenticate(const std::string& token);
     /// Ends a session.
@@ -91,8 +99,19 @@ public:
 
 private:
     using Millis = std::chrono::sys_time<std::chrono::milliseconds>;
-    bool limited(const std::string& key, Millis now);
-    void note_failure(const std::string& key, Millis now);
+    /// Failed logins of one key ("NAME@ADDRESS" or "@ADDRESS").
+    struct Failures {
+        int count = 0;
+        Millis last{};
+        Millis locked_until{};
+    };
+    /// Verifies `password` for an enabled user `name`, counting the attempt; the user's id.
+    common::Result<std::int64_t> verify(const std::string& name, const std::string& password,
+                                        const std::string& from);
+    /// Until when `key` is locked at `now` (nullopt: free); forgets stale failures.
+    std::optional<Millis> locked(const std::string& key, Millis now);
+    void note_failure(const std::string& key, int free_failures, Millis now);
+    void forget_failure(const std::string& key);
     common::Result<User> read_user(common::Statement& query, const std::string& missing);
     /// Runs `update` (a bound change to user `name`) and ends the user's sessions, together.
     common::Result<void> change_ending_sessions(const std::string& name, common::Statement& update);
@@ -102,7 +121,7 @@ private:
     std::mutex mutex_;
     std::atomic<std::uint64_t> sessions_generation_{0};
     common::Database db_;
-    std::map<std::string, std::vector<Millis>> failures_; ///< by "user:NAME" and "from:ADDR"
+    std::map<std::string, Failures> failures_; ///< by "NAME@ADDRESS" and "@ADDRESS"
 };
 
 } // namespace loa::server

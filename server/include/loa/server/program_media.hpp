@@ -10,6 +10,7 @@
 #include "loa/common/result.hpp"
 #include "loa/pipeline/source.hpp"
 #include "loa/schedules/store.hpp"
+#include "loa/server/settings.hpp"
 
 namespace loa::server {
 
@@ -22,8 +23,8 @@ struct StoredAudio {
 /// The media directory.
 class ProgramMedia {
 public:
-    /// Creates `dir` if needed; throws if it cannot.
-    explicit ProgramMedia(std::string dir);
+    /// Creates `dir` if needed; throws if it cannot. Live programs play from `live_inputs`.
+    explicit ProgramMedia(std::string dir, std::vector<LiveInput> live_inputs = {});
 
     /// Validates an audio file and stores a copy under its SHA-256 (an identical upload is
     /// stored once). An undecodable file is refused with GStreamer's reason.
@@ -33,7 +34,8 @@ public:
     common::Result<StoredAudio> speak(const std::string& text, const std::string& voice,
                                       int rate_wpm) const;
     /// The source that plays `program`, starting `offset` into it (files and bulletins only).
-    /// Relays and live inputs have no media and play their URL or capture device.
+    /// Relays and live inputs have no media and play their URL or the configured capture
+    /// device of their live input (an input no longer configured is an error).
     common::Result<pipeline::SourceSpec> source_for(const schedules::Program& program,
                                                     std::chrono::milliseconds offset) const;
 
@@ -41,6 +43,7 @@ public:
 
 private:
     std::string dir_;
+    std::vector<LiveInput> live_inputs_;
 };
 
 } // namespace loa::server

@@ -14,6 +14,7 @@
 
 #include "loa/common/clock.hpp"
 #include "loa/common/result.hpp"
+#include "loa/common/sealed.hpp"
 #include "loa/common/sqlite.hpp"
 #include "loa/pipeline/srtp.hpp"
 
@@ -41,9 +42,12 @@ struct Provisioned {
 class ReceiverRegistry {
 public:
     /// Opens `path` (the server's database) and brings its tables up to date; throws on
-    /// failure. New keys are made for `profile`.
+    /// failure. New keys are made for `profile`. With `sealing`, SRTP keys are kept sealed
+    /// (keys stored in clear before are sealed now); a key that does not open with it fails
+    /// the start. Without it (tests), keys are kept in clear.
     ReceiverRegistry(const std::string& path, const common::Clock& clock,
-                     pipeline::SrtpProfile profile);
+                     pipeline::SrtpProfile profile,
+                     std::optional<common::SealingKey> sealing = std::nullopt);
 
     /// Provisions a receiver: a fresh secret and key. Ids are 1-64 characters of letters,
     /// digits, '-', '_' and '.'; an id in use is refused.
@@ -65,9 +69,15 @@ public:
 
 private:
     common::Result<ReceiverRecord> read_one(common::Statement& query, const std::string& id);
+    ReceiverRecord read_record(const common::Statement& row) const;
+    /// A key as stored: sealed, or base64 without a sealing key.
+    std::string stored_key(const std::vector<std::uint8_t>& key) const;
+    /// Seals the keys kept in clear before; throws if a sealed key does not open.
+    void seal_keys();
 
     const common::Clock& clock_;
     pipeline::SrtpProfile profile_;
+    std::optional<common::SealingKey> sealing_;
     std::mutex mutex_;
     common::Database db_;
 };

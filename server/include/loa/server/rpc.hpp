@@ -27,7 +27,15 @@ inline constexpr int kNotFound = -32001;
 inline constexpr int kConflict = -32002;
 inline constexpr int kMediaError = -32003;
 inline constexpr int kUnauthorized = -32004;
+inline constexpr int kTooLarge = -32005; ///< an answer over the limit: narrow the request
 } // namespace rpc_code
+
+/// The most requests one batch may hold; a longer batch is refused whole, nothing run.
+inline constexpr std::size_t kMaxBatch = 100;
+/// The most bytes one answer (a response, or a batch's responses together) may take. A
+/// larger response becomes a kTooLarge error; a batch stops running requests once its answers
+/// reach the limit, and answers the rest with kTooLarge, unrun.
+inline constexpr std::size_t kMaxAnswerBytes = std::size_t{4} * 1024 * 1024;
 
 /// A JSON-RPC error raised by a method.
 struct RpcError : std::runtime_error {
@@ -70,7 +78,9 @@ private:
 using Dispatch = std::function<boost::json::value(const std::string& method, const Params&)>;
 
 /// Handles one JSON-RPC text (a request, a notification or a batch) and returns the response
-/// text, or "" when nothing is to be answered (notifications only).
-std::string handle_jsonrpc(std::string_view text, const Dispatch& dispatch);
+/// text, or "" when nothing is to be answered (notifications only). Batches hold at most
+/// kMaxBatch requests and answers at most `max_answer` bytes (see kMaxAnswerBytes).
+std::string handle_jsonrpc(std::string_view text, const Dispatch& dispatch,
+                           std::size_t max_answer = kMaxAnswerBytes);
 
 } // namespace loa::server

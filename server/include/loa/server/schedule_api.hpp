@@ -39,6 +39,27 @@ struct Scope {
     bool may_read(std::int64_t unit) const { return all || seen.count(unit) != 0; }
 };
 
+/// Which files a call may name, besides what its scope allows.
+struct CallFiles {
+    /// The control socket (the server's own administrator): `path` may name any file the
+    /// server can read. Network callers may name files inside programs.import_dir only.
+    bool local = false;
+    /// A file the HTTP server received for this call (POST /api/v1/programs/upload): what a
+    /// programs.create of kind file stores.
+    std::string upload;
+};
+
+/// A program's audio and source, made ready before the API's lock is taken: files decoded
+/// to the end, bulletins spoken, relay URLs checked (their host resolved).
+struct ProgramInput {
+    schedules::ProgramKind kind = schedules::ProgramKind::file;
+    std::string source; ///< the file's name, the text, the URL or the live input's id
+    std::string media;  ///< the stored audio (files, bulletins)
+    std::optional<std::chrono::milliseconds> duration;
+    std::string voice;
+    int rate_wpm = 0;
+};
+
 /// The methods, with their own connection to the store. Thread-safe (calls are serialised).
 class ScheduleApi {
 public:
@@ -50,9 +71,14 @@ public:
     boost::json::object on_air(const Scope& scope);
 
     /// Calls `method` for `caller` (recorded as who decided, started or stopped) within
-    /// `scope`; throws RpcError (kUnauthorized for anything outside the scope).
+    /// `scope`; throws RpcError (kUnauthorized for anything outside the scope). A program's
+    /// media work (decoding, speech, resolving a relay's host) is done before the lock that
+    /// serialises calls is taken, so that an emergency never waits behind an upload.
     boost::json::value call(const std::string& method, const Params& params,
-                            const std::string& caller, const Scope& scope = Scope{});
+                            const std::string& caller, const Scope& scope = Scope{},
+                            const CallFiles& files = {});
+    /// The live inputs operators may name: [{id, name}].
+    boost::json::array live_inputs() const;
 
     /// The scope of a user acting for `units` (ids): those, the units within them, and for
     /// reading the units above them. Empty `units`: province-wide.
@@ -73,9 +99,21 @@ public:
 
 private:
     boost::json::value dispatch(const std::string& method, const Params& p,
-                                const std::string& caller, const Scope& scope);
-    boost::json::value create_program(const Params& p, const Scope& scope);
-    std::int64_t make_program(std::int64_t unit, const Params& p, const std::string& title);
+                                const std::string& caller, const Scope& scope,
+                                const std::optional<ProgramInput>& input);
+    /// Reads a program's source from params and makes its audio ready; no store access.
+    ProgramInput prepare_program(const Params& p, const CallFiles& files) const;
+    /// The file `path` names, if the caller may name it: resolved, and inside the import
+    /// folder unless the call is local.
+    std::string importable(const std::string& path, const CallFiles& files) const;
+    std::string live_input(const Params& p) const;
+    boost::json::value create_program(const Params& p, const Scope& scope,
+                                      const ProgramInput& input);
+    std::int64_t make_program(std::int64_t unit, const ProgramInput& input,
+                              const std::string& title, bool emergency_record = false);
+    /// Throws unless `program` may go on air as an emergency: never rejected, and approved
+    /// where its unit requires approval (an emergency's own record may air again).
+    void require_airable(const schedules::Program& program);
     /// An entry from entries.create/update params, checked against the scope.
     schedules::Entry entry_of(const Params& p, const Scope& scope);
     boost::json::value create_entry(const Params& p, const Scope& scope);
@@ -85,7 +123,9 @@ private:
     boost::json::value delete_entry(const Params& p, const Scope& scope);
     boost::json::value decide(const Params& p, const std::string& caller, const Scope& scope);
     boost::json::value start_emergency(const Params& p, const std::string& caller,
-                                       const Scope& scope);
+                                       const Scope& scope,
+                                       const std::optional<ProgramInput>& input);
+    boost::json::value import_schedule(const Params& p, const Scope& scope);
     boost::json::value start_stop_all(const Params& p, const std::string& caller,
                                       const Scope& scope);
     boost::json::value end_override(const Params& p, const std::string& caller,

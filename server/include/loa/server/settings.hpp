@@ -52,6 +52,14 @@ struct ProvinceSettings {
     std::vector<UnitSettings> communes;
 };
 
+/// A capture device the admin has set up for live programs; the API names it by `id` only, so
+/// that no caller's string ever reaches ALSA.
+struct LiveInput {
+    std::string id;     ///< what programs.create and emergency.start name: params.input
+    std::string device; ///< the ALSA device (pipeline::valid_alsa_device)
+    std::string name;   ///< shown to operators, e.g. "Phòng thu tầng 2"
+};
+
 /// Everything loa-server reads at start-up.
 struct Settings {
     std::string log_level = "info";
@@ -81,6 +89,17 @@ struct Settings {
     std::string admin_password_file;        ///< first start: the admin's password (else random)
     std::string speech_voice = "vi";        ///< espeak-ng voice of text bulletins
     int speech_rate_wpm = 150;
+    std::vector<LiveInput> live_inputs; ///< capture devices for live programs, by id
+    /// The one folder whose files programs.create {path} may take (resolved, symlinks too);
+    /// "" = none: files come by upload only.
+    std::string import_dir;
+    /// Relays may reach loopback, private, link-local and CGNAT addresses (a relay inside the
+    /// province's own network); off by default, so that a caller cannot make the server fetch
+    /// from its own neighbourhood.
+    bool allow_private_relays = false;
+    /// The key that seals SRTP keys in loa.db (32 bytes, mode 0600; made at first start);
+    /// "" = state_dir/seal.key. LOA_SEAL_KEY (base64) takes its place when set.
+    std::string seal_key_file;
 };
 
 /// The schedule database: state_dir/loa.db.
@@ -89,6 +108,12 @@ std::string database_file(const Settings& settings);
 std::string media_dir(const Settings& settings);
 /// The operator's local control socket (JSON-RPC, owner only): state_dir/control.sock.
 std::string control_socket_file(const Settings& settings);
+/// The sealing key's file: secrets.seal_key_file, or state_dir/seal.key.
+std::string seal_key_file(const Settings& settings);
+/// Makes `settings.state_dir` the server's alone: the process's umask becomes 077, the folder
+/// is made if needed, and it and everything in it are set to 0700 (folders) and 0600 (files),
+/// so that no other local user reads the database, the media or the keys. Throws on failure.
+void secure_state_dir(const Settings& settings);
 /// Every channel: configured ones, then each unit's channel not configured.
 std::vector<std::string> all_channels(const Settings& settings);
 

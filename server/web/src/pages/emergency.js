@@ -34,14 +34,14 @@ function Active({ overrides, onError }) {
   </div>`;
 }
 
-function StartForm({ units, clusters, programs, onError }) {
+function StartForm({ units, clusters, programs, inputs, onError }) {
   const [picked, setPicked] = useState([]);
   const [pickedClusters, setPickedClusters] = useState([]);
   const [source, setSource] = useState('text');
   const [text, setText] = useState('');
   const [program, setProgram] = useState('');
   const [url, setUrl] = useState('');
-  const [device, setDevice] = useState('');
+  const [input, setInput] = useState('');
   const [title, setTitle] = useState('');
   const [confirming, setConfirming] = useState(false);
   const [started, setStarted] = useState(null);
@@ -51,11 +51,12 @@ function StartForm({ units, clusters, programs, onError }) {
     if (source === 'text') p.text = text;
     if (source === 'program') p.program = Number(program);
     if (source === 'url') p.url = url;
-    if (source === 'live') p.device = device;
+    if (source === 'live') p.input = input || (inputs[0] && inputs[0].id);
     return p;
   };
   const ready = (picked.length || pickedClusters.length) &&
-    ((source === 'text' && text) || (source === 'program' && program) || (source === 'url' && url) || source === 'live');
+    ((source === 'text' && text) || (source === 'program' && program) || (source === 'url' && url) ||
+     (source === 'live' && inputs.length > 0));
   const start = async () => {
     setConfirming(false);
     try {
@@ -82,7 +83,8 @@ function StartForm({ units, clusters, programs, onError }) {
           <span translate=${false}>${c.name || c.id}</span></label>`)}</div></details>`}
     </fieldset>
     <fieldset><legend>${t('em.source')}</legend>
-      <div class="choices">${['text', 'program', 'url', 'live'].map((s) => html`<label class="check">
+      <div class="choices">${['text', 'program', 'url', 'live'].filter((s) => s !== 'live' || inputs.length > 0)
+        .map((s) => html`<label class="check">
         <input type="radio" name="source" checked=${source === s} onChange=${() => setSource(s)} />
         ${t(`em.source_${s}`)}</label>`)}</div>
       ${source === 'text' && html`<textarea name="text" rows="4" value=${text}
@@ -93,8 +95,9 @@ function StartForm({ units, clusters, programs, onError }) {
           html`<option value=${p.id} translate=${false}>${p.title}</option>`)}</select>`}
       ${source === 'url' && html`<input type="url" value=${url} placeholder="http://..."
         onInput=${(e) => setUrl(e.target.value)} />`}
-      ${source === 'live' && html`<label>${t('em.device')}<input value=${device} placeholder="hw:0"
-        onInput=${(e) => setDevice(e.target.value)} /></label>`}
+      ${source === 'live' && html`<label>${t('em.input')}<select value=${input}
+        onChange=${(e) => setInput(e.target.value)}>${inputs.map((i) =>
+          html`<option value=${i.id} translate=${false}>${i.name}</option>`)}</select></label>`}
       <label>${t('em.title_field')}<input value=${title} placeholder=${t('em.default_title')}
         onInput=${(e) => setTitle(e.target.value)} /></label>
     </fieldset>
@@ -133,6 +136,7 @@ export function Emergency({ user }) {
   const clusters = useApi('clusters.list', {}, ['receivers']);
   const programs = useApi('programs.list', {}, ['schedule']);
   const overrides = useApi('overrides.list', {}, ['overrides']);
+  const inputs = useApi('live_inputs.list', {}, []);
   const [error, setError] = useState(null);
   const mine = unitsActedFor(units.data, user);
   return html`<section>
@@ -142,7 +146,7 @@ export function Emergency({ user }) {
     <${Active} overrides=${overrides.data || []} onError=${setError} />
     ${mayChange(user) && html`<div class="cards">
       <${StartForm} units=${mine} clusters=${clusters.data || []} programs=${programs.data || []}
-        onError=${setError} />
+        inputs=${inputs.data || []} onError=${setError} />
       <${StopAll} units=${mine} onError=${setError} />
     </div>`}
   </section>`;

@@ -42,12 +42,13 @@ function NewUser({ units, onDone, onError }) {
   </form>`;
 }
 
-export function Users() {
+export function Users({ user }) {
   const users = useApi('users.list', {}, []);
   const units = useApi('units.list', {}, ['schedule']);
   const [error, setError] = useState(null);
   const [confirm, setConfirm] = useState(null);
   const [password, setPassword] = useState({});
+  const [current, setCurrent] = useState('');
   const [ok, setOk] = useState('');
   const live = (units.data || []).filter((u) => !u.merged_into);
   const nameOf = (code) => live.find((u) => u.code === code)?.name || code;
@@ -63,8 +64,11 @@ export function Users() {
   };
   const setPass = async (name) => {
     try {
-      await api.call('users.set_password', { name, password: password[name] || '' });
+      const p = { name, password: password[name] || '' };
+      if (user && name === user.name) p.current = current; // one's own needs the current one
+      await api.call('users.set_password', p);
       setPassword({ ...password, [name]: '' });
+      setCurrent('');
       setOk(name);
     } catch (e) {
       setError(e);
@@ -82,7 +86,10 @@ export function Users() {
         <td>${t(`role.${u.role}`)}</td>
         <td>${u.units.length ? html`<span translate=${false}>${u.units.map(nameOf).join(', ')}</span>` : t('users.whole_province')}</td>
         <td>${u.disabled ? html`<span class="pill bad">${t('users.disabled')}</span>` : html`<span class="pill ok">${t('users.active')}</span>`}</td>
-        <td><div class="inline"><input type="password" minlength="10" value=${password[u.name] || ''}
+        <td><div class="inline">${user && u.name === user.name && html`<input type="password"
+          value=${current} aria-label=${t('users.current_password')} placeholder=${t('users.current_password')}
+          autocomplete="current-password" onInput=${(e) => setCurrent(e.target.value)} />`}
+          <input type="password" minlength="10" value=${password[u.name] || ''}
           aria-label=${t('users.new_password')} autocomplete="new-password"
           onInput=${(e) => setPassword({ ...password, [u.name]: e.target.value })} />
           <button class="secondary" disabled=${(password[u.name] || '').length < 10}
