@@ -17,6 +17,7 @@
 #include "loa/common/config.hpp"
 #include "loa/common/logging.hpp"
 #include "loa/common/open_files.hpp"
+#include "loa/common/persistent_counter.hpp"
 #include "loa/server/api_gateway.hpp"
 #include "loa/server/api_routes.hpp"
 #include "loa/server/auth_store.hpp"
@@ -177,6 +178,20 @@ void announce_first_admin(loa::server::AuthStore& auth, const loa::server::Setti
         loa::common::logger("server")->info("first start: created the user \"admin\"");
 }
 
+/// The token /metrics asks for (http.metrics_token_file), or "" when it is open.
+std::string read_metrics_token(const loa::server::Settings& settings) {
+    if (settings.metrics_token_file.empty())
+        return "";
+    auto text = loa::common::read_file(settings.metrics_token_file);
+    if (!text)
+        throw std::runtime_error("http.metrics_token_file: cannot read \"" +
+                                 settings.metrics_token_file + "\"");
+    auto token = text->substr(0, text->find_first_of("\r\n"));
+    if (token.size() < 16)
+        throw std::runtime_error("http.metrics_token_file: the token needs at least 16 characters");
+    return token;
+}
+
 /// --call: one request on the running server's control socket.
 int call(const loa::server::Settings& settings, const Options& options) {
     std::string path = loa::server::control_socket_file(settings);
@@ -312,16 +327,18 @@ int run(const Options& options) {
     control.start();
     loa::server::StatusWatch watch([&runner] { return runner.on_air(); }, api, hub, notifier);
     watch.start();
-    auto monitoring = loa::server::monitoring_routes([&] {
-        auto m = loa::server::collect_metrics(settings, server, runner.on_air(), gateway.requests(),
-                                              gateway.errors());
-        for (const auto& [unit, counts] : clusters_by_unit(hub)) {
-            m.receivers_configured[unit] = counts.second;
-            if (counts.first > 0)
-                m.receivers_online[unit] = counts.first;
-        }
-        return m;
-    });
+    auto monitoring = loa::server::monitoring_routes(
+        [&] {
+            auto m = loa::server::collect_metrics(settings, server, runner.on_air(),
+                                                  gateway.requests(), gateway.errors());
+            for (const auto& [unit, counts] : clusters_by_unit(hub)) {
+                m.receivers_configured[unit] = counts.second;
+                if (counts.first > 0)
+                    m.receivers_online[unit] = counts.first;
+            }
+            return m;
+        },
+        read_metrics_token(settings));
     loa::server::HttpOptions http_options;
     http_options.bind = settings.http_bind;
     http_options.port = settings.http_port;
@@ -330,6 +347,11 @@ int run(const Options& options) {
     http_options.upload_paths = {loa::server::kUploadPath};
     http_options.upload_dir = settings.state_dir + "/uploads";
     http_options.max_upload = static_cast<std::uint64_t>(settings.max_upload_mb) * 1024 * 1024;
+    http_options.admit_upload = loa::server::upload_admission(gateway);
+    http_options.max_connections = static_cast<std::size_t>(settings.max_connections);
+    http_options.max_connections_per_address =
+        static_cast<std::size_t>(settings.max_connections_per_address);
+    http_options.login_timeout = settings.login_timeout;
     loa::server::HttpServer http(
         http_options,
         loa::server::console_routes(gateway, programs,

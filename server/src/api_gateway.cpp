@@ -1,7 +1,11 @@
 #include "loa/server/api_gateway.hpp"
 
+#include <algorithm>
+#include <mutex>
+
 #include "loa/common/logging.hpp"
 #include "loa/common/persistent_counter.hpp"
+#include "loa/common/secret.hpp"
 #include "loa/server/relay_url.hpp"
 
 namespace loa::server {
@@ -15,6 +19,7 @@ auto log() {
 }
 
 constexpr std::size_t kSummaryMax = 400;
+constexpr std::size_t kMaxTickets = 10000;
 constexpr std::size_t kTextMax = 80;
 
 const std::set<std::string> kSecretKeys = {"password", "current", "secret",
@@ -79,6 +84,7 @@ std::optional<Permission> permission_of(const std::string& method, const Params&
         {"server.info", Permission::anyone},
         {"auth.logout", Permission::read},
         {"auth.whoami", Permission::read},
+        {"auth.ticket", Permission::read},
         {"subscribe", Permission::read},
         {"unsubscribe", Permission::read},
         {"units.list", Permission::read},
@@ -125,9 +131,7 @@ std::optional<Permission> permission_of(const std::string& method, const Params&
     return it->second;
 }
 
-namespace {
-
-bool allowed(Role role, Permission needed) {
+bool may_call(Role role, Permission needed) {
     switch (needed) {
     case Permission::anyone:
     case Permission::read:
@@ -141,6 +145,8 @@ bool allowed(Role role, Permission needed) {
     }
     return false;
 }
+
+namespace {
 
 const char* needed_role(Permission p) {
     switch (p) {
@@ -157,28 +163,50 @@ const char* needed_role(Permission p) {
 
 } // namespace
 
+namespace {
+
+/// Whether an event reaches a subscriber of `scope`: receivers' events as far as
+/// receivers.list shows receivers (the units one acts for), the others as far as one reads.
+bool visible_to(const Scope& scope, const Notification& n) {
+    if (scope.all || n.units.empty())
+        return true;
+    bool receivers = n.topic == "receivers";
+    return std::any_of(n.units.begin(), n.units.end(), [&](std::int64_t u) {
+        return receivers ? scope.may_change(u) : scope.may_read(u);
+    });
+}
+
+} // namespace
+
 /// One operator connection: JSON-RPC in, responses and subscribed notifications out.
 class ApiGateway::Session : public WebSocketHandler {
 public:
     Session(ApiGateway& gateway, Caller caller, std::shared_ptr<WebSocketLink> link)
-        : gateway_(gateway), caller_(std::move(caller)), link_(std::move(link)) {}
+        : gateway_(gateway), caller_(std::move(caller)), link_(std::move(link)),
+          logged_in_(caller_.user.has_value() || caller_.local) {}
 
     void on_message(const std::string& text) override {
         auto response = handle_jsonrpc(text, [&](const std::string& method, const Params& p) {
             if (method == "subscribe" || method == "unsubscribe") {
                 // Checked like any method, then handled here: subscriptions belong to the
                 // connection.
+                gateway_.check_session(caller_); // a session that has ended subscribes to nothing
                 if (!caller_.user && !caller_.local)
                     throw RpcError(rpc_code::kUnauthorized, "log in first: auth.login");
                 return method == "subscribe" ? subscribe(p) : unsubscribe();
             }
             return gateway_.call(method, p, caller_);
         });
+        logged_in_ = caller_.user.has_value() || caller_.local;
+        if (!logged_in_)
+            (void)unsubscribe(); // logged out, or the session ended: no more events
         if (!response.empty())
             link_->send(std::move(response));
     }
 
     void on_close() override { (void)unsubscribe(); }
+
+    bool authenticated() const override { return logged_in_.load(); }
 
 private:
     json::value subscribe(const Params& p) {
@@ -197,17 +225,20 @@ private:
         (void)unsubscribe();
         auto scope = caller_.scope;
         std::weak_ptr<WebSocketLink> link = link_;
-        subscription_ = gateway_.notifier_.subscribe([scope, wanted, link](const Notification& n) {
-            if (wanted.count(n.topic) == 0)
-                return;
-            bool visible = scope.all || n.units.empty();
-            for (auto u : n.units)
-                visible = visible || scope.may_read(u);
-            if (!visible)
-                return;
-            if (auto l = link.lock())
-                l->send(n.text);
-        });
+        auto alive = gateway_.session_alive(caller_);
+        subscription_ =
+            gateway_.notifier_.subscribe([scope, wanted, link, alive](const Notification& n) {
+                if (wanted.count(n.topic) == 0 || !visible_to(scope, n))
+                    return;
+                auto l = link.lock();
+                if (!l)
+                    return;
+                if (alive())
+                    return l->send(n.text);
+                // The session ended elsewhere (logout, expiry, password, disabled): so does the
+                // connection that subscribed with it; the client logs in again.
+                l->close();
+            });
         json::array out;
         for (const auto& t : wanted)
             out.push_back(json::value(t));
@@ -224,6 +255,7 @@ private:
     ApiGateway& gateway_;
     Caller caller_;
     std::shared_ptr<WebSocketLink> link_;
+    std::atomic<bool> logged_in_;
     std::uint64_t subscription_ = 0;
 };
 
@@ -247,8 +279,8 @@ std::optional<Caller> ApiGateway::bearer(const HttpRequest& request) {
     std::string token;
     if (header.rfind(kPrefix, 0) == 0)
         token = header.substr(kPrefix.size());
-    else if (request.method == "GET") // e.g. <audio src>, which cannot send headers
-        token = request.query("access_token").value_or("");
+    else if (auto ticket = request.query("ticket"); ticket && request.method == "GET")
+        token = redeem(*ticket, request.path()); // e.g. <audio src>, which sends no headers
     if (token.empty())
         return std::nullopt;
     auto user = auth_.authenticate(token);
@@ -288,6 +320,34 @@ void ApiGateway::adopt(Caller& caller, const User& user, const std::string& toke
     caller.scope = user.role == Role::admin ? Scope{} : schedule_.scope_of(user.units);
 }
 
+std::function<bool()> ApiGateway::session_alive(const Caller& caller) {
+    if (caller.local)
+        return [] { return true; };
+    struct Check {
+        std::mutex mutex;
+        std::string token;
+        std::uint64_t generation = 0;
+        std::chrono::steady_clock::time_point at;
+        bool alive = true;
+    };
+    auto check = std::make_shared<Check>();
+    check->token = caller.user ? caller.token : "";
+    check->generation = caller.checked_generation;
+    check->at = caller.checked_at;
+    check->alive = caller.user.has_value() && !caller.token.empty();
+    return [this, check] {
+        std::lock_guard lock(check->mutex);
+        auto now = std::chrono::steady_clock::now();
+        if (!check->alive ||
+            (check->generation == auth_.sessions_generation() && now - check->at < kSessionRecheck))
+            return check->alive;
+        check->generation = auth_.sessions_generation();
+        check->at = now;
+        check->alive = auth_.authenticate(check->token).ok();
+        return check->alive;
+    };
+}
+
 std::shared_ptr<WebSocketHandler> ApiGateway::connect(Caller caller,
                                                       std::shared_ptr<WebSocketLink> link) {
     return std::make_shared<Session>(*this, std::move(caller), std::move(link));
@@ -319,7 +379,7 @@ json::value ApiGateway::dispatch(const std::string& method, const Params& params
         if (!caller.user)
             throw RpcError(rpc_code::kUnauthorized,
                            "log in first: auth.login {name, password}, or a bearer token");
-        if (!allowed(caller.user->role, *needed))
+        if (!may_call(caller.user->role, *needed))
             throw RpcError(rpc_code::kUnauthorized,
                            method + " is for " + needed_role(*needed) + "; you are " +
                                (caller.user->role == Role::approver ? "an " : "a ") +
@@ -333,6 +393,8 @@ json::value ApiGateway::dispatch(const std::string& method, const Params& params
         caller.token.clear();
         return json::object{};
     }
+    if (method == "auth.ticket")
+        return ticket(params, caller);
     if (method == "auth.whoami")
         return caller.user ? json::value(user_json(*caller.user))
                            : json::value(json::object{{"name", caller.name()}, {"role", "admin"}});
@@ -511,6 +573,33 @@ json::value ApiGateway::receivers(const std::string& method, const Params& p, Ca
     }
     value_or_throw(receivers_.rekey(id)); // receivers.rekey
     return json::object{{"id", id}, {"rekeyed", true}};
+}
+
+json::value ApiGateway::ticket(const Params& params, const Caller& caller) {
+    auto path = params.string("path");
+    if (path.rfind("/api/v1/", 0) != 0 || path.find_first_of("?# ") != std::string::npos)
+        throw RpcError(rpc_code::kInvalidParams,
+                       "params.path: a GET path of the REST API, such as "
+                       "/api/v1/channels/70-001/listen.ogg (without a query)");
+    if (caller.token.empty())
+        throw RpcError(rpc_code::kUnauthorized, "tickets are for users logged in with a token");
+    auto ticket = common::random_token();
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(tickets_mutex_);
+    std::erase_if(tickets_, [&](const auto& t) { return t.second.expires <= now; });
+    if (tickets_.size() >= kMaxTickets)
+        throw RpcError(rpc_code::kConflict, "too many tickets in use; try again in a minute");
+    tickets_[common::sha256_hex(ticket)] = {caller.token, path, now + kTicketLifetime};
+    return json::object{{"ticket", ticket}, {"expires_in_s", kTicketLifetime.count()}};
+}
+
+std::string ApiGateway::redeem(const std::string& ticket, const std::string& path) {
+    std::lock_guard lock(tickets_mutex_);
+    auto it = tickets_.find(common::sha256_hex(ticket));
+    if (it == tickets_.end() || it->second.path != path ||
+        it->second.expires <= std::chrono::steady_clock::now())
+        return "";
+    return it->second.token;
 }
 
 std::vector<std::uint8_t> ApiGateway::receiver_key(const std::string& id) {

@@ -14,7 +14,7 @@ HttpResponse with_caller(ApiGateway& gateway, const HttpRequest& r, Build&& buil
     auto caller = gateway.bearer(r);
     if (!caller)
         return json_error(401, "a valid session token is needed: Authorization: Bearer TOKEN "
-                               "(from auth.login), or ?access_token=TOKEN on a GET");
+                               "(from auth.login), or ?ticket=TICKET (from auth.ticket) on a GET");
     try {
         return build(*caller);
     } catch (const RpcError& e) {
@@ -47,7 +47,8 @@ HttpResponse listen_in(ApiGateway& gateway, const MediaServer& media, ListenIn& 
         return json_error(404, "no channel \"" + channel + "\"");
     if (!gateway.schedule().may_read_channel(caller.scope, channel))
         return json_error(403, "channel \"" + channel + "\" is outside the units you act for");
-    auto opened = listen.open(channel, caller.name() + " from " + caller.from);
+    auto opened =
+        listen.open(channel, caller.name() + " from " + caller.from, gateway.session_alive(caller));
     if (const auto* refusal = std::get_if<ListenRefusal>(&opened))
         return *refusal == ListenRefusal::full
                    ? json_error(503, std::to_string(ListenIn::kMaxListeners) +
@@ -60,6 +61,20 @@ HttpResponse listen_in(ApiGateway& gateway, const MediaServer& media, ListenIn& 
 }
 
 } // namespace
+
+std::function<std::optional<HttpResponse>(const HttpRequest&)>
+upload_admission(ApiGateway& gateway) {
+    return [&gateway](const HttpRequest& r) -> std::optional<HttpResponse> {
+        auto caller = gateway.bearer(r);
+        if (!caller)
+            return json_error(401, "a valid session token is needed: Authorization: Bearer TOKEN "
+                                   "(from auth.login)");
+        auto needed = permission_of("programs.create", Params(boost::json::object{}));
+        if (!caller->local && (!caller->user || !may_call(caller->user->role, *needed)))
+            return json_error(403, "uploading programs is for managers, approvers and admins");
+        return std::nullopt;
+    };
+}
 
 HttpResponse json_error(int status, const std::string& message) {
     return json_response(status, json::serialize(json::object{{"error", message}}) + "\n");

@@ -90,7 +90,7 @@ HttpResponse speech_preview(ApiGateway& gateway, const ProgramMedia& programs,
         rate = static_cast<int>(v->as_int64());
     if (rate < 80 || rate > 450)
         return json_error(400, "rate_wpm: expected 80 to 450");
-    auto audio = programs.speak(std::string(text->as_string()), voice, rate);
+    auto audio = programs.speak(std::string(text->as_string()), voice, rate, MediaUse::preview);
     if (!audio)
         return json_error(422, audio.error().message);
     return HttpResponse{200, "audio/wav", read_whole(audio->path), {}};

@@ -8,6 +8,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 
@@ -107,6 +108,52 @@ private:
 };
 
 /// What every session needs of the server.
+/// The connections open, in all and per address. A slot stands for one connection and gives
+/// its place back when the last session holding it ends.
+class ConnectionCount : public std::enable_shared_from_this<ConnectionCount> {
+public:
+    ConnectionCount(std::size_t max_total, std::size_t max_per_address)
+        : max_total_(max_total), max_per_address_(max_per_address) {}
+
+    /// A slot for a connection from `address`, or null when a limit is reached.
+    std::shared_ptr<void> acquire(const std::string& address) {
+        std::lock_guard lock(mutex_);
+        auto& mine = per_address_[address];
+        if (total_ >= max_total_ || mine >= max_per_address_) {
+            if (mine == 0)
+                per_address_.erase(address);
+            return nullptr;
+        }
+        ++mine;
+        ++total_;
+        return std::make_shared<Slot>(shared_from_this(), address);
+    }
+
+private:
+    /// One connection's place; given back when destroyed.
+    struct Slot {
+        Slot(std::shared_ptr<ConnectionCount> count, std::string address)
+            : count(std::move(count)), address(std::move(address)) {}
+        Slot(const Slot&) = delete;
+        Slot& operator=(const Slot&) = delete;
+        ~Slot() { count->release(address); }
+        std::shared_ptr<ConnectionCount> count;
+        std::string address;
+    };
+
+    void release(const std::string& address) {
+        std::lock_guard lock(mutex_);
+        --total_;
+        if (auto it = per_address_.find(address); it != per_address_.end() && --it->second == 0)
+            per_address_.erase(it);
+    }
+
+    std::size_t max_total_, max_per_address_;
+    std::mutex mutex_;
+    std::size_t total_ = 0;
+    std::map<std::string, std::size_t> per_address_;
+};
+
 struct Shared {
     const HttpOptions& options;
     const HttpServer::Handler& handler;
@@ -179,7 +226,9 @@ bool same_origin(const HttpRequest& request) {
 /// One WebSocket connection.
 template <class Stream> class WsSession : public std::enable_shared_from_this<WsSession<Stream>> {
 public:
-    WsSession(Stream&& stream, Shared shared) : ws_(std::move(stream)), shared_(shared) {}
+    WsSession(Stream&& stream, Shared shared, std::shared_ptr<void> slot)
+        : ws_(std::move(stream)), shared_(shared), slot_(std::move(slot)),
+          login_timer_(ws_.get_executor()) {}
 
     /// Accepts the upgrade `request` with `handler` and starts reading.
     void accept(http::request<http::empty_body> request,
@@ -196,6 +245,7 @@ public:
             if (ec)
                 return self->ended();
             self->read();
+            self->expect_login();
         });
     }
 
@@ -266,6 +316,18 @@ private:
                        });
     }
 
+    /// A peer that never logs in (or says hello) holds no connection past the login timeout.
+    void expect_login() {
+        login_timer_.expires_after(shared_.options.login_timeout);
+        login_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+            if (ec || self->closed_ || self->handler_->authenticated())
+                return;
+            log()->info("a WebSocket did not log in within {} s; closing it",
+                        self->shared_.options.login_timeout.count());
+            self->close_now();
+        });
+    }
+
     void write_next() {
         ws_.text(true);
         ws_.async_write(asio::buffer(queue_.front()),
@@ -302,6 +364,8 @@ private:
 
     websocket::stream<Stream> ws_;
     Shared shared_;
+    std::shared_ptr<void> slot_; ///< its place among the open connections
+    asio::steady_timer login_timer_;
     std::shared_ptr<WebSocketHandler> handler_;
     beast::flat_buffer buffer_;
     std::deque<std::string> queue_;
@@ -334,8 +398,10 @@ template <class Stream> class StreamSink;
 template <class Stream>
 class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
 public:
-    HttpSession(Stream&& stream, Shared shared, std::string peer, bool tls)
-        : stream_(std::move(stream)), shared_(shared), peer_(std::move(peer)), tls_(tls) {}
+    HttpSession(Stream&& stream, Shared shared, std::string peer, bool tls,
+                std::shared_ptr<void> slot)
+        : stream_(std::move(stream)), shared_(shared), peer_(std::move(peer)), tls_(tls),
+          slot_(std::move(slot)) {}
 
     auto executor() { return stream_.get_executor(); }
 
@@ -406,6 +472,27 @@ private:
             return answer(text_response(413, "upload over " + std::to_string(options.max_upload) +
                                                  " bytes\n"),
                           false);
+        if (!options.admit_upload)
+            return store_upload();
+        // Who sends it is known before a byte of it is written: on the pool, like routes.
+        asio::post(shared_.pool, [self = this->shared_from_this()] {
+            std::optional<HttpResponse> refusal;
+            try {
+                refusal = self->shared_.options.admit_upload(self->request_);
+            } catch (const std::exception& e) {
+                log()->error("upload admission: {}", e.what());
+                refusal = text_response(500, "internal error; see the server log\n");
+            }
+            asio::post(self->stream_.get_executor(), [self, refusal = std::move(refusal)] {
+                if (refusal)
+                    return self->answer(*refusal, false);
+                self->store_upload();
+            });
+        });
+    }
+
+    void store_upload() {
+        const auto& options = shared_.options;
         file_.emplace(std::move(*header_));
         file_->body_limit(options.max_upload);
         std::error_code fs_error;
@@ -498,7 +585,7 @@ private:
             return answer(text_response(403, "a WebSocket from another site's page is refused "
                                              "(its Origin is not this server)\n"),
                           false);
-        auto session = std::make_shared<WsSession<Stream>>(std::move(stream_), shared_);
+        auto session = std::make_shared<WsSession<Stream>>(std::move(stream_), shared_, slot_);
         auto link = std::make_shared<Link<Stream>>(session);
         auto request = header_->release();
         // Deciding may read the database (a bearer token): on the pool, like every route.
@@ -671,6 +758,7 @@ private:
     Shared shared_;
     std::string peer_;
     bool tls_;
+    std::shared_ptr<void> slot_; ///< its place among the open connections
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::empty_body>> header_;
     std::optional<http::request_parser<http::string_body>> body_;
@@ -729,20 +817,38 @@ struct HttpServer::State {
     asio::thread_pool pool;
     SinkRegistry sinks;
 
-    explicit State(unsigned workers) : pool(workers == 0 ? 1 : workers) {}
+    std::shared_ptr<ConnectionCount> connections;
+    std::uint64_t refused = 0; ///< connections over a limit (network thread only)
+
+    State(unsigned workers, const HttpOptions& options)
+        : pool(workers == 0 ? 1 : workers),
+          connections(std::make_shared<ConnectionCount>(options.max_connections,
+                                                        options.max_connections_per_address)) {}
 
     void accept(Shared shared) {
         acceptor.async_accept([this, shared](beast::error_code ec, tcp::socket socket) {
             if (ec)
                 return; // closed by stop()
             auto peer = peer_of(socket);
+            auto address = socket.remote_endpoint(ec).address().to_string();
+            auto slot = ec ? nullptr : connections->acquire(address);
+            if (!slot) {
+                // Refused before a byte is read; said in the log now and then, not per try.
+                if (refused++ % 1000 == 0)
+                    log()->warn("refused a connection from {}: at most {} connections in all and "
+                                "{} from one address ({} refused so far)",
+                                address, shared.options.max_connections,
+                                shared.options.max_connections_per_address, refused);
+                socket.close(ec);
+                return accept(shared);
+            }
             if (tls)
                 std::make_shared<HttpSession<TlsStream>>(TlsStream(std::move(socket), *tls), shared,
-                                                         std::move(peer), true)
+                                                         std::move(peer), true, std::move(slot))
                     ->start();
             else
                 std::make_shared<HttpSession<PlainStream>>(PlainStream(std::move(socket)), shared,
-                                                           std::move(peer), false)
+                                                           std::move(peer), false, std::move(slot))
                     ->start();
             accept(shared);
         });
@@ -753,10 +859,19 @@ HttpServer::HttpServer(HttpOptions options, Handler handler, WebSocketAccept web
     : options_(std::move(options)), handler_(std::move(handler)), websocket_(std::move(websocket)) {
 }
 
+namespace {
+
+HttpOptions options_at(std::string bind, std::uint16_t port) {
+    HttpOptions options;
+    options.bind = std::move(bind);
+    options.port = port;
+    return options;
+}
+
+} // namespace
+
 HttpServer::HttpServer(std::string bind, std::uint16_t port, Handler handler)
-    : HttpServer(
-          HttpOptions{std::move(bind), port, std::nullopt, {}, {}, 0, std::size_t{1024} * 1024, 4},
-          std::move(handler)) {}
+    : HttpServer(options_at(std::move(bind), port), std::move(handler)) {}
 
 HttpServer::~HttpServer() {
     try {
@@ -766,7 +881,13 @@ HttpServer::~HttpServer() {
 }
 
 void HttpServer::start() {
-    state_ = std::make_unique<State>(options_.workers);
+    state_ = std::make_unique<State>(options_.workers, options_);
+    if (!options_.upload_dir.empty()) { // uploads a crash cut short are never finished
+        std::error_code ec;
+        for (auto it = std::filesystem::directory_iterator(options_.upload_dir, ec);
+             !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+            std::filesystem::remove(it->path(), ec);
+    }
     if (options_.tls) {
         auto& context = state_->tls.emplace(ssl::context::tls_server);
         context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |

@@ -39,14 +39,15 @@ struct ListenIn::Place {
 /// One stream: its channel's tap, its Ogg pages, its HTTP sink.
 struct ListenIn::Listener {
     Listener(std::uint64_t id, std::string channel, std::string who, std::shared_ptr<Place> place,
-             std::shared_ptr<HttpStreamSink> sink, int channels)
+             std::function<bool()> allowed, std::shared_ptr<HttpStreamSink> sink, int channels)
         : id(id), channel(std::move(channel)), who(std::move(who)), place(std::move(place)),
-          sink(std::move(sink)), writer(random_serial(), channels) {}
+          allowed(std::move(allowed)), sink(std::move(sink)), writer(random_serial(), channels) {}
 
     std::uint64_t id;
     std::string channel;
     std::string who;
     std::shared_ptr<Place> place;
+    std::function<bool()> allowed; ///< false once the listener's session has ended
     std::shared_ptr<HttpStreamSink> sink;
     pipeline::OggOpusWriter writer;
     std::optional<pipeline::TapHandle> tap;
@@ -74,8 +75,8 @@ ListenIn::~ListenIn() {
         remove(id, "the server is stopping");
 }
 
-std::variant<HttpStreamProducer, ListenRefusal> ListenIn::open(const std::string& channel,
-                                                               const std::string& who) {
+std::variant<HttpStreamProducer, ListenRefusal>
+ListenIn::open(const std::string& channel, const std::string& who, std::function<bool()> allowed) {
     if (!media_.has_channel(channel))
         return ListenRefusal::no_channel;
     if (places_->fetch_add(1) >= max_listeners_) {
@@ -85,16 +86,18 @@ std::variant<HttpStreamProducer, ListenRefusal> ListenIn::open(const std::string
         return ListenRefusal::full;
     }
     auto place = std::make_shared<Place>(places_);
-    return HttpStreamProducer([this, place, channel, who](std::shared_ptr<HttpStreamSink> sink) {
-        attach(place, channel, who, std::move(sink));
-    });
+    return HttpStreamProducer(
+        [this, place, channel, who, allowed](std::shared_ptr<HttpStreamSink> sink) {
+            attach(place, channel, who, allowed, std::move(sink));
+        });
 }
 
 void ListenIn::attach(std::shared_ptr<Place> place, const std::string& channel,
-                      const std::string& who, std::shared_ptr<HttpStreamSink> sink) {
+                      const std::string& who, std::function<bool()> allowed,
+                      std::shared_ptr<HttpStreamSink> sink) {
     auto id = next_id_.fetch_add(1);
-    auto listener =
-        std::make_unique<Listener>(id, channel, who, std::move(place), std::move(sink), channels_);
+    auto listener = std::make_unique<Listener>(id, channel, who, std::move(place),
+                                               std::move(allowed), std::move(sink), channels_);
     if (!listener->sink->write(listener->writer.headers()))
         return; // gone already
     {
@@ -158,14 +161,20 @@ void ListenIn::deliver(const Item& item) {
 
 void ListenIn::sweep() {
     std::vector<std::uint64_t> ended;
+    std::vector<std::pair<std::uint64_t, std::function<bool()>>> sessions;
     {
         std::lock_guard lock(mutex_);
         for (const auto& [id, listener] : listeners_)
             if (!listener->sink->open())
                 ended.push_back(id);
+            else
+                sessions.emplace_back(id, listener->allowed);
     }
     for (auto id : ended)
         remove(id, "its stream has ended");
+    for (const auto& [id, allowed] : sessions) // may read the database: outside the lock
+        if (!allowed())
+            remove(id, "the listener's session has ended");
 }
 
 void ListenIn::remove(std::uint64_t id, const char* why) {

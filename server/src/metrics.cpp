@@ -1,5 +1,6 @@
 #include "loa/server/metrics.hpp"
 
+#include <sodium.h>
 #include <sstream>
 
 namespace loa::server {
@@ -80,8 +81,19 @@ Metrics collect_metrics(const Settings& settings, const MediaServer& media,
     return m;
 }
 
-HttpServer::Handler monitoring_routes(std::function<Metrics()> collect) {
-    return [collect = std::move(collect)](const HttpRequest& r) -> HttpResponse {
+namespace {
+
+/// Compares a secret in constant time (for its length).
+bool same_secret(const std::string& given, const std::string& expected) {
+    return given.size() == expected.size() &&
+           sodium_memcmp(given.data(), expected.data(), given.size()) == 0;
+}
+
+} // namespace
+
+HttpServer::Handler monitoring_routes(std::function<Metrics()> collect, std::string metrics_token) {
+    return [collect = std::move(collect),
+            expected = "Bearer " + metrics_token](const HttpRequest& r) -> HttpResponse {
         std::string path = r.target.substr(0, r.target.find('?'));
         if (path != "/healthz" && path != "/metrics")
             return text_response(404, "no such page: " + path + "\n");
@@ -89,6 +101,9 @@ HttpServer::Handler monitoring_routes(std::function<Metrics()> collect) {
             return text_response(405, path + " answers GET only\n");
         if (path == "/healthz")
             return json_response(200, "{\"status\":\"ok\"}\n");
+        if (expected.size() > 7 && !same_secret(r.header("authorization"), expected))
+            return text_response(401, "/metrics needs Authorization: Bearer with the token of "
+                                      "http.metrics_token_file\n");
         return {200, "text/plain; version=0.0.4; charset=utf-8", prometheus_text(collect()), {}};
     };
 }

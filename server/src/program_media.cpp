@@ -40,7 +40,28 @@ ProgramMedia::ProgramMedia(std::string dir, std::vector<LiveInput> live_inputs)
         throw std::runtime_error("cannot create the media directory " + dir_ + ": " + ec.message());
 }
 
-common::Result<StoredAudio> ProgramMedia::store_file(const std::string& path) const {
+std::optional<std::shared_ptr<void>> ProgramMedia::start_job(MediaUse use) const {
+    if (jobs_->fetch_add(1) >= kMaxJobs && use != MediaUse::emergency) {
+        jobs_->fetch_sub(1);
+        return std::nullopt;
+    }
+    return std::shared_ptr<void>(nullptr, [jobs = jobs_](void*) { jobs->fetch_sub(1); });
+}
+
+namespace {
+
+common::Error busy() {
+    return {Errc::media_error, "the server is decoding or speaking " +
+                                   std::to_string(ProgramMedia::kMaxJobs) +
+                                   " other programs right now; try again in a moment"};
+}
+
+} // namespace
+
+common::Result<StoredAudio> ProgramMedia::store_file(const std::string& path, MediaUse use) const {
+    auto job = start_job(use);
+    if (!job)
+        return busy();
     auto info = pipeline::probe_audio(path);
     if (!info)
         return info.error();
@@ -65,7 +86,7 @@ common::Result<StoredAudio> ProgramMedia::store_file(const std::string& path) co
 }
 
 common::Result<StoredAudio> ProgramMedia::speak(const std::string& text, const std::string& voice,
-                                                int rate_wpm) const {
+                                                int rate_wpm, MediaUse use) const {
     // The voice names a file of espeak-ng's own voices: no paths, nothing else.
     if (voice.empty() || voice.size() > 40 ||
         voice.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -78,15 +99,24 @@ common::Result<StoredAudio> ProgramMedia::speak(const std::string& text, const s
                           "rate_wpm: expected 80 to 450 words a minute, got " +
                               std::to_string(rate_wpm));
     std::string key = common::sha256_hex(voice + "\n" + std::to_string(rate_wpm) + "\n" + text);
-    std::string stored = dir_ + "/speech-" + key + ".wav";
+    std::string name = "/speech-" + key + ".wav";
+    std::string previews = dir_ + "/previews";
+    std::string stored = (use == MediaUse::preview ? previews : dir_) + name;
     std::error_code ec;
+    if (use != MediaUse::preview && !fs::exists(stored, ec) && fs::exists(previews + name, ec))
+        fs::rename(previews + name, stored, ec); // heard before it was saved: render it once
     if (fs::exists(stored, ec)) {
         auto info = pipeline::probe_audio(stored);
         if (info)
             return StoredAudio{stored, info->duration};
         fs::remove(stored, ec); // unreadable: render it again
     }
-    std::string partial = dir_ + "/speech-" + key + ".partial.wav";
+    auto job = start_job(use);
+    if (!job)
+        return busy();
+    if (use == MediaUse::preview)
+        fs::create_directories(previews, ec);
+    std::string partial = stored.substr(0, stored.size() - 4) + ".partial.wav";
     auto info = pipeline::render_speech(text, pipeline::SpeechSettings{voice, rate_wpm}, partial);
     if (!info) {
         fs::remove(partial, ec);
@@ -95,9 +125,24 @@ common::Result<StoredAudio> ProgramMedia::speak(const std::string& text, const s
     fs::rename(partial, stored, ec);
     if (ec)
         return make_error(Errc::io_error, "cannot store a rendered bulletin: " + ec.message());
-    log()->info("rendered a bulletin of {} characters ({} ms, voice {})", text.size(),
-                info->duration.count(), voice);
+    log()->info("rendered a bulletin of {} characters ({} ms, voice {}){}", text.size(),
+                info->duration.count(), voice, use == MediaUse::preview ? " to preview" : "");
+    if (use == MediaUse::preview)
+        trim_previews();
     return StoredAudio{stored, info->duration};
+}
+
+void ProgramMedia::trim_previews() const {
+    std::error_code ec;
+    std::vector<std::pair<fs::file_time_type, fs::path>> kept;
+    for (auto it = fs::directory_iterator(dir_ + "/previews", ec);
+         !ec && it != fs::directory_iterator(); it.increment(ec))
+        kept.emplace_back(it->last_write_time(ec), it->path());
+    if (kept.size() <= kMaxPreviews)
+        return;
+    std::sort(kept.begin(), kept.end());
+    for (std::size_t i = 0; i + kMaxPreviews < kept.size(); ++i)
+        fs::remove(kept[i].second, ec);
 }
 
 common::Result<pipeline::SourceSpec>

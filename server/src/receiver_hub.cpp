@@ -52,7 +52,7 @@ public:
             const auto* id = o.if_contains("id");
             if (!o.contains("method") && id && id->is_int64() &&
                 (o.contains("result") || o.contains("error"))) {
-                hub_.on_reply(id->as_int64(), o.contains("result"));
+                hub_.on_reply(number_, id->as_int64(), o.contains("result"));
                 return;
             }
         }
@@ -75,11 +75,14 @@ public:
             throw RpcError(rpc_code::kMethodNotFound,
                            "no method \"" + method + "\" for receivers; see docs/protocol.md");
         });
+        said_hello_ = !id_.empty();
         if (!response.empty())
             link_->send(std::move(response));
         if (refused)
             link_->close();
     }
+
+    bool authenticated() const override { return said_hello_.load(); }
 
     void on_close() override {
         if (!id_.empty())
@@ -92,6 +95,7 @@ private:
     std::shared_ptr<WebSocketLink> link_;
     std::uint64_t number_;
     std::string id_; ///< set by a successful hello
+    std::atomic<bool> said_hello_{false};
 };
 
 ReceiverHub::ReceiverHub(ReceiverRegistry& registry, MediaServer& media, ScheduleApi& schedule,
@@ -251,12 +255,12 @@ void ReceiverHub::on_status(const std::string& id, const json::object& params) {
         publish("receiver.status", id, unit, std::move(status));
 }
 
-void ReceiverHub::on_reply(std::int64_t request, bool ok) {
+void ReceiverHub::on_reply(std::uint64_t connection, std::int64_t request, bool ok) {
     std::lock_guard lock(mutex_);
     auto it = pending_.find(request);
-    if (it == pending_.end())
-        return;
-    it->second.set_value(ok);
+    if (it == pending_.end() || it->second.connection != connection)
+        return; // not asked of this connection: nobody answers for another receiver
+    it->second.answer.set_value(ok);
     pending_.erase(it);
 }
 
@@ -309,8 +313,11 @@ std::int64_t ReceiverHub::send_request(const std::string& id, const std::string&
             return 0;
         link = it->second.link;
         request = next_request_++;
-        if (answer)
-            *answer = pending_[request].get_future();
+        if (answer) {
+            auto& pending = pending_[request];
+            pending.connection = it->second.connection;
+            *answer = pending.answer.get_future();
+        }
     }
     link->send(json::serialize(json::object{
         {"jsonrpc", "2.0"}, {"id", request}, {"method", method}, {"params", std::move(params)}}));

@@ -158,13 +158,13 @@ json::value ScheduleApi::call(const std::string& method, const Params& p, const 
     if (method == "programs.create") {
         (void)p.string("unit"); // the cheap checks first: a malformed call spends no media work
         (void)p.string("title");
-        input = prepare_program(p, files);
+        input = prepare_program(p, files, MediaUse::program);
     } else if (method == "emergency.start" && !p.has("program")) {
         if (p.strings("units").empty() && p.strings("clusters").empty())
             throw RpcError(rpc_code::kInvalidParams,
                            "an emergency needs a target: params.units and/or params.clusters");
         (void)p.optional_string("title");
-        input = prepare_program(p, files);
+        input = prepare_program(p, files, MediaUse::emergency);
     }
     std::lock_guard lock(mutex_);
     return dispatch(method, p, caller, scope, input);
@@ -339,7 +339,8 @@ json::value ScheduleApi::status(const Scope& scope) {
     return json::object{{"on_air", std::move(on_air)}, {"receivers", std::move(receivers)}};
 }
 
-ProgramInput ScheduleApi::prepare_program(const Params& p, const CallFiles& files) const {
+ProgramInput ScheduleApi::prepare_program(const Params& p, const CallFiles& files,
+                                          MediaUse use) const {
     ProgramInput in;
     std::string kind = p.optional_string("kind").value_or(p.has("text")          ? "tts"
                                                           : p.has("path")        ? "file"
@@ -355,7 +356,7 @@ ProgramInput ScheduleApi::prepare_program(const Params& p, const CallFiles& file
         std::string file =
             files.upload.empty() ? importable(p.string("path"), files) : files.upload;
         in.source = files.upload.empty() ? file : "upload";
-        auto stored = value_or_throw(media_.store_file(file));
+        auto stored = value_or_throw(media_.store_file(file, use));
         in.media = stored.path;
         in.duration = stored.duration;
         break;
@@ -365,7 +366,7 @@ ProgramInput ScheduleApi::prepare_program(const Params& p, const CallFiles& file
         in.voice = p.optional_string("voice").value_or(settings_.speech_voice);
         in.rate_wpm =
             static_cast<int>(p.optional_integer("rate_wpm").value_or(settings_.speech_rate_wpm));
-        auto stored = value_or_throw(media_.speak(in.source, in.voice, in.rate_wpm));
+        auto stored = value_or_throw(media_.speak(in.source, in.voice, in.rate_wpm, use));
         in.media = stored.path;
         in.duration = stored.duration;
         break;

@@ -207,8 +207,9 @@ Settings load_settings(const common::Config& config) {
     s.time_zone = schedule.string("time_zone", s.time_zone);
     s.lead = std::chrono::milliseconds(schedule.integer("lead_ms", 200, 10000, 1500));
     auto http = root.object("http");
-    http.reject_unknown_keys(
-        {"bind", "port", "tls_certificate", "tls_key", "public_url", "max_upload_mb"});
+    http.reject_unknown_keys({"bind", "port", "tls_certificate", "tls_key", "public_url",
+                              "max_upload_mb", "metrics_token_file", "max_connections",
+                              "max_connections_per_address", "login_timeout_s"});
     s.http_bind = http.string("bind", s.http_bind);
     s.http_port = static_cast<std::uint16_t>(http.integer("port", 0, 65535, s.http_port));
     s.tls_certificate = http.string("tls_certificate", "");
@@ -222,6 +223,11 @@ Settings load_settings(const common::Config& config) {
         http.fail("public_url", "expected ws://HOST:PORT or wss://HOST:PORT, as receivers "
                                 "will reach this server");
     s.max_upload_mb = static_cast<int>(http.integer("max_upload_mb", 1, 4096, 200));
+    s.metrics_token_file = http.string("metrics_token_file", "");
+    s.max_connections = static_cast<int>(http.integer("max_connections", 16, 1000000, 20000));
+    s.max_connections_per_address =
+        static_cast<int>(http.integer("max_connections_per_address", 1, 1000000, 1000));
+    s.login_timeout = std::chrono::seconds(http.integer("login_timeout_s", 1, 3600, 60));
     auto control = root.object("control");
     control.reject_unknown_keys(
         {"offline_grace_s", "status_interval_s", "session_hours", "admin_password_file"});

@@ -83,6 +83,14 @@ struct StreamReader {
     }
 };
 
+/// A ticket (auth.ticket) for one GET `path`, asked for with the session `token`.
+std::string ticket_for(const Scenario& s, const std::string& token, const std::string& path) {
+    loa::clients::ConnectOptions options;
+    options.bearer_token = token;
+    auto c = connect_api(s.api_url() + "/api/v1/ws", options);
+    return std::string(c->call("auth.ticket", {{"path", path}}).at("ticket").as_string());
+}
+
 } // namespace
 
 TEST(ListenIn, AnOperatorHearsTheChannelAsOggOpusAndOnlyWithinItsUnits) {
@@ -105,10 +113,15 @@ TEST(ListenIn, AnOperatorHearsTheChannelAsOggOpusAndOnlyWithinItsUnits) {
 
     const std::string listen = "/api/v1/channels/70-001/listen.ogg";
     EXPECT_EQ(answer_of(s, listen).rfind("HTTP/1.1 401", 0), 0U) << "no token";
-    EXPECT_EQ(answer_of(s, listen + "?access_token=not-a-token").rfind("HTTP/1.1 401", 0), 0U);
-    auto outside = answer_of(s, listen + "?access_token=" + manager);
+    EXPECT_EQ(answer_of(s, listen + "?ticket=not-a-ticket").rfind("HTTP/1.1 401", 0), 0U);
+    // A session token is never taken from a URL; a ticket is for its own path only.
+    EXPECT_EQ(answer_of(s, listen + "?access_token=" + token).rfind("HTTP/1.1 401", 0), 0U);
+    auto elsewhere = ticket_for(s, token, "/api/v1/channels/70-002/listen.ogg");
+    EXPECT_EQ(answer_of(s, listen + "?ticket=" + elsewhere).rfind("HTTP/1.1 401", 0), 0U);
+    auto outside = answer_of(s, listen + "?ticket=" + ticket_for(s, manager, listen));
     EXPECT_EQ(outside.rfind("HTTP/1.1 403", 0), 0U) << outside;
-    auto unknown = answer_of(s, "/api/v1/channels/70-999/listen.ogg?access_token=" + token);
+    const std::string nowhere = "/api/v1/channels/70-999/listen.ogg";
+    auto unknown = answer_of(s, nowhere + "?ticket=" + ticket_for(s, token, nowhere));
     EXPECT_EQ(unknown.rfind("HTTP/1.1 404", 0), 0U) << unknown;
     EXPECT_NE(unknown.find("70-999"), std::string::npos) << unknown;
     // The header works too, and the manager's own commune is theirs to hear.
@@ -126,7 +139,7 @@ TEST(ListenIn, AnOperatorHearsTheChannelAsOggOpusAndOnlyWithinItsUnits) {
 
     admin->call("emergency.start",
                 {{"units", json::array{"70-001"}}, {"path", s.dir().file("tone.wav")}});
-    auto client = open_get(s, listen + "?access_token=" + token);
+    auto client = open_get(s, listen + "?ticket=" + ticket_for(s, token, listen));
     StreamReader stream;
     // 150 pages: the two headers and about three seconds of 20 ms frames.
     ASSERT_TRUE(wait_until(
@@ -173,7 +186,8 @@ TEST(ListenIn, ListenersBeyondTheCapAreRefusedUntilOneGoes) {
     s.write_province_config(kProvince);
     s.start_server();
     std::string token = token_of(s, "admin", Scenario::kAdminPassword);
-    const std::string listen = "/api/v1/channels/70-002/listen.ogg?access_token=" + token;
+    const std::string path = "/api/v1/channels/70-002/listen.ogg";
+    const std::string listen = path + "?ticket=" + ticket_for(s, token, path);
     // Nothing plays on 70-002: each stream holds its headers and waits.
     std::vector<std::unique_ptr<TcpClient>> listeners;
     for (int i = 0; i < 32; ++i) {

@@ -405,3 +405,149 @@ TEST_F(Security, ACallersTextCannotForgeALogLine) {
         << read_file(s.server_log());
     EXPECT_EQ(read_file(s.server_log()).find("\n2030-01-01T00:00:00.000"), std::string::npos);
 }
+
+TEST_F(Security, ASessionThatEndsEndsItsSubscriptionsAndItsListeningIn) {
+    manager->call("subscribe", {{"topics", json::array{"overrides"}}});
+    // Listening in on its commune with a ticket, as a browser's <audio> does.
+    const std::string path = "/api/v1/channels/70-001/listen.ogg";
+    auto ticket =
+        std::string(manager->call("auth.ticket", {{"path", path}}).at("ticket").as_string());
+    TcpClient listen(s.http_port());
+    ASSERT_TRUE(
+        listen.send("GET " + path + "?ticket=" + ticket + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+    ASSERT_NE(listen.receive_some(5000).find("HTTP/1.1 200"), std::string::npos);
+
+    // The admin changes the manager's password: every session of theirs ends, and with them
+    // what they had opened.
+    admin->call("users.set_password", {{"name", "manager1"}, {"password", "x123456789a"}});
+    admin->call("emergency.start", {{"units", json::array{"70-001"}}, {"path", tone("e.wav")}});
+    bool closed = false;
+    std::optional<json::object> leaked;
+    for (int i = 0; i < 100 && !closed && !leaked; ++i) {
+        try {
+            leaked = manager->next(std::chrono::milliseconds(100));
+        } catch (const std::runtime_error&) {
+            closed = true;
+        }
+    }
+    EXPECT_FALSE(leaked) << "an ended session still gets events: " << json::serialize(*leaked);
+    EXPECT_TRUE(closed);
+    EXPECT_TRUE(wait_until(
+        [&] {
+            listen.receive_some(100);
+            return listen.closed();
+        },
+        seconds(10)))
+        << "the listen-in stream outlived its session";
+}
+
+TEST_F(Security, ReceiversEventsReachOnlyThoseWhoMayListTheReceiver) {
+    admin->call("subscribe", {{"topics", json::array{"receivers", "overrides"}}});
+    manager->call("subscribe", {{"topics", json::array{"receivers", "overrides"}}});
+    // A cluster of the province itself: the commune's manager reads the province's programs
+    // but may not list its receivers, so is not told about them either.
+    auto bundle = admin->call("receivers.provision", {{"id", "box-p"}, {"unit", "70"}})
+                      .at("bundle")
+                      .as_object();
+    std::ofstream(s.dir().file("box-p.json")) << json::serialize(bundle);
+    s.start_provisioned_receiver("box-p", s.dir().file("box-p.json"));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            auto n = admin->next(std::chrono::milliseconds(100));
+            return n && n->at("method") == "receiver.online";
+        },
+        seconds(20)));
+    // Events reach subscribers in order: the manager's first is the emergency that followed.
+    admin->call("emergency.start", {{"units", json::array{"70-001"}}, {"path", tone("e.wav")}});
+    auto first = manager->next(seconds(10));
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->at("method"), "emergency.started") << json::serialize(*first);
+}
+
+TEST_F(Security, AnUploadIsRefusedBeforeAByteOfItIsWritten) {
+    auto viewer = [&] {
+        admin->call("users.create",
+                    {{"name", "viewer1"}, {"password", kPassword}, {"role", "viewer"}});
+        auto c = connect_api(s.api_url() + "/api/v1/ws");
+        return std::string(c->call("auth.login", {{"name", "viewer1"}, {"password", kPassword}})
+                               .at("token")
+                               .as_string());
+    }();
+    const std::string uploads = s.dir().file("state/uploads");
+    for (const auto& [auth, status] : std::vector<std::pair<std::string, std::string>>{
+             {"", "401"}, {"Bearer not-a-token", "401"}, {"Bearer " + viewer, "403"}}) {
+        // A declared 100 MB that waits for "100 Continue": it must get the refusal instead, and
+        // nothing may be on disk meanwhile.
+        TcpClient c(s.http_port());
+        ASSERT_TRUE(c.send("POST /api/v1/programs?unit=70-001&title=x HTTP/1.1\r\nHost: "
+                           "127.0.0.1\r\nContent-Length: 100000000\r\nExpect: 100-continue\r\n" +
+                           (auth.empty() ? "" : "Authorization: " + auth + "\r\n") + "\r\n"));
+        auto reply = c.receive_some(5000);
+        EXPECT_EQ(reply.rfind("HTTP/1.1 " + status, 0), 0U) << auth << ": " << reply;
+        std::error_code ec;
+        EXPECT_TRUE(!fs::exists(uploads, ec) || fs::is_empty(uploads, ec)) << auth;
+    }
+}
+
+TEST(SecurityLimits, ConnectionsAreBoundedPerAddressAndSilentWebSocketsClosed) {
+    Scenario s("security-limits");
+    s.add_http_settings(R"("max_connections_per_address": 8, "login_timeout_s": 1)");
+    s.write_province_config(kProvince);
+    s.start_server();
+    auto admin = connect_api(s.api_url() + "/api/v1/ws");
+    admin->call("auth.login", {{"name", "admin"}, {"password", Scenario::kAdminPassword}});
+    // The admin's is one; seven more from 127.0.0.1 fill the address's share.
+    std::vector<std::unique_ptr<TcpClient>> held;
+    for (int i = 0; i < 7; ++i)
+        held.push_back(std::make_unique<TcpClient>(s.http_port()));
+    TcpClient over(s.http_port());
+    over.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    EXPECT_EQ(over.receive_some(5000), "");
+    EXPECT_TRUE(over.closed()) << "a connection over the address's limit is closed at once";
+    // Another address is not held up by this one.
+    EXPECT_NO_THROW(RawWebSocket("127.0.0.1", s.http_port(), "/api/v1/ws",
+                                 RawWebSocket::Options{0, "127.0.0.2", ""}));
+    held.clear();
+    // A WebSocket that never logs in is closed after login_timeout_s; a logged-in one stays.
+    ASSERT_TRUE(wait_until(
+        [&] {
+            try {
+                RawWebSocket probe("127.0.0.1", s.http_port(), "/api/v1/ws");
+                return true;
+            } catch (const std::runtime_error&) {
+                return false; // the held ones are still being closed
+            }
+        },
+        seconds(10)));
+    RawWebSocket silent("127.0.0.1", s.http_port(), "/api/v1/ws");
+    EXPECT_TRUE(silent.wait_ended(seconds(10)));
+    EXPECT_EQ(admin->call("auth.whoami").at("name"), "admin");
+}
+
+TEST(SecurityLimits, MetricsAnswerOnlyTheirToken) {
+    Scenario s("security-metrics");
+    const std::string token = "a-metrics-token-of-the-ioc";
+    std::ofstream(s.dir().file("metrics-token")) << token << "\n";
+    s.add_http_settings(R"("metrics_token_file": ")" + s.dir().file("metrics-token") + R"(")");
+    s.write_province_config(kProvince);
+    s.start_server();
+    auto get = [&](const std::string& headers) {
+        std::string reply;
+        wait_until(
+            [&] {
+                TcpClient c(s.http_port());
+                c.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
+                       headers + "\r\n");
+                reply = c.receive(5000);
+                return !reply.empty();
+            },
+            seconds(20));
+        return reply;
+    };
+    EXPECT_EQ(get("").rfind("HTTP/1.1 401", 0), 0U);
+    EXPECT_EQ(get("Authorization: Bearer wrong-token-of-same-size\r\n").rfind("HTTP/1.1 401", 0),
+              0U);
+    auto ok = get("Authorization: Bearer " + token + "\r\n");
+    EXPECT_EQ(ok.rfind("HTTP/1.1 200", 0), 0U) << ok;
+    EXPECT_NE(ok.find("loa_packets_sent_total"), std::string::npos);
+}

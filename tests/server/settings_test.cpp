@@ -141,3 +141,23 @@ TEST(Settings, LiveInputsAreTheAdminsListOfSafeDeviceNames) {
     EXPECT_NE(error_of(R"({"programs": {"import_dir": "relative/path"}})").find("absolute path"),
               std::string::npos);
 }
+
+TEST(Settings, TheHttpPortsLimitsLoad) {
+    auto s = load_settings(Config::parse(
+        R"({"http": {"max_connections": 500, "max_connections_per_address": 20,
+                     "login_timeout_s": 5, "metrics_token_file": "/etc/loa/metrics.token"},
+            "secrets": {"seal_key_file": "/etc/loa/seal.key"}})",
+        "t"));
+    EXPECT_EQ(s.max_connections, 500);
+    EXPECT_EQ(s.max_connections_per_address, 20);
+    EXPECT_EQ(s.login_timeout, std::chrono::seconds(5));
+    EXPECT_EQ(s.metrics_token_file, "/etc/loa/metrics.token");
+    EXPECT_EQ(loa::server::seal_key_file(s), "/etc/loa/seal.key");
+    auto defaults = load_settings(Config::parse("{}", "t"));
+    EXPECT_EQ(defaults.max_connections, 20000);
+    EXPECT_EQ(defaults.login_timeout, std::chrono::seconds(60));
+    EXPECT_EQ(loa::server::seal_key_file(defaults), "/var/lib/loa/seal.key");
+    EXPECT_NE(error_of(R"({"http": {"max_connections_per_address": 0}})")
+                  .find("http.max_connections_per_address"),
+              std::string::npos);
+}

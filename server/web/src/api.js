@@ -206,9 +206,13 @@ class Api {
     });
   }
 
-  /** A URL that carries the token in its query, for <audio> and downloads. */
-  signed(path) {
-    return `${path}${path.includes('?') ? '&' : '?'}access_token=${encodeURIComponent(this.token)}`;
+  /**
+   * A URL for <audio> and downloads, which send no headers: it carries a ticket good for this
+   * path for a minute (auth.ticket), never the session token.
+   */
+  async signed(path) {
+    const { ticket } = await this.call('auth.ticket', { path });
+    return `${path}?ticket=${encodeURIComponent(ticket)}`;
   }
 }
 

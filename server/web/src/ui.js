@@ -55,6 +55,20 @@ export function useApi(method, params, topics = []) {
 }
 
 /** An error box with the translated headline and the server's own words below. */
+/** A ticketed URL of `path` (api.signed) for <audio src>; '' until it is ready or when no path. */
+export function useSigned(path) {
+  const [url, setUrl] = useState('');
+  useEffect(() => {
+    let current = true;
+    setUrl('');
+    if (path) api.signed(path).then((u) => current && setUrl(u), () => current && setUrl(''));
+    return () => {
+      current = false;
+    };
+  }, [path]);
+  return url;
+}
+
 export function ErrorBox({ error }) {
   if (!error) return null;
   return html`<div class="error" role="alert">

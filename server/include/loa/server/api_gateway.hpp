@@ -8,7 +8,10 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -59,6 +62,9 @@ enum class Permission {
 /// unknown method.
 std::optional<Permission> permission_of(const std::string& method, const Params& params);
 
+/// Whether `role` has `needed` (the method table's rule; unit scopes come on top).
+bool may_call(Role role, Permission needed);
+
 /// Settings of the API.
 struct GatewaySettings {
     std::chrono::seconds session_ttl{std::chrono::hours(12)};
@@ -67,6 +73,9 @@ struct GatewaySettings {
     std::string time_zone = "Asia/Ho_Chi_Minh"; ///< shown by server.info (the console's dates)
     std::string province;                       ///< the province's name, for server.info
 };
+
+/// How long a ticket of auth.ticket may be used.
+inline constexpr std::chrono::seconds kTicketLifetime{60};
 
 /// The version server.info reports.
 inline constexpr const char* kServerVersion = "0.5.0";
@@ -80,11 +89,16 @@ public:
     /// Calls a method for `caller` (auth.login and auth.resume change `caller`); throws
     /// RpcError.
     boost::json::value call(const std::string& method, const Params& params, Caller& caller);
-    /// A caller for a bearer token ("Authorization: Bearer ...", or on a GET the query
-    /// parameter access_token, which is never logged); nullopt if it is not valid.
+    /// A caller for a bearer token ("Authorization: Bearer ..."), or on a GET for a ticket
+    /// (the query parameter ticket, from auth.ticket, for that path only); nullopt if neither
+    /// is valid. Session tokens never travel in URLs.
     std::optional<Caller> bearer(const HttpRequest& request);
     /// A caller from an HTTP request without credentials.
     static Caller anonymous(const HttpRequest& request);
+    /// Whether `caller`'s session is still valid, for what outlives one call (subscriptions,
+    /// listen-in streams). Cheap to call often: it looks again only when sessions may have
+    /// ended, and at least once a minute (expiry). Always true for the control socket.
+    std::function<bool()> session_alive(const Caller& caller);
     /// The handler of one operator connection (/api/v1/ws), already logged in if `caller` is.
     std::shared_ptr<WebSocketHandler> connect(Caller caller, std::shared_ptr<WebSocketLink> link);
     /// Requests and errors so far (for /metrics).
@@ -104,6 +118,17 @@ private:
     void check_session(Caller& caller);
     /// How often a long-lived connection's token is checked again at the latest.
     static constexpr std::chrono::seconds kSessionRecheck{60};
+    /// auth.ticket: a short-lived ticket for one GET path, in place of the session token.
+    boost::json::value ticket(const Params& params, const Caller& caller);
+    /// The session token behind a ticket for `path`, or "" if it is unknown, expired or for
+    /// another path.
+    std::string redeem(const std::string& ticket, const std::string& path);
+    /// What a ticket stands for.
+    struct Ticket {
+        std::string token; ///< the session it acts in (checked again at each use)
+        std::string path;
+        std::chrono::steady_clock::time_point expires;
+    };
     boost::json::value users(const std::string& method, const Params& params, Caller& caller);
     boost::json::value receivers(const std::string& method, const Params& params, Caller& caller);
     boost::json::object user_json(const User& user);
@@ -116,6 +141,8 @@ private:
     Notifier& notifier_;
     GatewaySettings settings_;
     std::atomic<std::uint64_t> requests_{0}, errors_{0};
+    std::mutex tickets_mutex_;
+    std::map<std::string, Ticket> tickets_; ///< by the ticket's SHA-256
 };
 
 /// A one-line summary of params and result for the audit log: secrets left out, long texts

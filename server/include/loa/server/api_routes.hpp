@@ -3,8 +3,8 @@
 /// The REST side of the API, where HTTP fits better than a WebSocket: media upload (streamed
 /// to disk, decoded before it is accepted), exports (as-run log as CSV or JSON, a unit's
 /// schedule as .ics), a receiver's SDP, listening in on a channel (an Ogg Opus stream), and
-/// the monitoring pages. Every /api/v1 route needs a bearer token (on a GET, also as
-/// ?access_token=) and checks it as the WebSocket methods do. See docs/api.md.
+/// the monitoring pages. Every /api/v1 route needs a bearer token (on a GET, or a ticket of
+/// auth.ticket as ?ticket=) and checks it as the WebSocket methods do. See docs/api.md.
 
 #include "loa/server/api_gateway.hpp"
 #include "loa/server/http_server.hpp"
@@ -19,6 +19,11 @@ inline constexpr const char* kUploadPath = "/api/v1/programs";
 /// the listen-in of `media`'s channels (ListenIn), so `media` must outlive them.
 HttpServer::Handler api_routes(ApiGateway& gateway, MediaServer& media,
                                HttpServer::Handler monitoring);
+
+/// Admits an upload from its header (HttpOptions::admit_upload): a valid bearer token of a
+/// user who may create programs, else 401/403 before anything is written.
+std::function<std::optional<HttpResponse>(const HttpRequest&)>
+upload_admission(ApiGateway& gateway);
 
 /// An error answer of the REST routes: {"error": message}.
 HttpResponse json_error(int status, const std::string& message);

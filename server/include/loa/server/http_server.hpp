@@ -96,6 +96,9 @@ class WebSocketHandler {
 public:
     virtual ~WebSocketHandler() = default;
     virtual void on_message(const std::string& text) = 0;
+    /// Whether the peer has proven who it is (logged in, said hello): a connection that has
+    /// not within HttpOptions::login_timeout is closed. Any thread.
+    virtual bool authenticated() const { return true; }
     /// The connection has ended (either side); called once.
     virtual void on_close() {}
 };
@@ -118,11 +121,20 @@ struct HttpOptions {
     /// Paths (exact) whose POST bodies are streamed to a file in `upload_dir`, up to
     /// `max_upload` bytes, instead of being held in memory.
     std::vector<std::string> upload_paths;
-    std::string upload_dir;
+    std::string upload_dir; ///< emptied of what a crash left at start()
     std::uint64_t max_upload = std::uint64_t{200} * 1024 * 1024;
     /// Largest WebSocket message accepted.
     std::size_t max_message = std::size_t{1024} * 1024;
     unsigned workers = 4; ///< threads that run routes and WebSocket handlers
+    /// Connections open at once, in all and from one address; one over is closed at once.
+    std::size_t max_connections = 20000;
+    std::size_t max_connections_per_address = 1000;
+    /// A WebSocket whose handler is not authenticated() this long after the upgrade is closed.
+    std::chrono::seconds login_timeout{60};
+    /// Decides on an upload from its header alone, before anything is written to disk or
+    /// "100-continue" is answered: nullopt admits it, a response refuses it (and the
+    /// connection closes unread). Runs on a worker (it may read the database); none: admit.
+    std::function<std::optional<HttpResponse>(const HttpRequest&)> admit_upload;
 };
 
 /// Serves HTTP and WebSocket on one address and port.

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,9 +46,12 @@ public:
 
     /// A producer for an HTTP streaming response that plays `channel` (a unit's code or
     /// "@id"), or why not; `who` names the listener in the log (never a token). A place is
-    /// held from now until the stream ends, or until the producer is destroyed unused.
-    std::variant<HttpStreamProducer, ListenRefusal> open(const std::string& channel,
-                                                         const std::string& who);
+    /// held from now until the stream ends, or until the producer is destroyed unused. The
+    /// stream ends when `allowed` turns false (the listener's session ended); it is asked
+    /// about twice a second, off the packet path.
+    std::variant<HttpStreamProducer, ListenRefusal> open(
+        const std::string& channel, const std::string& who,
+        std::function<bool()> allowed = [] { return true; });
     /// Places held (streams open or about to be).
     std::size_t listeners() const { return places_->load(); }
     /// Frames lost because the muxing thread fell behind.
@@ -61,7 +65,7 @@ private:
         pipeline::OpusFrame frame;
     };
     void attach(std::shared_ptr<Place> place, const std::string& channel, const std::string& who,
-                std::shared_ptr<HttpStreamSink> sink);
+                std::function<bool()> allowed, std::shared_ptr<HttpStreamSink> sink);
     void run();
     void deliver(const Item& item);
     void sweep();

@@ -31,7 +31,10 @@ Metrics collect_metrics(const Settings& settings, const MediaServer& media,
                         const std::map<std::string, std::string>& on_air,
                         std::uint64_t api_requests, std::uint64_t api_errors);
 
-/// GET /healthz and GET /metrics; 404 for other paths, 405 for other methods.
-HttpServer::Handler monitoring_routes(std::function<Metrics()> collect);
+/// GET /healthz and GET /metrics; 404 for other paths, 405 for other methods. With a
+/// `metrics_token`, /metrics answers only "Authorization: Bearer <metrics_token>" (401
+/// otherwise), as a Prometheus scrape with bearer_token_file sends it.
+HttpServer::Handler monitoring_routes(std::function<Metrics()> collect,
+                                      std::string metrics_token = "");
 
 } // namespace loa::server

@@ -96,7 +96,9 @@ private:
                              const std::shared_ptr<WebSocketLink>& link,
                              const boost::json::object& params, std::string& id);
     void on_status(const std::string& id, const boost::json::object& params);
-    void on_reply(std::int64_t request, bool ok);
+    /// An answer to request `request` that came on connection `connection`: taken only from
+    /// the connection the request went to.
+    void on_reply(std::uint64_t connection, std::int64_t request, bool ok);
     void on_close(const std::string& id, std::uint64_t connection);
     /// Sends a request to a connected receiver, its answer awaited in `answer` unless null;
     /// returns the request's id, or 0 if the receiver is not connected.
@@ -124,7 +126,12 @@ private:
     std::mutex mutex_;
     std::map<std::string, Live> live_;
     std::map<std::string, std::int64_t> unit_of_;
-    std::map<std::int64_t, std::promise<bool>> pending_;
+    /// A request awaiting its answer, and the connection it was sent on.
+    struct Pending {
+        std::uint64_t connection = 0;
+        std::promise<bool> answer;
+    };
+    std::map<std::int64_t, Pending> pending_;
     std::uint64_t next_connection_ = 1;
     std::int64_t next_request_ = 1;
 

@@ -102,7 +102,7 @@ private:
                                 const std::string& caller, const Scope& scope,
                                 const std::optional<ProgramInput>& input);
     /// Reads a program's source from params and makes its audio ready; no store access.
-    ProgramInput prepare_program(const Params& p, const CallFiles& files) const;
+    ProgramInput prepare_program(const Params& p, const CallFiles& files, MediaUse use) const;
     /// The file `path` names, if the caller may name it: resolved, and inside the import
     /// folder unless the call is local.
     std::string importable(const std::string& path, const CallFiles& files) const;

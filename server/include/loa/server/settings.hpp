@@ -81,8 +81,13 @@ struct Settings {
     std::uint16_t http_port = 8080;      ///< 0: any free port
     std::string tls_certificate;         ///< PEM; with tls_key, the port speaks only TLS
     std::string tls_key;
-    std::string public_url;  ///< the server as receivers reach it, for provisioning bundles
-    int max_upload_mb = 200; ///< media uploads
+    std::string public_url;      ///< the server as receivers reach it, for provisioning bundles
+    int max_upload_mb = 200;     ///< media uploads
+    int max_connections = 20000; ///< HTTP/WebSocket connections at once
+    int max_connections_per_address = 1000; ///< from one address (clusters share carrier NAT)
+    std::chrono::seconds login_timeout{60}; ///< a WebSocket must log in or say hello by then
+    /// A file holding the token /metrics requires as "Authorization: Bearer"; "" = open.
+    std::string metrics_token_file;
     std::chrono::seconds offline_grace{30}; ///< a dropped receiver stays online this long
     int status_interval_s = 10;             ///< receivers report this often
     std::chrono::hours session_ttl{12};     ///< operators' session tokens

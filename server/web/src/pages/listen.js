@@ -1,8 +1,7 @@
 // Listen-in: plays in the browser what a channel is sending right now (an Ogg/Opus stream of
 // the channel from /api/v1/channels/CODE/listen.ogg).
 import { useState } from 'preact/hooks';
-import { api } from '../api.js';
-import { html, useApi, ErrorBox } from '../ui.js';
+import { html, useApi, ErrorBox, useSigned } from '../ui.js';
 import { t } from '../i18n.js';
 
 export function Listen() {
@@ -13,7 +12,7 @@ export function Listen() {
   const live = (units.data || []).filter((u) => !u.merged_into);
   const code = channel || live[0]?.code || '';
   const onAir = status.data?.on_air || {};
-  const src = playing ? api.signed(`/api/v1/channels/${encodeURIComponent(playing)}/listen.ogg`) : '';
+  const src = useSigned(playing ? `/api/v1/channels/${encodeURIComponent(playing)}/listen.ogg` : '');
   return html`<section>
     <h2>${t('listen.heading')}</h2>
     <${ErrorBox} error=${units.error} />
@@ -26,6 +25,6 @@ export function Listen() {
       ${playing && html`<button class="secondary" onClick=${() => setPlaying('')}>${t('listen.stop')}</button>`}
     </div>
     <p>${onAir[code] ? html`<span class="pill ok">${t('listen.on_air')}</span>` : html`<span class="muted">${t('listen.silent')}</span>`}</p>
-    ${playing && html`<audio controls autoplay src=${src} data-testid="listen-audio"></audio>`}
+    ${playing && src && html`<audio controls autoplay src=${src} data-testid="listen-audio"></audio>`}
   </section>`;
 }

@@ -2,7 +2,7 @@
 // upload with a progress bar, a relay URL, the list, and the approval queue for approvers.
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
-import { html, useApi, ErrorBox, unitsActedFor, mayChange } from '../ui.js';
+import { html, useApi, ErrorBox, unitsActedFor, mayChange, useSigned } from '../ui.js';
 import { t } from '../i18n.js';
 
 function UnitSelect({ units, value, onChange, name }) {
@@ -162,6 +162,7 @@ export function Programs({ user }) {
   const [error, setError] = useState(null);
   const [saved, setSaved] = useState(null);
   const [hearing, setHearing] = useState(null);
+  const hearSrc = useSigned(hearing ? `/api/v1/programs/${hearing.id}/audio` : '');
   const mine = unitsActedFor(units.data, user);
   const nameOf = (id) => (units.data || []).find((u) => u.id === id)?.name || id;
   const all = [...(programs.data || [])].reverse();
@@ -188,8 +189,7 @@ export function Programs({ user }) {
     </div>`}
     ${hearing && html`<div class="card hearing"><strong>${t('prog.hearing')}</strong>
       <span translate=${false}> ${hearing.title}</span>
-      <audio controls autoplay data-testid="hear-audio"
-        src=${api.signed(`/api/v1/programs/${hearing.id}/audio`)}></audio></div>`}
+      ${hearSrc && html`<audio controls autoplay data-testid="hear-audio" src=${hearSrc}></audio>`}</div>`}
     ${approver && html`<h3>${t('prog.queue')} (${pending.length})</h3>
       ${pending.length === 0 ? html`<p class="muted">${t('prog.queue_empty')}</p>` : table(pending, 'queue')}`}
     <h3>${t('prog.all')}</h3>
