@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -54,6 +55,11 @@ enum class Permission {
     approve, ///< approvers, admins
     admin,   ///< admins only
 };
+
+/// Every method of the API with the permission it needs: the one method table (a method missing
+/// from it does not exist). programs.decide needs Permission::approve to approve or reject: see
+/// permission_of. The authorization test is generated from it.
+const std::map<std::string, Permission>& api_methods();
 
 /// The permission a method needs (`params` matter for programs.decide); nullopt for an
 /// unknown method.
