@@ -137,9 +137,10 @@ std::vector<Case> schedule_cases() {
             return json::object{{"id", w.draft_program(unit)}, {"approval", approval}};
         };
     };
-    auto entry = [](bool program_in, json::array units) {
-        return [program_in, units](World& w, const CallerSpec&) {
-            return json::object{{"program", program_in ? w.program_in : w.program_out},
+    // An entry on `units` of the program of `owner`.
+    auto entry = [](const char* owner, json::array units) {
+        return [owner, units](World& w, const CallerSpec&) {
+            return json::object{{"program", w.program_of(owner)},
                                 {"start", w.next_start()},
                                 {"duration_s", 60},
                                 {"units", units}};
@@ -148,11 +149,8 @@ std::vector<Case> schedule_cases() {
     // entries.update: an entry of `from` moved to `to`.
     auto update = [](const char* from, const char* to) {
         return [from, to](World& w, const CallerSpec&) {
-            auto program = [&](const std::string& unit) {
-                return unit == "70-001" ? w.program_in : w.program_out;
-            };
-            return json::object{{"id", w.entry(program(from), from)},
-                                {"program", program(to)},
+            return json::object{{"id", w.entry(w.program_of(from), from)},
+                                {"program", w.program_of(to)},
                                 {"start", w.next_start()},
                                 {"duration_s", 60},
                                 {"units", json::array{to}}};
@@ -160,15 +158,12 @@ std::vector<Case> schedule_cases() {
     };
     auto remove = [](const char* unit) {
         return [unit](World& w, const CallerSpec&) {
-            return json::object{
-                {"id",
-                 w.entry(unit == std::string("70-001") ? w.program_in : w.program_out, unit)}};
+            return json::object{{"id", w.entry(w.program_of(unit), unit)}};
         };
     };
-    auto import = [](const char* unit, bool program_in) {
-        return [unit, program_in](World& w, const CallerSpec&) {
-            return json::object{{"unit", unit},
-                                {"ics", w.ics_of(program_in ? w.program_in : w.program_out)}};
+    auto import = [](const char* unit, const char* owner) {
+        return [unit, owner](World& w, const CallerSpec&) {
+            return json::object{{"unit", unit}, {"ics", w.ics_of(w.program_of(owner))}};
         };
     };
     Undo undo_import = [](World& w, const json::object&, const json::value& result) {
@@ -192,14 +187,20 @@ std::vector<Case> schedule_cases() {
          decide("70-002", "approved")},
         {"programs.decide", "rejected, 70-001", W::inside, Phase::changes,
          decide("70-001", "rejected")},
-        {"entries.create", "70-001", W::inside, Phase::changes, entry(true, {"70-001"}),
+        {"programs.decide", "approved, 70", W::outside, Phase::changes, decide("70", "approved")},
+        {"entries.create", "70-001", W::inside, Phase::changes, entry("70-001", {"70-001"}),
          undo_entry},
-        {"entries.create", "70-002", W::outside, Phase::changes, entry(false, {"70-002"}),
+        {"entries.create", "70-002", W::outside, Phase::changes, entry("70-002", {"70-002"}),
          undo_entry},
         {"entries.create", "70-001 and 70-002", W::outside, Phase::changes,
-         entry(true, {"70-001", "70-002"}), undo_entry},
+         entry("70-001", {"70-001", "70-002"}), undo_entry},
         {"entries.create", "70-001, program of 70-002", W::outside, Phase::changes,
-         entry(false, {"70-001"}), undo_entry},
+         entry("70-002", {"70-001"}), undo_entry},
+        // What the province sends is the communes' to schedule; the province is not theirs.
+        {"entries.create", "70-001, program of 70", W::inside, Phase::changes,
+         entry("70", {"70-001"}), undo_entry},
+        {"entries.create", "province 70", W::outside, Phase::changes, entry("70", {"70"}),
+         undo_entry},
         {"entries.create", "cluster box-out", W::outside, Phase::changes,
          [](World& w, const CallerSpec&) {
              return json::object{{"program", w.program_out},
@@ -218,21 +219,22 @@ std::vector<Case> schedule_cases() {
          update("70-002", "70-001"), undo_moved},
         {"entries.delete", "70-001", W::inside, Phase::changes, remove("70-001"), undo_moved},
         {"entries.delete", "70-002", W::outside, Phase::changes, remove("70-002"), undo_moved},
-        {"schedule.import", "70-001", W::inside, Phase::changes, import("70-001", true),
+        {"schedule.import", "70-001", W::inside, Phase::changes, import("70-001", "70-001"),
          undo_import},
-        {"schedule.import", "70-002", W::outside, Phase::changes, import("70-002", false),
+        {"schedule.import", "70-002", W::outside, Phase::changes, import("70-002", "70-002"),
          undo_import},
         {"schedule.import", "70-001, program of 70-002", W::outside, Phase::changes,
-         import("70-001", false), undo_import},
+         import("70-001", "70-002"), undo_import},
     };
 }
 
 /// Emergencies, stop-alls and receivers' volume: inside 70-001 and outside it.
 std::vector<Case> override_cases() {
-    auto targets = [](json::object t, bool program_in) {
-        return [t, program_in](World& w, const CallerSpec&) {
+    // An emergency on `t` playing the program of `owner`.
+    auto targets = [](json::object t, const char* owner) {
+        return [t, owner](World& w, const CallerSpec&) {
             auto out = t;
-            out["program"] = program_in ? w.program_in : w.program_out;
+            out["program"] = w.program_of(owner);
             return out;
         };
     };
@@ -240,7 +242,7 @@ std::vector<Case> override_cases() {
         return [method, unit](World& w, const CallerSpec&) {
             json::object params{{"units", json::array{unit}}};
             if (std::string(method) == "emergency.start")
-                params["program"] = std::string(unit) == "70-001" ? w.program_in : w.program_out;
+                params["program"] = w.program_of(unit);
             return json::object{{"id", w.control(method, params).at("override")}};
         };
     };
@@ -260,17 +262,23 @@ std::vector<Case> override_cases() {
     auto undo_silence = undo_by("stop_all.release", "override", true);
     using W = Where;
     const json::object in{{"units", json::array{"70-001"}}}, out{{"units", json::array{"70-002"}}},
-        both{{"units", json::array{"70-001", "70-002"}}}, box{{"clusters", json::array{"box-out"}}};
+        both{{"units", json::array{"70-001", "70-002"}}}, box{{"clusters", json::array{"box-out"}}},
+        province{{"units", json::array{"70"}}};
     return {
-        {"emergency.start", "70-001", W::inside, Phase::changes, targets(in, true), undo_emergency},
-        {"emergency.start", "70-002", W::outside, Phase::changes, targets(out, false),
+        {"emergency.start", "70-001", W::inside, Phase::changes, targets(in, "70-001"),
          undo_emergency},
-        {"emergency.start", "70-001 and 70-002", W::outside, Phase::changes, targets(both, true),
+        {"emergency.start", "70-002", W::outside, Phase::changes, targets(out, "70-002"),
          undo_emergency},
-        {"emergency.start", "cluster box-out", W::outside, Phase::changes, targets(box, false),
+        {"emergency.start", "70-001 and 70-002", W::outside, Phase::changes,
+         targets(both, "70-001"), undo_emergency},
+        {"emergency.start", "cluster box-out", W::outside, Phase::changes, targets(box, "70-002"),
          undo_emergency},
         {"emergency.start", "70-001, program of 70-002", W::outside, Phase::changes,
-         targets(in, false), undo_emergency},
+         targets(in, "70-002"), undo_emergency},
+        {"emergency.start", "70-001, program of 70", W::inside, Phase::changes, targets(in, "70"),
+         undo_emergency},
+        {"emergency.start", "province 70", W::outside, Phase::changes, targets(province, "70"),
+         undo_emergency},
         {"emergency.start", "70-001, inline file", W::inside, Phase::changes, inline_file("70-001"),
          undo_emergency},
         {"emergency.start", "70-002, inline file", W::outside, Phase::changes,
@@ -279,11 +287,16 @@ std::vector<Case> override_cases() {
          started("emergency.start", "70-001"), undo_by("emergency.stop", "id", false)},
         {"emergency.stop", "70-002", W::outside, Phase::changes,
          started("emergency.start", "70-002"), undo_by("emergency.stop", "id", false)},
+        // A commune's manager cannot stop a province emergency.
+        {"emergency.stop", "province 70", W::outside, Phase::changes,
+         started("emergency.start", "70"), undo_by("emergency.stop", "id", false)},
         {"stop_all.start", "70-001", W::inside, Phase::changes, silence(in), undo_silence},
         {"stop_all.start", "70-002", W::outside, Phase::changes, silence(out), undo_silence},
         {"stop_all.start", "70-001 and 70-002", W::outside, Phase::changes, silence(both),
          undo_silence},
         {"stop_all.start", "cluster box-out", W::outside, Phase::changes, silence(box),
+         undo_silence},
+        {"stop_all.start", "province 70", W::outside, Phase::changes, silence(province),
          undo_silence},
         {"stop_all.release", "70-001", W::inside, Phase::changes,
          started("stop_all.start", "70-001"), undo_by("stop_all.release", "id", false)},

@@ -63,6 +63,7 @@ World::World(const std::string& name) : s(name) {
     };
     program_in = program("70-001", "tone.wav");
     program_out = program("70-002", "tone.wav");
+    program_province = program("70", "tone.wav");
     entry_in = entry(program_in, "70-001");
     entry_out = entry(program_out, "70-002");
     for (const auto& [id, unit] : {std::pair{"box-in", "70-001"}, {"box-out", "70-002"}})

@@ -45,6 +45,7 @@ public:
 
     Scenario s;
     std::int64_t program_in = 0, program_out = 0; ///< approved file programs of 70-001, 70-002
+    std::int64_t program_province = 0;            ///< an approved file program of province 70
     std::int64_t entry_in = 0, entry_out = 0;     ///< entries of those programs, in 2030
     std::int64_t background = 0;                  ///< the emergency on 70-003 (an override id)
     /// Provisioned receivers (clusters) and their secrets: box-in (70-001), box-out (70-002).
@@ -67,6 +68,10 @@ public:
     std::string next_start();
     /// An iCalendar file of one event of `program`, at a UTC time no entry has yet (2032).
     std::string ics_of(std::int64_t program);
+    /// The approved program of "70-001", "70-002" or the province "70".
+    std::int64_t program_of(const std::string& unit) const {
+        return unit == "70-001" ? program_in : unit == "70-002" ? program_out : program_province;
+    }
     /// A program of `unit` (a relay), draft.
     std::int64_t draft_program(const std::string& unit);
     /// An entry of `program` on `unit`; its id.
