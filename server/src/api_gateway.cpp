@@ -77,7 +77,7 @@ std::string audit_summary(const json::object& params, const json::value& result)
                kSummaryMax);
 }
 
-std::optional<Permission> permission_of(const std::string& method, const Params& params) {
+const std::map<std::string, Permission>& api_methods() {
     static const std::map<std::string, Permission> table = {
         {"auth.login", Permission::anyone},
         {"auth.resume", Permission::anyone},
@@ -120,6 +120,11 @@ std::optional<Permission> permission_of(const std::string& method, const Params&
         {"receivers.unprovision", Permission::admin},
         {"receivers.rekey", Permission::admin},
     };
+    return table;
+}
+
+std::optional<Permission> permission_of(const std::string& method, const Params& params) {
+    const auto& table = api_methods();
     auto it = table.find(method);
     if (it == table.end())
         return std::nullopt;

@@ -58,6 +58,11 @@ enum class Permission {
     admin,   ///< admins only
 };
 
+/// Every method of the API with the permission it needs: the one method table (a method missing
+/// from it does not exist). programs.decide needs Permission::approve to approve or reject: see
+/// permission_of. The authorization test is generated from it.
+const std::map<std::string, Permission>& api_methods();
+
 /// The permission a method needs (`params` matter for programs.decide); nullopt for an
 /// unknown method.
 std::optional<Permission> permission_of(const std::string& method, const Params& params);
