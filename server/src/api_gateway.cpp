@@ -586,8 +586,9 @@ json::value ApiGateway::ticket(const Params& params, const Caller& caller) {
         throw RpcError(rpc_code::kInvalidParams,
                        "params.path: a GET path of the REST API, such as "
                        "/api/v1/channels/70-001/listen.ogg (without a query)");
-    if (caller.token.empty())
-        throw RpcError(rpc_code::kUnauthorized, "tickets are for users logged in with a token");
+    if (caller.token.empty()) // the control socket: its administrator has no session
+        throw RpcError(rpc_code::kInvalidParams,
+                       "a ticket stands for a logged-in session; this connection has none");
     auto ticket = common::random_token();
     auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(tickets_mutex_);

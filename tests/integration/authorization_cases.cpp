@@ -55,6 +55,10 @@ std::vector<Case> session_cases() {
         Case("auth.resume", "own token", Where::none, Phase::reads, token).on(Conn::fresh_bearer),
         read("server.info"),
         read("auth.whoami"),
+        read("auth.ticket",
+             [](World&, const CallerSpec&) {
+                 return json::object{{"path", "/api/v1/as-run.json"}};
+             }),
         read("subscribe",
              [](World&, const CallerSpec&) {
                  return json::object{{"topics", json::array{"schedule"}}};
