@@ -126,6 +126,12 @@ bool MediaLink::verify(std::uint8_t* data, std::size_t& len, std::uint32_t ssrc)
     // The stream may have wrapped its sequence numbers before we joined (or while we were cut
     // off): find its rollover counter.
     last_recovery_ = now;
+    if (have_media_ && ssrc == remote_ssrc_ && epoch_) {
+        // The search starts this stream's replay window afresh, as a restart of this receiver
+        // does: what it played of this server start is refused by the floor from now on.
+        floor_index_ = floor_epoch_ == *epoch_ ? std::max(floor_index_, last_index_) : last_index_;
+        floor_epoch_ = *epoch_;
+    }
     std::uint32_t max_roc = max_rollover(pipeline::epoch_of(ssrc, owner_), unix_seconds(clock_));
     if (!inbound_.recover_rtp(copy.data(), copy_len, max_roc))
         return false;
