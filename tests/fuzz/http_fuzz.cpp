@@ -9,10 +9,10 @@
 /// application's: they echo, stream, keep or leave an upload, and check what they are given.
 /// Traps when:
 /// - a route gets a request that breaks HttpRequest's promises: header names in lower case; a
-///   path that is the target up to its query; an in-memory body over HttpServer::kMaxBody or
-///   other than its Content-Length; an upload that is not a POST to the upload path, not a
-///   file in the upload folder, over the limit or other than its Content-Length; a POST to
-///   the upload path that was not streamed to a file;
+///   path that is the target up to its query; an upgrade with a body; an in-memory body over
+///   HttpServer::kMaxBody or other than its Content-Length; an upload that is not a POST to the
+///   upload path, not a file in the upload folder, over the limit or other than its Content-Length;
+///   a POST to the upload path that was not streamed to a file;
 /// - url_decode gives more bytes than it was given, or changes a text with nothing to decode;
 /// - what comes back does not start as an HTTP/1.1 response, or the server neither answers nor
 ///   closes within 5 s of the client's last byte;
@@ -81,7 +81,8 @@ std::optional<std::uint64_t> declared_length(const HttpRequest& r) {
     return std::stoull(length);
 }
 
-void check_request(const HttpRequest& r) {
+/// `upgrade`: a WebSocket upgrade, decided on its header alone (its body is never read).
+void check_request(const HttpRequest& r, bool upgrade = false) {
     for (const auto& [name, value] : r.headers)
         require(std::none_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; }),
                 kTarget, "header names are in lower case");
@@ -101,6 +102,10 @@ void check_request(const HttpRequest& r) {
     bool upload_path = r.method == "POST" && path == kUploadPath;
     require(upload_path == !r.body_file.empty(), kTarget,
             "a POST to the upload path, and only that, is streamed to a file");
+    if (upgrade) {
+        require(r.body.empty(), kTarget, "an upgrade is decided without a body");
+        return;
+    }
     if (r.body_file.empty()) {
         require(r.body.size() <= HttpServer::kMaxBody, kTarget, "a body is within kMaxBody");
         require(!declared || *declared == r.body.size(), kTarget,
@@ -158,7 +163,7 @@ private:
 
 std::variant<HttpResponse, std::shared_ptr<WebSocketHandler>>
 upgrade(const HttpRequest& r, std::shared_ptr<WebSocketLink> link) {
-    check_request(r);
+    check_request(r, true);
     if (r.path() == "/ws")
         return std::make_shared<Echo>(std::move(link));
     return text_response(403, "no\n");
