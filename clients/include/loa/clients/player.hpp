@@ -46,7 +46,7 @@ public:
     explicit Player(PlayerSettings settings);
     Player(const Player&) = delete;
     Player& operator=(const Player&) = delete;
-    ~Player();
+    ~Player() override;
 
     /// Called with each block of 16-bit samples as it is played (output "null" only; for
     /// measurements). Set before start().
