@@ -7,7 +7,7 @@ LIBSRTP_PREFIX=${LOA_LIBSRTP_PREFIX:-/opt/loa/libsrtp-openssl}
 packages=(
     build-essential cmake ninja-build pkg-config git ca-certificates dpkg-dev
     clang-format clang-tidy
-    clang libclang-rt-14-dev # scripts/fuzz.sh: the compiler and libFuzzer's runtime
+    clang libclang-rt-14-dev # scripts/sanitize-build.sh: the compiler and libFuzzer's runtime
     libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
     gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
     gstreamer1.0-libav gstreamer1.0-alsa gstreamer1.0-espeak espeak-ng

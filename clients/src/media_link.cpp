@@ -53,7 +53,7 @@ std::uint32_t max_rollover(std::uint32_t epoch, std::uint32_t now) {
 
 } // namespace
 
-MediaLink::MediaLink(const ReceiverSettings& settings, Player& player, const common::Clock& clock)
+MediaLink::MediaLink(const ReceiverSettings& settings, RtpSink& player, const common::Clock& clock)
     : settings_(settings), player_(player), clock_(clock),
       owner_(settings.group.empty() ? settings.id : settings.group),
       socket_(must(pipeline::UdpSocket::bind_any(0), "cannot open the media socket")),
@@ -105,7 +105,7 @@ bool MediaLink::verify(std::uint8_t* data, std::size_t& len, std::uint32_t ssrc)
         !have_media_ || ssrc != remote_ssrc_ || now - last_arrival_ > kRecoverAfterSilence;
     bool may_recover = new_stream && now - last_recovery_ >= kRecoveryInterval;
     // AES-GCM decrypts in place before it finds a tag wrong: keep the packet for a second try.
-    alignas(16) std::array<std::uint8_t, 2048> copy;
+    alignas(16) std::array<std::uint8_t, kMaxDatagram> copy;
     std::size_t copy_len = len;
     if (may_recover)
         std::memcpy(copy.data(), data, len);
@@ -126,6 +126,12 @@ bool MediaLink::verify(std::uint8_t* data, std::size_t& len, std::uint32_t ssrc)
     // The stream may have wrapped its sequence numbers before we joined (or while we were cut
     // off): find its rollover counter.
     last_recovery_ = now;
+    if (have_media_ && ssrc == remote_ssrc_ && epoch_) {
+        // The search starts this stream's replay window afresh, as a restart of this receiver
+        // does: what it played of this server start is refused by the floor from now on.
+        floor_index_ = floor_epoch_ == *epoch_ ? std::max(floor_index_, last_index_) : last_index_;
+        floor_epoch_ = *epoch_;
+    }
     std::uint32_t max_roc = max_rollover(pipeline::epoch_of(ssrc, owner_), unix_seconds(clock_));
     if (!inbound_.recover_rtp(copy.data(), copy_len, max_roc))
         return false;
@@ -185,6 +191,10 @@ bool MediaLink::receiving() const {
 }
 
 void MediaLink::on_datagram(std::uint8_t* data, std::size_t len) {
+    if (len > kMaxDatagram) { // verify() keeps a copy of this size
+        rejected_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
     auto clear = pipeline::parse_rtp(std::span<const std::uint8_t>(data, len));
     if (!clear) {
         rejected_.fetch_add(1, std::memory_order_relaxed);
@@ -292,7 +302,7 @@ void MediaLink::send_report() {
 }
 
 void MediaLink::run(const std::atomic<bool>& stop) {
-    alignas(16) std::array<std::uint8_t, 2048> buffer{};
+    alignas(16) std::array<std::uint8_t, kMaxDatagram> buffer{};
     while (!stop.load(std::memory_order_relaxed)) {
         if (key_offered_.load(std::memory_order_acquire))
             take_new_key();

@@ -41,17 +41,23 @@ void MediaServer::start_program(const std::string& key, const pipeline::SourceSp
     };
     auto on_state = [key, on_end = std::move(on_end)](pipeline::SourceState state,
                                                       const std::string& detail) {
+        // The loggers are named in blocks of their own: clang 14's AddressSanitizer takes
+        // log()'s temporaries in these cases for used after their scope (at the switch's end).
         switch (state) {
         case pipeline::SourceState::ended:
             on_end(false);
             break;
-        case pipeline::SourceState::failed:
-            log()->warn("program {}: its source failed: {}", key, detail);
+        case pipeline::SourceState::failed: {
+            auto logger = log();
+            logger->warn("program {}: its source failed: {}", key, detail);
             on_end(true);
             break;
-        case pipeline::SourceState::retrying:
-            log()->warn("program {}: retrying: {}", key, detail);
+        }
+        case pipeline::SourceState::retrying: {
+            auto logger = log();
+            logger->warn("program {}: retrying: {}", key, detail);
             break;
+        }
         default:
             break;
         }

@@ -192,3 +192,57 @@ TEST_F(MediaLinkTest, RefusesAfterItsOwnRestartWhatItPlayedBefore) {
         test::wait_until([&] { return link->stats().rejected >= 5; }, std::chrono::seconds(3)));
     EXPECT_EQ(link->stats().received, 0U);
 }
+
+namespace {
+
+/// Counts what the link hands to the player (no GStreamer).
+class PacketCount final : public clients::RtpSink {
+public:
+    void push(const std::uint8_t* /*packet*/, std::size_t /*len*/) override { ++count; }
+    int count = 0;
+};
+
+} // namespace
+
+TEST(MediaLinkSilence, RefusesAfterASilenceWhatItPlayedBefore) {
+    // After 2 s without media the link searches the rollover counter of a packet that does not
+    // verify; that search starts the stream's replay window afresh, as a restart does, and
+    // what was played before must still be refused (found by tests/fuzz/media_fuzz.cpp).
+    test::TempDir dir{"media-link-silence"};
+    auto key = test::random_key(srtp_master_length(kProfile));
+    clients::ReceiverSettings settings;
+    settings.id = "r1";
+    settings.key = key;
+    settings.server = Endpoint(0x7f000001, 9);
+    settings.state_dir = dir.path();
+    common::ManualClock clock;
+    PacketCount player;
+    clients::MediaLink link(settings, player, clock);
+    std::uint32_t ssrc = ssrc_for(1'799'999'000, "r1"); // a start shortly before the clock's now
+    auto sender = SrtpSession::outbound(kProfile, key, ssrc);
+    std::vector<std::vector<std::uint8_t>> sent;
+    for (std::uint16_t sequence = 0; sequence < 4; ++sequence) {
+        std::array<std::uint8_t, 64> packet{};
+        RtpHeader h{kOpusPayloadType, false, sequence, sequence * 960U, ssrc};
+        write_rtp_header(std::span<std::uint8_t, kRtpHeaderSize>(packet.data(), 12), h);
+        packet[12] = 0xf8;
+        std::size_t len = 13;
+        ASSERT_TRUE(sender->protect_rtp(packet.data(), len, packet.size()));
+        sent.emplace_back(packet.begin(), packet.begin() + static_cast<long>(len));
+    }
+    auto deliver = [&](std::vector<std::uint8_t> packet) { // on_datagram works in place
+        link.on_datagram(packet.data(), packet.size());
+    };
+    for (int i = 0; i < 3; ++i) {
+        deliver(sent[i]);
+        clock.advance(std::chrono::milliseconds(20));
+    }
+    ASSERT_EQ(player.count, 3);
+    clock.advance(std::chrono::seconds(3));
+    deliver(sent[0]); // a recording replayed after a silence
+    deliver(sent[1]);
+    EXPECT_EQ(player.count, 3);
+    EXPECT_EQ(link.stats().rejected, 2U);
+    deliver(sent[3]); // the stream goes on
+    EXPECT_EQ(player.count, 4);
+}

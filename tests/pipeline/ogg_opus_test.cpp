@@ -40,6 +40,9 @@ std::vector<OpusFrame> tone_frames(int channels, int count) {
         std::chrono::seconds(10));
     source.stop();
     std::lock_guard lock(mutex);
+    // Frames go on arriving between the last look and the stop: keep exactly `count`.
+    if (frames.size() > static_cast<std::size_t>(count))
+        frames.resize(static_cast<std::size_t>(count));
     return frames;
 }
 

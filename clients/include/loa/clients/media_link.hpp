@@ -37,8 +37,12 @@ struct LinkStats {
 /// Receives, verifies and forwards media; sends reports. Runs on the caller's thread.
 class MediaLink { // NOLINT(clang-analyzer-optin.performance.Padding)
 public:
-    /// Throws on start-up failures (state directory, socket, keys).
-    MediaLink(const ReceiverSettings& settings, Player& player, const common::Clock& clock);
+    /// The largest datagram read; longer ones are refused.
+    static constexpr std::size_t kMaxDatagram = 2048;
+
+    /// Throws on start-up failures (state directory, socket, keys). `player` is the Player,
+    /// or any sink of the verified packets.
+    MediaLink(const ReceiverSettings& settings, RtpSink& player, const common::Clock& clock);
 
     /// Serves until `stop` becomes true; wakes at least every 100 ms to check it.
     void run(const std::atomic<bool>& stop);
@@ -51,9 +55,12 @@ public:
     bool receiving() const;
     /// This start's report SSRC (fresh per start).
     std::uint32_t report_ssrc() const { return report_ssrc_; }
+    /// Handles one datagram from the media socket, in place: verified, renumbered and handed
+    /// to the player, or counted and dropped. run() calls it for each datagram it reads; tests
+    /// and the fuzzer call it directly, without run() (same thread rules).
+    void on_datagram(std::uint8_t* data, std::size_t len);
 
 private:
-    void on_datagram(std::uint8_t* data, std::size_t len);
     bool verify(std::uint8_t* data, std::size_t& len, std::uint32_t ssrc);
     void follow(std::uint32_t ssrc, std::uint16_t sequence, std::uint32_t timestamp);
     void forward(std::uint8_t* data, std::size_t payload_offset, std::size_t payload_size,
@@ -65,7 +72,7 @@ private:
     std::string state_path() const;
 
     const ReceiverSettings& settings_;
-    Player& player_;
+    RtpSink& player_;
     const common::Clock& clock_;
     std::string owner_; ///< whose SSRC salt the server uses (receiver id or group channel)
     pipeline::UdpSocket socket_;

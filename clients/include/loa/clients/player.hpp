@@ -31,13 +31,22 @@ struct PlayerSettings {
     int channels = 1;
 };
 
+/// Where the receiver's network side hands each verified packet: clear RTP, renumbered into
+/// one stream. The Player plays it; tests and the fuzzer record it instead.
+class RtpSink {
+public:
+    virtual ~RtpSink() = default;
+    /// Takes one RTP packet (clear text).
+    virtual void push(const std::uint8_t* packet, std::size_t len) = 0;
+};
+
 /// Owns the playout pipeline. push() may be called from one network thread.
-class Player {
+class Player : public RtpSink {
 public:
     explicit Player(PlayerSettings settings);
     Player(const Player&) = delete;
     Player& operator=(const Player&) = delete;
-    ~Player();
+    ~Player() override;
 
     /// Called with each block of 16-bit samples as it is played (output "null" only; for
     /// measurements). Set before start().
@@ -47,7 +56,7 @@ public:
     /// Builds and starts the pipeline; throws std::runtime_error with GStreamer's reason.
     void start();
     /// Queues one RTP packet (clear text) for playout.
-    void push(const std::uint8_t* packet, std::size_t len);
+    void push(const std::uint8_t* packet, std::size_t len) override;
     void set_volume(double volume);
     void set_muted(bool muted);
     PlayoutStats stats() const;
