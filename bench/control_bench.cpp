@@ -242,7 +242,7 @@ int main(int argc, char** argv) {
     std::ofstream(dir.file("server.json")) << R"({"state_dir": ")" << dir.file("state") << R"(",
   "media": {"bind": "127.0.0.1", "port": )" << loa::test::free_udp_port()
                                            << R"(},
-  "http": {"port": )" << http_port << R"(},
+  "http": {"port": )" << http_port << R"(, "max_connections_per_address": 20000},
   "control": {"admin_password_file": ")" << dir.file("password")
                                            << R"("},
   "log_level": "warn",

@@ -226,7 +226,7 @@ Settings load_settings(const common::Config& config) {
     s.metrics_token_file = http.string("metrics_token_file", "");
     s.max_connections = static_cast<int>(http.integer("max_connections", 16, 1000000, 20000));
     s.max_connections_per_address =
-        static_cast<int>(http.integer("max_connections_per_address", 1, 1000000, 1000));
+        static_cast<int>(http.integer("max_connections_per_address", 1, 1000000, 4096));
     s.login_timeout = std::chrono::seconds(http.integer("login_timeout_s", 1, 3600, 60));
     auto control = root.object("control");
     control.reject_unknown_keys(

@@ -128,7 +128,7 @@ struct HttpOptions {
     unsigned workers = 4; ///< threads that run routes and WebSocket handlers
     /// Connections open at once, in all and from one address; one over is closed at once.
     std::size_t max_connections = 20000;
-    std::size_t max_connections_per_address = 1000;
+    std::size_t max_connections_per_address = 4096;
     /// A WebSocket whose handler is not authenticated() this long after the upgrade is closed.
     std::chrono::seconds login_timeout{60};
     /// Decides on an upload from its header alone, before anything is written to disk or

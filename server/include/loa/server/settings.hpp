@@ -84,7 +84,7 @@ struct Settings {
     std::string public_url;      ///< the server as receivers reach it, for provisioning bundles
     int max_upload_mb = 200;     ///< media uploads
     int max_connections = 20000; ///< HTTP/WebSocket connections at once
-    int max_connections_per_address = 1000; ///< from one address (clusters share carrier NAT)
+    int max_connections_per_address = 4096; ///< from one address (clusters share carrier NAT)
     std::chrono::seconds login_timeout{60}; ///< a WebSocket must log in or say hello by then
     /// A file holding the token /metrics requires as "Authorization: Bearer"; "" = open.
     std::string metrics_token_file;
