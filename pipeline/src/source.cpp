@@ -13,6 +13,12 @@
 namespace loa::pipeline {
 namespace {
 
+// alsa-lib PCMs that read or write files (`tee` is alsa.conf's name for a file PCM), share
+// memory with other processes or load code. Inline definitions ({type ...}) cannot pass
+// the characters allowed by valid_alsa_device.
+const std::set<std::string> kOutsidePcms = {"file",  "tee",     "shm",    "ladspa",
+                                            "hooks", "extplug", "ioplug", "pipe"};
+
 auto log() {
     static auto logger = common::logger("source");
     return logger;
@@ -95,12 +101,7 @@ bool valid_alsa_device(std::string_view device) {
     std::string plugin(device.substr(0, device.find(':')));
     for (auto& c : plugin)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    // alsa-lib PCMs that read or write files (`tee` is alsa.conf's name for a file PCM), share
-    // memory with other processes or load code. Inline definitions ({type ...}) cannot pass
-    // the characters above.
-    static const std::set<std::string> kOutside = {"file",  "tee",     "shm",    "ladspa",
-                                                   "hooks", "extplug", "ioplug", "pipe"};
-    return kOutside.count(plugin) == 0;
+    return kOutsidePcms.count(plugin) == 0;
 }
 
 bool Source::build() {

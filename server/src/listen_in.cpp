@@ -76,7 +76,8 @@ ListenIn::~ListenIn() {
 }
 
 std::variant<HttpStreamProducer, ListenRefusal>
-ListenIn::open(const std::string& channel, const std::string& who, std::function<bool()> allowed) {
+ListenIn::open(const std::string& channel, const std::string& who,
+               const std::function<bool()>& allowed) {
     if (!media_.has_channel(channel))
         return ListenRefusal::no_channel;
     if (places_->fetch_add(1) >= max_listeners_) {

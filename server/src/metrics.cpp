@@ -91,7 +91,8 @@ bool same_secret(const std::string& given, const std::string& expected) {
 
 } // namespace
 
-HttpServer::Handler monitoring_routes(std::function<Metrics()> collect, std::string metrics_token) {
+HttpServer::Handler monitoring_routes(std::function<Metrics()> collect,
+                                      const std::string& metrics_token) {
     return [collect = std::move(collect),
             expected = "Bearer " + metrics_token](const HttpRequest& r) -> HttpResponse {
         std::string path = r.target.substr(0, r.target.find('?'));

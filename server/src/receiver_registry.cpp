@@ -48,7 +48,7 @@ bool valid_receiver_id(const std::string& id) {
 ReceiverRegistry::ReceiverRegistry(const std::string& path, const common::Clock& clock,
                                    pipeline::SrtpProfile profile,
                                    std::optional<common::SealingKey> sealing)
-    : clock_(clock), profile_(profile), sealing_(std::move(sealing)), db_(path) {
+    : clock_(clock), profile_(profile), sealing_(sealing), db_(path) {
     db_.migrate("receivers", kMigrations);
     seal_keys();
 }

@@ -51,7 +51,7 @@ public:
     /// about twice a second, off the packet path.
     std::variant<HttpStreamProducer, ListenRefusal> open(
         const std::string& channel, const std::string& who,
-        std::function<bool()> allowed = [] { return true; });
+        const std::function<bool()>& allowed = [] { return true; });
     /// Places held (streams open or about to be).
     std::size_t listeners() const { return places_->load(); }
     /// Frames lost because the muxing thread fell behind.

@@ -35,6 +35,6 @@ Metrics collect_metrics(const Settings& settings, const MediaServer& media,
 /// `metrics_token`, /metrics answers only "Authorization: Bearer <metrics_token>" (401
 /// otherwise), as a Prometheus scrape with bearer_token_file sends it.
 HttpServer::Handler monitoring_routes(std::function<Metrics()> collect,
-                                      std::string metrics_token = "");
+                                      const std::string& metrics_token = "");
 
 } // namespace loa::server
