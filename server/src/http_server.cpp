@@ -355,6 +355,7 @@ private:
 
     /// The connection is over: tell the handler once, on the pool like its messages.
     void ended() {
+        login_timer_.cancel(); // its handler holds the session, and with it the socket
         if (closed_)
             return;
         closed_ = true;
