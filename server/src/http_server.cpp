@@ -182,14 +182,16 @@ template <class Fields> void copy_headers(const Fields& fields, HttpRequest& out
     }
 }
 
-void shutdown_stream(PlainStream& stream) {
+/// Ends the sending side of a connection. `owner` is the session the stream belongs to: a TLS
+/// shutdown completes later, and must find its stream still there.
+void shutdown_stream(PlainStream& stream, const std::shared_ptr<void>& /*owner*/) {
     beast::error_code ec;
     stream.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-void shutdown_stream(TlsStream& stream) {
+void shutdown_stream(TlsStream& stream, std::shared_ptr<void> owner) {
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
-    stream.async_shutdown([&stream](beast::error_code) {
+    stream.async_shutdown([&stream, owner = std::move(owner)](beast::error_code) {
         beast::error_code ec;
         beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ec);
     });
@@ -264,7 +266,7 @@ public:
         http::async_write(
             ws_.next_layer(), *response,
             [self = this->shared_from_this(), response](beast::error_code, std::size_t) {
-                shutdown_stream(self->ws_.next_layer());
+                shutdown_stream(self->ws_.next_layer(), self);
             });
     }
 
@@ -753,7 +755,7 @@ private:
                           });
     }
 
-    void close() { shutdown_stream(stream_); }
+    void close() { shutdown_stream(stream_, this->shared_from_this()); }
 
     Stream stream_;
     Shared shared_;

@@ -2,6 +2,7 @@
 // operators over wss:// (and refused without the CA or in clear), a provisioned receiver that
 // gets its key over wss:// and plays; and the rule that keys never cross a plain connection
 // except on 127.0.0.1, seen from a peer on 10.213.0.1 in a network namespace the test makes.
+#include <algorithm>
 #include <boost/json.hpp>
 #include <csignal>
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include "harness.hpp"
 #include "raw_websocket.hpp"
 #include "swarm_stats.hpp"
+#include "tcp_client.hpp"
 #include "wav.hpp"
 
 using namespace loa::test;
@@ -228,6 +230,54 @@ TEST(Tls, OperatorsLogInOverWssOnlyWhenTheyTrustTheServersCa) {
 
     // None of that disturbed the operator's connection.
     EXPECT_EQ(admin->call("units.list").as_array().size(), 2U);
+}
+
+/// What `openssl s_client` prints for one request to the server's HTTPS port, with `options`
+/// choosing the protocol and cipher suites it offers.
+std::string s_client(const TlsProvince& p, const std::string& options) {
+    auto request = p.s.dir().file("s_client.in");
+    std::ofstream(request)
+        << "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    std::string command =
+        "timeout 20 openssl s_client -connect 127.0.0.1:" + std::to_string(p.s.http_port()) +
+        " -CAfile " + p.certificates.ca + " -ign_eof " + options + " <" + request + " 2>&1";
+    std::string out;
+    if (FILE* f = ::popen(command.c_str(), "r")) {
+        char buffer[4096];
+        for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;)
+            out.append(buffer, n);
+        ::pclose(f);
+    }
+    return out;
+}
+
+// Each offer is a connection that the server answers and closes (Connection: close): closing a
+// TLS connection once used its session after it was gone, and the first such close ended the
+// server (a segmentation fault); the second offer found nobody listening.
+TEST(Tls, OnlyTls12AndUpWithForwardSecretAeadSuitesAndHttpsAnswersCarryHsts) {
+    TlsProvince p;
+    ASSERT_TRUE(wait_until([&] { return TcpClient(p.s.http_port()).connected(); }, seconds(20)))
+        << "the server listens";
+    // What a current client offers: TLS 1.3, or TLS 1.2 with ECDHE and AES-GCM, is served, and
+    // tells browsers to keep to HTTPS.
+    for (const char* offer : {"-tls1_3", "-tls1_2 -cipher ECDHE-ECDSA-AES128-GCM-SHA256"}) {
+        auto served = s_client(p, offer);
+        EXPECT_NE(served.find("HTTP/1.1 200"), std::string::npos) << offer << "\n" << served;
+        std::string lower = served;
+        std::transform(lower.begin(), lower.end(), lower.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        EXPECT_NE(lower.find("strict-transport-security: max-age="), std::string::npos)
+            << offer << "\n"
+            << served;
+    }
+    // The client lowers its own security level so that only the server can refuse: TLS 1.1,
+    // and TLS 1.2 with CBC or without forward secrecy, get no answer.
+    for (const char* offer :
+         {"-tls1_1 -cipher DEFAULT@SECLEVEL=0", "-tls1_2 -cipher ECDHE-ECDSA-AES128-SHA@SECLEVEL=0",
+          "-tls1_2 -cipher AES128-GCM-SHA256@SECLEVEL=0"}) {
+        auto refused = s_client(p, offer);
+        EXPECT_EQ(refused.find("HTTP/1.1"), std::string::npos) << offer << "\n" << refused;
+    }
 }
 
 TEST(Tls, AProvisionedReceiverGetsItsKeyOverWssPlaysAndIsSeenOnline) {
