@@ -27,6 +27,9 @@ common::Result<icaltimezone*> find_zone(const std::string& name) {
     return zone;
 }
 
+/// The years a schedule can name.
+constexpr int kFirstYear = 1970, kLastYear = 2999;
+
 common::Result<icaltimetype> parse_local(const std::string& local, icaltimezone* zone) {
     static const std::regex format(R"((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2}))");
     std::smatch m;
@@ -45,6 +48,12 @@ common::Result<icaltimetype> parse_local(const std::string& local, icaltimezone*
         t.day > icaltime_days_in_month(t.month, t.year) || t.hour > 23 || t.minute > 59 ||
         t.second > 59)
         return make_error(Errc::invalid_argument, "start \"" + local + "\" is not a real date");
+    // iCalendar cannot write a year past 3000 (an export would not read back), and a time
+    // before 1970 has no place in a broadcast schedule.
+    if (t.year < kFirstYear || t.year > kLastYear)
+        return make_error(Errc::invalid_argument, "start \"" + local + "\": the year must be " +
+                                                      std::to_string(kFirstYear) + " to " +
+                                                      std::to_string(kLastYear));
     t = icaltime_set_timezone(&t, zone);
     return t;
 }

@@ -85,6 +85,12 @@ TEST(Recurrence, ErrorsSayWhatToWrite) {
     auto bad_date = validate({"2026-02-30T06:30:00", kDefaultTimeZone, "", {}});
     ASSERT_FALSE(bad_date);
     EXPECT_NE(bad_date.error().message.find("is not a real date"), std::string::npos);
+    // A year past 3000 would export as 00000000T000000 (found by loa_ics_fuzz).
+    auto far = validate({"3001-02-06T23:00:00", kDefaultTimeZone, "", {}});
+    ASSERT_FALSE(far);
+    EXPECT_NE(far.error().message.find("the year must be 1970 to 2999"), std::string::npos);
+    EXPECT_FALSE(validate({"1969-12-31T23:00:00", kDefaultTimeZone, "", {}}));
+    EXPECT_TRUE(validate({"2999-12-31T23:00:00", kDefaultTimeZone, "", {}}));
     auto bad_rule = validate({"2026-11-23T06:30:00", kDefaultTimeZone, "FREQ=SOMETIMES", {}});
     ASSERT_FALSE(bad_rule);
     EXPECT_NE(bad_rule.error().message.find("RRULE \"FREQ=SOMETIMES\" is not valid"),
