@@ -142,7 +142,7 @@ int run_provisioned(loa::clients::ReceiverSettings settings) {
     if (!bundle)
         throw std::runtime_error(bundle.error().message);
     std::filesystem::create_directories(settings.state_dir);
-    loa::clients::ControlLink control(*bundle, settings.state_dir);
+    loa::clients::ControlLink control(*bundle, settings.state_dir, settings.provision);
 
     std::atomic<bool> stop{false};
     std::unique_ptr<loa::clients::Player> player;

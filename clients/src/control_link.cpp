@@ -52,6 +52,19 @@ common::Result<Bundle> bundle_from_json(const json::value& json, const std::stri
     return b;
 }
 
+common::Result<void> save_secret(const std::string& path, const std::string& secret) {
+    auto text = common::read_file(path);
+    if (!text)
+        return common::make_error(common::Errc::io_error, "cannot read the bundle " + path);
+    json::error_code ec;
+    auto parsed = json::parse(*text, ec);
+    if (ec || !parsed.is_object())
+        return common::make_error(common::Errc::invalid_argument,
+                                  path + ": not a provisioning bundle (expected a JSON object)");
+    parsed.as_object()["secret"] = secret;
+    return common::write_file_durably(path, json::serialize(parsed) + "\n");
+}
+
 std::chrono::milliseconds next_backoff(std::chrono::milliseconds previous) {
     static thread_local std::mt19937 random{std::random_device{}()};
     auto base =
@@ -61,8 +74,9 @@ std::chrono::milliseconds next_backoff(std::chrono::milliseconds previous) {
         static_cast<std::int64_t>(static_cast<double>(base.count()) * jitter(random)));
 }
 
-ControlLink::ControlLink(Bundle bundle, std::string state_dir)
-    : bundle_(std::move(bundle)), state_dir_(std::move(state_dir)) {}
+ControlLink::ControlLink(Bundle bundle, std::string state_dir, std::string bundle_path)
+    : bundle_(std::move(bundle)), state_dir_(std::move(state_dir)),
+      bundle_path_(std::move(bundle_path)) {}
 
 common::Result<Hello> ControlLink::connect() {
     auto endpoint = parse_api_url(bundle_.server, "/api/v1/receiver");
@@ -152,6 +166,16 @@ ControlLink::End ControlLink::serve(const std::atomic<bool>& stop, const Control
                     auto key = common::from_base64(text_of(params, "key"));
                     if (!key)
                         throw std::runtime_error("the key is not base64");
+                    // The new secret is on disk before the answer: once the server has the
+                    // answer, the old secret opens nothing.
+                    if (auto secret = text_of(params, "secret"); !secret.empty()) {
+                        if (!bundle_path_.empty())
+                            if (auto saved = save_secret(bundle_path_, secret); !saved)
+                                throw std::runtime_error("cannot keep the new secret: " +
+                                                         saved.error().message);
+                        bundle_.secret = secret;
+                        log()->info("rekeyed: new key and device secret");
+                    }
                     actions.rekey(std::move(*key));
                 } else {
                     if (id)

@@ -48,6 +48,7 @@ struct Target {
 /// One simulated receiver.
 struct Simulated {
     const Bundle* bundle = nullptr;
+    std::string secret; ///< the bundle's, until a rekey gives a new one (kept in memory)
     const Target* target = nullptr;
     double volume = 1.0;
     bool muted = false;
@@ -168,6 +169,8 @@ struct Swarm::State {
                     r.volume = v->to_number<double>();
                 if (const auto* m = params.if_contains("muted"); m && m->is_bool())
                     r.muted = m->as_bool();
+            } else if (auto secret = text_of(params, "secret"); !secret.empty()) {
+                r.secret = secret; // the next hello says the new one
             }
             reply["result"] = json::object{};
             requests.fetch_add(1);
@@ -183,8 +186,7 @@ struct Swarm::State {
         auto executor = co_await net::this_coro::executor;
         auto c = std::make_shared<Connection<Ws>>(std::move(ws), executor);
         c->send(message("hello",
-                        {{"id", r.bundle->id}, {"secret", r.bundle->secret}, {"version", kVersion}},
-                        1));
+                        {{"id", r.bundle->id}, {"secret", r.secret}, {"version", kVersion}}, 1));
         net::co_spawn(executor, write_loop(c, r), net::detached);
         bool greeted = false;
         beast::flat_buffer buffer;
@@ -346,7 +348,7 @@ common::Result<void> Swarm::run(const std::atomic<bool>& stop) {
             }
             it = s.targets.emplace(key, std::move(target)).first;
         }
-        s.receivers.push_back(Simulated{&b, &it->second});
+        s.receivers.push_back(Simulated{&b, b.secret, &it->second});
     }
     for (std::size_t i = 0; i < s.receivers.size(); ++i) {
         auto delay = std::chrono::milliseconds(

@@ -27,8 +27,9 @@ std::uint32_t read32(const std::uint8_t* p) {
 
 } // namespace
 
-ReportListener::ReportListener(int socket_fd, const common::Clock& clock)
-    : fd_(socket_fd), clock_(clock) {}
+ReportListener::ReportListener(int socket_fd, const common::Clock& clock,
+                               std::chrono::seconds latch_lifetime)
+    : fd_(socket_fd), clock_(clock), latch_lifetime_(latch_lifetime) {}
 
 ReportListener::~ReportListener() {
     stop();
@@ -46,8 +47,17 @@ common::Result<void> ReportListener::add_receiver(const ReceiverSpec& spec, Rece
                                   "receiver " + spec.id + " is listed twice");
     by_cname_.emplace(spec.id, entries_.size());
     bool aead = spec.profile == SrtpProfile::aead_aes_128_gcm;
-    entries_.push_back(Entry{spec.id, std::move(session).value(), std::nullopt, spec.profile, link,
-                             std::nullopt, floor, aead ? 16U : 10U, aead});
+    entries_.push_back(Entry{spec.id,
+                             std::move(session).value(),
+                             std::nullopt,
+                             {},
+                             spec.address,
+                             spec.profile,
+                             link,
+                             std::nullopt,
+                             floor,
+                             aead ? 16U : 10U,
+                             aead});
     if (floor)
         link->report_position.store(floor->packed(), std::memory_order_relaxed);
     return {};
@@ -70,6 +80,7 @@ common::Result<void> ReportListener::rekey_receiver(const std::string& id,
         return common::make_error(session.error().code,
                                   "receiver " + id + ": " + session.error().message);
     entry.previous.emplace(std::move(entry.session));
+    entry.previous_until = clock_.steady_now() + kPreviousKeyGrace;
     entry.session = std::move(session).value();
     return {};
 }
@@ -87,6 +98,12 @@ bool ReportListener::unprotect(Entry& entry, std::uint8_t* data, std::size_t& le
         if (session->unprotect_rtcp(copy.data(), n)) {
             std::memcpy(data, copy.data(), n);
             len = n;
+            if (session == &entry.session) {
+                // The receiver has switched: whoever still holds the old key is locked out.
+                entry.previous.reset();
+                log()->info("receiver {} reports under its new key; the previous one is dropped",
+                            entry.id);
+            }
             return true;
         }
     }
@@ -168,6 +185,30 @@ void ReportListener::handle(std::uint8_t* data, std::size_t len, const sockaddr_
     accepted_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void ReportListener::expire() {
+    auto now = clock_.steady_now();
+    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, index] : by_cname_) {
+        Entry& entry = entries_[index];
+        if (entry.previous && now >= entry.previous_until) {
+            entry.previous.reset();
+            log()->info("receiver {}: its previous key is past its grace and dropped", entry.id);
+        }
+        ReceiverLink& link = *entry.link;
+        std::int64_t last = link.last_report_ms.load(std::memory_order_relaxed);
+        if (last == 0 || now_ms.count() - last < latch_lifetime_.count())
+            continue;
+        std::uint64_t fallback = entry.fixed ? entry.fixed->packed() : 0;
+        std::uint64_t was = link.address.exchange(fallback, std::memory_order_relaxed);
+        if (was == fallback)
+            continue;
+        expired_.fetch_add(1, std::memory_order_relaxed);
+        log()->info("receiver {}: no report for {} s; its address {} is forgotten", entry.id,
+                    latch_lifetime_.count() / 1000, Endpoint::from_packed(was).to_string());
+    }
+}
+
 void ReportListener::start() {
     if (running_.exchange(true))
         return;
@@ -183,7 +224,12 @@ void ReportListener::stop() {
 
 void ReportListener::run() {
     std::array<std::uint8_t, kMaxDatagram> buffer{};
+    auto next_expiry = clock_.steady_now();
     while (running_.load(std::memory_order_relaxed)) {
+        if (clock_.steady_now() >= next_expiry) {
+            expire();
+            next_expiry = clock_.steady_now() + std::chrono::seconds(1);
+        }
         pollfd p{fd_, POLLIN, 0};
         if (::poll(&p, 1, 200) <= 0)
             continue;
@@ -208,6 +254,7 @@ ReportStats ReportListener::stats() const {
     s.stale_ssrc = stale_.load(std::memory_order_relaxed);
     s.malformed = malformed_.load(std::memory_order_relaxed);
     s.latched = latched_.load(std::memory_order_relaxed);
+    s.expired = expired_.load(std::memory_order_relaxed);
     return s;
 }
 

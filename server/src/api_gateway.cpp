@@ -576,8 +576,8 @@ json::value ApiGateway::receivers(const std::string& method, const Params& p, Ca
         value_or_throw(receivers_.unprovision(id));
         return json::object{{"id", id}, {"unprovisioned", true}};
     }
-    value_or_throw(receivers_.rekey(id)); // receivers.rekey
-    return json::object{{"id", id}, {"rekeyed", true}};
+    bool online = value_or_throw(receivers_.rekey(id)); // receivers.rekey
+    return json::object{{"id", id}, {"rekeyed", true}, {"online", online}};
 }
 
 json::value ApiGateway::ticket(const Params& params, const Caller& caller) {

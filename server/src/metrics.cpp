@@ -54,6 +54,9 @@ std::string prometheus_text(const Metrics& m) {
         << "loa_reports_total{result=\"rejected\"} " << m.media.reports.rejected << '\n'
         << "loa_reports_total{result=\"unknown_receiver\"} " << m.media.reports.unknown_receiver
         << '\n';
+    family(out, "loa_latches_expired_total", "counter",
+           "Receivers' addresses forgotten after no report for the latch lifetime.");
+    out << "loa_latches_expired_total " << m.media.reports.expired << '\n';
     family(out, "loa_api_requests_total", "counter", "API calls.");
     out << "loa_api_requests_total " << m.api_requests << '\n';
     family(out, "loa_api_errors_total", "counter", "API calls answered with an error.");

@@ -60,7 +60,7 @@ public:
         auto response = handle_jsonrpc(text, [&](const std::string& method, const Params& p) {
             if (method == "hello") {
                 try {
-                    return hub_.hello(upgrade_, number_, link_, p.object(), id_);
+                    return hub_.hello(upgrade_, number_, link_, p.object(), id_, owed_);
                 } catch (const RpcError&) {
                     refused = true;
                     throw;
@@ -80,6 +80,10 @@ public:
             link_->send(std::move(response));
         if (refused)
             link_->close();
+        if (owed_) {
+            owed_ = false;
+            hub_.hello_answered(id_);
+        }
     }
 
     bool authenticated() const override { return said_hello_.load(); }
@@ -94,7 +98,8 @@ private:
     HttpRequest upgrade_;
     std::shared_ptr<WebSocketLink> link_;
     std::uint64_t number_;
-    std::string id_; ///< set by a successful hello
+    std::string id_;    ///< set by a successful hello
+    bool owed_ = false; ///< the hello found a rekey owed
     std::atomic<bool> said_hello_{false};
 };
 
@@ -156,7 +161,7 @@ std::shared_ptr<WebSocketHandler> ReceiverHub::connect(const HttpRequest& upgrad
 
 json::value ReceiverHub::hello(const HttpRequest& upgrade, std::uint64_t connection,
                                const std::shared_ptr<WebSocketLink>& link,
-                               const json::object& params, std::string& id) {
+                               const json::object& params, std::string& id, bool& owed) {
     Params p(params);
     auto claimed = p.string("id");
     auto record = registry_.check_secret(claimed, p.string("secret"));
@@ -196,6 +201,7 @@ json::value ReceiverHub::hello(const HttpRequest& upgrade, std::uint64_t connect
     if (replaced)
         replaced->close();
     id = record->id;
+    owed = record->rotation_owed;
     log()->info("receiver {} connected from {}", id, upgrade.peer);
     if (!was_online)
         publish("receiver.online", id, record->unit, {{"address", upgrade.peer_address()}});
@@ -275,13 +281,23 @@ void ReceiverHub::on_close(const std::string& id, std::uint64_t connection) {
     sweep_wake_.notify_all();
 }
 
+void ReceiverHub::hello_answered(const std::string& id) {
+    {
+        std::lock_guard lock(mutex_);
+        owed_.push_back(id);
+    }
+    sweep_wake_.notify_all();
+}
+
 void ReceiverHub::sweep() {
     std::unique_lock lock(sweep_mutex_);
     while (!stopping_) {
         sweep_wake_.wait_for(lock, std::chrono::milliseconds(500));
         std::vector<std::pair<std::string, std::int64_t>> gone;
+        std::vector<std::string> owed;
         {
             std::lock_guard live_lock(mutex_);
+            owed.swap(owed_);
             auto now = clock_.steady_now();
             for (auto& [id, live] : live_)
                 if (live.online && live.lost_at && *live.lost_at + settings_.offline_grace <= now) {
@@ -293,6 +309,15 @@ void ReceiverHub::sweep() {
             log()->info("receiver {} is offline", id);
             publish("receiver.offline", id, unit);
         }
+        // A rekey waits for the receiver's answer: stop() is not held up meanwhile.
+        lock.unlock();
+        for (const auto& id : owed) {
+            auto done = rekey(id);
+            if (!done)
+                log()->warn("receiver {}: the rekey it was owed failed: {}", id,
+                            done.error().message);
+        }
+        lock.lock();
     }
 }
 
@@ -328,16 +353,20 @@ bool ReceiverHub::tell(const std::string& id, const std::string& method, json::o
     return send_request(id, method, std::move(params), nullptr) != 0;
 }
 
-std::optional<bool> ReceiverHub::ask(const std::string& id, const std::string& method,
+ReceiverHub::Answer ReceiverHub::ask(const std::string& id, const std::string& method,
                                      json::object params, std::chrono::milliseconds timeout) {
     std::future<bool> answer;
     auto request = send_request(id, method, std::move(params), &answer);
     if (request == 0)
-        return std::nullopt;
+        return Answer::offline;
     bool answered = answer.wait_for(timeout) == std::future_status::ready;
-    std::lock_guard lock(mutex_);
-    pending_.erase(request); // a late answer finds nothing
-    return answered && answer.get();
+    {
+        std::lock_guard lock(mutex_);
+        pending_.erase(request); // a late answer finds nothing
+    }
+    if (!answered)
+        return Answer::silent;
+    return answer.get() ? Answer::result : Answer::error;
 }
 
 common::Result<Provisioned> ReceiverHub::provision(const std::string& id, const std::string& unit,
@@ -396,23 +425,49 @@ common::Result<ReceiverRecord> ReceiverHub::set_output(const std::string& id,
     return record;
 }
 
-common::Result<void> ReceiverHub::rekey(const std::string& id) {
+common::Result<bool> ReceiverHub::rekey(const std::string& id) {
     auto record = registry_.find(id);
     if (!record)
         return record.error();
     auto key = registry_.new_key();
-    auto took = ask(id, "rekey", {{"key", common::to_base64(key)}},
-                    std::chrono::duration_cast<std::chrono::milliseconds>(settings_.rekey_timeout));
-    if (took && !*took)
+    auto secret = common::random_token(32);
+    // Offered before it is sent: a receiver that saves it and then loses its connection before
+    // the answer arrives still gets in with it.
+    if (auto offered = registry_.offer_secret(id, secret); !offered)
+        return offered.error();
+    auto answer =
+        ask(id, "rekey", {{"key", common::to_base64(key)}, {"secret", secret}},
+            std::chrono::duration_cast<std::chrono::milliseconds>(settings_.rekey_timeout));
+    switch (answer) {
+    case Answer::error:
+        (void)registry_.withdraw_secret(id);
         return common::make_error(common::Errc::io_error,
                                   "receiver " + id +
-                                      " did not take the new key; the old one stays");
-    if (auto stored = registry_.set_key(id, key); !stored)
-        return stored;
+                                      " refused the new key; its key and secret stay");
+    case Answer::silent:
+        return common::make_error(common::Errc::io_error,
+                                  "receiver " + id +
+                                      " did not answer the rekey in time; its key stays, and its "
+                                      "next hello tells whether it kept the new secret");
+    case Answer::offline: {
+        if (auto stored = registry_.set_key_owing_rotation(id, key); !stored)
+            return stored.error();
+        if (auto switched = media_.rekey_receiver(id, key); !switched)
+            return switched.error();
+        log()->info("receiver {} rekeyed while offline: the new key waits for its hello, and its "
+                    "secret is rotated right after",
+                    id);
+        return false;
+    }
+    case Answer::result:
+        break;
+    }
+    if (auto stored = registry_.complete_rekey(id, key); !stored)
+        return stored.error();
     if (auto switched = media_.rekey_receiver(id, key); !switched)
-        return switched;
-    log()->info("receiver {} rekeyed", id);
-    return {};
+        return switched.error();
+    log()->info("receiver {} rekeyed: new key and device secret", id);
+    return true;
 }
 
 std::map<std::string, std::int64_t> ReceiverHub::units() {

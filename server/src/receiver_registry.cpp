@@ -27,10 +27,16 @@ CREATE TABLE receiver (
     provisioned_at_ms INTEGER NOT NULL
 );
 )"},
+    // A rekey rotates the device secret: the new one waits in next_secret_hash until the
+    // receiver has it; a rekey made while it was offline is owed at its next connection.
+    {2, R"(
+ALTER TABLE receiver ADD COLUMN next_secret_hash TEXT;
+ALTER TABLE receiver ADD COLUMN rotation_owed INTEGER NOT NULL DEFAULT 0;
+)"},
 };
 
-constexpr const char* kColumns =
-    "id, unit, name, key, volume_permille, muted, provisioned_by, provisioned_at_ms";
+constexpr const char* kColumns = "id, unit, name, key, volume_permille, muted, provisioned_by, "
+                                 "provisioned_at_ms, rotation_owed";
 
 /// Compares two digests in constant time.
 bool same_digest(const std::string& a, const std::string& b) {
@@ -68,6 +74,7 @@ ReceiverRecord ReceiverRegistry::read_record(const common::Statement& q) const {
     r.muted = q.integer(5) != 0;
     r.provisioned_by = q.text(6);
     r.provisioned_at_ms = q.integer(7);
+    r.rotation_owed = q.integer(8) != 0;
     return r;
 }
 
@@ -161,15 +168,31 @@ common::Result<ReceiverRecord> ReceiverRegistry::read_one(common::Statement& que
 common::Result<ReceiverRecord> ReceiverRegistry::check_secret(const std::string& id,
                                                               const std::string& secret) {
     std::lock_guard lock(mutex_);
-    auto query =
-        db_.prepare(std::string("SELECT ") + kColumns + ", secret_hash FROM receiver WHERE id = ?");
+    auto query = db_.prepare(std::string("SELECT ") + kColumns +
+                             ", secret_hash, next_secret_hash FROM receiver WHERE id = ?");
     query.bind(1, id);
     auto row = query.step();
     if (!row)
         return row.error();
-    if (!*row || !same_digest(query.text(8), common::sha256_hex(secret)))
+    if (!*row)
         return make_error(Errc::unauthorized, "unknown receiver or wrong secret");
-    return read_record(query);
+    auto digest = common::sha256_hex(secret);
+    bool current = same_digest(query.text(9), digest);
+    std::string next = query.is_null(10) ? "" : query.text(10);
+    bool rotated = !next.empty() && same_digest(next, digest);
+    if (!current && !rotated)
+        return make_error(Errc::unauthorized, "unknown receiver or wrong secret");
+    auto record = read_record(query);
+    if (!next.empty()) {
+        // A rekey that got no answer: the secret the receiver comes back with settles it.
+        auto settle = db_.prepare(rotated ? "UPDATE receiver SET secret_hash = next_secret_hash, "
+                                            "next_secret_hash = NULL WHERE id = ?"
+                                          : "UPDATE receiver SET next_secret_hash = NULL "
+                                            "WHERE id = ?");
+        if (auto done = settle.bind(1, id).run(); !done)
+            return done.error();
+    }
+    return record;
 }
 
 common::Result<ReceiverRecord> ReceiverRegistry::find(const std::string& id) {
@@ -218,15 +241,46 @@ common::Result<ReceiverRecord> ReceiverRegistry::set_output(const std::string& i
     return find(id);
 }
 
-common::Result<void> ReceiverRegistry::set_key(const std::string& id,
-                                               const std::vector<std::uint8_t>& key) {
+common::Result<void> ReceiverRegistry::update(const std::string& id, const std::string& sql,
+                                              std::optional<std::string> value) {
     std::lock_guard lock(mutex_);
-    auto update = db_.prepare("UPDATE receiver SET key = ? WHERE id = ?");
-    if (auto done = update.bind(1, stored_key(key)).bind(2, id).run(); !done)
+    auto statement = db_.prepare(sql);
+    if (value)
+        statement.bind(1, *value).bind(2, id);
+    else
+        statement.bind(1, id);
+    if (auto done = statement.run(); !done)
         return done.error();
     if (db_.changes() == 0)
         return make_error(Errc::not_found, "no receiver \"" + id + "\"");
     return {};
+}
+
+common::Result<void> ReceiverRegistry::offer_secret(const std::string& id,
+                                                    const std::string& secret) {
+    return update(id, "UPDATE receiver SET next_secret_hash = ? WHERE id = ?",
+                  common::sha256_hex(secret));
+}
+
+common::Result<void> ReceiverRegistry::withdraw_secret(const std::string& id) {
+    return update(id, "UPDATE receiver SET next_secret_hash = NULL WHERE id = ?", std::nullopt);
+}
+
+common::Result<void> ReceiverRegistry::complete_rekey(const std::string& id,
+                                                      const std::vector<std::uint8_t>& key) {
+    return update(id,
+                  "UPDATE receiver SET key = ?, secret_hash = COALESCE(next_secret_hash, "
+                  "secret_hash), next_secret_hash = NULL, rotation_owed = 0 WHERE id = ?",
+                  stored_key(key));
+}
+
+common::Result<void>
+ReceiverRegistry::set_key_owing_rotation(const std::string& id,
+                                         const std::vector<std::uint8_t>& key) {
+    return update(id,
+                  "UPDATE receiver SET key = ?, next_secret_hash = NULL, rotation_owed = 1 "
+                  "WHERE id = ?",
+                  stored_key(key));
 }
 
 } // namespace loa::server

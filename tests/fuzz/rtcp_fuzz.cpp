@@ -202,6 +202,9 @@ private:
         auto clear = authenticate(r.spec.profile, {r.spec.key, r.previous_key}, packet);
         require(clear.has_value(), kTarget,
                 "an accepted report authenticates under its receiver's key");
+        // Once a report under the new key is in, the previous key opens nothing more.
+        if (!r.previous_key.empty() && authenticate(r.spec.profile, {r.spec.key}, packet))
+            receivers_[i].previous_key.clear();
         auto view = parse_receiver_report(*clear);
         require(view && view->cname == r.spec.id, kTarget,
                 "an accepted report parses and names its receiver");

@@ -8,6 +8,7 @@
 
 #include "harness.hpp"
 #include "loa/clients/api_client.hpp"
+#include "raw_websocket.hpp"
 #include "wav.hpp"
 
 using namespace loa::test;
@@ -174,7 +175,23 @@ TEST(ControlPlane, AProvisionedReceiverPlaysObeysVolumeRekeysWithoutAGapAndStops
     auto before_rekey = bytes();
     auto rekeyed = admin->call("receivers.rekey", {{"id", "box-1"}});
     EXPECT_TRUE(rekeyed.as_object().at("rekeyed").as_bool());
+    EXPECT_TRUE(rekeyed.as_object().at("online").as_bool());
     ASSERT_TRUE(wait_until([&] { return bytes() > before_rekey + 3 * kSecond; }, seconds(20)));
+    // The device secret turned over with the key: the receiver's bundle file holds the new one,
+    // and a copy of the old bundle opens nothing.
+    std::string old_secret(made.at("bundle").at("secret").as_string());
+    auto saved = json::parse(read_file(bundle));
+    EXPECT_NE(saved.at("secret").as_string(), old_secret);
+    EXPECT_EQ(saved.at("id"), "box-1") << "the rest of the bundle is kept";
+    RawWebSocket clone("127.0.0.1", s.http_port(), "/api/v1/receiver");
+    clone.send(
+        json::serialize(json::object{{"jsonrpc", "2.0"},
+                                     {"id", 1},
+                                     {"method", "hello"},
+                                     {"params", {{"id", "box-1"}, {"secret", old_secret}}}}));
+    auto refused = clone.receive();
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(json::parse(*refused).at("error").at("code"), kUnauthorized) << *refused;
     auto status = admin->call("receivers.list").as_array();
     ASSERT_EQ(status.size(), 1U);
     EXPECT_TRUE(status[0].as_object().at("online").as_bool());

@@ -116,6 +116,69 @@ TEST_F(ReportListenerTest, UnknownAndMalformedPacketsAreCounted) {
     EXPECT_EQ(listener.stats().malformed, 1U);
 }
 
+TEST_F(ReportListenerTest, AfterARekeyTheOldKeyStopsOnceTheReceiverReportsUnderTheNewOne) {
+    FakeReceiver genuine("r1", key, 1000);
+    FakeReceiver thief("r1", key, 1000); // a copy of the old key, reporting from elsewhere
+    auto new_key = random_key();
+    ASSERT_TRUE(listener.rekey_receiver("r1", new_key));
+    // While the receiver switches, a report under the old key still counts...
+    deliver(genuine.report(), from("203.0.113.7", 40000));
+    EXPECT_EQ(listener.stats().accepted, 1U);
+    // ...until its first report under the new one: from then on the old key moves nothing.
+    FakeReceiver switched("r1", new_key, 1000);
+    deliver(switched.report(), from("203.0.113.7", 40000));
+    EXPECT_EQ(listener.stats().accepted, 2U);
+    thief.report(); // its index moves past the one the genuine receiver used
+    deliver(thief.report(), from("198.51.100.66", 5555));
+    EXPECT_EQ(address(), "203.0.113.7:40000");
+    EXPECT_EQ(listener.stats().rejected, 1U);
+}
+
+TEST_F(ReportListenerTest, AfterARekeyTheOldKeyEndsWithItsGraceEvenWithoutReports) {
+    FakeReceiver thief("r1", key, 1000);
+    ASSERT_TRUE(listener.rekey_receiver("r1", random_key()));
+    clock.advance(kPreviousKeyGrace - std::chrono::seconds(1));
+    listener.expire();
+    clock.advance(std::chrono::seconds(1));
+    listener.expire();
+    deliver(thief.report(), from("198.51.100.66", 5555));
+    EXPECT_FALSE(Endpoint::from_packed(link.address.load()).known());
+    EXPECT_EQ(listener.stats().rejected, 1U);
+}
+
+TEST_F(ReportListenerTest, AnAddressWithoutReportsIsForgottenAndComesBackWithTheNextReport) {
+    FakeReceiver r("r1", key, 1000);
+    deliver(r.report(), from("203.0.113.7", 40000));
+    clock.advance(kDefaultLatchLifetime - std::chrono::seconds(1));
+    listener.expire();
+    EXPECT_EQ(address(), "203.0.113.7:40000");
+    clock.advance(std::chrono::seconds(1));
+    listener.expire();
+    EXPECT_FALSE(Endpoint::from_packed(link.address.load()).known());
+    EXPECT_EQ(listener.stats().expired, 1U);
+    listener.expire(); // forgotten once, counted once
+    EXPECT_EQ(listener.stats().expired, 1U);
+    deliver(r.report(), from("203.0.113.8", 40001));
+    EXPECT_EQ(address(), "203.0.113.8:40001");
+}
+
+TEST(ReportListenerFixed, AFixedAddressComesBackWhenTheLatchedOneExpires) {
+    loa::common::ManualClock clock;
+    ReportListener listener(-1, clock, std::chrono::seconds(30));
+    auto key = random_key();
+    auto fixed = *Endpoint::parse("192.0.2.10:5004");
+    ReceiverLink link;
+    link.address.store(fixed.packed());
+    ASSERT_TRUE(listener.add_receiver(ReceiverSpec{"r1", 0, kProfile, key, fixed}, &link));
+    FakeReceiver r("r1", key, 1000);
+    auto packet = r.report();
+    listener.handle(packet.data(), packet.size(), from("203.0.113.7", 40000));
+    EXPECT_EQ(Endpoint::from_packed(link.address.load()).to_string(), "203.0.113.7:40000");
+    clock.advance(std::chrono::seconds(30));
+    listener.expire();
+    EXPECT_EQ(Endpoint::from_packed(link.address.load()).to_string(), "192.0.2.10:5004");
+}
+
 class ReportFloor : public ::testing::TestWithParam<SrtpProfile> {};
 
 TEST_P(ReportFloor, AfterARestartReportsAtOrBeforeTheSavedPositionAreReplays) {

@@ -76,10 +76,12 @@ struct Peer {
         auto before = link->sent().size();
         handler->on_message(json::serialize(json::object{
             {"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}}));
+        // The answer, by its id: a request of the hub's own may follow it at once.
         auto after = link->sent();
-        if (after.size() != before + 1)
-            throw std::runtime_error(method + ": no answer");
-        return after.back();
+        for (auto i = before; i < after.size(); ++i)
+            if (!after[i].contains("method") && after[i].at("id") == id)
+                return after[i];
+        throw std::runtime_error(method + ": no answer");
     }
 };
 
@@ -358,7 +360,7 @@ TEST_F(ReceiverHubTest, VolumeIsPushedToAConnectedReceiverAndGivenAtTheNextHello
     EXPECT_FALSE(hub->set_output("box-1", 3.0, std::nullopt)) << "volume is 0 to 2";
 }
 
-TEST_F(ReceiverHubTest, ARekeyTakesEffectOnlyOnceTheReceiverTakesTheKey) {
+TEST_F(ReceiverHubTest, ARekeyRotatesKeyAndSecretOnlyOnceTheReceiverTakesThem) {
     auto p = connect();
     ASSERT_TRUE(hello(p).contains("result"));
     auto old_key = stored_key();
@@ -369,31 +371,86 @@ TEST_F(ReceiverHubTest, ARekeyTakesEffectOnlyOnceTheReceiverTakesTheKey) {
     auto new_key = common::from_base64(std::string(asked.at("params").at("key").as_string()));
     ASSERT_TRUE(new_key);
     EXPECT_NE(*new_key, old_key);
+    std::string new_secret(asked.at("params").at("secret").as_string());
+    EXPECT_GE(new_secret.size(), 32U);
+    EXPECT_NE(new_secret, secret);
     EXPECT_EQ(stored_key(), old_key) << "not switched before the receiver answers";
     p.handler->on_message(json::serialize(
         json::object{{"jsonrpc", "2.0"}, {"id", asked.at("id")}, {"result", json::object{}}}));
     auto done = rekeyed.get();
     ASSERT_TRUE(done) << done.error().message;
+    EXPECT_TRUE(*done) << "it was online";
     EXPECT_EQ(stored_key(), *new_key);
 
-    // A receiver that does not answer keeps its key; the call says so.
-    auto unanswered = hub->rekey("box-1");
-    ASSERT_FALSE(unanswered);
-    EXPECT_NE(unanswered.error().message.find("did not take the new key; the old one stays"),
-              std::string::npos);
-    EXPECT_EQ(stored_key(), *new_key);
+    // Whoever copied the old bundle is locked out; the receiver gets in with its new secret.
+    auto clone = connect("127.0.0.1:40009");
+    EXPECT_EQ(code_of(clone.call("hello", {{"id", "box-1"}, {"secret", secret}})),
+              server::rpc_code::kUnauthorized);
+    auto genuine = connect("127.0.0.1:40001");
+    EXPECT_TRUE(
+        genuine.call("hello", {{"id", "box-1"}, {"secret", new_secret}}).contains("result"));
 }
 
-TEST_F(ReceiverHubTest, AnOfflineReceiverGetsItsNewKeyAtItsNextHello) {
+TEST_F(ReceiverHubTest, ARefusedOrUnansweredRekeyKeepsTheKeyAndTheCallSaysSo) {
+    auto p = connect();
+    ASSERT_TRUE(hello(p).contains("result"));
+    auto old_key = stored_key();
+    auto refused = std::async(std::launch::async, [&] { return hub->rekey("box-1"); });
+    ASSERT_TRUE(test::wait_until([&] { return p.link->request("rekey").has_value(); }, seconds(3)));
+    auto asked = *p.link->request("rekey");
+    std::string offered(asked.at("params").at("secret").as_string());
+    p.handler->on_message(json::serialize(
+        json::object{{"jsonrpc", "2.0"},
+                     {"id", asked.at("id")},
+                     {"error", json::object{{"code", -32000}, {"message", "disk full"}}}}));
+    auto no = refused.get();
+    ASSERT_FALSE(no);
+    EXPECT_NE(no.error().message.find("refused the new key; its key and secret stay"),
+              std::string::npos);
+    EXPECT_EQ(stored_key(), old_key);
+    auto other = connect("127.0.0.1:40002");
+    EXPECT_EQ(code_of(other.call("hello", {{"id", "box-1"}, {"secret", offered}})),
+              server::rpc_code::kUnauthorized);
+
+    // A receiver that does not answer keeps its key; the call says so.
+    auto again = connect("127.0.0.1:40003");
+    ASSERT_TRUE(hello(again).contains("result"));
+    auto unanswered = hub->rekey("box-1");
+    ASSERT_FALSE(unanswered);
+    EXPECT_NE(unanswered.error().message.find("did not answer the rekey in time; its key stays"),
+              std::string::npos);
+    EXPECT_EQ(stored_key(), old_key);
+}
+
+TEST_F(ReceiverHubTest, AnOfflineReceiverGetsItsNewKeyAtItsHelloAndItsNewSecretRightAfter) {
     auto p = connect();
     ASSERT_TRUE(hello(p).contains("result"));
     p.handler->on_close();
     auto old_key = stored_key();
-    ASSERT_TRUE(hub->rekey("box-1"));
+    auto offline = hub->rekey("box-1");
+    ASSERT_TRUE(offline);
+    EXPECT_FALSE(*offline) << "it was offline";
     EXPECT_NE(stored_key(), old_key);
+    EXPECT_TRUE(value(registry->find("box-1")).rotation_owed);
+
     auto again = connect("127.0.0.1:40001");
     auto r = hello(again).at("result").as_object();
     EXPECT_EQ(common::from_base64(std::string(r.at("key").as_string())), stored_key());
+    // Right after its hello, the hub completes the rekey it owes: key and secret.
+    ASSERT_TRUE(
+        test::wait_until([&] { return again.link->request("rekey").has_value(); }, seconds(3)));
+    auto asked = *again.link->request("rekey");
+    std::string new_secret(asked.at("params").at("secret").as_string());
+    again.handler->on_message(json::serialize(
+        json::object{{"jsonrpc", "2.0"}, {"id", asked.at("id")}, {"result", json::object{}}}));
+    ASSERT_TRUE(test::wait_until([&] { return !value(registry->find("box-1")).rotation_owed; },
+                                 seconds(3)));
+    auto clone = connect("127.0.0.1:40009");
+    EXPECT_EQ(code_of(clone.call("hello", {{"id", "box-1"}, {"secret", secret}})),
+              server::rpc_code::kUnauthorized);
+    auto genuine = connect("127.0.0.1:40002");
+    EXPECT_TRUE(
+        genuine.call("hello", {{"id", "box-1"}, {"secret", new_secret}}).contains("result"));
 }
 
 TEST_F(ReceiverHubTest, UnprovisionTellsTheReceiverAndItsSecretStopsWorking) {

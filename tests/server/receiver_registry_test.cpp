@@ -121,22 +121,61 @@ TEST_F(ReceiverRegistryTest, AVolumeOutsideZeroToTwoIsRefusedAndChangesNothing) 
     EXPECT_EQ(missing.error().code, common::Errc::not_found);
 }
 
-TEST_F(ReceiverRegistryTest, ARekeyReplacesTheKeyForGoodAndKeepsTheSecret) {
+TEST_F(ReceiverRegistryTest, ACompletedRekeyReplacesKeyAndSecretForGood) {
     auto registry = open();
     auto made = provision(*registry, "box-1");
     auto key = registry->new_key();
     ASSERT_EQ(key.size(), made.record.key.size());
     ASSERT_NE(key, made.record.key);
-    ASSERT_TRUE(registry->set_key("box-1", key));
+    ASSERT_TRUE(registry->offer_secret("box-1", "new-secret"));
+    ASSERT_TRUE(registry->complete_rekey("box-1", key));
     registry.reset();
 
     registry = open();
-    auto found = registry->check_secret("box-1", made.secret);
+    EXPECT_FALSE(registry->check_secret("box-1", made.secret)); // a copied bundle is dead
+    auto found = registry->check_secret("box-1", "new-secret");
     ASSERT_TRUE(found) << found.error().message;
     EXPECT_EQ(found->key, key);
-    auto missing = registry->set_key("box-2", key);
+    EXPECT_FALSE(found->rotation_owed);
+    auto missing = registry->complete_rekey("box-2", key);
     ASSERT_FALSE(missing);
     EXPECT_EQ(missing.error().code, common::Errc::not_found);
+}
+
+TEST_F(ReceiverRegistryTest, AnUnansweredRekeyIsSettledByTheSecretTheReceiverComesBackWith) {
+    auto registry = open();
+    auto made = provision(*registry, "box-1");
+    // The receiver kept the new secret: from its hello on, the old one opens nothing.
+    ASSERT_TRUE(registry->offer_secret("box-1", "kept"));
+    ASSERT_TRUE(registry->check_secret("box-1", "kept"));
+    EXPECT_FALSE(registry->check_secret("box-1", made.secret));
+    EXPECT_TRUE(registry->check_secret("box-1", "kept"));
+
+    // It did not keep it: its hello with the old secret withdraws the offer.
+    auto other = provision(*registry, "box-2");
+    ASSERT_TRUE(registry->offer_secret("box-2", "lost"));
+    ASSERT_TRUE(registry->check_secret("box-2", other.secret));
+    EXPECT_FALSE(registry->check_secret("box-2", "lost"));
+    // A refused rekey withdraws it at once.
+    ASSERT_TRUE(registry->offer_secret("box-2", "refused"));
+    ASSERT_TRUE(registry->withdraw_secret("box-2"));
+    EXPECT_FALSE(registry->check_secret("box-2", "refused"));
+    EXPECT_TRUE(registry->check_secret("box-2", other.secret));
+}
+
+TEST_F(ReceiverRegistryTest, AnOfflineRekeyStoresTheKeyAndOwesARotation) {
+    auto registry = open();
+    auto made = provision(*registry, "box-1");
+    auto key = registry->new_key();
+    ASSERT_TRUE(registry->set_key_owing_rotation("box-1", key));
+    registry.reset();
+    registry = open();
+    auto found = registry->check_secret("box-1", made.secret);
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->key, key);
+    EXPECT_TRUE(found->rotation_owed);
+    ASSERT_TRUE(registry->complete_rekey("box-1", registry->new_key()));
+    EXPECT_FALSE(registry->find("box-1")->rotation_owed);
 }
 
 TEST_F(ReceiverRegistryTest, KeysAreMadeForTheProfile) {

@@ -33,6 +33,10 @@ common::Result<Bundle> read_bundle(const std::string& path);
 /// Checks a bundle given as JSON; errors start with `where` (a file, an entry of a list).
 common::Result<Bundle> bundle_from_json(const boost::json::value& json, const std::string& where);
 
+/// Replaces the device secret in the bundle file at `path`, everything else kept, so that a
+/// crash leaves the old file or the new one (written aside, synced, renamed; mode 0600).
+common::Result<void> save_secret(const std::string& path, const std::string& secret);
+
 /// What hello answers.
 struct Hello {
     pipeline::Endpoint media; ///< the server's media address
@@ -56,8 +60,10 @@ struct ControlActions {
 /// One control connection at a time; reconnecting is the caller's loop.
 class ControlLink {
 public:
-    /// `state_dir` holds the CA file written from the bundle.
-    ControlLink(Bundle bundle, std::string state_dir);
+    /// `state_dir` holds the CA file written from the bundle. `bundle_path` is the file the
+    /// bundle came from: a rekey's new secret is saved there before it is answered ("" keeps
+    /// it in memory only).
+    ControlLink(Bundle bundle, std::string state_dir, std::string bundle_path = "");
 
     /// Connects and says hello; the error says why (unreachable, refused, bad bundle).
     common::Result<Hello> connect();
@@ -69,6 +75,7 @@ public:
 private:
     Bundle bundle_;
     std::string state_dir_;
+    std::string bundle_path_;
     std::unique_ptr<ApiConnection> connection_;
     int status_interval_s_ = 10;
 };

@@ -62,10 +62,13 @@ public:
     /// Sets volume and/or mute, stores it, and pushes it to the receiver if connected.
     common::Result<ReceiverRecord> set_output(const std::string& id, std::optional<double> volume,
                                               std::optional<bool> muted);
-    /// Rotates a receiver's key. A connected receiver is given the new key first and keeps
-    /// accepting the old one until packets under the new one arrive, so nothing is lost; an
-    /// offline one gets it at its next hello.
-    common::Result<void> rekey(const std::string& id);
+    /// Rotates a receiver's key and device secret. A connected receiver is given both first
+    /// (it saves the secret before it answers) and keeps accepting the old key until packets
+    /// under the new one arrive, so nothing is lost; from its answer on, the old secret and,
+    /// once it reports under the new key, the old key open nothing. An offline receiver gets
+    /// the new key at its next hello and is rekeyed again, secret and all, right after it.
+    /// Returns whether the receiver was online.
+    common::Result<bool> rekey(const std::string& id);
     /// The receivers with their live state: [{id, unit, name, online, last_seen, volume,
     /// muted, status, address, loss_percent, jitter_ms, packets_sent}].
     boost::json::array list(const Scope& scope);
@@ -92,9 +95,13 @@ private:
             status_published; ///< last receiver.status
     };
 
+    /// Checks a receiver's hello and answers it; sets `id`, and `owed` if a rekey made while
+    /// it was offline is to be completed (hello_answered() does it once the answer is sent).
     boost::json::value hello(const HttpRequest& upgrade, std::uint64_t connection,
                              const std::shared_ptr<WebSocketLink>& link,
-                             const boost::json::object& params, std::string& id);
+                             const boost::json::object& params, std::string& id, bool& owed);
+    /// The hello of `id` is answered; a rekey it is owed is queued for the sweeper.
+    void hello_answered(const std::string& id);
     void on_status(const std::string& id, const boost::json::object& params);
     /// An answer to request `request` that came on connection `connection`: taken only from
     /// the connection the request went to.
@@ -107,10 +114,11 @@ private:
     /// Sends a request to a connected receiver without waiting for its answer; false if it is
     /// not connected.
     bool tell(const std::string& id, const std::string& method, boost::json::object params);
-    /// Sends a request and waits up to `timeout` for the answer: true if it answered with a
-    /// result, false if with an error or not in time, nullopt if it is not connected.
-    std::optional<bool> ask(const std::string& id, const std::string& method,
-                            boost::json::object params, std::chrono::milliseconds timeout);
+    /// How a request sent with ask() ended.
+    enum class Answer : std::uint8_t { offline, result, error, silent };
+    /// Sends a request and waits up to `timeout` for the answer.
+    Answer ask(const std::string& id, const std::string& method, boost::json::object params,
+               std::chrono::milliseconds timeout);
     void publish(const char* method, const std::string& id, std::int64_t unit,
                  boost::json::object params = {});
     void sweep();
@@ -125,6 +133,7 @@ private:
 
     std::mutex mutex_;
     std::map<std::string, Live> live_;
+    std::vector<std::string> owed_; ///< receivers to rekey once connected (sweeper)
     std::map<std::string, std::int64_t> unit_of_;
     /// A request awaiting its answer, and the connection it was sent on.
     struct Pending {

@@ -30,6 +30,8 @@ struct ReceiverRecord {
     bool muted = false;
     std::string provisioned_by;
     std::int64_t provisioned_at_ms = 0;
+    /// Rekeyed while offline: it is rekeyed again, secret and all, once it connects.
+    bool rotation_owed = false;
 };
 
 /// What provisioning hands out once: the record and the device secret in clear.
@@ -54,6 +56,8 @@ public:
     common::Result<Provisioned> provision(const std::string& id, std::int64_t unit,
                                           const std::string& name, const std::string& who);
     /// The receiver whose secret this is; a wrong id or secret is one and the same error.
+    /// While a new secret is offered (a rekey without an answer), the old and the new one both
+    /// open; the first hello settles which one the receiver kept, and the other stops working.
     common::Result<ReceiverRecord> check_secret(const std::string& id, const std::string& secret);
     common::Result<ReceiverRecord> find(const std::string& id);
     common::Result<std::vector<ReceiverRecord>> all();
@@ -64,12 +68,25 @@ public:
                                               std::optional<bool> muted);
     /// A fresh random key for this registry's profile.
     std::vector<std::uint8_t> new_key() const;
-    /// Stores a receiver's new key.
-    common::Result<void> set_key(const std::string& id, const std::vector<std::uint8_t>& key);
+    /// Offers a receiver a new device secret during a rekey (kept as a digest beside the old).
+    common::Result<void> offer_secret(const std::string& id, const std::string& secret);
+    /// Withdraws the offered secret: the receiver refused the rekey or was not there.
+    common::Result<void> withdraw_secret(const std::string& id);
+    /// The receiver took the rekey: its new key and the offered secret replace the old ones,
+    /// which stop working, and no rotation is owed any more.
+    common::Result<void> complete_rekey(const std::string& id,
+                                        const std::vector<std::uint8_t>& key);
+    /// Rekey of an offline receiver: the new key is stored (it gets it at its hello) and a
+    /// rotation of its secret is owed for when it connects.
+    common::Result<void> set_key_owing_rotation(const std::string& id,
+                                                const std::vector<std::uint8_t>& key);
 
 private:
     common::Result<ReceiverRecord> read_one(common::Statement& query, const std::string& id);
     ReceiverRecord read_record(const common::Statement& row) const;
+    /// Runs `sql` on receiver `id` (its last parameter), with `value` as its first if given.
+    common::Result<void> update(const std::string& id, const std::string& sql,
+                                std::optional<std::string> value);
     /// A key as stored: sealed, or base64 without a sealing key.
     std::string stored_key(const std::vector<std::uint8_t>& key) const;
     /// Seals the keys kept in clear before; throws if a sealed key does not open.
