@@ -289,11 +289,9 @@ TEST(Authorization, TheReceiversChannelTakesNothingButAHelloWithTheReceiversOwnS
     }
 }
 
-// KNOWN BUG (fails until fixed): ReceiverHub::Connection::on_message takes a reply (a message
-// with an id and a result or error, no method) from any connection to /api/v1/receiver, before
-// any hello, and resolves the server's pending request of that id (ids count up from 1). A peer
-// that never said hello can so answer a receiver's rekey in its place: with an error, the rekey
-// fails and the old key stays; with a result, it seems taken when the box never answered.
+// The server's requests to a receiver (ids count up from 1) are answered only from the
+// connection they went to: a peer that never said hello cannot answer a box's rekey in its
+// place (with an error the rekey would fail, with a result it would seem taken).
 TEST(Authorization, OnlyTheReceiverAskedAnswersTheServersRequests) {
     World w("authz-replies");
     auto box = std::make_unique<RawWebSocket>("127.0.0.1", w.s.http_port(), "/api/v1/receiver");
@@ -325,10 +323,9 @@ TEST(Authorization, OnlyTheReceiverAskedAnswersTheServersRequests) {
         << "a peer that never said hello answered the box's rekey: " << json::serialize(answer);
 }
 
-// KNOWN BUG (fails until fixed): `subscribe` is handled by ApiGateway::Session without
-// ApiGateway::check_session, and a subscription never looks at its session again. A connection
-// whose user was disabled (or whose session ended otherwise) can still subscribe, and one that
-// subscribed before keeps hearing its units' notifications.
+// `subscribe` checks the session, and a subscription ends with it: a connection whose user was
+// disabled (or whose session ended otherwise) can neither subscribe nor keep hearing its units'
+// notifications.
 TEST(Authorization, ASessionThatHasEndedNeitherSubscribesNorHearsNotifications) {
     World w("authz-ended");
     for (const char* name : {"leaver", "listener", "witness"})

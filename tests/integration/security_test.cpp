@@ -522,6 +522,24 @@ TEST(SecurityLimits, ConnectionsAreBoundedPerAddressAndSilentWebSocketsClosed) {
     RawWebSocket silent("127.0.0.1", s.http_port(), "/api/v1/ws");
     EXPECT_TRUE(silent.wait_ended(seconds(10)));
     EXPECT_EQ(admin->call("auth.whoami").at("name"), "admin");
+    // The same on the receivers' channel: a box that never says hello is closed, one that has
+    // said it stays.
+    auto secret =
+        std::string(admin->call("receivers.provision", {{"id", "box-1"}, {"unit", "70-001"}})
+                        .at("bundle")
+                        .at("secret")
+                        .as_string());
+    RawWebSocket box("127.0.0.1", s.http_port(), "/api/v1/receiver");
+    RawWebSocket mute_box("127.0.0.1", s.http_port(), "/api/v1/receiver");
+    box.send(json::serialize(json::object{{"jsonrpc", "2.0"},
+                                          {"id", 1},
+                                          {"method", "hello"},
+                                          {"params", {{"id", "box-1"}, {"secret", secret}}}}));
+    auto hello = box.receive();
+    ASSERT_TRUE(hello && json::parse(*hello).as_object().contains("result")) << hello.value_or("");
+    EXPECT_TRUE(mute_box.wait_ended(seconds(10)));
+    EXPECT_FALSE(box.wait_ended(std::chrono::milliseconds(500)))
+        << "a box that said hello is closed too";
 }
 
 TEST(SecurityLimits, MetricsAnswerOnlyTheirToken) {

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <mutex>
 #include <netinet/in.h>
@@ -131,6 +132,21 @@ TEST(HttpServer, UploadsHaveTheirOwnLimitAndNoneIsLeftOnDiskWhenRefused) {
     EXPECT_NE(other.find("request body over 1048576 bytes"), std::string::npos) << other;
     server.stop();
     EXPECT_TRUE(std::filesystem::is_empty(options.upload_dir)) << "a refused upload is removed";
+}
+
+TEST(HttpServer, UploadsACrashCutShortAreRemovedAtTheNextStart) {
+    loa::test::TempDir dir("http-upload-leftover");
+    HttpOptions options;
+    options.port = 0;
+    options.upload_paths = {"/upload"};
+    options.upload_dir = dir.file("uploads");
+    std::filesystem::create_directories(options.upload_dir);
+    for (const char* name : {"upload-a1b2c3", "upload-d4e5f6"})
+        std::ofstream(options.upload_dir + "/" + name) << std::string(4096, 'x');
+    HttpServer server(options, [](const HttpRequest&) { return text_response(200, "ok\n"); });
+    server.start();
+    EXPECT_TRUE(std::filesystem::is_empty(options.upload_dir));
+    server.stop();
 }
 
 TEST(HttpServer, AStalledClientHoldsOnlyItsOwnConnectionAndNotTheStop) {

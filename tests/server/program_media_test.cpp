@@ -1,11 +1,16 @@
 // The media store's bulletins: previews kept within a bound and reused by the program they
-// become, and voices that are names, never paths.
+// become, voices that are names, never paths, and media work bounded but for emergencies.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <filesystem>
+#include <future>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "loa/server/program_media.hpp"
 #include "process.hpp"
+#include "wav.hpp"
 
 using loa::server::MediaUse;
 using loa::server::ProgramMedia;
@@ -53,4 +58,43 @@ TEST(ProgramMedia, AVoiceIsANameAndTheRateWithinBounds) {
     }
     EXPECT_FALSE(media.speak("x", "vi", 10));
     EXPECT_FALSE(media.speak("x", "vi", 1000));
+}
+
+TEST(ProgramMedia, MediaWorkBeyondTwoJobsIsRefusedButAnEmergencysIsNot) {
+    loa::test::TempDir dir("program-media-busy");
+    ProgramMedia media(dir.file("media"));
+    auto tone = dir.file("tone.wav");
+    loa::test::write_tone_wav(tone, 440, 0.5);
+    // Two uploads whose bytes have not arrived yet: named pipes, each held open by its reader
+    // (the decoder) until written to. Opening the writing end tells that the reader is there.
+    std::vector<std::string> pipes = {dir.file("slow-1.wav"), dir.file("slow-2.wav")};
+    std::vector<std::future<loa::common::Result<loa::server::StoredAudio>>> held;
+    std::vector<int> writers;
+    for (const auto& pipe : pipes) {
+        ASSERT_EQ(::mkfifo(pipe.c_str(), 0600), 0);
+        held.push_back(
+            std::async(std::launch::async, [&media, pipe] { return media.store_file(pipe); }));
+        int fd = -1;
+        ASSERT_TRUE(loa::test::wait_until(
+            [&] { return (fd = ::open(pipe.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC)) >= 0; },
+            std::chrono::seconds(10)));
+        writers.push_back(fd);
+    }
+    auto third = media.store_file(tone);
+    ASSERT_FALSE(third) << "a third media job at once is refused";
+    EXPECT_NE(third.error().message.find("try again in a moment"), std::string::npos);
+    auto spoken = media.speak("Bản tin", "vi", 160);
+    ASSERT_FALSE(spoken) << "a bulletin waits its turn too";
+    EXPECT_NE(spoken.error().message.find("try again in a moment"), std::string::npos);
+    auto emergency = media.store_file(tone, MediaUse::emergency);
+    EXPECT_TRUE(emergency) << "an emergency never waits: " << emergency.error().message;
+
+    // The slow uploads end (not audio): their places are free again.
+    for (int fd : writers) {
+        EXPECT_EQ(::write(fd, "not audio", 9), 9);
+        ::close(fd);
+    }
+    for (auto& job : held)
+        EXPECT_FALSE(job.get());
+    EXPECT_TRUE(media.store_file(tone));
 }
