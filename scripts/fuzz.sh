@@ -12,9 +12,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-${LOA_FUZZ_SECONDS:-30}}
 shift || true
 targets=("$@")
-# ics and http are left out by default until their findings in tests/fuzz/findings/ are fixed
-# (README.md there); name them to run them.
-[ ${#targets[@]} -gt 0 ] || targets=(jsonrpc rtcp media config)
+[ ${#targets[@]} -gt 0 ] || targets=(jsonrpc rtcp media ics http config)
 build=build/sanitize
 out=$build/fuzz # corpus/TARGET (the seeds plus what earlier runs found; kept), artifacts, logs
 

@@ -197,8 +197,12 @@ std::string exchange(std::string_view input) {
             "the server accepts a connection");
     // The server may answer and close before it has read everything (413, 400): a failed
     // send is part of the exchange, not an error.
+    // libFuzzer's timeout check interrupts system calls every second (SIGALRM): EINTR is not an
+    // answer, the call is made again until the 5 s are up.
     for (std::size_t sent = 0; sent < input.size();) {
         ssize_t n = ::send(fd, input.data() + sent, input.size() - sent, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n <= 0)
             break;
         sent += static_cast<std::size_t>(n);
@@ -206,11 +210,18 @@ std::string exchange(std::string_view input) {
     ::shutdown(fd, SHUT_WR);
     std::string got;
     char buffer[16384];
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     for (;;) {
         ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
         if (n == 0 || (n < 0 && errno == ECONNRESET))
             break;
+        if (n < 0 && errno == EINTR && std::chrono::steady_clock::now() < deadline)
+            continue;
+        if (n < 0)
+            std::fprintf(stderr, "http_fuzz: recv: %s after %zu bytes\n", std::strerror(errno),
+                         got.size());
         require(n > 0, kTarget, "the server answers or closes within 5 s of the client's end");
+        deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
         got.append(buffer, static_cast<std::size_t>(n));
     }
     ::close(fd);
