@@ -23,6 +23,8 @@ void random_bytes(void* out, std::size_t size) {
 }
 
 std::string to_base64(const std::vector<std::uint8_t>& bytes) {
+    if (bytes.empty()) // libsodium takes no null pointer, which an empty vector may give
+        return "";
     ensure_sodium();
     std::string out(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
     sodium_bin2base64(out.data(), out.size(), bytes.data(), bytes.size(),
@@ -32,6 +34,8 @@ std::string to_base64(const std::vector<std::uint8_t>& bytes) {
 }
 
 std::optional<std::vector<std::uint8_t>> from_base64(const std::string& text) {
+    if (text.empty()) // an empty vector's data() may be null, which libsodium does not take
+        return std::vector<std::uint8_t>{};
     ensure_sodium();
     std::vector<std::uint8_t> out(text.size());
     std::size_t len = 0;
