@@ -8,8 +8,8 @@
 #include <pthread.h>
 
 #include "loa/common/open_files.hpp"
-#include "loa/server/http_server.hpp"
-#include "loa/server/rpc.hpp"
+#include "loa/http/http_server.hpp"
+#include "loa/server/api/rpc.hpp"
 
 namespace loa::bench {
 namespace {

@@ -30,9 +30,9 @@
 #include "loa/pipeline/udp_socket.hpp"
 #include "loa/schedules/resolver.hpp"
 #include "loa/schedules/timeline.hpp"
-#include "loa/server/media_server.hpp"
-#include "loa/server/program_media.hpp"
-#include "loa/server/schedule_runner.hpp"
+#include "loa/server/media/media_server.hpp"
+#include "loa/server/schedule/program_store.hpp"
+#include "loa/server/schedule/runner.hpp"
 #include "wav.hpp"
 
 using namespace loa;
@@ -275,7 +275,7 @@ struct BenchServer {
     }
 
     server::MediaServer media;
-    server::ProgramMedia programs;
+    server::ProgramStore programs;
     server::ScheduleRunner runner;
     schedules::ScheduleStore store;
 };

@@ -18,24 +18,24 @@
 #include "loa/common/logging.hpp"
 #include "loa/common/open_files.hpp"
 #include "loa/common/persistent_counter.hpp"
-#include "loa/server/api_gateway.hpp"
-#include "loa/server/api_routes.hpp"
-#include "loa/server/auth_store.hpp"
-#include "loa/server/console.hpp"
-#include "loa/server/control_socket.hpp"
-#include "loa/server/http_server.hpp"
-#include "loa/server/media_server.hpp"
-#include "loa/server/metrics.hpp"
-#include "loa/server/notifier.hpp"
-#include "loa/server/online_history.hpp"
-#include "loa/server/program_media.hpp"
-#include "loa/server/receiver_hub.hpp"
-#include "loa/server/receiver_registry.hpp"
-#include "loa/server/rpc.hpp"
-#include "loa/server/schedule_api.hpp"
-#include "loa/server/schedule_runner.hpp"
-#include "loa/server/sdp_export.hpp"
-#include "loa/server/status_watch.hpp"
+#include "loa/http/http_server.hpp"
+#include "loa/server/api/auth_store.hpp"
+#include "loa/server/api/control_socket.hpp"
+#include "loa/server/api/gateway.hpp"
+#include "loa/server/api/rest_routes.hpp"
+#include "loa/server/api/rpc.hpp"
+#include "loa/server/console/console.hpp"
+#include "loa/server/events/notifier.hpp"
+#include "loa/server/media/media_server.hpp"
+#include "loa/server/media/sdp.hpp"
+#include "loa/server/monitoring/metrics.hpp"
+#include "loa/server/monitoring/online_history.hpp"
+#include "loa/server/monitoring/status_watch.hpp"
+#include "loa/server/receivers/hub.hpp"
+#include "loa/server/receivers/registry.hpp"
+#include "loa/server/schedule/program_store.hpp"
+#include "loa/server/schedule/runner.hpp"
+#include "loa/server/schedule/schedule_api.hpp"
 
 namespace {
 
@@ -286,7 +286,7 @@ int run(const Options& options) {
     loa::server::secure_state_dir(settings);
     loa::server::MediaServer server(settings, clock);
     server.start();
-    loa::server::ProgramMedia programs(loa::server::media_dir(settings), settings.live_inputs);
+    loa::server::ProgramStore programs(loa::server::media_dir(settings), settings.live_inputs);
     loa::server::ScheduleRunner runner(settings, server, programs, clock);
     runner.start();
     loa::server::OnlineHistory history(loa::server::database_file(settings));

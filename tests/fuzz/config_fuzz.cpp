@@ -22,7 +22,7 @@
 
 #include "fuzz_support.hpp"
 #include "loa/common/config.hpp"
-#include "loa/server/settings.hpp"
+#include "loa/server/app/settings.hpp"
 
 namespace {
 

@@ -42,7 +42,7 @@
 
 #include "fuzz_support.hpp"
 #include "loa/common/logging.hpp"
-#include "loa/server/http_server.hpp"
+#include "loa/http/http_server.hpp"
 
 namespace {
 

@@ -20,11 +20,11 @@
 #include "loa/common/clock.hpp"
 #include "loa/common/logging.hpp"
 #include "loa/schedules/store.hpp"
-#include "loa/server/program_media.hpp"
-#include "loa/server/rpc.hpp"
-#include "loa/server/schedule_api.hpp"
-#include "loa/server/schedule_runner.hpp"
-#include "loa/server/settings.hpp"
+#include "loa/server/api/rpc.hpp"
+#include "loa/server/app/settings.hpp"
+#include "loa/server/schedule/program_store.hpp"
+#include "loa/server/schedule/runner.hpp"
+#include "loa/server/schedule/schedule_api.hpp"
 
 namespace {
 
@@ -167,7 +167,7 @@ private:
     loa::server::Settings seeded_;
     loa::server::Settings settings_;
     loa::common::ManualClock clock_;
-    loa::server::ProgramMedia media_;
+    loa::server::ProgramStore media_;
     loa::server::ServerView view_;
     std::unique_ptr<loa::server::ScheduleApi> api_;
     loa::server::Scope commune_;

@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "authorization_world.hpp"
-#include "loa/server/api_gateway.hpp"
+#include "loa/server/api/gateway.hpp"
 #include "raw_websocket.hpp"
 #include "tcp_client.hpp"
 

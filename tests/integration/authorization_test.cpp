@@ -16,7 +16,7 @@
 #include <sstream>
 
 #include "authorization_cases.hpp"
-#include "loa/server/api_gateway.hpp"
+#include "loa/server/api/gateway.hpp"
 
 using namespace loa::test;
 using namespace loa::test::authz;

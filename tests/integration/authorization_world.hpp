@@ -14,7 +14,7 @@
 
 #include "harness.hpp"
 #include "loa/clients/api_client.hpp"
-#include "loa/server/auth_store.hpp"
+#include "loa/server/api/auth_store.hpp"
 
 namespace loa::test::authz {
 

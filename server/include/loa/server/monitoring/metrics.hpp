@@ -1,0 +1,40 @@
+#pragma once
+/// @file
+/// The figures the provincial operations centre pulls from /metrics, in the Prometheus text
+/// format (version 0.0.4), and the routes of the HTTP port that are not the API.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "loa/http/http_server.hpp"
+#include "loa/server/media/media_server.hpp"
+
+namespace loa::server {
+
+/// One moment's figures.
+struct Metrics {
+    std::map<std::string, std::int64_t> receivers_configured; ///< by unit (channel)
+    std::map<std::string, std::int64_t> receivers_online;     ///< by unit: reported in 30 s
+    std::map<std::string, bool> on_air;                       ///< by channel
+    MediaStats media;
+    std::uint64_t api_requests = 0;
+    std::uint64_t api_errors = 0;
+};
+
+/// The figures as Prometheus text.
+std::string prometheus_text(const Metrics& metrics);
+
+/// Collects the figures of a running server.
+Metrics collect_metrics(const Settings& settings, const MediaServer& media,
+                        const std::map<std::string, std::string>& on_air,
+                        std::uint64_t api_requests, std::uint64_t api_errors);
+
+/// GET /healthz and GET /metrics; 404 for other paths, 405 for other methods. With a
+/// `metrics_token`, /metrics answers only "Authorization: Bearer <metrics_token>" (401
+/// otherwise), as a Prometheus scrape with bearer_token_file sends it.
+HttpServer::Handler monitoring_routes(std::function<Metrics()> collect,
+                                      const std::string& metrics_token = "");
+
+} // namespace loa::server

@@ -1,0 +1,153 @@
+#pragma once
+/// @file
+/// The receivers' control channel (WebSocket /api/v1/receiver) and what operators do to
+/// receivers: provisioning, volume and mute, key rotation, unprovisioning. A receiver says
+/// hello with its id and secret and gets its media parameters and key; the server pushes
+/// volume, mute, rekey and unprovision; the receiver reports its status every few seconds.
+/// A receiver is online while its connection is up, and for a grace period after it drops.
+/// See docs/protocol.md.
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "loa/common/clock.hpp"
+#include "loa/common/result.hpp"
+#include "loa/http/http_server.hpp"
+#include "loa/server/events/notifier.hpp"
+#include "loa/server/media/media_server.hpp"
+#include "loa/server/receivers/registry.hpp"
+#include "loa/server/schedule/schedule_api.hpp"
+
+namespace loa::server {
+
+/// How the hub behaves.
+struct HubSettings {
+    std::chrono::seconds offline_grace{30}; ///< a dropped receiver counts as online this long
+    int status_interval_s = 10;             ///< how often receivers report
+    std::string media_host;                 ///< advertised media host; "" = the Host header's
+    std::chrono::seconds rekey_timeout{5};  ///< how long a rekey waits for the receiver
+};
+
+/// Provisioned receivers, live. Thread-safe.
+class ReceiverHub {
+public:
+    ReceiverHub(ReceiverRegistry& registry, MediaServer& media, ScheduleApi& schedule,
+                Notifier& notifier, const common::Clock& clock, HubSettings settings);
+    ReceiverHub(const ReceiverHub&) = delete;
+    ReceiverHub& operator=(const ReceiverHub&) = delete;
+    ~ReceiverHub();
+
+    /// Puts every provisioned receiver on the media plane and starts the offline sweeper.
+    void start();
+    void stop();
+
+    /// The handler of one receiver connection (/api/v1/receiver).
+    std::shared_ptr<WebSocketHandler> connect(const HttpRequest& upgrade,
+                                              std::shared_ptr<WebSocketLink> link);
+
+    /// Provisions a receiver of `unit` (a code) and puts it on the media plane.
+    common::Result<Provisioned> provision(const std::string& id, const std::string& unit,
+                                          const std::string& name, const std::string& who);
+    /// Tells the receiver (if connected) to forget its bundle, then removes it everywhere.
+    common::Result<void> unprovision(const std::string& id);
+    /// Sets volume and/or mute, stores it, and pushes it to the receiver if connected.
+    common::Result<ReceiverRecord> set_output(const std::string& id, std::optional<double> volume,
+                                              std::optional<bool> muted);
+    /// Rotates a receiver's key and device secret. A connected receiver is given both first
+    /// (it saves the secret before it answers) and keeps accepting the old key until packets
+    /// under the new one arrive, so nothing is lost; from its answer on, the old secret and,
+    /// once it reports under the new key, the old key open nothing. An offline receiver gets
+    /// the new key at its next hello and is rekeyed again, secret and all, right after it.
+    /// Returns whether the receiver was online.
+    common::Result<bool> rekey(const std::string& id);
+    /// The receivers with their live state: [{id, unit, name, online, last_seen, volume,
+    /// muted, status, address, loss_percent, jitter_ms, packets_sent}].
+    boost::json::array list(const Scope& scope);
+    /// The unit (id) of each provisioned receiver.
+    std::map<std::string, std::int64_t> units();
+    /// A provisioned receiver as stored.
+    common::Result<ReceiverRecord> record(const std::string& id) { return registry_.find(id); }
+    /// Receivers online now.
+    std::size_t online_count();
+
+private:
+    class Connection;
+    friend class Connection;
+    /// Live state of one receiver.
+    struct Live {
+        std::shared_ptr<WebSocketLink> link;
+        std::uint64_t connection = 0; ///< which connection `link` is
+        bool online = false;
+        std::optional<std::chrono::steady_clock::time_point> lost_at;
+        std::int64_t last_seen_ms = 0; ///< wall clock
+        boost::json::object status;
+        std::string address;
+        std::optional<std::chrono::steady_clock::time_point>
+            status_published; ///< last receiver.status
+    };
+
+    /// Checks a receiver's hello and answers it; sets `id`, and `owed` if a rekey made while
+    /// it was offline is to be completed (hello_answered() does it once the answer is sent).
+    boost::json::value hello(const HttpRequest& upgrade, std::uint64_t connection,
+                             const std::shared_ptr<WebSocketLink>& link,
+                             const boost::json::object& params, std::string& id, bool& owed);
+    /// The hello of `id` is answered; a rekey it is owed is queued for the sweeper.
+    void hello_answered(const std::string& id);
+    void on_status(const std::string& id, const boost::json::object& params);
+    /// An answer to request `request` that came on connection `connection`: taken only from
+    /// the connection the request went to.
+    void on_reply(std::uint64_t connection, std::int64_t request, bool ok);
+    void on_close(const std::string& id, std::uint64_t connection);
+    /// Sends a request to a connected receiver, its answer awaited in `answer` unless null;
+    /// returns the request's id, or 0 if the receiver is not connected.
+    std::int64_t send_request(const std::string& id, const std::string& method,
+                              boost::json::object params, std::future<bool>* answer);
+    /// Sends a request to a connected receiver without waiting for its answer; false if it is
+    /// not connected.
+    bool tell(const std::string& id, const std::string& method, boost::json::object params);
+    /// How a request sent with ask() ended.
+    enum class Answer : std::uint8_t { offline, result, error, silent };
+    /// Sends a request and waits up to `timeout` for the answer.
+    Answer ask(const std::string& id, const std::string& method, boost::json::object params,
+               std::chrono::milliseconds timeout);
+    void publish(const char* method, const std::string& id, std::int64_t unit,
+                 boost::json::object params = {});
+    void sweep();
+    std::int64_t now_ms() const;
+
+    ReceiverRegistry& registry_;
+    MediaServer& media_;
+    ScheduleApi& schedule_;
+    Notifier& notifier_;
+    const common::Clock& clock_;
+    HubSettings settings_;
+
+    std::mutex mutex_;
+    std::map<std::string, Live> live_;
+    std::vector<std::string> owed_; ///< receivers to rekey once connected (sweeper)
+    std::map<std::string, std::int64_t> unit_of_;
+    /// A request awaiting its answer, and the connection it was sent on.
+    struct Pending {
+        std::uint64_t connection = 0;
+        std::promise<bool> answer;
+    };
+    std::map<std::int64_t, Pending> pending_;
+    std::uint64_t next_connection_ = 1;
+    std::int64_t next_request_ = 1;
+
+    std::mutex sweep_mutex_;
+    std::condition_variable sweep_wake_;
+    bool stopping_ = false;
+    std::thread sweeper_;
+};
+
+} // namespace loa::server

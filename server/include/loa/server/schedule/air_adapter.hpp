@@ -1,0 +1,36 @@
+#pragma once
+/// @file
+/// The engine's view of the media plane: turns "put this airing on that channel" into
+/// program sources, router bindings and receiver moves of the MediaServer.
+
+#include <functional>
+#include <string>
+
+#include "loa/schedules/engine.hpp"
+#include "loa/schedules/store.hpp"
+#include "loa/server/media/media_server.hpp"
+#include "loa/server/schedule/program_store.hpp"
+
+namespace loa::server {
+
+/// schedules::Air over a MediaServer. Used from the engine's thread.
+class AirAdapter final : public schedules::Air {
+public:
+    /// `on_ended(key, failed)` is called from a source's thread when a program ends by itself.
+    AirAdapter(MediaServer& media, schedules::ScheduleStore& store, const ProgramStore& programs,
+               std::function<void(const std::string& key, bool failed)> on_ended);
+
+    void prepare(const schedules::Instance& instance, std::chrono::milliseconds offset) override;
+    void assign(const std::string& channel, const schedules::Instance* instance) override;
+    void release(const std::string& key) override;
+    void silence(const std::string& channel) override;
+    std::function<std::int64_t()> count_reached(const std::string& channel) override;
+
+private:
+    MediaServer& media_;
+    schedules::ScheduleStore& store_;
+    const ProgramStore& programs_;
+    std::function<void(const std::string&, bool)> on_ended_;
+};
+
+} // namespace loa::server

@@ -1,0 +1,61 @@
+#pragma once
+/// @file
+/// Runs the schedule engine on its own thread against the media plane: wakes at the engine's
+/// next boundary, or at once when the schedule or an override changes, or a program ends.
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "loa/common/clock.hpp"
+#include "loa/schedules/engine.hpp"
+#include "loa/schedules/store.hpp"
+#include "loa/server/app/settings.hpp"
+#include "loa/server/media/media_server.hpp"
+#include "loa/server/schedule/air_adapter.hpp"
+#include "loa/server/schedule/program_store.hpp"
+
+namespace loa::server {
+
+/// Puts the province and its communes, and every configured receiver of a unit's channel,
+/// into the store (added, or updated if they exist). Throws with the reason if it cannot.
+void seed_units(schedules::ScheduleStore& store, const Settings& settings);
+
+/// The engine's thread.
+class ScheduleRunner {
+public:
+    ScheduleRunner(const Settings& settings, MediaServer& media, const ProgramStore& programs,
+                   const common::Clock& clock);
+    ScheduleRunner(const ScheduleRunner&) = delete;
+    ScheduleRunner& operator=(const ScheduleRunner&) = delete;
+    ~ScheduleRunner();
+
+    /// Closes what a crash left open, puts on air what should be, and starts the thread.
+    void start();
+    /// Closes the open airings as interrupted and stops the thread.
+    void stop();
+    /// Any thread: the schedule or the overrides changed; the engine looks again now.
+    void schedule_changed();
+    /// What each channel carries now (channel -> airing key).
+    std::map<std::string, std::string> on_air() const;
+
+private:
+    void run();
+    void wake();
+
+    schedules::ScheduleStore store_;
+    const common::Clock& clock_;
+    AirAdapter air_;
+    schedules::Engine engine_;
+    mutable std::mutex engine_mutex_; ///< guards the engine against on_air() readers
+    // Wake-ups have their own lock: a source's thread that reports its end must never wait
+    // for a tick, which may be waiting for that very thread to stop.
+    std::mutex wake_mutex_;
+    std::condition_variable wakeup_;
+    bool woken_ = false;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+} // namespace loa::server

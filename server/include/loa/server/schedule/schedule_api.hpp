@@ -1,0 +1,155 @@
+#pragma once
+/// @file
+/// The schedule's methods over JSON-RPC: units, clusters, programs and their approval,
+/// schedule entries, .ics export and import, emergencies, stop-alls and the as-run log.
+/// docs/api.md lists them with their parameters and errors.
+
+#include <boost/json.hpp>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "loa/common/clock.hpp"
+#include "loa/schedules/store.hpp"
+#include "loa/server/api/rpc.hpp"
+#include "loa/server/app/settings.hpp"
+#include "loa/server/monitoring/online_history.hpp"
+#include "loa/server/schedule/program_store.hpp"
+
+namespace loa::server {
+
+/// What the API reads from the running server besides the store.
+struct ServerView {
+    std::function<std::map<std::string, std::string>()> on_air;
+    std::function<boost::json::array()> receivers;
+    /// Samples of clusters online per unit code since a time (for stats.history); may be empty.
+    std::function<std::vector<OnlineSample>(schedules::Millis from, schedules::Millis to)>
+        online_history;
+};
+
+/// Which units a caller acts for. Changes need the unit in `units`; reads also show what the
+/// units above them send there (a commune manager sees the province's programs and entries).
+struct Scope {
+    bool all = true;              ///< province-wide: admins, unscoped viewers, the control socket
+    std::set<std::int64_t> units; ///< may change: the caller's units and the units within them
+    std::set<std::int64_t> seen;  ///< may read: `units` and the units above them
+
+    bool may_change(std::int64_t unit) const { return all || units.count(unit) != 0; }
+    bool may_read(std::int64_t unit) const { return all || seen.count(unit) != 0; }
+};
+
+/// Which files a call may name, besides what its scope allows.
+struct CallFiles {
+    /// The control socket (the server's own administrator): `path` may name any file the
+    /// server can read. Network callers may name files inside programs.import_dir only.
+    bool local = false;
+    /// A file the HTTP server received for this call (POST /api/v1/programs/upload): what a
+    /// programs.create of kind file stores.
+    std::string upload;
+};
+
+/// A program's audio and source, made ready before the API's lock is taken: files decoded
+/// to the end, bulletins spoken, relay URLs checked (their host resolved).
+struct ProgramInput {
+    schedules::ProgramKind kind = schedules::ProgramKind::file;
+    std::string source; ///< the file's name, the text, the URL or the live input's id
+    std::string media;  ///< the stored audio (files, bulletins)
+    std::optional<std::chrono::milliseconds> duration;
+    std::string voice;
+    int rate_wpm = 0;
+};
+
+/// The methods, with their own connection to the store. Thread-safe (calls are serialised).
+class ScheduleApi {
+public:
+    /// `changed` is called after every change to the schedule or the overrides.
+    ScheduleApi(const Settings& settings, const ProgramStore& media, const common::Clock& clock,
+                ServerView view, std::function<void()> changed);
+
+    /// What each channel the scope sees carries now: {channel: airing key}.
+    boost::json::object on_air(const Scope& scope);
+
+    /// Calls `method` for `caller` (recorded as who decided, started or stopped) within
+    /// `scope`; throws RpcError (kUnauthorized for anything outside the scope). A program's
+    /// media work (decoding, speech, resolving a relay's host) is done before the lock that
+    /// serialises calls is taken, so that an emergency never waits behind an upload.
+    boost::json::value call(const std::string& method, const Params& params,
+                            const std::string& caller, const Scope& scope = Scope{},
+                            const CallFiles& files = {});
+    /// The live inputs operators may name: [{id, name}].
+    boost::json::array live_inputs() const;
+
+    /// The scope of a user acting for `units` (ids): those, the units within them, and for
+    /// reading the units above them. Empty `units`: province-wide.
+    Scope scope_of(const std::vector<std::int64_t>& units);
+    /// Unit ids by code; throws RpcError naming an unknown code.
+    std::vector<std::int64_t> unit_ids(const std::vector<std::string>& codes);
+    /// Unit codes by id (unknown ids are left out).
+    std::vector<std::string> unit_codes(const std::vector<std::int64_t>& ids);
+    /// The unit a cluster belongs to; throws RpcError if there is no such cluster.
+    std::int64_t cluster_unit(const std::string& cluster);
+    /// Records a cluster (receiver) of a unit, as receivers.provision does.
+    void put_cluster(const schedules::Cluster& cluster);
+    /// The stored audio of program `id` (a file's copy, a bulletin's rendering) for a caller
+    /// who may read its unit; throws RpcError (not found, outside the scope, no audio).
+    std::string program_audio(std::int64_t id, const Scope& scope);
+    /// Whether `scope` may read a channel: a unit's code or "@" + a cluster id.
+    bool may_read_channel(const Scope& scope, const std::string& channel);
+
+private:
+    boost::json::value dispatch(const std::string& method, const Params& p,
+                                const std::string& caller, const Scope& scope,
+                                const std::optional<ProgramInput>& input);
+    /// Reads a program's source from params and makes its audio ready; no store access.
+    ProgramInput prepare_program(const Params& p, const CallFiles& files, MediaUse use) const;
+    /// The file `path` names, if the caller may name it: resolved, and inside the import
+    /// folder unless the call is local.
+    std::string importable(const std::string& path, const CallFiles& files) const;
+    std::string live_input(const Params& p) const;
+    boost::json::value create_program(const Params& p, const Scope& scope,
+                                      const ProgramInput& input);
+    std::int64_t make_program(std::int64_t unit, const ProgramInput& input,
+                              const std::string& title, bool emergency_record = false);
+    /// Throws unless `program` may go on air as an emergency: never rejected, and approved
+    /// where its unit requires approval (an emergency's own record may air again).
+    void require_airable(const schedules::Program& program);
+    /// An entry from entries.create/update params, checked against the scope.
+    schedules::Entry entry_of(const Params& p, const Scope& scope);
+    boost::json::value create_entry(const Params& p, const Scope& scope);
+    boost::json::value update_entry(const Params& p, const Scope& scope);
+    boost::json::value list_occurrences(const Params& p, const Scope& scope);
+    boost::json::value stats_history(const Params& p, const Scope& scope);
+    boost::json::value delete_entry(const Params& p, const Scope& scope);
+    boost::json::value decide(const Params& p, const std::string& caller, const Scope& scope);
+    boost::json::value start_emergency(const Params& p, const std::string& caller,
+                                       const Scope& scope,
+                                       const std::optional<ProgramInput>& input);
+    boost::json::value import_schedule(const Params& p, const Scope& scope);
+    boost::json::value start_stop_all(const Params& p, const std::string& caller,
+                                      const Scope& scope);
+    boost::json::value end_override(const Params& p, const std::string& caller,
+                                    schedules::Override::Kind kind, const Scope& scope);
+    boost::json::value list_entries(const Scope& scope);
+    boost::json::value list_overrides(const Scope& scope);
+    boost::json::value list_as_run(const Params& p, const Scope& scope);
+    boost::json::value status(const Scope& scope);
+    /// Throws kUnauthorized unless `scope` may change every unit and cluster named.
+    void require(const Scope& scope, const std::vector<std::int64_t>& units,
+                 const std::vector<std::string>& clusters = {});
+    void require_read(const Scope& scope, std::int64_t unit);
+    bool sees_channel(const Scope& scope, const std::string& channel);
+    std::int64_t unit_id(const std::string& code);
+    std::map<std::string, std::int64_t> cluster_units();
+    schedules::Millis now() const;
+
+    const Settings& settings_;
+    const ProgramStore& media_;
+    const common::Clock& clock_;
+    ServerView view_;
+    std::function<void()> changed_;
+    std::mutex mutex_;
+    schedules::ScheduleStore store_;
+};
+
+} // namespace loa::server

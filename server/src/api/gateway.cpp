@@ -1,0 +1,627 @@
+#include "loa/server/api/gateway.hpp"
+
+#include <algorithm>
+#include <mutex>
+
+#include "loa/common/logging.hpp"
+#include "loa/common/persistent_counter.hpp"
+#include "loa/common/secret.hpp"
+#include "loa/server/schedule/relay_url.hpp"
+
+namespace loa::server {
+namespace {
+
+namespace json = boost::json;
+
+auto log() {
+    static auto logger = common::logger("api");
+    return logger;
+}
+
+constexpr std::size_t kSummaryMax = 400;
+constexpr std::size_t kMaxTickets = 10000;
+constexpr std::size_t kTextMax = 80;
+
+const std::set<std::string> kSecretKeys = {"password", "current", "secret",
+                                           "key",      "token",   "bundle"};
+
+/// `text` cut to at most `max` bytes, never inside a UTF-8 sequence, with "..." if cut.
+std::string cut(std::string text, std::size_t max) {
+    if (text.size() <= max)
+        return text;
+    text.resize(max);
+    while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80)
+        text.pop_back(); // continuation bytes of a cut sequence
+    if (!text.empty() && static_cast<unsigned char>(text.back()) >= 0xC0)
+        text.pop_back(); // its lead byte
+    return text + "...";
+}
+
+/// A copy of `v` fit for the audit log: secrets hidden, long texts cut.
+json::value redact(const json::value& v) {
+    if (v.is_object()) {
+        json::object out;
+        for (const auto& [k, item] : v.as_object()) {
+            std::string key(k);
+            if (kSecretKeys.count(key) != 0)
+                out[key] = "(hidden)";
+            else if (key == "ics" && item.is_string())
+                out[key] = "(" + std::to_string(item.as_string().size()) + " bytes)";
+            else if ((key == "url" || key == "source") && item.is_string())
+                out[key] = redact(json::value(redact_url(item.as_string())));
+            else
+                out[key] = redact(item);
+        }
+        return out;
+    }
+    if (v.is_array()) {
+        json::array out;
+        for (const auto& item : v.as_array())
+            out.push_back(redact(item));
+        return out;
+    }
+    if (v.is_string() && v.as_string().size() > kTextMax)
+        return json::value(cut(std::string(v.as_string()), kTextMax));
+    return v;
+}
+
+bool is_change_of_schedule(const std::string& method) {
+    return method.rfind("programs.", 0) == 0 || method.rfind("entries.", 0) == 0 ||
+           method == "schedule.import" || method == "units.merge";
+}
+
+} // namespace
+
+std::string audit_summary(const json::object& params, const json::value& result) {
+    return cut(json::serialize(redact(params)) + " -> " + json::serialize(redact(result)),
+               kSummaryMax);
+}
+
+const std::map<std::string, Permission>& api_methods() {
+    static const std::map<std::string, Permission> table = {
+        {"auth.login", Permission::anyone},
+        {"auth.resume", Permission::anyone},
+        {"server.info", Permission::anyone},
+        {"auth.logout", Permission::read},
+        {"auth.whoami", Permission::read},
+        {"auth.ticket", Permission::read},
+        {"subscribe", Permission::read},
+        {"unsubscribe", Permission::read},
+        {"units.list", Permission::read},
+        {"clusters.list", Permission::read},
+        {"programs.list", Permission::read},
+        {"entries.list", Permission::read},
+        {"entries.occurrences", Permission::read},
+        {"stats.history", Permission::read},
+        {"schedule.export", Permission::read},
+        {"overrides.list", Permission::read},
+        {"as_run.list", Permission::read},
+        {"status", Permission::read},
+        {"receivers.list", Permission::read},
+        {"live_inputs.list", Permission::read},
+        {"users.set_password", Permission::read}, // one's own; admins anyone's
+        {"programs.create", Permission::change},
+        {"programs.decide", Permission::change}, // approve/reject: Permission::approve
+        {"entries.create", Permission::change},
+        {"entries.update", Permission::change},
+        {"entries.delete", Permission::change},
+        {"schedule.import", Permission::change},
+        {"emergency.start", Permission::change},
+        {"emergency.stop", Permission::change},
+        {"stop_all.start", Permission::change},
+        {"stop_all.release", Permission::change},
+        {"receivers.set_volume", Permission::change},
+        {"units.merge", Permission::admin},
+        {"users.list", Permission::admin},
+        {"users.create", Permission::admin},
+        {"users.disable", Permission::admin},
+        {"audit.list", Permission::admin},
+        {"receivers.provision", Permission::admin},
+        {"receivers.unprovision", Permission::admin},
+        {"receivers.rekey", Permission::admin},
+    };
+    return table;
+}
+
+std::optional<Permission> permission_of(const std::string& method, const Params& params) {
+    const auto& table = api_methods();
+    auto it = table.find(method);
+    if (it == table.end())
+        return std::nullopt;
+    if (method == "programs.decide") {
+        auto approval = params.optional_string("approval");
+        if (approval && (*approval == "approved" || *approval == "rejected"))
+            return Permission::approve;
+    }
+    return it->second;
+}
+
+bool may_call(Role role, Permission needed) {
+    switch (needed) {
+    case Permission::anyone:
+    case Permission::read:
+        return true;
+    case Permission::change:
+        return role != Role::viewer;
+    case Permission::approve:
+        return role == Role::admin || role == Role::approver;
+    case Permission::admin:
+        return role == Role::admin;
+    }
+    return false;
+}
+
+namespace {
+
+const char* needed_role(Permission p) {
+    switch (p) {
+    case Permission::change:
+        return "a manager, approver or admin";
+    case Permission::approve:
+        return "an approver or admin";
+    case Permission::admin:
+        return "an admin";
+    default:
+        return "a user";
+    }
+}
+
+} // namespace
+
+namespace {
+
+/// Whether an event reaches a subscriber of `scope`: receivers' events as far as
+/// receivers.list shows receivers (the units one acts for), the others as far as one reads.
+bool visible_to(const Scope& scope, const Notification& n) {
+    if (scope.all || n.units.empty())
+        return true;
+    bool receivers = n.topic == "receivers";
+    return std::any_of(n.units.begin(), n.units.end(), [&](std::int64_t u) {
+        return receivers ? scope.may_change(u) : scope.may_read(u);
+    });
+}
+
+} // namespace
+
+/// One operator connection: JSON-RPC in, responses and subscribed notifications out.
+class ApiGateway::Session : public WebSocketHandler {
+public:
+    Session(ApiGateway& gateway, Caller caller, std::shared_ptr<WebSocketLink> link)
+        : gateway_(gateway), caller_(std::move(caller)), link_(std::move(link)),
+          logged_in_(caller_.user.has_value() || caller_.local) {}
+
+    void on_message(const std::string& text) override {
+        auto response = handle_jsonrpc(text, [&](const std::string& method, const Params& p) {
+            if (method == "subscribe" || method == "unsubscribe") {
+                // Checked like any method, then handled here: subscriptions belong to the
+                // connection.
+                gateway_.check_session(caller_); // a session that has ended subscribes to nothing
+                if (!caller_.user && !caller_.local)
+                    throw RpcError(rpc_code::kUnauthorized, "log in first: auth.login");
+                return method == "subscribe" ? subscribe(p) : unsubscribe();
+            }
+            return gateway_.call(method, p, caller_);
+        });
+        logged_in_ = caller_.user.has_value() || caller_.local;
+        if (!logged_in_)
+            (void)unsubscribe(); // logged out, or the session ended: no more events
+        if (!response.empty())
+            link_->send(std::move(response));
+    }
+
+    void on_close() override { (void)unsubscribe(); }
+
+    bool authenticated() const override { return logged_in_.load(); }
+
+private:
+    json::value subscribe(const Params& p) {
+        auto topics = p.strings("topics");
+        if (topics.empty())
+            topics = kTopics;
+        std::set<std::string> wanted;
+        for (const auto& t : topics) {
+            if (std::find(kTopics.begin(), kTopics.end(), t) == kTopics.end())
+                throw RpcError(rpc_code::kInvalidParams,
+                               "params.topics: \"" + t +
+                                   "\" is not a topic; expected receivers, channels, overrides "
+                                   "or schedule");
+            wanted.insert(t);
+        }
+        (void)unsubscribe();
+        auto scope = caller_.scope;
+        std::weak_ptr<WebSocketLink> link = link_;
+        auto alive = gateway_.session_alive(caller_);
+        subscription_ =
+            gateway_.notifier_.subscribe([scope, wanted, link, alive](const Notification& n) {
+                if (wanted.count(n.topic) == 0 || !visible_to(scope, n))
+                    return;
+                auto l = link.lock();
+                if (!l)
+                    return;
+                if (alive())
+                    return l->send(n.text);
+                // The session ended elsewhere (logout, expiry, password, disabled): so does the
+                // connection that subscribed with it; the client logs in again.
+                l->close();
+            });
+        json::array out;
+        for (const auto& t : wanted)
+            out.push_back(json::value(t));
+        return json::object{{"topics", std::move(out)}};
+    }
+
+    json::value unsubscribe() {
+        if (subscription_ != 0)
+            gateway_.notifier_.unsubscribe(subscription_);
+        subscription_ = 0;
+        return json::object{};
+    }
+
+    ApiGateway& gateway_;
+    Caller caller_;
+    std::shared_ptr<WebSocketLink> link_;
+    std::atomic<bool> logged_in_;
+    std::uint64_t subscription_ = 0;
+};
+
+ApiGateway::ApiGateway(AuthStore& auth, ScheduleApi& schedule, ReceiverHub& receivers,
+                       Notifier& notifier, GatewaySettings settings)
+    : auth_(auth), schedule_(schedule), receivers_(receivers), notifier_(notifier),
+      settings_(std::move(settings)) {}
+
+Caller ApiGateway::anonymous(const HttpRequest& request) {
+    Caller c;
+    c.from = request.peer_address();
+    c.host = request.header("host");
+    c.tls = request.tls;
+    c.loopback = request.from_loopback();
+    return c;
+}
+
+std::optional<Caller> ApiGateway::bearer(const HttpRequest& request) {
+    auto header = request.header("authorization");
+    constexpr std::string_view kPrefix = "Bearer ";
+    std::string token;
+    if (header.rfind(kPrefix, 0) == 0)
+        token = header.substr(kPrefix.size());
+    else if (auto ticket = request.query("ticket"); ticket && request.method == "GET")
+        token = redeem(*ticket, request.path()); // e.g. <audio src>, which sends no headers
+    if (token.empty())
+        return std::nullopt;
+    auto user = auth_.authenticate(token);
+    if (!user)
+        return std::nullopt;
+    Caller c = anonymous(request);
+    adopt(c, *user, token);
+    return c;
+}
+
+void ApiGateway::check_session(Caller& caller) {
+    if (!caller.user || caller.token.empty())
+        return;
+    auto now = std::chrono::steady_clock::now();
+    if (caller.checked_generation == auth_.sessions_generation() &&
+        now - caller.checked_at < kSessionRecheck)
+        return;
+    auto generation = auth_.sessions_generation();
+    auto user = auth_.authenticate(caller.token);
+    if (!user) {
+        caller.user.reset();
+        caller.token.clear();
+        throw RpcError(rpc_code::kUnauthorized,
+                       "your session has ended (logged out, expired, password changed or user "
+                       "disabled); log in again");
+    }
+    caller.user = *user;
+    caller.checked_generation = generation;
+    caller.checked_at = now;
+}
+
+void ApiGateway::adopt(Caller& caller, const User& user, const std::string& token) {
+    caller.user = user;
+    caller.token = token;
+    caller.checked_generation = auth_.sessions_generation();
+    caller.checked_at = std::chrono::steady_clock::now();
+    caller.scope = user.role == Role::admin ? Scope{} : schedule_.scope_of(user.units);
+}
+
+std::function<bool()> ApiGateway::session_alive(const Caller& caller) {
+    if (caller.local)
+        return [] { return true; };
+    struct Check {
+        std::mutex mutex;
+        std::string token;
+        std::uint64_t generation = 0;
+        std::chrono::steady_clock::time_point at;
+        bool alive = true;
+    };
+    auto check = std::make_shared<Check>();
+    check->token = caller.user ? caller.token : "";
+    check->generation = caller.checked_generation;
+    check->at = caller.checked_at;
+    check->alive = caller.user.has_value() && !caller.token.empty();
+    return [this, check] {
+        std::lock_guard lock(check->mutex);
+        auto now = std::chrono::steady_clock::now();
+        if (!check->alive ||
+            (check->generation == auth_.sessions_generation() && now - check->at < kSessionRecheck))
+            return check->alive;
+        check->generation = auth_.sessions_generation();
+        check->at = now;
+        check->alive = auth_.authenticate(check->token).ok();
+        return check->alive;
+    };
+}
+
+std::shared_ptr<WebSocketHandler> ApiGateway::connect(Caller caller,
+                                                      std::shared_ptr<WebSocketLink> link) {
+    return std::make_shared<Session>(*this, std::move(caller), std::move(link));
+}
+
+json::value ApiGateway::call(const std::string& method, const Params& params, Caller& caller) {
+    ++requests_;
+    try {
+        return dispatch(method, params, caller);
+    } catch (...) {
+        ++errors_;
+        throw;
+    }
+}
+
+json::value ApiGateway::dispatch(const std::string& method, const Params& params, Caller& caller) {
+    auto needed = permission_of(method, params);
+    if (!needed)
+        throw RpcError(rpc_code::kMethodNotFound, "no method \"" + method + "\"; see docs/api.md");
+    if (method == "server.info")
+        return json::object{{"name", "Loa"},
+                            {"version", kServerVersion},
+                            {"time_zone", settings_.time_zone},
+                            {"province", settings_.province}};
+    if (*needed == Permission::anyone)
+        return login(params, caller);
+    if (!caller.local) {
+        check_session(caller);
+        if (!caller.user)
+            throw RpcError(rpc_code::kUnauthorized,
+                           "log in first: auth.login {name, password}, or a bearer token");
+        if (!may_call(caller.user->role, *needed))
+            throw RpcError(rpc_code::kUnauthorized,
+                           method + " is for " + needed_role(*needed) + "; you are " +
+                               (caller.user->role == Role::approver ? "an " : "a ") +
+                               to_string(caller.user->role));
+    }
+    json::value result;
+    if (method == "auth.logout") {
+        if (!caller.token.empty())
+            value_or_throw(auth_.revoke(caller.token));
+        caller.user.reset();
+        caller.token.clear();
+        return json::object{};
+    }
+    if (method == "auth.ticket")
+        return ticket(params, caller);
+    if (method == "auth.whoami")
+        return caller.user ? json::value(user_json(*caller.user))
+                           : json::value(json::object{{"name", caller.name()}, {"role", "admin"}});
+    if (method.rfind("users.", 0) == 0 || method == "audit.list")
+        result = users(method, params, caller);
+    else if (method.rfind("receivers.", 0) == 0)
+        result = receivers(method, params, caller);
+    else if (method == "live_inputs.list")
+        result = schedule_.live_inputs();
+    else
+        result = schedule_.call(method, params, caller.name(), caller.scope,
+                                CallFiles{caller.local, caller.upload});
+    // A dry run (entries.create/update checking a form) changes nothing: no audit, no event.
+    bool dry_run = params.has("dry_run") && params.optional_boolean("dry_run").value_or(false);
+    if ((*needed != Permission::read || method == "users.set_password") && !dry_run) {
+        audit(caller, method, params, result);
+        if (is_change_of_schedule(method))
+            notifier_.publish({"schedule",
+                               "schedule.changed",
+                               {{"method", method}, {"by", caller.name()}},
+                               {},
+                               {}});
+    }
+    return result;
+}
+
+json::value ApiGateway::login(const Params& params, Caller& caller) {
+    if (!caller.private_channel())
+        throw RpcError(rpc_code::kUnauthorized,
+                       "log in over TLS (wss://) or on 127.0.0.1: passwords and tokens do not "
+                       "cross the network in clear; the server needs http.tls_certificate and "
+                       "http.tls_key");
+    if (params.has("token")) { // auth.resume: a token from an earlier login
+        auto token = params.string("token");
+        auto user = auth_.authenticate(token);
+        if (!user)
+            throw RpcError(rpc_code::kUnauthorized, "the session has ended; log in again");
+        adopt(caller, *user, token);
+        return json::object{{"user", user_json(*user)}};
+    }
+    auto name = params.string("name");
+    auto token = auth_.login(name, params.string("password"), caller.from, settings_.session_ttl);
+    if (!token) {
+        log()->info("login refused for {} from {}", common::loggable(name), caller.from);
+        throw RpcError(rpc_code::kUnauthorized, token.error().message);
+    }
+    auto user = value_or_throw(auth_.authenticate(*token));
+    adopt(caller, user, *token);
+    (void)auth_.record({0, {}, user.name, caller.from, "auth.login", "logged in"});
+    auto expires = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch() + settings_.session_ttl)
+                       .count();
+    return json::object{{"token", *token},
+                        {"expires_at", expires}, // ms since 1970
+                        {"expires_in_s", settings_.session_ttl.count()},
+                        {"user", user_json(user)}};
+}
+
+json::object ApiGateway::user_json(const User& user) {
+    json::array units;
+    for (const auto& code : schedule_.unit_codes(user.units))
+        units.push_back(json::value(code));
+    return json::object{{"name", user.name},
+                        {"role", to_string(user.role)},
+                        {"units", std::move(units)},
+                        {"disabled", user.disabled}};
+}
+
+json::value ApiGateway::users(const std::string& method, const Params& p, Caller& caller) {
+    if (method == "users.list") {
+        json::array out;
+        for (const auto& u : value_or_throw(auth_.users()))
+            out.push_back(user_json(u));
+        return out;
+    }
+    if (method == "users.create") {
+        auto role = parse_role(p.string("role"));
+        if (!role)
+            throw RpcError(rpc_code::kInvalidParams,
+                           "params.role: expected admin, approver, manager or viewer");
+        auto user = value_or_throw(auth_.create_user(p.string("name"), p.string("password"), *role,
+                                                     schedule_.unit_ids(p.strings("units"))));
+        return user_json(user);
+    }
+    if (method == "users.set_password") {
+        auto name = p.string("name");
+        bool admin = caller.local || (caller.user && caller.user->role == Role::admin);
+        bool own = caller.user && caller.user->name == name;
+        if (!admin && !own)
+            throw RpcError(rpc_code::kUnauthorized, "only admins set other users' passwords");
+        // One's own password needs the current one too: a session token alone (left on a
+        // shared computer, or leaked) must not be enough to take the account over for good.
+        if (own && !caller.local) {
+            auto current = p.optional_string("current");
+            if (!current)
+                throw RpcError(rpc_code::kInvalidParams,
+                               "params.current: your current password is needed to change it");
+            if (auto checked = auth_.check_password(name, *current, caller.from); !checked)
+                throw RpcError(rpc_code::kUnauthorized, checked.error().message);
+        }
+        value_or_throw(auth_.set_password(name, p.string("password")));
+        return json::object{{"name", name}};
+    }
+    if (method == "users.disable") {
+        value_or_throw(auth_.disable(p.string("name")));
+        return json::object{{"name", p.string("name")}, {"disabled", true}};
+    }
+    // audit.list
+    using Millis = std::chrono::sys_time<std::chrono::milliseconds>;
+    auto to = p.optional_integer("to_ms").value_or(INT64_MAX / 2);
+    auto from = p.optional_integer("from_ms").value_or(0);
+    json::array out;
+    for (const auto& r : value_or_throw(auth_.audit(Millis(std::chrono::milliseconds(from)),
+                                                    Millis(std::chrono::milliseconds(to)))))
+        out.push_back(json::object{{"id", r.id},
+                                   {"at_ms", r.at.time_since_epoch().count()},
+                                   {"who", r.who},
+                                   {"from", r.from},
+                                   {"what", r.what},
+                                   {"summary", r.summary}});
+    return out;
+}
+
+json::value ApiGateway::receivers(const std::string& method, const Params& p, Caller& caller) {
+    if (method == "receivers.list") {
+        // What each receiver's channel carries now: its own (single-cluster) one, else its unit's.
+        auto on_air = schedule_.on_air(caller.scope);
+        auto unit = p.optional_string("unit");
+        json::array out;
+        for (auto& r : receivers_.list(caller.scope)) {
+            auto& o = r.as_object();
+            if (unit && o.at("unit").as_string() != *unit)
+                continue;
+            const auto* airing = on_air.if_contains("@" + std::string(o.at("id").as_string()));
+            if (!airing)
+                airing = on_air.if_contains(o.at("unit").as_string());
+            o["playing"] = airing ? *airing : json::value(nullptr);
+            out.push_back(std::move(r));
+        }
+        return out;
+    }
+    if (method == "receivers.provision") {
+        if (!caller.private_channel())
+            throw RpcError(rpc_code::kUnauthorized,
+                           "receivers.provision hands out a device secret: only over TLS "
+                           "(wss://) or on 127.0.0.1");
+        auto made = value_or_throw(receivers_.provision(p.string("id"), p.string("unit"),
+                                                        p.optional_string("name").value_or(""),
+                                                        caller.name()));
+        std::string server = settings_.public_url;
+        if (server.empty())
+            server = std::string(caller.tls ? "wss://" : "ws://") +
+                     (caller.host.empty() ? "127.0.0.1:8080" : caller.host);
+        json::object bundle{{"server", server}, {"id", made.record.id}, {"secret", made.secret}};
+        if (!settings_.tls_certificate.empty())
+            bundle["ca"] = common::read_file(settings_.tls_certificate).value_or("");
+        return json::object{
+            {"id", made.record.id}, {"unit", p.string("unit")}, {"bundle", std::move(bundle)}};
+    }
+    auto id = p.string("id");
+    auto units = receivers_.units();
+    auto it = units.find(id);
+    if (it == units.end())
+        throw RpcError(rpc_code::kNotFound, "no receiver \"" + id + "\"");
+    if (!caller.scope.may_change(it->second))
+        throw RpcError(rpc_code::kUnauthorized,
+                       "receiver \"" + id + "\" is outside the units you act for");
+    if (method == "receivers.set_volume") {
+        auto r = value_or_throw(
+            receivers_.set_output(id, p.optional_number("volume"), p.optional_boolean("muted")));
+        return json::object{{"id", id}, {"volume", r.volume}, {"muted", r.muted}};
+    }
+    if (method == "receivers.unprovision") {
+        value_or_throw(receivers_.unprovision(id));
+        return json::object{{"id", id}, {"unprovisioned", true}};
+    }
+    bool online = value_or_throw(receivers_.rekey(id)); // receivers.rekey
+    return json::object{{"id", id}, {"rekeyed", true}, {"online", online}};
+}
+
+json::value ApiGateway::ticket(const Params& params, const Caller& caller) {
+    auto path = params.string("path");
+    if (path.rfind("/api/v1/", 0) != 0 || path.find_first_of("?# ") != std::string::npos)
+        throw RpcError(rpc_code::kInvalidParams,
+                       "params.path: a GET path of the REST API, such as "
+                       "/api/v1/channels/70-001/listen.ogg (without a query)");
+    if (caller.token.empty()) // the control socket: its administrator has no session
+        throw RpcError(rpc_code::kInvalidParams,
+                       "a ticket stands for a logged-in session; this connection has none");
+    auto ticket = common::random_token();
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(tickets_mutex_);
+    std::erase_if(tickets_, [&](const auto& t) { return t.second.expires <= now; });
+    if (tickets_.size() >= kMaxTickets)
+        throw RpcError(rpc_code::kConflict, "too many tickets in use; try again in a minute");
+    tickets_[common::sha256_hex(ticket)] = {caller.token, path, now + kTicketLifetime};
+    return json::object{{"ticket", ticket}, {"expires_in_s", kTicketLifetime.count()}};
+}
+
+std::string ApiGateway::redeem(const std::string& ticket, const std::string& path) {
+    std::lock_guard lock(tickets_mutex_);
+    auto it = tickets_.find(common::sha256_hex(ticket));
+    if (it == tickets_.end() || it->second.path != path ||
+        it->second.expires <= std::chrono::steady_clock::now())
+        return "";
+    return it->second.token;
+}
+
+std::vector<std::uint8_t> ApiGateway::receiver_key(const std::string& id) {
+    auto record = receivers_.record(id);
+    return record ? record->key : std::vector<std::uint8_t>{};
+}
+
+void ApiGateway::audit(const Caller& caller, const std::string& method, const Params& params,
+                       const json::value& result) {
+    AuditRecord r;
+    r.who = caller.name();
+    r.from = caller.from;
+    r.what = method;
+    r.summary = audit_summary(params.object(), result);
+    if (auto recorded = auth_.record(r); !recorded)
+        log()->error("cannot write the audit log: {}", recorded.error().message);
+}
+
+} // namespace loa::server

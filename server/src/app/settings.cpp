@@ -1,0 +1,351 @@
+#include "loa/server/app/settings.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <set>
+#include <stdexcept>
+#include <sys/stat.h>
+
+#include "loa/common/secret.hpp"
+
+namespace loa::server {
+namespace {
+
+using common::ConfigNode;
+
+constexpr const char* kAlsaDeviceHint =
+    "expected an ALSA capture device such as hw:1,0, plughw:CARD=USB or default (letters, "
+    "digits and _:,.=- only; file, tee, pipe, shm, ladspa, hooks, extplug and ioplug PCMs are "
+    "refused)";
+
+std::vector<LiveInput> read_live_inputs(const ConfigNode& root) {
+    std::vector<LiveInput> out;
+    std::set<std::string> ids;
+    for (const auto& node : root.objects("live_inputs")) {
+        node.reject_unknown_keys({"id", "device", "name"});
+        LiveInput in{node.string("id"), node.string("device"), node.string("name", "")};
+        if (in.id.empty() || in.id.size() > 64 ||
+            in.id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                    "0123456789_-") != std::string::npos)
+            node.fail("id", "1 to 64 letters, digits, _ or -");
+        if (!ids.insert(in.id).second)
+            node.fail("id", "the id \"" + in.id + "\" is used twice");
+        if (!pipeline::valid_alsa_device(in.device))
+            node.fail("device", kAlsaDeviceHint);
+        if (in.name.empty())
+            in.name = in.id;
+        out.push_back(std::move(in));
+    }
+    return out;
+}
+
+void read_programs(const ConfigNode& programs, Settings& s) {
+    programs.reject_unknown_keys({"import_dir", "allow_private_relays"});
+    s.import_dir = programs.string("import_dir", "");
+    if (!s.import_dir.empty() && s.import_dir.front() != '/')
+        programs.fail("import_dir", "expected an absolute path, e.g. /srv/loa/import");
+    s.allow_private_relays = programs.boolean("allow_private_relays", false);
+}
+
+std::vector<std::uint8_t> read_key(const ConfigNode& node, const std::string& key,
+                                   pipeline::SrtpProfile profile) {
+    auto bytes = common::from_base64(node.string(key));
+    if (!bytes)
+        node.fail(key, "not valid base64");
+    if (bytes->size() != pipeline::srtp_master_length(profile))
+        node.fail(key, "an " + pipeline::to_string(profile) + " key is " +
+                           std::to_string(pipeline::srtp_master_length(profile)) +
+                           " bytes of base64 (master key + salt), got " +
+                           std::to_string(bytes->size()) +
+                           " bytes; make one with `loa-server --new-key`");
+    return *bytes;
+}
+
+pipeline::SourceSpec read_source(const ConfigNode& node) {
+    node.reject_unknown_keys({"id", "type", "location", "frequency", "loop"});
+    pipeline::SourceSpec spec;
+    spec.id = node.string("id");
+    std::string type = node.choice("type", {"file", "relay", "alsa", "tone", "pipeline"});
+    if (type == "file") {
+        spec.kind = pipeline::SourceKind::file;
+        spec.location = node.string("location");
+        spec.loop = node.boolean("loop", false);
+    } else if (type == "relay") {
+        spec.kind = pipeline::SourceKind::relay;
+        spec.location = node.string("location");
+        if (spec.location.rfind("http://", 0) != 0 && spec.location.rfind("https://", 0) != 0 &&
+            spec.location.rfind("rtsp://", 0) != 0)
+            node.fail("location", "a relay needs an http://, https:// or rtsp:// URL");
+    } else if (type == "pipeline") {
+        spec.kind = pipeline::SourceKind::pipeline;
+        spec.location = node.string("location");
+    } else if (type == "alsa") {
+        spec.kind = pipeline::SourceKind::alsa;
+        spec.location = node.string("location", "");
+        if (!spec.location.empty() && !pipeline::valid_alsa_device(spec.location))
+            node.fail("location", kAlsaDeviceHint);
+    } else {
+        spec.kind = pipeline::SourceKind::tone;
+        spec.frequency_hz = node.number("frequency", 20, 20000, 1000);
+    }
+    return spec;
+}
+
+void read_media(const ConfigNode& media, Settings& s) {
+    media.reject_unknown_keys({"bind", "port", "profile", "key_mode", "workers", "advertise_host"});
+    s.media_bind = media.string("bind", s.media_bind);
+    s.media_advertise_host = media.string("advertise_host", "");
+    if (!pipeline::Endpoint::parse(s.media_bind + ":1"))
+        media.fail("bind", "expected an IPv4 address, got \"" + s.media_bind + "\"");
+    s.media_port = static_cast<std::uint16_t>(media.integer("port", 1, 65535, s.media_port));
+    std::string profile = media.choice("profile", {"aes_cm_128_hmac_sha1_80", "aead_aes_128_gcm"},
+                                       "aes_cm_128_hmac_sha1_80");
+    s.profile = *pipeline::parse_srtp_profile(profile);
+    s.key_mode = media.choice("key_mode", {"per_receiver", "group"}, "per_receiver") == "group"
+                     ? KeyMode::group
+                     : KeyMode::per_receiver;
+    s.workers = static_cast<unsigned>(media.integer("workers", 0, 256, 0));
+}
+
+void read_encoder(const ConfigNode& opus, Settings& s) {
+    opus.reject_unknown_keys({"bitrate_kbps", "channels", "fec", "expected_loss_percent"});
+    s.encoder.bitrate_kbps = static_cast<int>(opus.integer("bitrate_kbps", 16, 128, 32));
+    s.encoder.channels = static_cast<int>(opus.integer("channels", 1, 2, 1));
+    s.encoder.inband_fec = opus.boolean("fec", true);
+    s.encoder.expected_loss_percent =
+        static_cast<int>(opus.integer("expected_loss_percent", 0, 100, 10));
+}
+
+UnitSettings read_unit(const ConfigNode& node, bool with_communes = false) {
+    std::vector<std::string> keys{"code", "name", "quiet_hours", "approval_required"};
+    if (with_communes)
+        keys.emplace_back("communes");
+    node.reject_unknown_keys(keys);
+    UnitSettings u;
+    u.code = node.string("code");
+    if (u.code.empty() || u.code.find_first_of(" ,@") != std::string::npos)
+        node.fail("code", "must be non-empty, without spaces, commas or @");
+    u.name = node.string("name");
+    std::string quiet = node.string("quiet_hours", u.quiet_start + "-" + u.quiet_end);
+    if (quiet == "none")
+        quiet = "00:00-00:00"; // equal ends: no quiet hours
+    auto valid_time = [](const std::string& t) {
+        return t.size() == 5 && t[2] == ':' && std::isdigit(t[0]) && std::isdigit(t[1]) &&
+               std::isdigit(t[3]) && std::isdigit(t[4]) && t.substr(0, 2) < "24" &&
+               t.substr(3, 2) < "60";
+    };
+    if (quiet.size() != 11 || quiet[5] != '-' || !valid_time(quiet.substr(0, 5)) ||
+        !valid_time(quiet.substr(6)))
+        node.fail("quiet_hours",
+                  "expected HH:MM-HH:MM in local time, e.g. 22:00-05:00, or \"none\"");
+    u.quiet_start = quiet.substr(0, 5);
+    u.quiet_end = quiet.substr(6);
+    u.approval_required = node.boolean("approval_required", true);
+    return u;
+}
+
+ProvinceSettings read_province(const ConfigNode& node) {
+    ProvinceSettings p;
+    p.province = read_unit(node, true);
+    std::set<std::string> codes{p.province.code};
+    for (const auto& c : node.objects("communes")) {
+        p.communes.push_back(read_unit(c));
+        if (!codes.insert(p.communes.back().code).second)
+            c.fail("code", "the code \"" + p.communes.back().code + "\" is used twice");
+    }
+    return p;
+}
+
+template <class T>
+void require_unique(const ConfigNode& root, const std::vector<T>& items, const std::string& what) {
+    std::set<std::string> seen;
+    for (const auto& item : items)
+        if (!seen.insert(item.id).second)
+            root.fail(what, "the id \"" + item.id + "\" is used twice");
+}
+
+} // namespace
+
+Settings load_settings(const common::Config& config) {
+    ConfigNode root = config.root();
+    root.reject_unknown_keys({"log_level", "state_dir", "media", "opus", "sources", "channels",
+                              "receivers", "province", "schedule", "speech", "http", "control",
+                              "live_inputs", "programs", "secrets"});
+    Settings s;
+    s.log_level =
+        root.choice("log_level", {"trace", "debug", "info", "warn", "error", "off"}, "info");
+    s.state_dir = root.string("state_dir", s.state_dir);
+    read_media(root.object("media"), s);
+    read_encoder(root.object("opus"), s);
+    for (const auto& node : root.objects("sources"))
+        s.sources.push_back(read_source(node));
+    require_unique(root, s.sources, "sources");
+
+    std::set<std::string> source_ids;
+    for (const auto& src : s.sources)
+        source_ids.insert(src.id);
+    for (const auto& node : root.objects("channels")) {
+        node.reject_unknown_keys({"id", "source", "key"});
+        ChannelSettings c;
+        c.id = node.string("id");
+        if (node.has("source")) {
+            c.source = node.string("source");
+            if (!source_ids.contains(*c.source))
+                node.fail("source", "no source has id \"" + *c.source + "\"");
+        }
+        if (s.key_mode == KeyMode::group)
+            c.group_key = read_key(node, "key", s.profile);
+        s.channels.push_back(std::move(c));
+    }
+    require_unique(root, s.channels, "channels");
+
+    if (root.has("province"))
+        s.province = read_province(root.object("province"));
+    auto schedule = root.object("schedule");
+    schedule.reject_unknown_keys({"time_zone", "lead_ms"});
+    s.time_zone = schedule.string("time_zone", s.time_zone);
+    s.lead = std::chrono::milliseconds(schedule.integer("lead_ms", 200, 10000, 1500));
+    auto http = root.object("http");
+    http.reject_unknown_keys({"bind", "port", "tls_certificate", "tls_key", "public_url",
+                              "max_upload_mb", "metrics_token_file", "max_connections",
+                              "max_connections_per_address", "login_timeout_s"});
+    s.http_bind = http.string("bind", s.http_bind);
+    s.http_port = static_cast<std::uint16_t>(http.integer("port", 0, 65535, s.http_port));
+    s.tls_certificate = http.string("tls_certificate", "");
+    s.tls_key = http.string("tls_key", "");
+    if (s.tls_certificate.empty() != s.tls_key.empty())
+        http.fail(s.tls_key.empty() ? "tls_key" : "tls_certificate",
+                  "TLS needs both http.tls_certificate and http.tls_key (PEM files)");
+    s.public_url = http.string("public_url", "");
+    if (!s.public_url.empty() && s.public_url.rfind("ws://", 0) != 0 &&
+        s.public_url.rfind("wss://", 0) != 0)
+        http.fail("public_url", "expected ws://HOST:PORT or wss://HOST:PORT, as receivers "
+                                "will reach this server");
+    s.max_upload_mb = static_cast<int>(http.integer("max_upload_mb", 1, 4096, 200));
+    s.metrics_token_file = http.string("metrics_token_file", "");
+    s.max_connections = static_cast<int>(http.integer("max_connections", 16, 1000000, 20000));
+    s.max_connections_per_address =
+        static_cast<int>(http.integer("max_connections_per_address", 1, 1000000, 4096));
+    s.login_timeout = std::chrono::seconds(http.integer("login_timeout_s", 1, 3600, 60));
+    auto control = root.object("control");
+    control.reject_unknown_keys(
+        {"offline_grace_s", "status_interval_s", "session_hours", "admin_password_file"});
+    s.offline_grace = std::chrono::seconds(control.integer("offline_grace_s", 1, 3600, 30));
+    s.status_interval_s = static_cast<int>(control.integer("status_interval_s", 1, 600, 10));
+    s.session_ttl = std::chrono::hours(control.integer("session_hours", 1, 24LL * 90, 12));
+    s.admin_password_file = control.string("admin_password_file", "");
+    auto speech = root.object("speech");
+    speech.reject_unknown_keys({"voice", "rate_wpm"});
+    s.speech_voice = speech.string("voice", s.speech_voice);
+    s.speech_rate_wpm = static_cast<int>(speech.integer("rate_wpm", 80, 450, 150));
+    s.live_inputs = read_live_inputs(root);
+    read_programs(root.object("programs"), s);
+    auto secrets = root.object("secrets");
+    secrets.reject_unknown_keys({"seal_key_file"});
+    s.seal_key_file = secrets.string("seal_key_file", "");
+
+    if (s.province) {
+        std::set<std::string> units{s.province->province.code};
+        for (const auto& c : s.province->communes)
+            units.insert(c.code);
+        for (const auto& c : s.channels)
+            if (c.source && units.contains(c.id))
+                root.fail("channels", "channel \"" + c.id +
+                                          "\" is a unit's channel: the schedule decides what it "
+                                          "plays; remove its \"source\"");
+    }
+
+    std::set<std::string> channel_ids;
+    for (const auto& c : all_channels(s))
+        channel_ids.insert(c);
+    if (s.key_mode == KeyMode::group)
+        for (const auto& c : all_channels(s))
+            if (std::none_of(s.channels.begin(), s.channels.end(),
+                             [&](const ChannelSettings& cs) { return cs.id == c; }))
+                root.fail("channels", "in group key mode every unit's channel needs its key: add " +
+                                          std::string(R"({"id": ")") + c + R"(", "key": ...})");
+    for (const auto& node : root.objects("receivers")) {
+        node.reject_unknown_keys({"id", "channel", "key", "address"});
+        ReceiverSettings r;
+        r.id = node.string("id");
+        if (r.id.empty() || r.id.size() > 64)
+            node.fail("id", "must be 1 to 64 characters");
+        r.channel = node.string("channel");
+        if (!channel_ids.contains(r.channel))
+            node.fail("channel", "no channel or unit has id \"" + r.channel + "\"");
+        r.key = read_key(node, "key", s.profile);
+        if (node.has("address")) {
+            r.address = pipeline::Endpoint::parse(node.string("address"));
+            if (!r.address || (r.address->packed() & 0xffff) == 0)
+                node.fail("address", "expected IPv4:port, e.g. 127.0.0.1:6000");
+        }
+        s.receivers.push_back(std::move(r));
+    }
+    require_unique(root, s.receivers, "receivers");
+    return s;
+}
+
+std::string epoch_file(const Settings& settings) {
+    return settings.state_dir + "/media-epoch";
+}
+
+std::string database_file(const Settings& settings) {
+    return settings.state_dir + "/loa.db";
+}
+
+std::string media_dir(const Settings& settings) {
+    return settings.state_dir + "/media";
+}
+
+std::string seal_key_file(const Settings& settings) {
+    return settings.seal_key_file.empty() ? settings.state_dir + "/seal.key"
+                                          : settings.seal_key_file;
+}
+
+void secure_state_dir(const Settings& settings) {
+    namespace fs = std::filesystem;
+    ::umask(077);
+    std::error_code ec;
+    fs::create_directories(settings.state_dir, ec);
+    if (ec)
+        throw std::runtime_error("cannot create state_dir " + settings.state_dir + ": " +
+                                 ec.message());
+    auto tighten = [](const fs::path& p, bool folder) {
+        std::error_code ignored; // another owner's file stays as it is: the server reads its own
+        fs::permissions(
+            p, folder ? fs::perms::owner_all : fs::perms::owner_read | fs::perms::owner_write,
+            ignored);
+    };
+    tighten(settings.state_dir, true);
+    for (auto it = fs::recursive_directory_iterator(settings.state_dir, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_symlink(ec))
+            continue;
+        if (it->is_directory(ec))
+            tighten(it->path(), true);
+        else if (it->is_regular_file(ec) || it->is_socket(ec))
+            tighten(it->path(), false);
+    }
+}
+
+std::string control_socket_file(const Settings& settings) {
+    return settings.state_dir + "/control.sock";
+}
+
+std::vector<std::string> all_channels(const Settings& settings) {
+    std::vector<std::string> out;
+    for (const auto& c : settings.channels)
+        out.push_back(c.id);
+    if (settings.province) {
+        std::vector<const UnitSettings*> units{&settings.province->province};
+        for (const auto& c : settings.province->communes)
+            units.push_back(&c);
+        for (const auto* u : units)
+            if (std::find(out.begin(), out.end(), u->code) == out.end())
+                out.push_back(u->code);
+    }
+    return out;
+}
+
+} // namespace loa::server

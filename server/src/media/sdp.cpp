@@ -1,0 +1,54 @@
+#include "loa/server/media/sdp.hpp"
+
+#include <fstream>
+
+#include "loa/common/secret.hpp"
+#include "loa/pipeline/sdp.hpp"
+#include "loa/pipeline/ssrc.hpp"
+
+namespace loa::server {
+
+common::Result<std::string> receiver_sdp(const Settings& settings, const std::string& receiver_id) {
+    const ReceiverSettings* receiver = nullptr;
+    for (const auto& r : settings.receivers)
+        if (r.id == receiver_id)
+            receiver = &r;
+    if (receiver == nullptr)
+        return common::make_error(common::Errc::not_found,
+                                  "no receiver \"" + receiver_id + "\" in the configuration");
+    pipeline::SdpDescription d;
+    d.receiver_id = receiver_id;
+    d.profile = settings.profile;
+    d.channels = settings.encoder.channels;
+    d.key = receiver->key;
+    std::string owner = receiver_id;
+    if (settings.key_mode == KeyMode::group) {
+        for (const auto& c : settings.channels)
+            if (c.id == receiver->channel) {
+                d.key = c.group_key;
+                owner = c.id;
+            }
+    }
+    if (receiver->address) {
+        d.listen_address = receiver->address->address();
+        d.listen_port = receiver->address->port();
+    } else {
+        return common::make_error(common::Errc::invalid_argument,
+                                  "receiver \"" + receiver_id +
+                                      "\" has no fixed \"address\": a standard player sends no "
+                                      "reports to latch, so give it one in the configuration");
+    }
+    std::ifstream epoch_in(epoch_file(settings));
+    unsigned long long next = 0;
+    if (epoch_in >> next && next > 0)
+        d.ssrc = pipeline::ssrc_for(static_cast<std::uint32_t>(next - 1), owner);
+    return pipeline::make_sdp(d);
+}
+
+std::string new_key(pipeline::SrtpProfile profile) {
+    std::vector<std::uint8_t> key(pipeline::srtp_master_length(profile));
+    common::random_bytes(key.data(), key.size());
+    return common::to_base64(key);
+}
+
+} // namespace loa::server

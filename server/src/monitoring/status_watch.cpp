@@ -1,0 +1,105 @@
+#include "loa/server/monitoring/status_watch.hpp"
+
+#include "loa/common/logging.hpp"
+
+namespace loa::server {
+
+namespace json = boost::json;
+
+StatusWatch::StatusWatch(std::function<std::map<std::string, std::string>()> on_air,
+                         ScheduleApi& schedule, ReceiverHub& receivers, Notifier& notifier)
+    : on_air_(std::move(on_air)), schedule_(schedule), receivers_(receivers), notifier_(notifier) {}
+
+StatusWatch::~StatusWatch() {
+    stop();
+}
+
+void StatusWatch::start() {
+    thread_ = std::thread([this] {
+        std::unique_lock lock(mutex_);
+        while (!stopping_) {
+            lock.unlock();
+            try {
+                check();
+            } catch (const std::exception& e) {
+                common::logger("api")->warn("status watch: {}", e.what());
+            }
+            lock.lock();
+            wake_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stopping_; });
+        }
+    });
+}
+
+void StatusWatch::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable())
+        thread_.join();
+}
+
+std::vector<std::int64_t> StatusWatch::units_of(const std::string& channel) {
+    if (!channel.empty() && channel.front() == '@') {
+        auto units = receivers_.units();
+        auto it = units.find(channel.substr(1));
+        return it == units.end() ? std::vector<std::int64_t>{} : std::vector{it->second};
+    }
+    auto it = unit_by_code_.find(channel);
+    if (it == unit_by_code_.end()) {
+        auto ids = schedule_.unit_ids({channel});
+        it = unit_by_code_.emplace(channel, ids.front()).first;
+    }
+    return {it->second};
+}
+
+void StatusWatch::check() {
+    auto now = on_air_();
+    for (const auto& [channel, program] : now)
+        if (auto it = playing_.find(channel); it == playing_.end() || it->second != program)
+            notifier_.publish({"channels",
+                               "channel.now_playing",
+                               {{"channel", channel}, {"program", program}},
+                               units_of(channel),
+                               {}});
+    for (const auto& [channel, program] : playing_)
+        if (!now.count(channel))
+            notifier_.publish({"channels",
+                               "channel.now_playing",
+                               {{"channel", channel}, {"program", nullptr}},
+                               units_of(channel),
+                               {}});
+    playing_ = std::move(now);
+
+    std::map<std::int64_t, json::object> active;
+    json::object no_params;
+    auto listed = schedule_.call("overrides.list", Params(no_params), "status", Scope{});
+    for (auto& o : listed.as_array())
+        active[o.as_object().at("id").as_int64()] = o.as_object();
+    auto units = [this](const json::object& o) {
+        std::vector<std::int64_t> out;
+        for (const auto& c : o.at("channels").as_array())
+            for (auto u : units_of(std::string(c.as_string())))
+                out.push_back(u);
+        return out;
+    };
+    for (const auto& [id, o] : active)
+        if (!overrides_.count(id))
+            notifier_.publish(
+                {"overrides",
+                 o.at("kind") == "emergency" ? "emergency.started" : "stop_all.started",
+                 o,
+                 units(o),
+                 {}});
+    for (const auto& [id, o] : overrides_)
+        if (!active.count(id))
+            notifier_.publish({"overrides",
+                               o.at("kind") == "emergency" ? "emergency.ended" : "stop_all.ended",
+                               o,
+                               units(o),
+                               {}});
+    overrides_ = std::move(active);
+}
+
+} // namespace loa::server

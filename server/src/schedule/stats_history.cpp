@@ -1,0 +1,125 @@
+// stats.history: per unit and local day, the clusters online (from the samples of
+// OnlineHistory) and the minutes on air (from the as-run log), for the console's charts.
+#include <algorithm>
+
+#include "loa/server/schedule/schedule_api.hpp"
+#include "schedule_json.hpp"
+
+namespace loa::server {
+namespace {
+
+namespace json = boost::json;
+using schedules::Millis;
+
+/// Local midnight of `date` ("YYYY-MM-DD") in `zone`.
+Millis midnight(std::chrono::sys_days date, const std::string& zone) {
+    std::chrono::year_month_day ymd(date);
+    char text[24];
+    std::snprintf(text, sizeof text, "%04d-%02u-%02uT00:00:00", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    return Millis(value_or_throw(schedules::local_to_utc(text, zone)));
+}
+
+std::string iso_date(std::chrono::sys_days date) {
+    std::chrono::year_month_day ymd(date);
+    char text[16];
+    std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    return text;
+}
+
+/// One unit's row of the answer.
+struct UnitDays {
+    std::vector<int> online_max, samples;
+    std::vector<double> online_sum, minutes;
+    int clusters = 0;
+};
+
+} // namespace
+
+json::value ScheduleApi::stats_history(const Params& p, const Scope& scope) {
+    auto days = p.optional_integer("days").value_or(7);
+    if (days < 1 || days > 31)
+        throw RpcError(rpc_code::kInvalidParams, "params.days: expected 1 to 31");
+    const auto& zone = settings_.time_zone;
+    auto today_local = value_or_throw(
+        schedules::utc_to_local(std::chrono::floor<std::chrono::seconds>(now()), zone));
+    int y = 0;
+    unsigned m = 0, d = 0;
+    std::sscanf(today_local.c_str(), "%d-%u-%u", &y, &m, &d);
+    std::chrono::sys_days today{std::chrono::year(y) / std::chrono::month(m) / std::chrono::day(d)};
+    std::vector<Millis> bounds; // days + 1 local midnights
+    json::array labels;
+    for (std::int64_t i = days - 1; i >= -1; --i) {
+        auto date = today - std::chrono::days(i);
+        bounds.push_back(midnight(date, zone));
+        if (i >= 0)
+            labels.push_back(json::value(iso_date(date)));
+    }
+    auto day_of = [&](Millis at) -> std::optional<std::size_t> {
+        auto it = std::upper_bound(bounds.begin(), bounds.end(), at);
+        if (it == bounds.begin() || it == bounds.end())
+            return std::nullopt;
+        return static_cast<std::size_t>(it - bounds.begin() - 1);
+    };
+    auto n = static_cast<std::size_t>(days);
+    std::map<std::string, UnitDays> units;
+    std::vector<schedules::Unit> shown;
+    for (auto& u : value_or_throw(store_.units()))
+        if (scope.may_read(u.id) && !u.merged_into) {
+            units[u.code] = UnitDays{std::vector<int>(n, -1), std::vector<int>(n, 0),
+                                     std::vector<double>(n, 0), std::vector<double>(n, 0), 0};
+            shown.push_back(std::move(u));
+        }
+    if (view_.online_history)
+        for (const auto& s : view_.online_history(bounds.front(), bounds.back())) {
+            auto found = units.find(s.unit);
+            auto day = day_of(s.at);
+            if (found == units.end() || !day)
+                continue;
+            auto& u = found->second;
+            u.online_max[*day] = std::max(u.online_max[*day], s.online);
+            u.online_sum[*day] += s.online;
+            ++u.samples[*day];
+            u.clusters = s.clusters;
+        }
+    auto end_now = now();
+    for (const auto& row :
+         value_or_throw(store_.as_run(bounds.front() - std::chrono::days(7), bounds.back()))) {
+        auto found = units.find(row.channel);
+        if (found == units.end())
+            continue;
+        auto start = std::max(row.started_at, bounds.front());
+        auto end = std::min(row.ended_at.value_or(end_now), bounds.back());
+        for (std::size_t i = 0; i < n && start < end; ++i) {
+            auto from = std::max(start, bounds[i]);
+            auto to = std::min(end, bounds[i + 1]);
+            if (from < to)
+                found->second.minutes[i] += static_cast<double>((to - from).count()) / 60000.0;
+        }
+    }
+    json::array rows;
+    for (const auto& u : shown) {
+        const auto& days_of = units[u.code];
+        json::array online_max, online_avg, minutes;
+        for (std::size_t i = 0; i < n; ++i) {
+            online_max.push_back(days_of.online_max[i] < 0 ? json::value(nullptr)
+                                                           : json::value(days_of.online_max[i]));
+            online_avg.push_back(days_of.samples[i] == 0
+                                     ? json::value(nullptr)
+                                     : json::value(days_of.online_sum[i] / days_of.samples[i]));
+            minutes.push_back(json::value(std::round(days_of.minutes[i] * 10) / 10));
+        }
+        rows.push_back(json::object{{"unit", u.code},
+                                    {"name", u.name},
+                                    {"parent", u.parent ? json::value(*u.parent) : nullptr},
+                                    {"clusters", days_of.clusters},
+                                    {"online_max", std::move(online_max)},
+                                    {"online_avg", std::move(online_avg)},
+                                    {"minutes_on_air", std::move(minutes)}});
+    }
+    return json::object{
+        {"time_zone", zone}, {"days", std::move(labels)}, {"units", std::move(rows)}};
+}
+
+} // namespace loa::server

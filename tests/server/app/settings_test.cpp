@@ -1,0 +1,163 @@
+#include <gtest/gtest.h>
+
+#include "loa/server/app/settings.hpp"
+
+using loa::common::Config;
+using loa::common::ConfigError;
+using loa::server::load_settings;
+
+namespace {
+
+const char* kKey = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd"; // 30 bytes
+
+std::string error_of(const std::string& json) {
+    try {
+        load_settings(Config::parse(json, "t"));
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+} // namespace
+
+TEST(Settings, DefaultsFollowTheDesignBrief) {
+    auto s = load_settings(Config::parse("{}", "t"));
+    EXPECT_EQ(s.media_port, 5004);
+    EXPECT_EQ(s.profile, loa::pipeline::SrtpProfile::aes_cm_128_hmac_sha1_80);
+    EXPECT_EQ(s.key_mode, loa::server::KeyMode::per_receiver);
+    EXPECT_EQ(s.encoder.bitrate_kbps, 32);
+    EXPECT_EQ(s.encoder.channels, 1);
+    EXPECT_TRUE(s.encoder.inband_fec);
+}
+
+TEST(Settings, AFullConfigurationLoads) {
+    auto s = load_settings(Config::parse(std::string(R"({
+        "media": {"port": 6000, "profile": "aead_aes_128_gcm"},
+        "sources": [{"id": "radio", "type": "relay", "location": "https://radio.example/live"},
+                    {"id": "t", "type": "tone", "frequency": 440}],
+        "channels": [{"id": "province", "source": "radio"}],
+        "receivers": [{"id": "r1", "channel": "province", "key": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGw=="}]
+    })"),
+                                         "t"));
+    EXPECT_EQ(s.profile, loa::pipeline::SrtpProfile::aead_aes_128_gcm);
+    ASSERT_EQ(s.sources.size(), 2U);
+    EXPECT_EQ(s.sources[1].frequency_hz, 440);
+    ASSERT_EQ(s.receivers.size(), 1U);
+    EXPECT_EQ(s.receivers[0].key.size(), 28U);
+}
+
+TEST(Settings, ErrorsSayWhatToFix) {
+    EXPECT_EQ(error_of(R"({"opus": {"bitrate_kbps": 256}})"),
+              "config key \"opus.bitrate_kbps\": must be between 16 and 128, got 256");
+    EXPECT_EQ(error_of(R"({"media": {"profile": "aes_cm_128_hmac_sha1_32"}})"),
+              "config key \"media.profile\": unknown value \"aes_cm_128_hmac_sha1_32\"; expected "
+              "one of: aes_cm_128_hmac_sha1_80, aead_aes_128_gcm");
+    EXPECT_EQ(error_of(R"({"channels": [{"id": "c", "source": "nope"}]})"),
+              "config key \"channels[0].source\": no source has id \"nope\"");
+    EXPECT_EQ(
+        error_of(std::string(
+            R"({"channels": [{"id": "c"}], "receivers": [{"id": "r", "channel": "c", "key": "abc"}]})")),
+        "config key \"receivers[0].key\": not valid base64");
+    EXPECT_NE(
+        error_of(
+            R"({"channels": [{"id": "c"}], "receivers": [{"id": "r", "channel": "c", "key": "AAAA"}]})")
+            .find("key is 30 bytes of base64 (master key + salt), got 3 bytes"),
+        std::string::npos);
+    EXPECT_EQ(
+        error_of(R"({"sources": [{"id": "s", "type": "relay", "location": "ftp://x"}]})"),
+        "config key \"sources[0].location\": a relay needs an http://, https:// or rtsp:// URL");
+    EXPECT_EQ(error_of(R"({"sources": [{"id": "s", "type": "speaker"}]})"),
+              "config key \"sources[0].type\": unknown value \"speaker\"; expected one of: file, "
+              "relay, alsa, tone, pipeline");
+    EXPECT_EQ(error_of(R"({"medai": {}})"),
+              "config key \"medai\": unknown key; did you mean \"media\"?");
+    EXPECT_EQ(
+        error_of(
+            std::string(
+                R"({"channels": [{"id": "c"}], "receivers": [{"id": "r", "channel": "c", "key": ")") +
+            kKey + R"(", "address": "nowhere"}]})"),
+        "config key \"receivers[0].address\": expected IPv4:port, e.g. 127.0.0.1:6000");
+    EXPECT_EQ(error_of(R"({"channels": [{"id": "c"}, {"id": "c"}]})"),
+              "config key \"channels\": the id \"c\" is used twice");
+}
+
+TEST(Settings, TheProvinceScheduleSpeechAndHttpSectionsLoadAndExplainTheirErrors) {
+    auto s = load_settings(Config::parse(
+        R"({"province": {"code": "70", "name": "Bình Phước", "quiet_hours": "none",
+                         "communes": [{"code": "70-001", "name": "Tân Lập"}]},
+            "schedule": {"time_zone": "Asia/Ho_Chi_Minh", "lead_ms": 2000},
+            "speech": {"voice": "vi", "rate_wpm": 170}, "http": {"port": 0}})",
+        "t"));
+    ASSERT_TRUE(s.province);
+    EXPECT_EQ(s.province->province.quiet_start, s.province->province.quiet_end); // none
+    EXPECT_EQ(s.province->communes[0].quiet_start, "22:00");
+    EXPECT_EQ(s.lead, std::chrono::milliseconds(2000));
+    EXPECT_EQ(s.http_port, 0);
+    EXPECT_EQ(s.http_bind, "127.0.0.1");
+    EXPECT_EQ(loa::server::all_channels(s), (std::vector<std::string>{"70", "70-001"}));
+    EXPECT_EQ(error_of(R"({"http": {"port": 70000}})").substr(0, 24), "config key \"http.port\": ");
+    EXPECT_EQ(error_of(R"({"province": {"code": "70", "name": "P", "quiet_hours": "late"}})"),
+              "config key \"province.quiet_hours\": expected HH:MM-HH:MM in local time, e.g. "
+              "22:00-05:00, or \"none\"");
+    EXPECT_EQ(
+        error_of(R"({"province": {"code": "70", "name": "P"},
+                    "sources": [{"id": "t", "type": "tone"}],
+                    "channels": [{"id": "70", "source": "t"}]})"),
+        "config key \"channels\": channel \"70\" is a unit's channel: the schedule decides what "
+        "it plays; remove its \"source\"");
+}
+
+TEST(Settings, LiveInputsAreTheAdminsListOfSafeDeviceNames) {
+    auto s = load_settings(Config::parse(
+        R"({"live_inputs": [{"id": "studio", "device": "plughw:CARD=USB,DEV=0", "name": "Phòng thu"},
+                            {"id": "mic-2", "device": "hw:1,0"}],
+            "programs": {"import_dir": "/srv/loa/import"}})",
+        "t"));
+    ASSERT_EQ(s.live_inputs.size(), 2U);
+    EXPECT_EQ(s.live_inputs[0].device, "plughw:CARD=USB,DEV=0");
+    EXPECT_EQ(s.live_inputs[1].name, "mic-2");
+    EXPECT_EQ(s.import_dir, "/srv/loa/import");
+    EXPECT_FALSE(s.allow_private_relays);
+    for (const char* device : {"file:'|touch /tmp/x'", "file:/tmp/x", "tee:hw:0,/tmp/x", "hw:0 ",
+                               "{type file}", "pipe:x", "ladspa", "shm:x", ""})
+        EXPECT_NE(
+            error_of(std::string(R"({"live_inputs": [{"id": "a", "device": ")") + device +
+                     R"("}]})")
+                .find("config key \"live_inputs[0].device\": expected an ALSA capture device"),
+            std::string::npos)
+            << device;
+    EXPECT_NE(error_of(R"({"sources": [{"id": "s", "type": "alsa", "location": "file:'|id'"}]})")
+                  .find("expected an ALSA capture device"),
+              std::string::npos);
+    EXPECT_NE(
+        error_of(R"({"live_inputs": [{"id": "a b", "device": "hw:0"}]})").find("live_inputs[0].id"),
+        std::string::npos);
+    EXPECT_NE(
+        error_of(
+            R"({"live_inputs": [{"id": "a", "device": "hw:0"}, {"id": "a", "device": "hw:1"}]})")
+            .find("used twice"),
+        std::string::npos);
+    EXPECT_NE(error_of(R"({"programs": {"import_dir": "relative/path"}})").find("absolute path"),
+              std::string::npos);
+}
+
+TEST(Settings, TheHttpPortsLimitsLoad) {
+    auto s = load_settings(Config::parse(
+        R"({"http": {"max_connections": 500, "max_connections_per_address": 20,
+                     "login_timeout_s": 5, "metrics_token_file": "/etc/loa/metrics.token"},
+            "secrets": {"seal_key_file": "/etc/loa/seal.key"}})",
+        "t"));
+    EXPECT_EQ(s.max_connections, 500);
+    EXPECT_EQ(s.max_connections_per_address, 20);
+    EXPECT_EQ(s.login_timeout, std::chrono::seconds(5));
+    EXPECT_EQ(s.metrics_token_file, "/etc/loa/metrics.token");
+    EXPECT_EQ(loa::server::seal_key_file(s), "/etc/loa/seal.key");
+    auto defaults = load_settings(Config::parse("{}", "t"));
+    EXPECT_EQ(defaults.max_connections, 20000);
+    EXPECT_EQ(defaults.login_timeout, std::chrono::seconds(60));
+    EXPECT_EQ(loa::server::seal_key_file(defaults), "/var/lib/loa/seal.key");
+    EXPECT_NE(error_of(R"({"http": {"max_connections_per_address": 0}})")
+                  .find("http.max_connections_per_address"),
+              std::string::npos);
+}
