@@ -8,7 +8,7 @@
 #include <pthread.h>
 
 #include "loa/common/open_files.hpp"
-#include "loa/http/http_server.hpp"
+#include "loa/http/server.hpp"
 #include "loa/server/api/rpc.hpp"
 
 namespace loa::bench {
@@ -16,9 +16,9 @@ namespace {
 
 namespace json = boost::json;
 
-class Echo : public server::WebSocketHandler {
+class Echo : public http::WebSocketHandler {
 public:
-    explicit Echo(std::shared_ptr<server::WebSocketLink> link) : link_(std::move(link)) {}
+    explicit Echo(std::shared_ptr<http::WebSocketLink> link) : link_(std::move(link)) {}
     void on_message(const std::string& text) override {
         auto response = server::handle_jsonrpc(text, [](const std::string&, const server::Params&) {
             return json::value(json::object{{"status_interval_s", 10}, {"volume", 1.0}});
@@ -28,7 +28,7 @@ public:
     }
 
 private:
-    std::shared_ptr<server::WebSocketLink> link_;
+    std::shared_ptr<http::WebSocketLink> link_;
 };
 
 } // namespace
@@ -40,13 +40,12 @@ int run_bare_api_server(std::uint16_t port) {
         sigaddset(&signals, s);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     common::raise_open_files_limit();
-    server::HttpOptions options;
+    http::HttpOptions options;
     options.port = port;
-    server::HttpServer http(
-        options,
-        [](const server::HttpRequest&) { return server::text_response(404, "not here\n"); },
-        [](const server::HttpRequest&, std::shared_ptr<server::WebSocketLink> link) {
-            return std::variant<server::HttpResponse, std::shared_ptr<server::WebSocketHandler>>(
+    http::HttpServer http(
+        options, [](const http::HttpRequest&) { return http::text_response(404, "not here\n"); },
+        [](const http::HttpRequest&, std::shared_ptr<http::WebSocketLink> link) {
+            return std::variant<http::HttpResponse, std::shared_ptr<http::WebSocketHandler>>(
                 std::make_shared<Echo>(std::move(link)));
         });
     http.start();

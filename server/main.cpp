@@ -15,10 +15,11 @@
 #include <vector>
 
 #include "loa/common/config.hpp"
+#include "loa/common/jsonrpc.hpp"
 #include "loa/common/logging.hpp"
 #include "loa/common/open_files.hpp"
 #include "loa/common/persistent_counter.hpp"
-#include "loa/http/http_server.hpp"
+#include "loa/http/server.hpp"
 #include "loa/server/api/auth_store.hpp"
 #include "loa/server/api/control_socket.hpp"
 #include "loa/server/api/gateway.hpp"
@@ -213,8 +214,7 @@ int call(const loa::server::Settings& settings, const Options& options) {
         return 1;
     }
     std::string request =
-        boost::json::serialize(boost::json::object{
-            {"jsonrpc", "2.0"}, {"id", 1}, {"method", options.call_method}, {"params", params}}) +
+        boost::json::serialize(loa::jsonrpc::request(1, options.call_method, params.as_object())) +
         "\n";
     std::string response;
     if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
@@ -231,8 +231,8 @@ int call(const loa::server::Settings& settings, const Options& options) {
         std::cerr << "loa-server: no answer from the server\n";
         return 1;
     }
-    if (auto* error = parsed.as_object().if_contains("error")) {
-        std::cerr << "loa-server: " << error->at("message").as_string().c_str() << "\n";
+    if (auto fault = loa::jsonrpc::fault_of(parsed.as_object())) {
+        std::cerr << "loa-server: " << fault->message << "\n";
         return 1;
     }
     std::cout << boost::json::serialize(parsed.as_object().at("result")) << "\n";
@@ -339,11 +339,12 @@ int run(const Options& options) {
             return m;
         },
         read_metrics_token(settings));
-    loa::server::HttpOptions http_options;
+    loa::http::HttpOptions http_options;
+    http_options.logger = loa::common::logger("http");
     http_options.bind = settings.http_bind;
     http_options.port = settings.http_port;
     if (!settings.tls_certificate.empty())
-        http_options.tls = loa::server::TlsFiles{settings.tls_certificate, settings.tls_key};
+        http_options.tls = loa::http::TlsFiles{settings.tls_certificate, settings.tls_key};
     http_options.upload_paths = {loa::server::kUploadPath};
     http_options.upload_dir = settings.state_dir + "/uploads";
     http_options.max_upload = static_cast<std::uint64_t>(settings.max_upload_mb) * 1024 * 1024;
@@ -352,25 +353,23 @@ int run(const Options& options) {
     http_options.max_connections_per_address =
         static_cast<std::size_t>(settings.max_connections_per_address);
     http_options.login_timeout = settings.login_timeout;
-    loa::server::HttpServer http(
+    loa::http::HttpServer http(
         http_options,
         loa::server::console_routes(gateway, programs,
                                     {settings.speech_voice, settings.speech_rate_wpm},
                                     loa::server::api_routes(gateway, server, monitoring)),
-        [&](const loa::server::HttpRequest& upgrade,
-            std::shared_ptr<loa::server::WebSocketLink> link)
-            -> std::variant<loa::server::HttpResponse,
-                            std::shared_ptr<loa::server::WebSocketHandler>> {
+        [&](const loa::http::HttpRequest& upgrade, std::shared_ptr<loa::http::WebSocketLink> link)
+            -> std::variant<loa::http::HttpResponse, std::shared_ptr<loa::http::WebSocketHandler>> {
             auto path = upgrade.path();
             if (path == "/api/v1/receiver")
                 return hub.connect(upgrade, std::move(link));
             if (path != "/api/v1/ws")
-                return loa::server::text_response(404, "no WebSocket at " + path + "\n");
+                return loa::http::text_response(404, "no WebSocket at " + path + "\n");
             auto caller = loa::server::ApiGateway::anonymous(upgrade);
             if (!upgrade.header("authorization").empty()) {
                 auto bearer = gateway.bearer(upgrade);
                 if (!bearer)
-                    return loa::server::text_response(401, "the bearer token is not valid\n");
+                    return loa::http::text_response(401, "the bearer token is not valid\n");
                 caller = *bearer;
             }
             return gateway.connect(std::move(caller), std::move(link));

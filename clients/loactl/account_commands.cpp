@@ -65,7 +65,7 @@ int login(Context& c, const Args& a) {
     try {
         result = c.call("auth.login", {{"name", name}, {"password", password}});
     } catch (const loa::clients::ApiError& e) {
-        if (e.code != loa::clients::rpc_error::kUnauthorized)
+        if (e.code != loa::jsonrpc::code::kUnauthorized)
             throw;
         throw std::runtime_error("login as " + name + " refused: " + e.message);
     }

@@ -129,12 +129,12 @@ loactl::Context make_context(const Globals& g) {
 }
 
 std::string hint(int code) {
-    namespace e = loa::clients::rpc_error;
+    namespace e = loa::jsonrpc::code;
     switch (code) {
     case e::kUnauthorized:
         return "; log in with `loactl login NAME` (or set LOA_TOKEN), or ask an administrator "
                "for a role that may do this";
-    case e::kNoMethod:
+    case e::kMethodNotFound:
         return "; this server does not offer that method (an older version?)";
     case e::kInvalidParams:
         return "; check the command's options (loactl --help)";

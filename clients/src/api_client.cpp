@@ -8,6 +8,7 @@
 #include <set>
 
 #include "api_transport.hpp"
+#include "loa/common/jsonrpc.hpp"
 #include "loa/common/logging.hpp"
 
 namespace loa::clients {
@@ -77,15 +78,8 @@ std::optional<std::int64_t> answer_id(const json::object& message) {
 
 /// The result of an answer, or its error thrown as ApiError.
 json::value result_of(json::object answer, const std::string& method) {
-    if (const auto* error = answer.if_contains("error")) {
-        const auto* e = error->if_object();
-        const json::value* code = e ? e->if_contains("code") : nullptr;
-        const json::value* message = e ? e->if_contains("message") : nullptr;
-        int n = code && code->is_int64() ? static_cast<int>(code->as_int64()) : -32603;
-        std::string text = message && message->is_string() ? std::string(message->as_string())
-                                                           : json::serialize(*error);
-        throw ApiError(n, text);
-    }
+    if (auto fault = jsonrpc::fault_of(answer))
+        throw ApiError(fault->code, fault->message);
     if (auto* result = answer.if_contains("result"))
         return std::move(*result);
     throw std::runtime_error("the server's answer to " + method + " has neither result nor error");
@@ -283,8 +277,7 @@ json::value ApiConnection::Impl::call(const std::string& method, json::object pa
     auto id = next_id_++;
     awaited_.insert(id);
     try {
-        send(json::object{
-            {"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}});
+        send(jsonrpc::request(id, method, std::move(params)));
     } catch (...) {
         awaited_.erase(id);
         throw;
@@ -355,8 +348,7 @@ json::value ApiConnection::call(const std::string& method, json::object params) 
 }
 
 void ApiConnection::notify(const std::string& method, json::object params) {
-    impl_->send(
-        json::object{{"jsonrpc", "2.0"}, {"method", method}, {"params", std::move(params)}});
+    impl_->send(jsonrpc::notification(method, std::move(params)));
 }
 
 std::optional<json::object> ApiConnection::next(std::chrono::milliseconds wait) {
@@ -364,13 +356,11 @@ std::optional<json::object> ApiConnection::next(std::chrono::milliseconds wait) 
 }
 
 void ApiConnection::reply(const json::value& id, json::value result) {
-    impl_->send(json::object{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}});
+    impl_->send(jsonrpc::result(id, std::move(result)));
 }
 
 void ApiConnection::reply_error(const json::value& id, int code, const std::string& message) {
-    impl_->send(json::object{{"jsonrpc", "2.0"},
-                             {"id", id},
-                             {"error", json::object{{"code", code}, {"message", message}}}});
+    impl_->send(jsonrpc::error(id, code, message));
 }
 
 void ApiConnection::close() {

@@ -11,6 +11,7 @@
 #include <map>
 
 #include "api_transport.hpp"
+#include "loa/common/jsonrpc.hpp"
 #include "loa/common/logging.hpp"
 #include "loa/common/persistent_counter.hpp"
 
@@ -81,10 +82,8 @@ template <class Ws> struct Connection {
 };
 
 std::string message(const char* method, json::object params, std::int64_t id = 0) {
-    json::object o{{"jsonrpc", "2.0"}, {"method", method}, {"params", std::move(params)}};
-    if (id != 0)
-        o["id"] = id;
-    return json::serialize(o);
+    return json::serialize(id != 0 ? jsonrpc::request(id, method, std::move(params))
+                                   : jsonrpc::notification(method, std::move(params)));
 }
 
 std::string text_of(const json::object& o, const char* key) {
@@ -162,7 +161,7 @@ struct Swarm::State {
         json::object params;
         if (const auto* p = o.if_contains("params"); p && p->is_object())
             params = p->as_object();
-        json::object reply{{"jsonrpc", "2.0"}, {"id", *id}};
+        json::object reply;
         if (method == "set_volume" || method == "rekey") {
             if (method == "set_volume") {
                 if (const auto* v = params.if_contains("volume"); v && v->is_number())
@@ -172,10 +171,10 @@ struct Swarm::State {
             } else if (auto secret = text_of(params, "secret"); !secret.empty()) {
                 r.secret = secret; // the next hello says the new one
             }
-            reply["result"] = json::object{};
+            reply = jsonrpc::result(*id, json::object{});
             requests.fetch_add(1);
         } else {
-            reply["error"] = json::object{{"code", -32601}, {"message", "no method " + method}};
+            reply = jsonrpc::error(*id, jsonrpc::code::kMethodNotFound, "no method " + method);
         }
         c.send(json::serialize(reply));
         return true;

@@ -186,6 +186,12 @@ std::string cluster_channel(const std::string& receiver) {
     return "@" + receiver;
 }
 
+std::optional<std::string> cluster_of(std::string_view channel) {
+    if (channel.empty() || channel.front() != '@')
+        return std::nullopt;
+    return std::string(channel.substr(1));
+}
+
 ScheduleStore::ScheduleStore(const std::string& path) : db_(path) {
     db_.migrate(kMigrations);
 }

@@ -207,7 +207,7 @@ TEST(ApiConnection, CallsReceivesPushedMessagesAndAnswersServerRequests) {
         api.call("fail", {{"id", "x"}});
         ADD_FAILURE() << "no ApiError";
     } catch (const loa::clients::ApiError& e) {
-        EXPECT_EQ(e.code, loa::clients::rpc_error::kNotFound);
+        EXPECT_EQ(e.code, loa::jsonrpc::code::kNotFound);
         EXPECT_EQ(e.message, "no receiver \"x\"");
     }
 

@@ -1,19 +1,19 @@
 /// @file
-/// libFuzzer target: the HTTP port. A real HttpServer (plain HTTP, as loa-server configures
+/// libFuzzer target: the HTTP port. A real http::HttpServer (plain HTTP, as loa-server configures
 /// it: uploads to /api/v1/programs streamed to a folder, WebSocket upgrades decided by the
 /// application) listens on 127.0.0.1; each input is sent as the whole of one connection's
 /// bytes, the client then closes its sending side and reads until the server closes. So the
 /// input meets Beast's request parser with the server's limits, the upload sink, keep-alive
 /// and pipelining, "Expect: 100-continue", WebSocket frames after an accepted upgrade, and
-/// Loa's HttpRequest (path, query and header accessors, url_decode). Routes stand in for the
-/// application's: they echo, stream, keep or leave an upload, and check what they are given.
-/// Traps when:
-/// - a route gets a request that breaks HttpRequest's promises: header names in lower case; a
+/// Loa's http::HttpRequest (path, query and header accessors, http::url_decode). Routes stand in
+/// for the application's: they echo, stream, keep or leave an upload, and check what they are
+/// given. Traps when:
+/// - a route gets a request that breaks http::HttpRequest's promises: header names in lower case; a
 ///   path that is the target up to its query; an upgrade with a body; an in-memory body over
-///   HttpServer::kMaxBody or other than its Content-Length; an upload that is not a POST to the
-///   upload path, not a file in the upload folder, over the limit or other than its Content-Length;
-///   a POST to the upload path that was not streamed to a file;
-/// - url_decode gives more bytes than it was given, or changes a text with nothing to decode;
+///   http::HttpServer::kMaxBody or other than its Content-Length; an upload that is not a POST to
+///   the upload path, not a file in the upload folder, over the limit or other than its
+///   Content-Length; a POST to the upload path that was not streamed to a file;
+/// - http::url_decode gives more bytes than it was given, or changes a text with nothing to decode;
 /// - what comes back does not start as an HTTP/1.1 response, or the server neither answers nor
 ///   closes within 5 s of the client's last byte;
 /// - an upload file is left in the upload folder once its connection is over.
@@ -41,13 +41,12 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
-#include "loa/common/logging.hpp"
-#include "loa/http/http_server.hpp"
+#include "loa/http/server.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-using namespace loa::server;
+using namespace loa;
 using loa::fuzz::require;
 
 constexpr const char* kTarget = "http_fuzz";
@@ -56,7 +55,7 @@ constexpr std::uint64_t kMaxUpload = 64 * 1024;         ///< small, so that inpu
 
 fs::path g_root;
 fs::path g_uploads;
-std::unique_ptr<HttpServer> g_server;
+std::unique_ptr<http::HttpServer> g_server;
 std::atomic<unsigned> g_kept{0};
 
 bool digits(const std::string& text) {
@@ -65,16 +64,16 @@ bool digits(const std::string& text) {
 }
 
 void check_url_decode(std::string_view text) {
-    auto decoded = url_decode(text);
+    auto decoded = http::url_decode(text);
     if (!decoded)
         return;
-    require(decoded->size() <= text.size(), kTarget, "url_decode never lengthens a text");
+    require(decoded->size() <= text.size(), kTarget, "http::url_decode never lengthens a text");
     if (text.find_first_of("%+") == std::string_view::npos)
-        require(*decoded == text, kTarget, "url_decode leaves a text without % or + alone");
+        require(*decoded == text, kTarget, "http::url_decode leaves a text without % or + alone");
 }
 
 /// The declared length of a body, when the request has one and no transfer coding.
-std::optional<std::uint64_t> declared_length(const HttpRequest& r) {
+std::optional<std::uint64_t> declared_length(const http::HttpRequest& r) {
     std::string length = r.header("content-length");
     if (!r.header("transfer-encoding").empty() || !digits(length))
         return std::nullopt;
@@ -82,7 +81,7 @@ std::optional<std::uint64_t> declared_length(const HttpRequest& r) {
 }
 
 /// `upgrade`: a WebSocket upgrade, decided on its header alone (its body is never read).
-void check_request(const HttpRequest& r, bool upgrade = false) {
+void check_request(const http::HttpRequest& r, bool upgrade = false) {
     for (const auto& [name, value] : r.headers)
         require(std::none_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; }),
                 kTarget, "header names are in lower case");
@@ -107,7 +106,7 @@ void check_request(const HttpRequest& r, bool upgrade = false) {
         return;
     }
     if (r.body_file.empty()) {
-        require(r.body.size() <= HttpServer::kMaxBody, kTarget, "a body is within kMaxBody");
+        require(r.body.size() <= http::HttpServer::kMaxBody, kTarget, "a body is within kMaxBody");
         require(!declared || *declared == r.body.size(), kTarget,
                 "a body is as long as its Content-Length");
         return;
@@ -120,18 +119,18 @@ void check_request(const HttpRequest& r, bool upgrade = false) {
     require(!declared || *declared == size, kTarget, "an upload is as long as its Content-Length");
 }
 
-HttpResponse route(const HttpRequest& r) {
+http::HttpResponse route(const http::HttpRequest& r) {
     check_request(r);
     auto path = r.path();
     if (!r.body_file.empty() && r.query("keep")) { // a route that takes the file away
         std::error_code ec;
         fs::rename(r.body_file, g_root / ("kept-" + std::to_string(g_kept++)), ec);
         fs::remove(g_root / ("kept-" + std::to_string(g_kept - 1)), ec);
-        return json_response(201, "{\"id\":1}\n");
+        return http::json_response(201, "{\"id\":1}\n");
     }
     if (path == "/stream") {
-        HttpResponse out{200, "audio/ogg", "", {{"x-loa", "1"}}};
-        out.stream = [](std::shared_ptr<HttpStreamSink> sink) {
+        http::HttpResponse out{200, "audio/ogg", "", {{"x-loa", "1"}}};
+        out.stream = [](std::shared_ptr<http::HttpStreamSink> sink) {
             for (int i = 0; i < 3 && sink->write(std::string(100, 'a' + i)); ++i) {
             }
             sink->end();
@@ -139,17 +138,17 @@ HttpResponse route(const HttpRequest& r) {
         return out;
     }
     if (path == "/big")
-        return text_response(200, std::string(100 * 1024, 'x'));
+        return http::text_response(200, std::string(100 * 1024, 'x'));
     if (path == "/throw")
         throw std::runtime_error("a route failed");
-    return text_response(200, r.method + " " + path + " " + r.query("unit").value_or("-") + " " +
-                                  std::to_string(r.body.size()) + "\n");
+    return http::text_response(200, r.method + " " + path + " " + r.query("unit").value_or("-") +
+                                        " " + std::to_string(r.body.size()) + "\n");
 }
 
 /// Echoes every message on /ws; refuses other upgrades.
-class Echo final : public WebSocketHandler {
+class Echo final : public http::WebSocketHandler {
 public:
-    explicit Echo(std::shared_ptr<WebSocketLink> link) : link_(std::move(link)) {}
+    explicit Echo(std::shared_ptr<http::WebSocketLink> link) : link_(std::move(link)) {}
     void on_message(const std::string& text) override {
         if (text == "close")
             link_->close();
@@ -158,15 +157,15 @@ public:
     }
 
 private:
-    std::shared_ptr<WebSocketLink> link_;
+    std::shared_ptr<http::WebSocketLink> link_;
 };
 
-std::variant<HttpResponse, std::shared_ptr<WebSocketHandler>>
-upgrade(const HttpRequest& r, std::shared_ptr<WebSocketLink> link) {
+std::variant<http::HttpResponse, std::shared_ptr<http::WebSocketHandler>>
+upgrade(const http::HttpRequest& r, std::shared_ptr<http::WebSocketLink> link) {
     check_request(r, true);
     if (r.path() == "/ws")
         return std::make_shared<Echo>(std::move(link));
-    return text_response(403, "no\n");
+    return http::text_response(403, "no\n");
 }
 
 /// Whether the upload folder is empty, waiting up to `patience` for the server to finish.
@@ -285,7 +284,6 @@ void write_seeds(const fs::path& dir) {
 } // namespace
 
 extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
-    loa::common::init_logging("off"); // malformed requests and failing routes are logged
     if (auto dir = loa::fuzz::seed_folder()) {
         write_seeds(*dir);
         std::exit(0);
@@ -298,14 +296,14 @@ extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
     g_root = root;
     g_uploads = g_root / "uploads";
     fs::create_directories(g_uploads);
-    HttpOptions options;
+    http::HttpOptions options;
     options.port = 0;
     options.upload_paths = {kUploadPath};
     options.upload_dir = g_uploads.string();
     options.max_upload = kMaxUpload;
     options.max_message = 64 * 1024;
     options.workers = 2;
-    g_server = std::make_unique<HttpServer>(options, route, upgrade);
+    g_server = std::make_unique<http::HttpServer>(options, route, upgrade);
     g_server->start();
     std::atexit([] {
         g_server.reset();

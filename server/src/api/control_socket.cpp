@@ -10,10 +10,17 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "loa/common/jsonrpc.hpp"
 #include "loa/common/logging.hpp"
+#include "loa/server/api/rpc.hpp"
 
 namespace loa::server {
 namespace {
+
+/// A message as one line of the socket.
+std::string line(const boost::json::object& message) {
+    return boost::json::serialize(message) + "\n";
+}
 
 auto log() {
     static auto logger = common::logger("control");
@@ -140,9 +147,9 @@ void ControlSocket::serve(int fd) {
     auto peer = trusted_peer(fd);
     if (!peer) {
         write_all(fd,
-                  R"({"jsonrpc":"2.0","id":null,"error":{"code":-32004,)"
-                  R"("message":"only root and the server's own user may use the control socket"}})"
-                  "\n",
+                  line(jsonrpc::error(nullptr, rpc_code::kUnauthorized,
+                                      "only root and the server's own user may use the control "
+                                      "socket")),
                   stopping_);
         ::close(fd);
         return;
@@ -175,9 +182,8 @@ void ControlSocket::serve(int fd) {
             break;
         if (buffer.size() > kMaxLine) {
             write_all(fd,
-                      R"({"jsonrpc":"2.0","id":null,"error":{"code":-32600,)"
-                      R"("message":"request longer than 8 MiB"}})"
-                      "\n",
+                      line(jsonrpc::error(nullptr, rpc_code::kInvalidRequest,
+                                          "request longer than 8 MiB")),
                       stopping_);
             break;
         }

@@ -6,6 +6,7 @@
 #include "loa/common/logging.hpp"
 #include "loa/common/persistent_counter.hpp"
 #include "loa/common/secret.hpp"
+#include "loa/schedules/store.hpp"
 #include "loa/server/schedule/relay_url.hpp"
 
 namespace loa::server {
@@ -184,9 +185,9 @@ bool visible_to(const Scope& scope, const Notification& n) {
 } // namespace
 
 /// One operator connection: JSON-RPC in, responses and subscribed notifications out.
-class ApiGateway::Session : public WebSocketHandler {
+class ApiGateway::Session : public http::WebSocketHandler {
 public:
-    Session(ApiGateway& gateway, Caller caller, std::shared_ptr<WebSocketLink> link)
+    Session(ApiGateway& gateway, Caller caller, std::shared_ptr<http::WebSocketLink> link)
         : gateway_(gateway), caller_(std::move(caller)), link_(std::move(link)),
           logged_in_(caller_.user.has_value() || caller_.local) {}
 
@@ -229,7 +230,7 @@ private:
         }
         (void)unsubscribe();
         auto scope = caller_.scope;
-        std::weak_ptr<WebSocketLink> link = link_;
+        std::weak_ptr<http::WebSocketLink> link = link_;
         auto alive = gateway_.session_alive(caller_);
         subscription_ =
             gateway_.notifier_.subscribe([scope, wanted, link, alive](const Notification& n) {
@@ -259,7 +260,7 @@ private:
 
     ApiGateway& gateway_;
     Caller caller_;
-    std::shared_ptr<WebSocketLink> link_;
+    std::shared_ptr<http::WebSocketLink> link_;
     std::atomic<bool> logged_in_;
     std::uint64_t subscription_ = 0;
 };
@@ -269,16 +270,16 @@ ApiGateway::ApiGateway(AuthStore& auth, ScheduleApi& schedule, ReceiverHub& rece
     : auth_(auth), schedule_(schedule), receivers_(receivers), notifier_(notifier),
       settings_(std::move(settings)) {}
 
-Caller ApiGateway::anonymous(const HttpRequest& request) {
+Caller ApiGateway::anonymous(const http::HttpRequest& request) {
     Caller c;
     c.from = request.peer_address();
     c.host = request.header("host");
     c.tls = request.tls;
-    c.loopback = request.from_loopback();
+    c.confidential = request.confidential();
     return c;
 }
 
-std::optional<Caller> ApiGateway::bearer(const HttpRequest& request) {
+std::optional<Caller> ApiGateway::bearer(const http::HttpRequest& request) {
     auto header = request.header("authorization");
     constexpr std::string_view kPrefix = "Bearer ";
     std::string token;
@@ -353,8 +354,8 @@ std::function<bool()> ApiGateway::session_alive(const Caller& caller) {
     };
 }
 
-std::shared_ptr<WebSocketHandler> ApiGateway::connect(Caller caller,
-                                                      std::shared_ptr<WebSocketLink> link) {
+std::shared_ptr<http::WebSocketHandler>
+ApiGateway::connect(Caller caller, std::shared_ptr<http::WebSocketLink> link) {
     return std::make_shared<Session>(*this, std::move(caller), std::move(link));
 }
 
@@ -533,7 +534,8 @@ json::value ApiGateway::receivers(const std::string& method, const Params& p, Ca
             auto& o = r.as_object();
             if (unit && o.at("unit").as_string() != *unit)
                 continue;
-            const auto* airing = on_air.if_contains("@" + std::string(o.at("id").as_string()));
+            const auto* airing =
+                on_air.if_contains(schedules::cluster_channel(std::string(o.at("id").as_string())));
             if (!airing)
                 airing = on_air.if_contains(o.at("unit").as_string());
             o["playing"] = airing ? *airing : json::value(nullptr);

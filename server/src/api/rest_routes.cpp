@@ -1,7 +1,7 @@
 #include "loa/server/api/rest_routes.hpp"
 
-#include "loa/pipeline/sdp.hpp"
 #include "loa/server/media/listen_in.hpp"
+#include "loa/server/media/sdp.hpp"
 
 namespace loa::server {
 namespace {
@@ -10,13 +10,12 @@ namespace json = boost::json;
 
 /// Calls a method of the API for the request's bearer; errors become HTTP statuses.
 template <class Build>
-HttpResponse with_caller(ApiGateway& gateway, const HttpRequest& r, Build&& build) {
-    auto caller = gateway.bearer(r);
-    if (!caller)
-        return json_error(401, "a valid session token is needed: Authorization: Bearer TOKEN "
-                               "(from auth.login), or ?ticket=TICKET (from auth.ticket) on a GET");
+http::HttpResponse with_caller(ApiGateway& gateway, const http::HttpRequest& r, Build&& build) {
+    auto caller = authenticate(gateway, r);
+    if (auto* refusal = std::get_if<http::HttpResponse>(&caller))
+        return *refusal;
     try {
-        return build(*caller);
+        return build(std::get<Caller>(caller));
     } catch (const RpcError& e) {
         return json_error(http_status_of(e.code), e.what());
     }
@@ -41,8 +40,8 @@ constexpr const char* kColumns[] = {"id",         "program",  "title",    "prior
                                     "started_at", "ended_at", "outcome",  "receivers"};
 
 /// GET /api/v1/channels/CODE/listen.ogg: what the channel sends, as an Ogg Opus stream.
-HttpResponse listen_in(ApiGateway& gateway, const MediaServer& media, ListenIn& listen,
-                       const std::string& channel, const Caller& caller) {
+http::HttpResponse listen_in(ApiGateway& gateway, const MediaServer& media, ListenIn& listen,
+                             const std::string& channel, const Caller& caller) {
     if (!media.has_channel(channel))
         return json_error(404, "no channel \"" + channel + "\"");
     if (!gateway.schedule().may_read_channel(caller.scope, channel))
@@ -55,29 +54,37 @@ HttpResponse listen_in(ApiGateway& gateway, const MediaServer& media, ListenIn& 
                                          " listeners are listening in already, the most this "
                                          "server serves; try again later")
                    : json_error(404, "no channel \"" + channel + "\"");
-    HttpResponse out{200, "audio/ogg", "", {}};
-    out.stream = std::get<HttpStreamProducer>(std::move(opened));
+    http::HttpResponse out{200, "audio/ogg", "", {}};
+    out.stream = std::get<http::HttpStreamProducer>(std::move(opened));
     return out;
 }
 
 } // namespace
 
-std::function<std::optional<HttpResponse>(const HttpRequest&)>
+std::function<std::optional<http::HttpResponse>(const http::HttpRequest&)>
 upload_admission(ApiGateway& gateway) {
-    return [&gateway](const HttpRequest& r) -> std::optional<HttpResponse> {
-        auto caller = gateway.bearer(r);
-        if (!caller)
-            return json_error(401, "a valid session token is needed: Authorization: Bearer TOKEN "
-                                   "(from auth.login)");
+    return [&gateway](const http::HttpRequest& r) -> std::optional<http::HttpResponse> {
+        auto authenticated = authenticate(gateway, r);
+        if (auto* refusal = std::get_if<http::HttpResponse>(&authenticated))
+            return *refusal;
+        const auto& caller = std::get<Caller>(authenticated);
         auto needed = permission_of("programs.create", Params(boost::json::object{}));
-        if (!caller->local && (!caller->user || !may_call(caller->user->role, *needed)))
+        if (!caller.user || !may_call(caller.user->role, *needed))
             return json_error(403, "uploading programs is for managers, approvers and admins");
         return std::nullopt;
     };
 }
 
-HttpResponse json_error(int status, const std::string& message) {
-    return json_response(status, json::serialize(json::object{{"error", message}}) + "\n");
+std::variant<Caller, http::HttpResponse> authenticate(ApiGateway& gateway,
+                                                      const http::HttpRequest& r) {
+    if (auto caller = gateway.bearer(r))
+        return *caller;
+    return json_error(401, "a valid session token is needed: Authorization: Bearer TOKEN (from "
+                           "auth.login), or ?ticket=TICKET (from auth.ticket) on a GET");
+}
+
+http::HttpResponse json_error(int status, const std::string& message) {
+    return http::json_response(status, json::serialize(json::object{{"error", message}}) + "\n");
 }
 
 int http_status_of(int code) {
@@ -115,11 +122,12 @@ std::string as_run_csv(const json::array& rows) {
     return out;
 }
 
-HttpServer::Handler api_routes(ApiGateway& gateway, MediaServer& media,
-                               HttpServer::Handler monitoring) {
+http::HttpServer::Handler api_routes(ApiGateway& gateway, MediaServer& media,
+                                     http::HttpServer::Handler monitoring) {
     // Owned by the routes: it ends with the HTTP server that serves its streams.
     auto listen = std::make_shared<ListenIn>(media);
-    return [&gateway, &media, listen, monitoring = std::move(monitoring)](const HttpRequest& r) {
+    return [&gateway, &media, listen,
+            monitoring = std::move(monitoring)](const http::HttpRequest& r) {
         auto path = r.path();
         if (path.rfind("/api/", 0) != 0)
             return monitoring(r);
@@ -136,7 +144,7 @@ HttpServer::Handler api_routes(ApiGateway& gateway, MediaServer& media,
                     return json_error(400, "say where it belongs: ?unit=CODE&title=TITLE");
                 caller.upload = r.body_file; // the server's own file, not a caller's path
                 auto program = gateway.call("programs.create", Params(params), caller);
-                return json_response(201, json::serialize(program) + "\n");
+                return http::json_response(201, json::serialize(program) + "\n");
             });
         }
         if (r.method != "GET")
@@ -155,8 +163,8 @@ HttpServer::Handler api_routes(ApiGateway& gateway, MediaServer& media,
                     }
                 auto rows = gateway.call("as_run.list", Params(params), caller).as_array();
                 if (path.ends_with(".json"))
-                    return json_response(200, json::serialize(rows) + "\n");
-                HttpResponse csv{200, "text/csv; charset=utf-8", as_run_csv(rows), {}};
+                    return http::json_response(200, json::serialize(rows) + "\n");
+                http::HttpResponse csv{200, "text/csv; charset=utf-8", as_run_csv(rows), {}};
                 csv.headers["content-disposition"] = "attachment; filename=\"as-run.csv\"";
                 return csv;
             });
@@ -165,12 +173,12 @@ HttpServer::Handler api_routes(ApiGateway& gateway, MediaServer& media,
         if (path.rfind(kUnits, 0) == 0 && path.ends_with("/schedule.ics")) {
             auto code = path.substr(kUnits.size(), path.size() - kUnits.size() - 13);
             return with_caller(gateway, r, [&](Caller& caller) {
-                json::object params{{"unit", url_decode(code).value_or(code)}};
+                json::object params{{"unit", http::url_decode(code).value_or(code)}};
                 auto ics = gateway.call("schedule.export", Params(params), caller);
-                HttpResponse out{200,
-                                 "text/calendar; charset=utf-8",
-                                 std::string(ics.as_object().at("ics").as_string()),
-                                 {}};
+                http::HttpResponse out{200,
+                                       "text/calendar; charset=utf-8",
+                                       std::string(ics.as_object().at("ics").as_string()),
+                                       {}};
                 out.headers["content-disposition"] = "attachment; filename=\"" + code + ".ics\"";
                 return out;
             });
@@ -182,7 +190,7 @@ HttpServer::Handler api_routes(ApiGateway& gateway, MediaServer& media,
             auto code =
                 path.substr(kChannels.size(), path.size() - kChannels.size() - kListen.size());
             return with_caller(gateway, r, [&](Caller& caller) {
-                auto channel = url_decode(code);
+                auto channel = http::url_decode(code);
                 if (!channel)
                     return json_error(400, "malformed channel in the path: " + code);
                 return listen_in(gateway, media, *listen, *channel, caller);
@@ -195,7 +203,7 @@ HttpServer::Handler api_routes(ApiGateway& gateway, MediaServer& media,
                 // The key is in it: admins only, as for provisioning.
                 if (!caller.user || caller.user->role != Role::admin)
                     return json_error(403, "a receiver's SDP holds its key: admins only");
-                if (!r.tls && !r.from_loopback())
+                if (!r.confidential())
                     return json_error(403, "keys are only sent over TLS or on 127.0.0.1");
                 auto key = gateway.receiver_key(id);
                 if (key.empty())
@@ -207,15 +215,9 @@ HttpServer::Handler api_routes(ApiGateway& gateway, MediaServer& media,
                 if (!at)
                     return json_error(409, "receiver \"" + id +
                                                "\" has not reported from an address yet");
-                pipeline::SdpDescription d;
-                d.receiver_id = id;
-                d.profile = media.settings().profile;
-                d.channels = media.settings().encoder.channels;
-                d.ssrc = media.receiver_ssrc(id);
-                d.key = std::move(key);
-                d.listen_address = at->address();
-                d.listen_port = at->port();
-                return HttpResponse{200, "application/sdp", pipeline::make_sdp(d), {}};
+                auto sdp =
+                    player_sdp(media.settings(), id, std::move(key), media.receiver_ssrc(id), *at);
+                return http::HttpResponse{200, "application/sdp", std::move(sdp), {}};
             });
         }
         return json_error(404, "no such API path: " + path + " (see docs/api.md)");

@@ -7,17 +7,11 @@ namespace {
 
 namespace json = boost::json;
 
-json::object error_response(const json::value& id, int code, const std::string& message) {
-    return json::object{{"jsonrpc", "2.0"},
-                        {"id", id},
-                        {"error", json::object{{"code", code}, {"message", message}}}};
-}
-
 /// One request of a call or a batch; nullopt for a notification.
 std::optional<json::object> handle_one(const json::value& request, const Dispatch& dispatch) {
     const json::object* r = request.if_object();
     if (r == nullptr)
-        return error_response(nullptr, rpc_code::kInvalidRequest,
+        return jsonrpc::error(nullptr, rpc_code::kInvalidRequest,
                               "a request is a JSON object with \"jsonrpc\": \"2.0\" and "
                               "\"method\"");
     json::value id = nullptr;
@@ -25,44 +19,44 @@ std::optional<json::object> handle_one(const json::value& request, const Dispatc
     if (!notification) {
         id = r->at("id");
         if (!id.is_string() && !id.is_int64() && !id.is_uint64() && !id.is_null())
-            return error_response(nullptr, rpc_code::kInvalidRequest,
+            return jsonrpc::error(nullptr, rpc_code::kInvalidRequest,
                                   "\"id\" must be a string or an integer");
     }
     auto version = r->if_contains("jsonrpc");
     auto method = r->if_contains("method");
     if (version == nullptr || !version->is_string() || version->as_string() != "2.0" ||
         method == nullptr || !method->is_string())
-        return error_response(id, rpc_code::kInvalidRequest,
+        return jsonrpc::error(id, rpc_code::kInvalidRequest,
                               R"(a request needs "jsonrpc": "2.0" and a string "method")");
     static const json::object no_params;
     const json::object* params = &no_params;
     if (auto p = r->if_contains("params")) {
         params = p->if_object();
         if (params == nullptr)
-            return error_response(id, rpc_code::kInvalidParams,
+            return jsonrpc::error(id, rpc_code::kInvalidParams,
                                   "\"params\" must be an object of named parameters");
     }
     try {
         json::value result = dispatch(std::string(method->as_string()), Params(*params));
         if (notification)
             return std::nullopt;
-        return json::object{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}};
+        return jsonrpc::result(id, std::move(result));
     } catch (const RpcError& e) {
         if (notification)
             return std::nullopt;
-        return error_response(id, e.code, e.what());
+        return jsonrpc::error(id, e.code, e.what());
     } catch (const std::exception& e) {
         common::logger("rpc")->error("method {} failed: {}", method->as_string().c_str(), e.what());
         if (notification)
             return std::nullopt;
-        return error_response(id, rpc_code::kInternalError,
+        return jsonrpc::error(id, rpc_code::kInternalError,
                               "internal error; the server log has the details");
     }
 }
 
 /// The error that takes the place of an answer of `size` bytes, over `max`.
 std::string too_large(const json::value& id, std::size_t size, std::size_t max) {
-    return json::serialize(error_response(
+    return json::serialize(jsonrpc::error(
         id, rpc_code::kTooLarge,
         "the answer takes " + std::to_string(size) + " bytes, over the " + std::to_string(max) +
             " one answer may take; narrow the request (e.g. from_ms and to_ms), or use the REST "
@@ -176,7 +170,7 @@ std::string handle_jsonrpc(std::string_view text, const Dispatch& dispatch,
     json::value request = json::parse(text, ec);
     if (ec)
         return json::serialize(
-            error_response(nullptr, rpc_code::kParseError, "not valid JSON: " + ec.message()));
+            jsonrpc::error(nullptr, rpc_code::kParseError, "not valid JSON: " + ec.message()));
     const json::array* batch = request.if_array();
     if (batch == nullptr) {
         auto response = handle_one(request, dispatch);
@@ -184,9 +178,9 @@ std::string handle_jsonrpc(std::string_view text, const Dispatch& dispatch,
     }
     if (batch->empty())
         return json::serialize(
-            error_response(nullptr, rpc_code::kInvalidRequest, "an empty batch"));
+            jsonrpc::error(nullptr, rpc_code::kInvalidRequest, "an empty batch"));
     if (batch->size() > kMaxBatch)
-        return json::serialize(error_response(
+        return json::serialize(jsonrpc::error(
             nullptr, rpc_code::kInvalidRequest,
             "a batch holds at most " + std::to_string(kMaxBatch) + " requests; this one has " +
                 std::to_string(batch->size()) + ": send it in parts (nothing was run)"));
@@ -203,7 +197,7 @@ std::string handle_jsonrpc(std::string_view text, const Dispatch& dispatch,
                 }
             }
         } else if (const auto* r = one.if_object(); r != nullptr && r->contains("id")) {
-            answer = json::serialize(error_response(
+            answer = json::serialize(jsonrpc::error(
                 r->at("id"), rpc_code::kTooLarge,
                 "not run: the batch's answers reached " + std::to_string(max_answer) +
                     " bytes, the most one answer may take; send the rest in another batch"));

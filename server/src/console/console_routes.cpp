@@ -35,7 +35,7 @@ std::string read_whole(const std::string& path) {
 
 /// The WebSocket origins of the server the page came from (ws: and wss: of its Host): the
 /// console's API, and nothing else.
-std::string websocket_origins(const HttpRequest& r) {
+std::string websocket_origins(const http::HttpRequest& r) {
     auto host = r.header("host");
     if (host.empty() ||
         host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -44,13 +44,13 @@ std::string websocket_origins(const HttpRequest& r) {
     return (r.tls ? "wss://" : "ws://") + host;
 }
 
-std::optional<HttpResponse> console_file(const HttpRequest& r) {
+std::optional<http::HttpResponse> console_file(const http::HttpRequest& r) {
     auto path = r.path();
     if (path == "/" || path == "/index.html")
         path = "/index.html";
     for (const auto& file : console_files())
         if (file.path == path) {
-            HttpResponse out{200, content_type_of(path), std::string(file.body), {}};
+            http::HttpResponse out{200, content_type_of(path), std::string(file.body), {}};
             out.headers["x-content-type-options"] = "nosniff";
             out.headers["referrer-policy"] = "no-referrer";
             out.headers["content-security-policy"] =
@@ -63,12 +63,13 @@ std::optional<HttpResponse> console_file(const HttpRequest& r) {
 }
 
 /// Renders a bulletin for listening before it is saved.
-HttpResponse speech_preview(ApiGateway& gateway, const ProgramStore& programs,
-                            const SpeechDefaults& speech, const HttpRequest& r) {
-    auto caller = gateway.bearer(r);
-    if (!caller)
-        return json_error(401, "a valid session token is needed: Authorization: Bearer TOKEN");
-    if (!caller->local && (!caller->user || caller->user->role == Role::viewer))
+http::HttpResponse speech_preview(ApiGateway& gateway, const ProgramStore& programs,
+                                  const SpeechDefaults& speech, const http::HttpRequest& r) {
+    auto authenticated = authenticate(gateway, r);
+    if (auto* refusal = std::get_if<http::HttpResponse>(&authenticated))
+        return *refusal;
+    const auto& caller = std::get<Caller>(authenticated);
+    if (!caller.user || caller.user->role == Role::viewer)
         return json_error(403, "previewing bulletins is for managers, approvers and admins");
     json::value body;
     try {
@@ -93,7 +94,7 @@ HttpResponse speech_preview(ApiGateway& gateway, const ProgramStore& programs,
     auto audio = programs.speak(std::string(text->as_string()), voice, rate, MediaUse::preview);
     if (!audio)
         return json_error(422, audio.error().message);
-    return HttpResponse{200, "audio/wav", read_whole(audio->path), {}};
+    return http::HttpResponse{200, "audio/wav", read_whole(audio->path), {}};
 }
 
 std::string audio_type_of(const std::string& path) {
@@ -109,10 +110,12 @@ std::string audio_type_of(const std::string& path) {
 }
 
 /// A program's stored audio, to hear it before approving or scheduling it.
-HttpResponse program_audio(ApiGateway& gateway, const HttpRequest& r, const std::string& id) {
-    auto caller = gateway.bearer(r);
-    if (!caller)
-        return json_error(401, "a valid session token is needed: Authorization: Bearer TOKEN");
+http::HttpResponse program_audio(ApiGateway& gateway, const http::HttpRequest& r,
+                                 const std::string& id) {
+    auto authenticated = authenticate(gateway, r);
+    if (auto* refusal = std::get_if<http::HttpResponse>(&authenticated))
+        return *refusal;
+    const auto& caller = std::get<Caller>(authenticated);
     std::int64_t number = 0;
     try {
         number = std::stoll(id);
@@ -121,7 +124,7 @@ HttpResponse program_audio(ApiGateway& gateway, const HttpRequest& r, const std:
     }
     std::string path;
     try {
-        path = gateway.schedule().program_audio(number, caller->scope);
+        path = gateway.schedule().program_audio(number, caller.scope);
     } catch (const RpcError& e) {
         return json_error(http_status_of(e.code), e.what());
     }
@@ -129,15 +132,15 @@ HttpResponse program_audio(ApiGateway& gateway, const HttpRequest& r, const std:
     if (std::filesystem::file_size(path, ec) > kMaxPreviewBytes || ec)
         return json_error(413, "this program's audio is too large to hear here; listen in on "
                                "its channel while it plays");
-    return HttpResponse{200, audio_type_of(path), read_whole(path), {}};
+    return http::HttpResponse{200, audio_type_of(path), read_whole(path), {}};
 }
 
 } // namespace
 
-HttpServer::Handler console_routes(ApiGateway& gateway, const ProgramStore& programs,
-                                   SpeechDefaults speech, HttpServer::Handler next) {
+http::HttpServer::Handler console_routes(ApiGateway& gateway, const ProgramStore& programs,
+                                         SpeechDefaults speech, http::HttpServer::Handler next) {
     return [&gateway, &programs, speech = std::move(speech),
-            next = std::move(next)](const HttpRequest& r) {
+            next = std::move(next)](const http::HttpRequest& r) {
         if (r.path() == "/api/v1/speech") {
             if (r.method != "POST")
                 return json_error(405, R"(/api/v1/speech takes POST {"text": "..."})");

@@ -1,5 +1,7 @@
 #include "loa/server/events/notifier.hpp"
 
+#include "loa/common/jsonrpc.hpp"
+
 namespace loa::server {
 
 std::uint64_t Notifier::subscribe(Sink sink) {
@@ -14,8 +16,7 @@ void Notifier::unsubscribe(std::uint64_t id) {
 }
 
 void Notifier::publish(Notification n) {
-    n.text = boost::json::serialize(
-        boost::json::object{{"jsonrpc", "2.0"}, {"method", n.method}, {"params", n.params}});
+    n.text = boost::json::serialize(jsonrpc::notification(n.method, n.params));
     std::lock_guard lock(mutex_);
     ++published_;
     for (auto& [id, sink] : sinks_)

@@ -39,7 +39,8 @@ struct ListenIn::Place {
 /// One stream: its channel's tap, its Ogg pages, its HTTP sink.
 struct ListenIn::Listener {
     Listener(std::uint64_t id, std::string channel, std::string who, std::shared_ptr<Place> place,
-             std::function<bool()> allowed, std::shared_ptr<HttpStreamSink> sink, int channels)
+             std::function<bool()> allowed, std::shared_ptr<http::HttpStreamSink> sink,
+             int channels)
         : id(id), channel(std::move(channel)), who(std::move(who)), place(std::move(place)),
           allowed(std::move(allowed)), sink(std::move(sink)), writer(random_serial(), channels) {}
 
@@ -48,7 +49,7 @@ struct ListenIn::Listener {
     std::string who;
     std::shared_ptr<Place> place;
     std::function<bool()> allowed; ///< false once the listener's session has ended
-    std::shared_ptr<HttpStreamSink> sink;
+    std::shared_ptr<http::HttpStreamSink> sink;
     pipeline::OggOpusWriter writer;
     std::optional<pipeline::TapHandle> tap;
     std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
@@ -75,7 +76,7 @@ ListenIn::~ListenIn() {
         remove(id, "the server is stopping");
 }
 
-std::variant<HttpStreamProducer, ListenRefusal>
+std::variant<http::HttpStreamProducer, ListenRefusal>
 ListenIn::open(const std::string& channel, const std::string& who,
                const std::function<bool()>& allowed) {
     if (!media_.has_channel(channel))
@@ -87,15 +88,15 @@ ListenIn::open(const std::string& channel, const std::string& who,
         return ListenRefusal::full;
     }
     auto place = std::make_shared<Place>(places_);
-    return HttpStreamProducer(
-        [this, place, channel, who, allowed](std::shared_ptr<HttpStreamSink> sink) {
+    return http::HttpStreamProducer(
+        [this, place, channel, who, allowed](std::shared_ptr<http::HttpStreamSink> sink) {
             attach(place, channel, who, allowed, std::move(sink));
         });
 }
 
 void ListenIn::attach(std::shared_ptr<Place> place, const std::string& channel,
                       const std::string& who, std::function<bool()> allowed,
-                      std::shared_ptr<HttpStreamSink> sink) {
+                      std::shared_ptr<http::HttpStreamSink> sink) {
     auto id = next_id_.fetch_add(1);
     auto listener = std::make_unique<Listener>(id, channel, who, std::move(place),
                                                std::move(allowed), std::move(sink), channels_);

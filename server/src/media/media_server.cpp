@@ -8,6 +8,7 @@
 #include "loa/common/persistent_counter.hpp"
 #include "loa/common/secret.hpp"
 #include "loa/pipeline/ssrc.hpp"
+#include "loa/schedules/store.hpp"
 
 namespace loa::server {
 namespace {
@@ -125,7 +126,7 @@ common::Result<void> MediaServer::attach(const std::string& id, std::uint32_t ch
                                          std::optional<pipeline::Endpoint> address,
                                          std::optional<pipeline::ReportPosition> floor) {
     std::lock_guard lock(sources_mutex_);
-    if (receiver_of_.contains("@" + id))
+    if (receiver_of_.contains(schedules::cluster_channel(id)))
         return common::make_error(common::Errc::already_exists, "receiver " + id + " exists");
     auto link = std::make_unique<pipeline::ReceiverLink>();
     if (address)
@@ -144,9 +145,11 @@ common::Result<void> MediaServer::attach(const std::string& id, std::uint32_t ch
         return added;
     // Each receiver also has a channel of its own, for what targets it alone. In group key
     // mode a receiver only holds its channel's key, so it cannot be addressed alone.
-    if (settings_.key_mode == KeyMode::per_receiver && !private_channel_.contains("@" + id)) {
-        auto own = router_->find_channel("@" + id);
-        private_channel_["@" + id] = own ? *own : router_->add_channel("@" + id);
+    if (settings_.key_mode == KeyMode::per_receiver &&
+        !private_channel_.contains(schedules::cluster_channel(id))) {
+        auto own = router_->find_channel(schedules::cluster_channel(id));
+        private_channel_[schedules::cluster_channel(id)] =
+            own ? *own : router_->add_channel(schedules::cluster_channel(id));
     }
     handles_.push_back(
         fanout_->add_receiver(channel, fresh_stream(ssrc), std::move(session), link.get()));
@@ -154,7 +157,7 @@ common::Result<void> MediaServer::attach(const std::string& id, std::uint32_t ch
     current_channel_.push_back(channel);
     receiver_ids_.push_back(id);
     removed_.push_back(false);
-    receiver_of_["@" + id] = links_.size();
+    receiver_of_[schedules::cluster_channel(id)] = links_.size();
     links_.push_back(std::move(link));
     return {};
 }
@@ -169,7 +172,7 @@ common::Result<void> MediaServer::add_receiver(const std::string& id, const std:
 
 common::Result<void> MediaServer::remove_receiver(const std::string& id) {
     std::lock_guard lock(sources_mutex_);
-    auto it = receiver_of_.find("@" + id);
+    auto it = receiver_of_.find(schedules::cluster_channel(id));
     if (it == receiver_of_.end())
         return common::make_error(common::Errc::not_found, "no receiver " + id);
     auto i = it->second;
@@ -184,7 +187,7 @@ common::Result<void> MediaServer::remove_receiver(const std::string& id) {
 common::Result<void> MediaServer::rekey_receiver(const std::string& id,
                                                  const std::vector<std::uint8_t>& key) {
     std::lock_guard lock(sources_mutex_);
-    auto it = receiver_of_.find("@" + id);
+    auto it = receiver_of_.find(schedules::cluster_channel(id));
     if (it == receiver_of_.end())
         return common::make_error(common::Errc::not_found, "no receiver " + id);
     if (settings_.key_mode == KeyMode::per_receiver) {

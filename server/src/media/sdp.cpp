@@ -16,32 +16,39 @@ common::Result<std::string> receiver_sdp(const Settings& settings, const std::st
     if (receiver == nullptr)
         return common::make_error(common::Errc::not_found,
                                   "no receiver \"" + receiver_id + "\" in the configuration");
-    pipeline::SdpDescription d;
-    d.receiver_id = receiver_id;
-    d.profile = settings.profile;
-    d.channels = settings.encoder.channels;
-    d.key = receiver->key;
+    auto key = receiver->key;
     std::string owner = receiver_id;
     if (settings.key_mode == KeyMode::group) {
         for (const auto& c : settings.channels)
             if (c.id == receiver->channel) {
-                d.key = c.group_key;
+                key = c.group_key;
                 owner = c.id;
             }
     }
-    if (receiver->address) {
-        d.listen_address = receiver->address->address();
-        d.listen_port = receiver->address->port();
-    } else {
+    if (!receiver->address)
         return common::make_error(common::Errc::invalid_argument,
                                   "receiver \"" + receiver_id +
                                       "\" has no fixed \"address\": a standard player sends no "
                                       "reports to latch, so give it one in the configuration");
-    }
+    std::optional<std::uint32_t> ssrc;
     std::ifstream epoch_in(epoch_file(settings));
     unsigned long long next = 0;
     if (epoch_in >> next && next > 0)
-        d.ssrc = pipeline::ssrc_for(static_cast<std::uint32_t>(next - 1), owner);
+        ssrc = pipeline::ssrc_for(static_cast<std::uint32_t>(next - 1), owner);
+    return player_sdp(settings, receiver_id, std::move(key), ssrc, *receiver->address);
+}
+
+std::string player_sdp(const Settings& settings, const std::string& receiver_id,
+                       std::vector<std::uint8_t> key, std::optional<std::uint32_t> ssrc,
+                       const pipeline::Endpoint& at) {
+    pipeline::SdpDescription d;
+    d.receiver_id = receiver_id;
+    d.profile = settings.profile;
+    d.channels = settings.encoder.channels;
+    d.key = std::move(key);
+    d.ssrc = ssrc;
+    d.listen_address = at.address();
+    d.listen_port = at.port();
     return pipeline::make_sdp(d);
 }
 

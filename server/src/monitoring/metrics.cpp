@@ -94,20 +94,21 @@ bool same_secret(const std::string& given, const std::string& expected) {
 
 } // namespace
 
-HttpServer::Handler monitoring_routes(std::function<Metrics()> collect,
-                                      const std::string& metrics_token) {
-    return [collect = std::move(collect),
-            expected = "Bearer " + metrics_token](const HttpRequest& r) -> HttpResponse {
+http::HttpServer::Handler monitoring_routes(std::function<Metrics()> collect,
+                                            const std::string& metrics_token) {
+    return [collect = std::move(collect), expected = "Bearer " + metrics_token](
+               const http::HttpRequest& r) -> http::HttpResponse {
         std::string path = r.target.substr(0, r.target.find('?'));
         if (path != "/healthz" && path != "/metrics")
-            return text_response(404, "no such page: " + path + "\n");
+            return http::text_response(404, "no such page: " + path + "\n");
         if (r.method != "GET" && r.method != "HEAD")
-            return text_response(405, path + " answers GET only\n");
+            return http::text_response(405, path + " answers GET only\n");
         if (path == "/healthz")
-            return json_response(200, "{\"status\":\"ok\"}\n");
+            return http::json_response(200, "{\"status\":\"ok\"}\n");
         if (expected.size() > 7 && !same_secret(r.header("authorization"), expected))
-            return text_response(401, "/metrics needs Authorization: Bearer with the token of "
-                                      "http.metrics_token_file\n");
+            return http::text_response(401,
+                                       "/metrics needs Authorization: Bearer with the token of "
+                                       "http.metrics_token_file\n");
         return {200, "text/plain; version=0.0.4; charset=utf-8", prometheus_text(collect()), {}};
     };
 }

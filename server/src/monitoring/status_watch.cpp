@@ -1,6 +1,7 @@
 #include "loa/server/monitoring/status_watch.hpp"
 
 #include "loa/common/logging.hpp"
+#include "loa/schedules/store.hpp"
 
 namespace loa::server {
 
@@ -41,9 +42,9 @@ void StatusWatch::stop() {
 }
 
 std::vector<std::int64_t> StatusWatch::units_of(const std::string& channel) {
-    if (!channel.empty() && channel.front() == '@') {
+    if (auto cluster = schedules::cluster_of(channel)) {
         auto units = receivers_.units();
-        auto it = units.find(channel.substr(1));
+        auto it = units.find(*cluster);
         return it == units.end() ? std::vector<std::int64_t>{} : std::vector{it->second};
     }
     auto it = unit_by_code_.find(channel);

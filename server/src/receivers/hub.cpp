@@ -37,10 +37,10 @@ std::string host_of(const std::string& header) {
 
 /// One receiver's connection: hello first, then status notifications and answers to the
 /// server's requests.
-class ReceiverHub::Connection : public WebSocketHandler {
+class ReceiverHub::Connection : public http::WebSocketHandler {
 public:
-    Connection(ReceiverHub& hub, HttpRequest upgrade, std::shared_ptr<WebSocketLink> link,
-               std::uint64_t number)
+    Connection(ReceiverHub& hub, http::HttpRequest upgrade,
+               std::shared_ptr<http::WebSocketLink> link, std::uint64_t number)
         : hub_(hub), upgrade_(std::move(upgrade)), link_(std::move(link)), number_(number) {}
 
     void on_message(const std::string& text) override {
@@ -49,10 +49,9 @@ public:
         auto parsed = json::parse(text, ec);
         if (!ec && parsed.is_object()) {
             const auto& o = parsed.as_object();
-            const auto* id = o.if_contains("id");
-            if (!o.contains("method") && id && id->is_int64() &&
-                (o.contains("result") || o.contains("error"))) {
-                hub_.on_reply(number_, id->as_int64(), o.contains("result"));
+            const auto& id = o.contains("id") ? o.at("id") : nullptr;
+            if (jsonrpc::kind_of(o) == jsonrpc::Kind::response && id.is_int64()) {
+                hub_.on_reply(number_, id.as_int64(), o.contains("result"));
                 return;
             }
         }
@@ -95,8 +94,8 @@ public:
 
 private:
     ReceiverHub& hub_;
-    HttpRequest upgrade_;
-    std::shared_ptr<WebSocketLink> link_;
+    http::HttpRequest upgrade_;
+    std::shared_ptr<http::WebSocketLink> link_;
     std::uint64_t number_;
     std::string id_;    ///< set by a successful hello
     bool owed_ = false; ///< the hello found a rekey owed
@@ -149,8 +148,8 @@ std::int64_t ReceiverHub::now_ms() const {
         .count();
 }
 
-std::shared_ptr<WebSocketHandler> ReceiverHub::connect(const HttpRequest& upgrade,
-                                                       std::shared_ptr<WebSocketLink> link) {
+std::shared_ptr<http::WebSocketHandler>
+ReceiverHub::connect(const http::HttpRequest& upgrade, std::shared_ptr<http::WebSocketLink> link) {
     std::uint64_t number = 0;
     {
         std::lock_guard lock(mutex_);
@@ -159,8 +158,8 @@ std::shared_ptr<WebSocketHandler> ReceiverHub::connect(const HttpRequest& upgrad
     return std::make_shared<Connection>(*this, upgrade, std::move(link), number);
 }
 
-json::value ReceiverHub::hello(const HttpRequest& upgrade, std::uint64_t connection,
-                               const std::shared_ptr<WebSocketLink>& link,
+json::value ReceiverHub::hello(const http::HttpRequest& upgrade, std::uint64_t connection,
+                               const std::shared_ptr<http::WebSocketLink>& link,
                                const json::object& params, std::string& id, bool& owed) {
     Params p(params);
     auto claimed = p.string("id");
@@ -170,7 +169,7 @@ json::value ReceiverHub::hello(const HttpRequest& upgrade, std::uint64_t connect
                     record.error().message);
         throw RpcError(rpc_code::kUnauthorized, record.error().message);
     }
-    if (!upgrade.tls && !upgrade.from_loopback()) {
+    if (!upgrade.confidential()) {
         log()->warn("refused a hello for {} from {}: keys are only sent over TLS or on "
                     "127.0.0.1 (set http.tls_certificate and http.tls_key)",
                     common::loggable(claimed), upgrade.peer);
@@ -181,7 +180,7 @@ json::value ReceiverHub::hello(const HttpRequest& upgrade, std::uint64_t connect
     auto codes = schedule_.unit_codes({record->unit});
     if (codes.empty())
         throw RpcError(rpc_code::kNotFound, "the receiver's unit no longer exists");
-    std::shared_ptr<WebSocketLink> replaced;
+    std::shared_ptr<http::WebSocketLink> replaced;
     bool was_online = false;
     {
         std::lock_guard lock(mutex_);
@@ -329,7 +328,7 @@ void ReceiverHub::publish(const char* method, const std::string& id, std::int64_
 
 std::int64_t ReceiverHub::send_request(const std::string& id, const std::string& method,
                                        json::object params, std::future<bool>* answer) {
-    std::shared_ptr<WebSocketLink> link;
+    std::shared_ptr<http::WebSocketLink> link;
     std::int64_t request = 0;
     {
         std::lock_guard lock(mutex_);
@@ -344,8 +343,7 @@ std::int64_t ReceiverHub::send_request(const std::string& id, const std::string&
             *answer = pending.answer.get_future();
         }
     }
-    link->send(json::serialize(json::object{
-        {"jsonrpc", "2.0"}, {"id", request}, {"method", method}, {"params", std::move(params)}}));
+    link->send(json::serialize(jsonrpc::request(request, method, std::move(params))));
     return request;
 }
 
@@ -393,7 +391,7 @@ common::Result<void> ReceiverHub::unprovision(const std::string& id) {
     if (auto removed = registry_.unprovision(id); !removed)
         return removed;
     (void)media_.remove_receiver(id);
-    std::shared_ptr<WebSocketLink> link;
+    std::shared_ptr<http::WebSocketLink> link;
     std::int64_t unit = 0;
     {
         std::lock_guard lock(mutex_);
@@ -405,8 +403,7 @@ common::Result<void> ReceiverHub::unprovision(const std::string& id) {
         unit_of_.erase(id);
     }
     if (link) {
-        link->send(json::serialize(json::object{
-            {"jsonrpc", "2.0"}, {"method", "unprovision"}, {"params", json::object{}}}));
+        link->send(json::serialize(jsonrpc::notification("unprovision", {})));
         link->close();
     }
     publish("receiver.unprovisioned", id, unit);

@@ -133,9 +133,9 @@ bool ScheduleApi::may_read_channel(const Scope& scope, const std::string& channe
 bool ScheduleApi::sees_channel(const Scope& scope, const std::string& channel) {
     if (scope.all)
         return true;
-    if (!channel.empty() && channel.front() == '@') {
+    if (auto cluster = schedules::cluster_of(channel)) {
         auto units = cluster_units();
-        auto it = units.find(channel.substr(1));
+        auto it = units.find(*cluster);
         return it != units.end() && scope.may_change(it->second);
     }
     auto unit = store_.unit_by_code(channel);
@@ -333,7 +333,8 @@ json::value ScheduleApi::status(const Scope& scope) {
     for (auto& r : view_.receivers()) {
         const auto* id = r.as_object().if_contains("id");
         if (scope.all ||
-            (id && id->is_string() && sees_channel(scope, "@" + std::string(id->as_string()))))
+            (id && id->is_string() &&
+             sees_channel(scope, schedules::cluster_channel(std::string(id->as_string())))))
             receivers.push_back(r);
     }
     return json::object{{"on_air", std::move(on_air)}, {"receivers", std::move(receivers)}};

@@ -1,4 +1,4 @@
-// The HTTP port over real TCP connections on 127.0.0.1, and the figures of /metrics.
+// The HTTP port over real TCP connections on 127.0.0.1: limits, keep-alive, uploads, streams.
 #include <arpa/inet.h>
 #include <atomic>
 #include <filesystem>
@@ -11,26 +11,22 @@
 #include <thread>
 #include <unistd.h>
 
-#include "loa/http/http_server.hpp"
-#include "loa/server/monitoring/metrics.hpp"
+#include "loa/http/server.hpp"
 #include "process.hpp"
 #include "raw_websocket.hpp"
 #include "tcp_client.hpp"
 
-using namespace loa::server;
+using namespace loa;
 
 namespace {
 
-Metrics sample() {
-    Metrics m;
-    m.receivers_configured = {{"70-001", 3}, {"70-002", 2}};
-    m.receivers_online = {{"70-001", 2}};
-    m.on_air = {{"70-001", true}, {"70-002", false}};
-    m.media.fanout.packets_sent = 1234;
-    m.media.fanout.superseded = 7;
-    m.api_requests = 5;
-    m.api_errors = 1;
-    return m;
+/// A stand-in for an application's routes: GET /healthz answers, anything else is not found.
+http::HttpServer::Handler health_routes() {
+    return [](const http::HttpRequest& r) {
+        if (r.method == "GET" && r.path() == "/healthz")
+            return http::json_response(200, R"({"status":"ok"})");
+        return http::text_response(404, "not found\n");
+    };
 }
 
 std::string get(std::uint16_t port, const std::string& request) {
@@ -42,33 +38,8 @@ std::string get(std::uint16_t port, const std::string& request) {
 
 } // namespace
 
-TEST(HttpServer, ServesHealthAndMetricsAndRefusesTheRest) {
-    HttpServer server("127.0.0.1", 0, monitoring_routes(sample));
-    server.start();
-    auto health =
-        get(server.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    EXPECT_EQ(health.rfind("HTTP/1.1 200", 0), 0U) << health;
-    EXPECT_NE(health.find(R"({"status":"ok"})"), std::string::npos);
-    auto metrics =
-        get(server.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    EXPECT_NE(metrics.find("text/plain; version=0.0.4"), std::string::npos) << metrics;
-    EXPECT_NE(metrics.find("loa_receivers_online{unit=\"70-001\"} 2\n"), std::string::npos);
-    EXPECT_NE(metrics.find("loa_receivers_online{unit=\"70-002\"} 0\n"), std::string::npos);
-    EXPECT_NE(metrics.find("loa_channel_on_air{channel=\"70-001\"} 1\n"), std::string::npos);
-    EXPECT_NE(metrics.find("loa_packets_sent_total 1234\n"), std::string::npos);
-    EXPECT_NE(metrics.find("loa_api_errors_total 1\n"), std::string::npos);
-    auto missing =
-        get(server.port(), "GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    EXPECT_EQ(missing.rfind("HTTP/1.1 404", 0), 0U) << missing;
-    auto post =
-        get(server.port(), "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: "
-                           "close\r\n\r\nhi");
-    EXPECT_EQ(post.rfind("HTTP/1.1 405", 0), 0U) << post;
-    server.stop();
-}
-
 TEST(HttpServer, KeepAliveServesSeveralRequestsOnOneConnection) {
-    HttpServer server("127.0.0.1", 0, monitoring_routes(sample));
+    http::HttpServer server("127.0.0.1", 0, health_routes());
     server.start();
     loa::test::TcpClient c(server.port());
     ASSERT_TRUE(c.connected());
@@ -80,9 +51,9 @@ TEST(HttpServer, KeepAliveServesSeveralRequestsOnOneConnection) {
 }
 
 TEST(HttpServer, OversizedAndMalformedRequestsGetTheRightStatus) {
-    HttpServer server("127.0.0.1", 0, monitoring_routes(sample));
+    http::HttpServer server("127.0.0.1", 0, health_routes());
     server.start();
-    std::string big(HttpServer::kMaxBody + 1, 'x');
+    std::string big(http::HttpServer::kMaxBody + 1, 'x');
     auto too_big = get(server.port(), "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: " +
                                           std::to_string(big.size()) + "\r\n\r\n" + big);
     EXPECT_EQ(too_big.rfind("HTTP/1.1 413", 0), 0U) << too_big.substr(0, 80);
@@ -93,16 +64,16 @@ TEST(HttpServer, OversizedAndMalformedRequestsGetTheRightStatus) {
 
 TEST(HttpServer, UploadsHaveTheirOwnLimitAndNoneIsLeftOnDiskWhenRefused) {
     loa::test::TempDir dir("http-upload");
-    HttpOptions options;
+    http::HttpOptions options;
     options.port = 0;
     options.upload_paths = {"/upload"};
     options.upload_dir = dir.file("uploads");
-    options.max_upload = 2 * HttpServer::kMaxBody;
+    options.max_upload = 2 * http::HttpServer::kMaxBody;
     std::atomic<std::uintmax_t> stored{0};
-    HttpServer server(options, [&](const HttpRequest& r) {
+    http::HttpServer server(options, [&](const http::HttpRequest& r) {
         std::error_code ec;
         stored = std::filesystem::file_size(r.body_file, ec);
-        return text_response(200, "stored\n");
+        return http::text_response(200, "stored\n");
     });
     server.start();
     auto post = [&](const std::string& path, const std::string& headers, const std::string& body) {
@@ -111,7 +82,7 @@ TEST(HttpServer, UploadsHaveTheirOwnLimitAndNoneIsLeftOnDiskWhenRefused) {
     };
     auto length = [](std::size_t n) { return "Content-Length: " + std::to_string(n) + "\r\n"; };
     // Over the 1 MiB of other bodies, within the upload limit: streamed to disk whole.
-    std::string within(HttpServer::kMaxBody + HttpServer::kMaxBody / 2, 'a');
+    std::string within(http::HttpServer::kMaxBody + http::HttpServer::kMaxBody / 2, 'a');
     auto taken = post("/upload", length(within.size()), within);
     EXPECT_EQ(taken.rfind("HTTP/1.1 200", 0), 0U) << taken.substr(0, 120);
     EXPECT_EQ(stored, within.size());
@@ -136,21 +107,22 @@ TEST(HttpServer, UploadsHaveTheirOwnLimitAndNoneIsLeftOnDiskWhenRefused) {
 
 TEST(HttpServer, UploadsACrashCutShortAreRemovedAtTheNextStart) {
     loa::test::TempDir dir("http-upload-leftover");
-    HttpOptions options;
+    http::HttpOptions options;
     options.port = 0;
     options.upload_paths = {"/upload"};
     options.upload_dir = dir.file("uploads");
     std::filesystem::create_directories(options.upload_dir);
     for (const char* name : {"upload-a1b2c3", "upload-d4e5f6"})
         std::ofstream(options.upload_dir + "/" + name) << std::string(4096, 'x');
-    HttpServer server(options, [](const HttpRequest&) { return text_response(200, "ok\n"); });
+    http::HttpServer server(
+        options, [](const http::HttpRequest&) { return http::text_response(200, "ok\n"); });
     server.start();
     EXPECT_TRUE(std::filesystem::is_empty(options.upload_dir));
     server.stop();
 }
 
 TEST(HttpServer, AStalledClientHoldsOnlyItsOwnConnectionAndNotTheStop) {
-    HttpServer server("127.0.0.1", 0, monitoring_routes(sample));
+    http::HttpServer server("127.0.0.1", 0, health_routes());
     server.start();
     loa::test::TcpClient stalled(server.port());
     ASSERT_TRUE(stalled.connected());
@@ -164,14 +136,14 @@ TEST(HttpServer, AStalledClientHoldsOnlyItsOwnConnectionAndNotTheStop) {
 }
 
 /// Every message received makes the server send one large message to every other connection.
-class Broadcast : public WebSocketHandler {
+class Broadcast : public http::WebSocketHandler {
 public:
     static constexpr std::size_t kSize = std::size_t{900} * 1024;
     struct Links {
         std::mutex mutex;
-        std::vector<std::shared_ptr<WebSocketLink>> all;
+        std::vector<std::shared_ptr<http::WebSocketLink>> all;
     };
-    Broadcast(std::shared_ptr<Links> links, std::shared_ptr<WebSocketLink> own)
+    Broadcast(std::shared_ptr<Links> links, std::shared_ptr<http::WebSocketLink> own)
         : links_(std::move(links)), own_(std::move(own)) {}
     void on_message(const std::string&) override {
         std::lock_guard lock(links_->mutex);
@@ -182,17 +154,17 @@ public:
 
 private:
     std::shared_ptr<Links> links_;
-    std::shared_ptr<WebSocketLink> own_;
+    std::shared_ptr<http::WebSocketLink> own_;
 };
 
 TEST(HttpServer, AWebSocketClientThatStopsReadingIsDroppedWhileOthersGetEveryMessage) {
     auto links = std::make_shared<Broadcast::Links>();
-    HttpOptions options;
+    http::HttpOptions options;
     options.port = 0;
-    HttpServer server(
-        options, [](const HttpRequest&) { return text_response(404, "no\n"); },
-        [links](const HttpRequest&, std::shared_ptr<WebSocketLink> link)
-            -> std::variant<HttpResponse, std::shared_ptr<WebSocketHandler>> {
+    http::HttpServer server(
+        options, [](const http::HttpRequest&) { return http::text_response(404, "no\n"); },
+        [links](const http::HttpRequest&, std::shared_ptr<http::WebSocketLink> link)
+            -> std::variant<http::HttpResponse, std::shared_ptr<http::WebSocketHandler>> {
             std::lock_guard lock(links->mutex);
             links->all.push_back(link);
             return std::make_shared<Broadcast>(links, link);
@@ -228,9 +200,9 @@ TEST(HttpServer, AWebSocketClientThatStopsReadingIsDroppedWhileOthersGetEveryMes
 }
 
 TEST(HttpServer, ABusyPortIsAClearStartUpError) {
-    HttpServer first("127.0.0.1", 0, monitoring_routes(sample));
+    http::HttpServer first("127.0.0.1", 0, health_routes());
     first.start();
-    HttpServer second("127.0.0.1", first.port(), monitoring_routes(sample));
+    http::HttpServer second("127.0.0.1", first.port(), health_routes());
     try {
         second.start();
         FAIL() << "two servers on one port";
@@ -241,33 +213,26 @@ TEST(HttpServer, ABusyPortIsAClearStartUpError) {
     first.stop();
 }
 
-TEST(Metrics, LabelValuesAreEscaped) {
-    Metrics m;
-    m.receivers_configured = {{"a\"b\\c", 1}};
-    auto text = prometheus_text(m);
-    EXPECT_NE(text.find(R"(loa_receivers{unit="a\"b\\c"} 1)"), std::string::npos) << text;
-}
-
 namespace {
 
 /// Streaming routes: /stream hands its sink to the test.
 struct Streams {
     std::mutex mutex;
-    std::vector<std::shared_ptr<HttpStreamSink>> sinks;
+    std::vector<std::shared_ptr<http::HttpStreamSink>> sinks;
 
-    HttpServer::Handler routes() {
-        return [this](const HttpRequest& r) {
+    http::HttpServer::Handler routes() {
+        return [this](const http::HttpRequest& r) {
             if (r.path() != "/stream")
-                return text_response(404, "no\n");
-            HttpResponse out{200, "audio/ogg", "ignored", {}};
-            out.stream = [this](std::shared_ptr<HttpStreamSink> sink) {
+                return http::text_response(404, "no\n");
+            http::HttpResponse out{200, "audio/ogg", "ignored", {}};
+            out.stream = [this](std::shared_ptr<http::HttpStreamSink> sink) {
                 std::lock_guard lock(mutex);
                 sinks.push_back(std::move(sink));
             };
             return out;
         };
     }
-    std::shared_ptr<HttpStreamSink> wait_for(std::size_t n) {
+    std::shared_ptr<http::HttpStreamSink> wait_for(std::size_t n) {
         loa::test::wait_until(
             [&] {
                 std::lock_guard lock(mutex);
@@ -285,7 +250,7 @@ constexpr const char* kStreamRequest = "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n"
 
 TEST(HttpServer, AStreamingResponseIsChunkedEndsWhenToldAndNoticesAClientThatHasGone) {
     Streams streams;
-    HttpServer server("127.0.0.1", 0, streams.routes());
+    http::HttpServer server("127.0.0.1", 0, streams.routes());
     server.start();
     {
         loa::test::TcpClient client(server.port());
@@ -321,7 +286,7 @@ TEST(HttpServer, AStreamingResponseIsChunkedEndsWhenToldAndNoticesAClientThatHas
 
 TEST(HttpServer, AStalledStreamingClientIsDroppedAndStopEndsEveryStream) {
     Streams streams;
-    HttpServer server("127.0.0.1", 0, streams.routes());
+    http::HttpServer server("127.0.0.1", 0, streams.routes());
     server.start();
     loa::test::TcpClient stalled(server.port());
     stalled.send(kStreamRequest);

@@ -33,7 +33,7 @@ constexpr auto kGrace = seconds(2);
 constexpr auto kSweep = milliseconds(500);
 
 /// The server's end of one receiver's WebSocket: what the hub sent, and whether it closed it.
-class RecordingLink : public server::WebSocketLink {
+class RecordingLink : public http::WebSocketLink {
 public:
     void send(std::string text) override {
         std::lock_guard lock(mutex_);
@@ -69,7 +69,7 @@ private:
 /// One connection of a receiver to the hub.
 struct Peer {
     std::shared_ptr<RecordingLink> link;
-    std::shared_ptr<server::WebSocketHandler> handler;
+    std::shared_ptr<http::WebSocketHandler> handler;
 
     /// Sends a request; returns the hub's answer to it.
     json::object call(const std::string& method, json::object params, std::int64_t id = 1) {
@@ -140,7 +140,7 @@ protected:
     }
 
     Peer connect(const std::string& peer = "127.0.0.1:40000", bool tls = false) {
-        server::HttpRequest upgrade;
+        http::HttpRequest upgrade;
         upgrade.method = "GET";
         upgrade.target = "/api/v1/receiver";
         upgrade.peer = peer;

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "loa/common/jsonrpc.hpp"
 #include "loa/common/result.hpp"
 
 namespace loa::clients {
@@ -52,25 +53,12 @@ struct ConnectOptions {
     bool allow_plain_remote = false;
 };
 
-/// A JSON-RPC error answered by the server (the code is one of JSON-RPC's or Loa's -320xx).
+/// A JSON-RPC error answered by the server (the code is one of jsonrpc::code).
 struct ApiError : std::runtime_error {
     ApiError(int code, std::string message);
     int code;            ///< e.g. -32004 unauthorized/forbidden
     std::string message; ///< the server's message, without the code
 };
-
-/// JSON-RPC error codes Loa's server answers with.
-namespace rpc_error {
-constexpr int kParse = -32700;
-constexpr int kInvalidRequest = -32600;
-constexpr int kNoMethod = -32601;
-constexpr int kInvalidParams = -32602;
-constexpr int kInternal = -32603;
-constexpr int kNotFound = -32001;
-constexpr int kConflict = -32002;
-constexpr int kMedia = -32003;
-constexpr int kUnauthorized = -32004;
-} // namespace rpc_error
 
 /// One WebSocket connection to the API. Calls block the calling thread; messages the server
 /// pushes (notifications and requests to the client) are kept until next() takes them (the

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "loa/common/result.hpp"
@@ -219,5 +220,7 @@ std::optional<Approval> parse_approval(std::string_view name);
 
 /// The channel of a single cluster targeted on its own: "@" + its id.
 std::string cluster_channel(const std::string& receiver);
+/// The cluster a channel targets on its own (the id after "@"); nullopt for a unit's channel.
+std::optional<std::string> cluster_of(std::string_view channel);
 
 } // namespace loa::schedules

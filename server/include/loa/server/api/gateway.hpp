@@ -16,7 +16,7 @@
 #include <set>
 #include <string>
 
-#include "loa/http/http_server.hpp"
+#include "loa/http/server.hpp"
 #include "loa/server/api/auth_store.hpp"
 #include "loa/server/api/rpc.hpp"
 #include "loa/server/events/notifier.hpp"
@@ -38,12 +38,12 @@ struct Caller {
     Scope scope;      ///< what the user's units allow
     std::string host; ///< the Host the client reached (for provisioning bundles)
     bool tls = false;
-    bool loopback = false; ///< came from 127.0.0.0/8 or ::1
-    std::string upload;    ///< a file the HTTP server received for this call (REST upload)
+    bool confidential = false; ///< came over TLS or from 127.0.0.0/8 or ::1
+    std::string upload;        ///< a file the HTTP server received for this call (REST upload)
 
     /// Whether secrets (passwords, device secrets, keys) may cross this caller's connection:
     /// the control socket, TLS, or the loopback interface.
-    bool private_channel() const { return local || tls || loopback; }
+    bool private_channel() const { return local || confidential; }
 
     /// The name recorded as who acted.
     std::string name() const { return local ? local_name : user ? user->name : "anonymous"; }
@@ -97,15 +97,16 @@ public:
     /// A caller for a bearer token ("Authorization: Bearer ..."), or on a GET for a ticket
     /// (the query parameter ticket, from auth.ticket, for that path only); nullopt if neither
     /// is valid. Session tokens never travel in URLs.
-    std::optional<Caller> bearer(const HttpRequest& request);
+    std::optional<Caller> bearer(const http::HttpRequest& request);
     /// A caller from an HTTP request without credentials.
-    static Caller anonymous(const HttpRequest& request);
+    static Caller anonymous(const http::HttpRequest& request);
     /// Whether `caller`'s session is still valid, for what outlives one call (subscriptions,
     /// listen-in streams). Cheap to call often: it looks again only when sessions may have
     /// ended, and at least once a minute (expiry). Always true for the control socket.
     std::function<bool()> session_alive(const Caller& caller);
     /// The handler of one operator connection (/api/v1/ws), already logged in if `caller` is.
-    std::shared_ptr<WebSocketHandler> connect(Caller caller, std::shared_ptr<WebSocketLink> link);
+    std::shared_ptr<http::WebSocketHandler> connect(Caller caller,
+                                                    std::shared_ptr<http::WebSocketLink> link);
     /// Requests and errors so far (for /metrics).
     std::uint64_t requests() const { return requests_.load(); }
     std::uint64_t errors() const { return errors_.load(); }

@@ -1,6 +1,7 @@
 #pragma once
 /// @file
-/// JSON-RPC 2.0 framing (requests, notifications, batches) independent of the transport, and
+/// JSON-RPC 2.0 framing (requests, notifications, batches) independent of the transport, over
+/// the envelope of common/jsonrpc.hpp, and
 /// typed access to a request's params whose errors name the parameter and what was expected.
 
 #include <boost/json.hpp>
@@ -12,23 +13,13 @@
 #include <string_view>
 #include <vector>
 
+#include "loa/common/jsonrpc.hpp"
 #include "loa/common/result.hpp"
 
 namespace loa::server {
 
-/// JSON-RPC error codes: the standard ones and Loa's application range.
-namespace rpc_code {
-inline constexpr int kParseError = -32700;
-inline constexpr int kInvalidRequest = -32600;
-inline constexpr int kMethodNotFound = -32601;
-inline constexpr int kInvalidParams = -32602;
-inline constexpr int kInternalError = -32603;
-inline constexpr int kNotFound = -32001;
-inline constexpr int kConflict = -32002;
-inline constexpr int kMediaError = -32003;
-inline constexpr int kUnauthorized = -32004;
-inline constexpr int kTooLarge = -32005; ///< an answer over the limit: narrow the request
-} // namespace rpc_code
+/// JSON-RPC error codes (common/jsonrpc.hpp), by the name the server's methods use.
+namespace rpc_code = jsonrpc::code;
 
 /// The most requests one batch may hold; a longer batch is refused whole, nothing run.
 inline constexpr std::size_t kMaxBatch = 100;

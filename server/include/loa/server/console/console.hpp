@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "loa/http/http_server.hpp"
+#include "loa/http/server.hpp"
 #include "loa/server/api/gateway.hpp"
 #include "loa/server/schedule/program_store.hpp"
 
@@ -33,7 +33,7 @@ struct SpeechDefaults {
 /// Serves the console at / (index.html for "/"), and POST /api/v1/speech {text, voice?,
 /// rate_wpm?} -> audio/wav (managers and above; rendered once and cached as bulletins are);
 /// everything else goes to `next`.
-HttpServer::Handler console_routes(ApiGateway& gateway, const ProgramStore& programs,
-                                   SpeechDefaults speech, HttpServer::Handler next);
+http::HttpServer::Handler console_routes(ApiGateway& gateway, const ProgramStore& programs,
+                                         SpeechDefaults speech, http::HttpServer::Handler next);
 
 } // namespace loa::server

@@ -17,7 +17,7 @@
 #include <thread>
 #include <variant>
 
-#include "loa/http/http_server.hpp"
+#include "loa/http/server.hpp"
 #include "loa/pipeline/bounded_queue.hpp"
 #include "loa/pipeline/ogg_opus.hpp"
 #include "loa/pipeline/opus_frame.hpp"
@@ -49,7 +49,7 @@ public:
     /// held from now until the stream ends, or until the producer is destroyed unused. The
     /// stream ends when `allowed` turns false (the listener's session ended); it is asked
     /// about twice a second, off the packet path.
-    std::variant<HttpStreamProducer, ListenRefusal> open(
+    std::variant<http::HttpStreamProducer, ListenRefusal> open(
         const std::string& channel, const std::string& who,
         const std::function<bool()>& allowed = [] { return true; });
     /// Places held (streams open or about to be).
@@ -65,7 +65,7 @@ private:
         pipeline::OpusFrame frame;
     };
     void attach(std::shared_ptr<Place> place, const std::string& channel, const std::string& who,
-                std::function<bool()> allowed, std::shared_ptr<HttpStreamSink> sink);
+                std::function<bool()> allowed, std::shared_ptr<http::HttpStreamSink> sink);
     void run();
     void deliver(const Item& item);
     void sweep();

@@ -8,7 +8,7 @@
 #include <map>
 #include <string>
 
-#include "loa/http/http_server.hpp"
+#include "loa/http/server.hpp"
 #include "loa/server/media/media_server.hpp"
 
 namespace loa::server {
@@ -34,7 +34,7 @@ Metrics collect_metrics(const Settings& settings, const MediaServer& media,
 /// GET /healthz and GET /metrics; 404 for other paths, 405 for other methods. With a
 /// `metrics_token`, /metrics answers only "Authorization: Bearer <metrics_token>" (401
 /// otherwise), as a Prometheus scrape with bearer_token_file sends it.
-HttpServer::Handler monitoring_routes(std::function<Metrics()> collect,
-                                      const std::string& metrics_token = "");
+http::HttpServer::Handler monitoring_routes(std::function<Metrics()> collect,
+                                            const std::string& metrics_token = "");
 
 } // namespace loa::server

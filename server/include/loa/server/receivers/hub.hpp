@@ -21,7 +21,7 @@
 
 #include "loa/common/clock.hpp"
 #include "loa/common/result.hpp"
-#include "loa/http/http_server.hpp"
+#include "loa/http/server.hpp"
 #include "loa/server/events/notifier.hpp"
 #include "loa/server/media/media_server.hpp"
 #include "loa/server/receivers/registry.hpp"
@@ -51,8 +51,8 @@ public:
     void stop();
 
     /// The handler of one receiver connection (/api/v1/receiver).
-    std::shared_ptr<WebSocketHandler> connect(const HttpRequest& upgrade,
-                                              std::shared_ptr<WebSocketLink> link);
+    std::shared_ptr<http::WebSocketHandler> connect(const http::HttpRequest& upgrade,
+                                                    std::shared_ptr<http::WebSocketLink> link);
 
     /// Provisions a receiver of `unit` (a code) and puts it on the media plane.
     common::Result<Provisioned> provision(const std::string& id, const std::string& unit,
@@ -84,7 +84,7 @@ private:
     friend class Connection;
     /// Live state of one receiver.
     struct Live {
-        std::shared_ptr<WebSocketLink> link;
+        std::shared_ptr<http::WebSocketLink> link;
         std::uint64_t connection = 0; ///< which connection `link` is
         bool online = false;
         std::optional<std::chrono::steady_clock::time_point> lost_at;
@@ -97,8 +97,8 @@ private:
 
     /// Checks a receiver's hello and answers it; sets `id`, and `owed` if a rekey made while
     /// it was offline is to be completed (hello_answered() does it once the answer is sent).
-    boost::json::value hello(const HttpRequest& upgrade, std::uint64_t connection,
-                             const std::shared_ptr<WebSocketLink>& link,
+    boost::json::value hello(const http::HttpRequest& upgrade, std::uint64_t connection,
+                             const std::shared_ptr<http::WebSocketLink>& link,
                              const boost::json::object& params, std::string& id, bool& owed);
     /// The hello of `id` is answered; a rekey it is owed is queued for the sweeper.
     void hello_answered(const std::string& id);
