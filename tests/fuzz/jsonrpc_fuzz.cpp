@@ -20,6 +20,7 @@
 #include "loa/common/clock.hpp"
 #include "loa/common/logging.hpp"
 #include "loa/schedules/store.hpp"
+#include "loa/server/api/method_table.hpp"
 #include "loa/server/api/rpc.hpp"
 #include "loa/server/app/settings.hpp"
 #include "loa/server/schedule/program_store.hpp"
@@ -84,7 +85,9 @@ public:
                     return std::map<std::string, std::string>{{"70-001", "entry-1@loa"}};
                 },
                 [] {
-                    return json::array{json::object{{"id", "rx-1"}}};
+                    loa::server::ReceiverStatus r;
+                    r.id = "rx-1";
+                    return std::vector{r};
                 },
                 nullptr} {
         seed();
@@ -103,14 +106,14 @@ public:
     std::string run(std::string_view input, bool scoped) {
         if (written())
             restore();
-        return loa::server::handle_jsonrpc(
-            input, [this, scoped](const std::string& method, const Params& p) {
-                if (!kStoreMethods.contains(method) || makes_media(method, p))
-                    throw RpcError(rpc_code::kMethodNotFound,
-                                   "no method \"" + method + "\" with these params in the fuzzer");
-                return scoped ? api_->call(method, p, "manager", commune_)
-                              : api_->call(method, p, "fuzzer");
-            });
+        return loa::server::handle_jsonrpc(input, [this, scoped](const std::string& method,
+                                                                 const Params& p) {
+            if (!kStoreMethods.contains(method) || makes_media(method, p))
+                throw RpcError(rpc_code::kMethodNotFound,
+                               "no method \"" + method + "\" with these params in the fuzzer");
+            return scoped ? loa::server::run_schedule_method(*api_, method, p, "manager", commune_)
+                          : loa::server::run_schedule_method(*api_, method, p, "fuzzer");
+        });
     }
 
 private:
@@ -127,7 +130,7 @@ private:
         auto commune = api.unit_ids({"70-001"}).front();
         api.put_cluster({"rx-1", commune, "Cụm chợ"});
         auto call = [&api](const char* method, const json::object& params) {
-            api.call(method, Params(params), "seed");
+            loa::server::run_schedule_method(api, method, Params(params), "seed");
         };
         call("programs.create",
              {{"unit", "70"}, {"title", "Đài tỉnh"}, {"kind", "relay"}, {"url", "http://x/live"}});

@@ -1,4 +1,4 @@
-// The authorization matrix, generated from the server's method table (api_methods()): every
+// The authorization matrix, generated from the server's method table (method_table()): every
 // method, called by every caller (anonymous, a viewer of commune 70-001, a province-wide viewer,
 // a manager and an approver of 70-001, an admin, the control socket), acting inside 70-001 and
 // outside it, against a real loa-server. Each call must be refused (-32004) exactly when the
@@ -16,7 +16,7 @@
 #include <sstream>
 
 #include "authorization_cases.hpp"
-#include "loa/server/api/gateway.hpp"
+#include "loa/server/api/method_table.hpp"
 
 using namespace loa::test;
 using namespace loa::test::authz;
@@ -163,19 +163,20 @@ TEST(Authorization, EveryMethodOfTheTableHasACaseAndIsDocumented) {
     std::set<std::string> covered;
     for (const auto& c : all_cases()) {
         covered.insert(c.method);
-        EXPECT_TRUE(loa::server::api_methods().count(c.method))
-            << c.method << " has a case but is not in api_methods()";
+        EXPECT_TRUE(loa::server::find_method(c.method) != nullptr)
+            << c.method << " has a case but is not in method_table()";
     }
     auto docs = read_file(std::string(LOA_SOURCE_DIR) + "/docs/api.md");
     ASSERT_FALSE(docs.empty()) << "cannot read docs/api.md";
-    for (const auto& [method, permission] : loa::server::api_methods()) {
+    for (const auto& m : loa::server::method_table()) {
+        std::string method(m.name);
         EXPECT_TRUE(covered.count(method))
-            << method << " is in api_methods() but the authorization test has no case for it: "
+            << method << " is in method_table() but the authorization test has no case for it: "
             << "add one to tests/integration/authorization_test.cpp (who may call it, inside "
                "and outside their units?)";
         EXPECT_TRUE(docs.find("`" + method + "`") != std::string::npos ||
                     docs.find("`" + method + " ") != std::string::npos)
-            << method << " is in api_methods() but not in docs/api.md as `" << method << "`";
+            << method << " is in method_table() but not in docs/api.md as `" << method << "`";
     }
 }
 

@@ -66,108 +66,12 @@ json::value redact(const json::value& v) {
     return v;
 }
 
-bool is_change_of_schedule(const std::string& method) {
-    return method.rfind("programs.", 0) == 0 || method.rfind("entries.", 0) == 0 ||
-           method == "schedule.import" || method == "units.merge";
-}
-
 } // namespace
 
 std::string audit_summary(const json::object& params, const json::value& result) {
     return cut(json::serialize(redact(params)) + " -> " + json::serialize(redact(result)),
                kSummaryMax);
 }
-
-const std::map<std::string, Permission>& api_methods() {
-    static const std::map<std::string, Permission> table = {
-        {"auth.login", Permission::anyone},
-        {"auth.resume", Permission::anyone},
-        {"server.info", Permission::anyone},
-        {"auth.logout", Permission::read},
-        {"auth.whoami", Permission::read},
-        {"auth.ticket", Permission::read},
-        {"subscribe", Permission::read},
-        {"unsubscribe", Permission::read},
-        {"units.list", Permission::read},
-        {"clusters.list", Permission::read},
-        {"programs.list", Permission::read},
-        {"entries.list", Permission::read},
-        {"entries.occurrences", Permission::read},
-        {"stats.history", Permission::read},
-        {"schedule.export", Permission::read},
-        {"overrides.list", Permission::read},
-        {"as_run.list", Permission::read},
-        {"status", Permission::read},
-        {"receivers.list", Permission::read},
-        {"live_inputs.list", Permission::read},
-        {"users.set_password", Permission::read}, // one's own; admins anyone's
-        {"programs.create", Permission::change},
-        {"programs.decide", Permission::change}, // approve/reject: Permission::approve
-        {"entries.create", Permission::change},
-        {"entries.update", Permission::change},
-        {"entries.delete", Permission::change},
-        {"schedule.import", Permission::change},
-        {"emergency.start", Permission::change},
-        {"emergency.stop", Permission::change},
-        {"stop_all.start", Permission::change},
-        {"stop_all.release", Permission::change},
-        {"receivers.set_volume", Permission::change},
-        {"units.merge", Permission::admin},
-        {"users.list", Permission::admin},
-        {"users.create", Permission::admin},
-        {"users.disable", Permission::admin},
-        {"audit.list", Permission::admin},
-        {"receivers.provision", Permission::admin},
-        {"receivers.unprovision", Permission::admin},
-        {"receivers.rekey", Permission::admin},
-    };
-    return table;
-}
-
-std::optional<Permission> permission_of(const std::string& method, const Params& params) {
-    const auto& table = api_methods();
-    auto it = table.find(method);
-    if (it == table.end())
-        return std::nullopt;
-    if (method == "programs.decide") {
-        auto approval = params.optional_string("approval");
-        if (approval && (*approval == "approved" || *approval == "rejected"))
-            return Permission::approve;
-    }
-    return it->second;
-}
-
-bool may_call(Role role, Permission needed) {
-    switch (needed) {
-    case Permission::anyone:
-    case Permission::read:
-        return true;
-    case Permission::change:
-        return role != Role::viewer;
-    case Permission::approve:
-        return role == Role::admin || role == Role::approver;
-    case Permission::admin:
-        return role == Role::admin;
-    }
-    return false;
-}
-
-namespace {
-
-const char* needed_role(Permission p) {
-    switch (p) {
-    case Permission::change:
-        return "a manager, approver or admin";
-    case Permission::approve:
-        return "an approver or admin";
-    case Permission::admin:
-        return "an admin";
-    default:
-        return "a user";
-    }
-}
-
-} // namespace
 
 namespace {
 
@@ -193,7 +97,7 @@ public:
 
     void on_message(const std::string& text) override {
         auto response = handle_jsonrpc(text, [&](const std::string& method, const Params& p) {
-            if (method == "subscribe" || method == "unsubscribe") {
+            if (const auto* m = find_method(method); m && m->channel == Channel::websocket) {
                 // Checked like any method, then handled here: subscriptions belong to the
                 // connection.
                 gateway_.check_session(caller_); // a session that has ended subscribes to nothing
@@ -369,70 +273,94 @@ json::value ApiGateway::call(const std::string& method, const Params& params, Ca
     }
 }
 
-json::value ApiGateway::dispatch(const std::string& method, const Params& params, Caller& caller) {
+json::value ApiGateway::dispatch(const std::string& name, const Params& params, Caller& caller) {
+    const Method* method = find_method(name);
+    if (method == nullptr || method->channel == Channel::websocket)
+        throw RpcError(rpc_code::kMethodNotFound,
+                       method ? name + " is for operators' WebSocket connections (/api/v1/ws)"
+                              : "no method \"" + name + "\"; see docs/api.md");
+    authorise(*method, params, caller);
+    auto input = media_work(*method, schedule_, params, CallFiles{caller.local, caller.upload});
+    MethodCall call{schedule_, this, caller, params, input};
+    json::value result;
+    if (method->serialised) {
+        auto lock = schedule_.lock();
+        result = method->handler(call);
+    } else {
+        result = method->handler(call);
+    }
+    // A dry run (entries.create/update checking a form) changes nothing: no audit, no event.
+    if (params.optional_boolean("dry_run").value_or(false))
+        return result;
+    if (method->audited)
+        audit(caller, name, params, result);
+    if (method->changes_schedule)
+        notifier_.publish(
+            {"schedule", "schedule.changed", {{"method", name}, {"by", caller.name()}}, {}, {}});
+    return result;
+}
+
+void ApiGateway::authorise(const Method& method, const Params& params, Caller& caller) {
     auto needed = permission_of(method, params);
-    if (!needed)
-        throw RpcError(rpc_code::kMethodNotFound, "no method \"" + method + "\"; see docs/api.md");
-    if (method == "server.info")
-        return json::object{{"name", "Loa"},
-                            {"version", kServerVersion},
-                            {"time_zone", settings_.time_zone},
-                            {"province", settings_.province}};
-    if (*needed == Permission::anyone)
-        return login(params, caller);
-    if (!caller.local) {
+    if (needed != Permission::anyone && !caller.local) {
         check_session(caller);
         if (!caller.user)
             throw RpcError(rpc_code::kUnauthorized,
                            "log in first: auth.login {name, password}, or a bearer token");
-        if (!may_call(caller.user->role, *needed))
+        if (!may_call(caller.user->role, needed))
             throw RpcError(rpc_code::kUnauthorized,
-                           method + " is for " + needed_role(*needed) + "; you are " +
-                               (caller.user->role == Role::approver ? "an " : "a ") +
+                           std::string(method.name) + " is for " + needed_role(needed) +
+                               "; you are " + (caller.user->role == Role::approver ? "an " : "a ") +
                                to_string(caller.user->role));
     }
-    json::value result;
-    if (method == "auth.logout") {
-        if (!caller.token.empty())
-            value_or_throw(auth_.revoke(caller.token));
-        caller.user.reset();
-        caller.token.clear();
-        return json::object{};
-    }
-    if (method == "auth.ticket")
-        return ticket(params, caller);
-    if (method == "auth.whoami")
-        return caller.user ? json::value(user_json(*caller.user))
-                           : json::value(json::object{{"name", caller.name()}, {"role", "admin"}});
-    if (method.rfind("users.", 0) == 0 || method == "audit.list")
-        result = users(method, params, caller);
-    else if (method.rfind("receivers.", 0) == 0)
-        result = receivers(method, params, caller);
-    else if (method == "live_inputs.list")
-        result = schedule_.live_inputs();
-    else
-        result = schedule_.call(method, params, caller.name(), caller.scope,
-                                CallFiles{caller.local, caller.upload});
-    // A dry run (entries.create/update checking a form) changes nothing: no audit, no event.
-    bool dry_run = params.has("dry_run") && params.optional_boolean("dry_run").value_or(false);
-    if ((*needed != Permission::read || method == "users.set_password") && !dry_run) {
-        audit(caller, method, params, result);
-        if (is_change_of_schedule(method))
-            notifier_.publish({"schedule",
-                               "schedule.changed",
-                               {{"method", method}, {"by", caller.name()}},
-                               {},
-                               {}});
-    }
-    return result;
+    if (method.channel == Channel::confidential && !caller.private_channel())
+        throw RpcError(
+            rpc_code::kUnauthorized,
+            needed == Permission::anyone
+                ? "log in over TLS (wss://) or on 127.0.0.1: passwords and tokens do not "
+                  "cross the network in clear; the server needs http.tls_certificate "
+                  "and http.tls_key"
+                : std::string(method.name) +
+                      " hands out a secret: only over TLS (wss://) or on 127.0.0.1");
+    if (method.channel == Channel::session && caller.token.empty()) // the control socket
+        throw RpcError(rpc_code::kInvalidParams,
+                       std::string(method.name) +
+                           " stands for a logged-in session; this connection has none");
+    if (method.units == UnitRule::receiver)
+        require_receiver(caller, params.string("id"));
+}
+
+void ApiGateway::require_receiver(const Caller& caller, const std::string& id) {
+    auto units = receivers_.units();
+    auto it = units.find(id);
+    if (it == units.end())
+        throw RpcError(rpc_code::kNotFound, "no receiver \"" + id + "\"");
+    if (!caller.scope.may_change(it->second))
+        throw RpcError(rpc_code::kUnauthorized,
+                       "receiver \"" + id + "\" is outside the units you act for");
+}
+
+json::value ApiGateway::server_info() const {
+    return json::object{{"name", "Loa"},
+                        {"version", kServerVersion},
+                        {"time_zone", settings_.time_zone},
+                        {"province", settings_.province}};
+}
+
+json::value ApiGateway::logout(Caller& caller) {
+    if (!caller.token.empty())
+        value_or_throw(auth_.revoke(caller.token));
+    caller.user.reset();
+    caller.token.clear();
+    return json::object{};
+}
+
+json::value ApiGateway::whoami(const Caller& caller) {
+    return caller.user ? json::value(user_json(*caller.user))
+                       : json::value(json::object{{"name", caller.name()}, {"role", "admin"}});
 }
 
 json::value ApiGateway::login(const Params& params, Caller& caller) {
-    if (!caller.private_channel())
-        throw RpcError(rpc_code::kUnauthorized,
-                       "log in over TLS (wss://) or on 127.0.0.1: passwords and tokens do not "
-                       "cross the network in clear; the server needs http.tls_certificate and "
-                       "http.tls_key");
     if (params.has("token")) { // auth.resume: a token from an earlier login
         auto token = params.string("token");
         auto user = auth_.authenticate(token);
@@ -469,128 +397,12 @@ json::object ApiGateway::user_json(const User& user) {
                         {"disabled", user.disabled}};
 }
 
-json::value ApiGateway::users(const std::string& method, const Params& p, Caller& caller) {
-    if (method == "users.list") {
-        json::array out;
-        for (const auto& u : value_or_throw(auth_.users()))
-            out.push_back(user_json(u));
-        return out;
-    }
-    if (method == "users.create") {
-        auto role = parse_role(p.string("role"));
-        if (!role)
-            throw RpcError(rpc_code::kInvalidParams,
-                           "params.role: expected admin, approver, manager or viewer");
-        auto user = value_or_throw(auth_.create_user(p.string("name"), p.string("password"), *role,
-                                                     schedule_.unit_ids(p.strings("units"))));
-        return user_json(user);
-    }
-    if (method == "users.set_password") {
-        auto name = p.string("name");
-        bool admin = caller.local || (caller.user && caller.user->role == Role::admin);
-        bool own = caller.user && caller.user->name == name;
-        if (!admin && !own)
-            throw RpcError(rpc_code::kUnauthorized, "only admins set other users' passwords");
-        // One's own password needs the current one too: a session token alone (left on a
-        // shared computer, or leaked) must not be enough to take the account over for good.
-        if (own && !caller.local) {
-            auto current = p.optional_string("current");
-            if (!current)
-                throw RpcError(rpc_code::kInvalidParams,
-                               "params.current: your current password is needed to change it");
-            if (auto checked = auth_.check_password(name, *current, caller.from); !checked)
-                throw RpcError(rpc_code::kUnauthorized, checked.error().message);
-        }
-        value_or_throw(auth_.set_password(name, p.string("password")));
-        return json::object{{"name", name}};
-    }
-    if (method == "users.disable") {
-        value_or_throw(auth_.disable(p.string("name")));
-        return json::object{{"name", p.string("name")}, {"disabled", true}};
-    }
-    // audit.list
-    using Millis = std::chrono::sys_time<std::chrono::milliseconds>;
-    auto to = p.optional_integer("to_ms").value_or(INT64_MAX / 2);
-    auto from = p.optional_integer("from_ms").value_or(0);
-    json::array out;
-    for (const auto& r : value_or_throw(auth_.audit(Millis(std::chrono::milliseconds(from)),
-                                                    Millis(std::chrono::milliseconds(to)))))
-        out.push_back(json::object{{"id", r.id},
-                                   {"at_ms", r.at.time_since_epoch().count()},
-                                   {"who", r.who},
-                                   {"from", r.from},
-                                   {"what", r.what},
-                                   {"summary", r.summary}});
-    return out;
-}
-
-json::value ApiGateway::receivers(const std::string& method, const Params& p, Caller& caller) {
-    if (method == "receivers.list") {
-        // What each receiver's channel carries now: its own (single-cluster) one, else its unit's.
-        auto on_air = schedule_.on_air(caller.scope);
-        auto unit = p.optional_string("unit");
-        json::array out;
-        for (auto& r : receivers_.list(caller.scope)) {
-            auto& o = r.as_object();
-            if (unit && o.at("unit").as_string() != *unit)
-                continue;
-            const auto* airing =
-                on_air.if_contains(schedules::cluster_channel(std::string(o.at("id").as_string())));
-            if (!airing)
-                airing = on_air.if_contains(o.at("unit").as_string());
-            o["playing"] = airing ? *airing : json::value(nullptr);
-            out.push_back(std::move(r));
-        }
-        return out;
-    }
-    if (method == "receivers.provision") {
-        if (!caller.private_channel())
-            throw RpcError(rpc_code::kUnauthorized,
-                           "receivers.provision hands out a device secret: only over TLS "
-                           "(wss://) or on 127.0.0.1");
-        auto made = value_or_throw(receivers_.provision(p.string("id"), p.string("unit"),
-                                                        p.optional_string("name").value_or(""),
-                                                        caller.name()));
-        std::string server = settings_.public_url;
-        if (server.empty())
-            server = std::string(caller.tls ? "wss://" : "ws://") +
-                     (caller.host.empty() ? "127.0.0.1:8080" : caller.host);
-        json::object bundle{{"server", server}, {"id", made.record.id}, {"secret", made.secret}};
-        if (!settings_.tls_certificate.empty())
-            bundle["ca"] = common::read_file(settings_.tls_certificate).value_or("");
-        return json::object{
-            {"id", made.record.id}, {"unit", p.string("unit")}, {"bundle", std::move(bundle)}};
-    }
-    auto id = p.string("id");
-    auto units = receivers_.units();
-    auto it = units.find(id);
-    if (it == units.end())
-        throw RpcError(rpc_code::kNotFound, "no receiver \"" + id + "\"");
-    if (!caller.scope.may_change(it->second))
-        throw RpcError(rpc_code::kUnauthorized,
-                       "receiver \"" + id + "\" is outside the units you act for");
-    if (method == "receivers.set_volume") {
-        auto r = value_or_throw(
-            receivers_.set_output(id, p.optional_number("volume"), p.optional_boolean("muted")));
-        return json::object{{"id", id}, {"volume", r.volume}, {"muted", r.muted}};
-    }
-    if (method == "receivers.unprovision") {
-        value_or_throw(receivers_.unprovision(id));
-        return json::object{{"id", id}, {"unprovisioned", true}};
-    }
-    bool online = value_or_throw(receivers_.rekey(id)); // receivers.rekey
-    return json::object{{"id", id}, {"rekeyed", true}, {"online", online}};
-}
-
 json::value ApiGateway::ticket(const Params& params, const Caller& caller) {
     auto path = params.string("path");
     if (path.rfind("/api/v1/", 0) != 0 || path.find_first_of("?# ") != std::string::npos)
         throw RpcError(rpc_code::kInvalidParams,
                        "params.path: a GET path of the REST API, such as "
                        "/api/v1/channels/70-001/listen.ogg (without a query)");
-    if (caller.token.empty()) // the control socket: its administrator has no session
-        throw RpcError(rpc_code::kInvalidParams,
-                       "a ticket stands for a logged-in session; this connection has none");
     auto ticket = common::random_token();
     auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(tickets_mutex_);

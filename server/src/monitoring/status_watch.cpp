@@ -74,8 +74,11 @@ void StatusWatch::check() {
     playing_ = std::move(now);
 
     std::map<std::int64_t, json::object> active;
-    json::object no_params;
-    auto listed = schedule_.call("overrides.list", Params(no_params), "status", Scope{});
+    json::value listed;
+    {
+        auto lock = schedule_.lock();
+        listed = schedule_.list_overrides(Scope{});
+    }
     for (auto& o : listed.as_array())
         active[o.as_object().at("id").as_int64()] = o.as_object();
     auto units = [this](const json::object& o) {

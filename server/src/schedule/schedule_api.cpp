@@ -152,106 +152,56 @@ std::string ScheduleApi::program_audio(std::int64_t id, const Scope& scope) {
     return program.media;
 }
 
-json::value ScheduleApi::call(const std::string& method, const Params& p, const std::string& caller,
-                              const Scope& scope, const CallFiles& files) {
-    std::optional<ProgramInput> input;
-    if (method == "programs.create") {
-        (void)p.string("unit"); // the cheap checks first: a malformed call spends no media work
-        (void)p.string("title");
-        input = prepare_program(p, files, MediaUse::program);
-    } else if (method == "emergency.start" && !p.has("program")) {
-        if (p.strings("units").empty() && p.strings("clusters").empty())
-            throw RpcError(rpc_code::kInvalidParams,
-                           "an emergency needs a target: params.units and/or params.clusters");
-        (void)p.optional_string("title");
-        input = prepare_program(p, files, MediaUse::emergency);
-    }
-    std::lock_guard lock(mutex_);
-    return dispatch(method, p, caller, scope, input);
+json::value ScheduleApi::list_units() {
+    return array_of(value_or_throw(store_.units()), unit_json);
 }
 
-json::value ScheduleApi::dispatch(const std::string& method, const Params& p,
-                                  const std::string& caller, const Scope& scope,
-                                  const std::optional<ProgramInput>& input) {
-    if (method == "units.list")
-        return array_of(value_or_throw(store_.units()), unit_json);
-    if (method == "units.merge") {
-        if (!scope.all)
-            throw RpcError(rpc_code::kUnauthorized, "merging units is for province admins");
-        // Since 2025 communes merge; the old one keeps its history but can no longer be
-        // targeted, and errors point at the one it went into.
-        auto from = unit_id(p.string("unit"));
-        auto into = unit_id(p.string("into"));
-        if (from == into)
-            throw RpcError(rpc_code::kInvalidParams, "a unit cannot be merged into itself");
-        auto date = p.optional_string("date");
-        if (!date)
-            date = value_or_throw(
-                       schedules::utc_to_local(std::chrono::floor<std::chrono::seconds>(now()),
-                                               settings_.time_zone))
-                       .substr(0, 10);
-        if (auto valid = schedules::local_to_utc(*date + "T00:00:00", settings_.time_zone);
-            !valid || date->size() != 10)
-            throw RpcError(rpc_code::kInvalidParams,
-                           "params.date: expected a date YYYY-MM-DD, got \"" + *date + "\"");
-        value_or_throw(store_.merge_unit(from, into, *date));
-        changed_();
-        return unit_json(value_or_throw(store_.unit(from)));
-    }
-    if (method == "clusters.list") {
-        json::array out;
-        for (const auto& c : value_or_throw(store_.clusters()))
-            if (scope.may_change(c.unit))
-                out.push_back(json::object{{"id", c.id},
-                                           {"unit", value_or_throw(store_.unit(c.unit)).code},
-                                           {"name", c.name}});
-        return out;
-    }
-    if (method == "programs.list") {
-        json::array out;
-        for (const auto& program : value_or_throw(store_.programs()))
-            if (scope.may_read(program.unit))
-                out.push_back(program_json(program));
-        return out;
-    }
-    if (method == "programs.create")
-        return create_program(p, scope, *input);
-    if (method == "programs.decide")
-        return decide(p, caller, scope);
-    if (method == "entries.list")
-        return list_entries(scope);
-    if (method == "entries.create")
-        return create_entry(p, scope);
-    if (method == "entries.update")
-        return update_entry(p, scope);
-    if (method == "entries.occurrences")
-        return list_occurrences(p, scope);
-    if (method == "stats.history")
-        return stats_history(p, scope);
-    if (method == "entries.delete")
-        return delete_entry(p, scope);
-    if (method == "schedule.export") {
-        auto unit = unit_id(p.string("unit"));
-        require_read(scope, unit);
-        return json::object{{"ics", value_or_throw(schedules::export_ics(store_, unit))}};
-    }
-    if (method == "schedule.import")
-        return import_schedule(p, scope);
-    if (method == "emergency.start")
-        return start_emergency(p, caller, scope, input);
-    if (method == "emergency.stop")
-        return end_override(p, caller, schedules::Override::Kind::emergency, scope);
-    if (method == "stop_all.start")
-        return start_stop_all(p, caller, scope);
-    if (method == "stop_all.release")
-        return end_override(p, caller, schedules::Override::Kind::stop_all, scope);
-    if (method == "overrides.list")
-        return list_overrides(scope);
-    if (method == "as_run.list")
-        return list_as_run(p, scope);
-    if (method == "status")
-        return status(scope);
-    throw RpcError(rpc_code::kMethodNotFound, "no method \"" + method + "\"; see docs/api.md");
+json::value ScheduleApi::merge_units(const Params& p, const Scope& scope) {
+    if (!scope.all)
+        throw RpcError(rpc_code::kUnauthorized, "merging units is for province admins");
+    // Since 2025 communes merge; the old one keeps its history but can no longer be
+    // targeted, and errors point at the one it went into.
+    auto from = unit_id(p.string("unit"));
+    auto into = unit_id(p.string("into"));
+    if (from == into)
+        throw RpcError(rpc_code::kInvalidParams, "a unit cannot be merged into itself");
+    auto date = p.optional_string("date");
+    if (!date)
+        date =
+            value_or_throw(schedules::utc_to_local(std::chrono::floor<std::chrono::seconds>(now()),
+                                                   settings_.time_zone))
+                .substr(0, 10);
+    if (auto valid = schedules::local_to_utc(*date + "T00:00:00", settings_.time_zone);
+        !valid || date->size() != 10)
+        throw RpcError(rpc_code::kInvalidParams,
+                       "params.date: expected a date YYYY-MM-DD, got \"" + *date + "\"");
+    value_or_throw(store_.merge_unit(from, into, *date));
+    changed_();
+    return unit_json(value_or_throw(store_.unit(from)));
+}
+
+json::value ScheduleApi::list_clusters(const Scope& scope) {
+    json::array out;
+    for (const auto& c : value_or_throw(store_.clusters()))
+        if (scope.may_change(c.unit))
+            out.push_back(json::object{{"id", c.id},
+                                       {"unit", value_or_throw(store_.unit(c.unit)).code},
+                                       {"name", c.name}});
+    return out;
+}
+
+json::value ScheduleApi::list_programs(const Scope& scope) {
+    json::array out;
+    for (const auto& program : value_or_throw(store_.programs()))
+        if (scope.may_read(program.unit))
+            out.push_back(program_json(program));
+    return out;
+}
+
+json::value ScheduleApi::export_schedule(const Params& p, const Scope& scope) {
+    auto unit = unit_id(p.string("unit"));
+    require_read(scope, unit);
+    return json::object{{"ics", value_or_throw(schedules::export_ics(store_, unit))}};
 }
 
 json::value ScheduleApi::decide(const Params& p, const std::string& caller, const Scope& scope) {
@@ -330,18 +280,30 @@ json::object ScheduleApi::on_air(const Scope& scope) {
 json::value ScheduleApi::status(const Scope& scope) {
     auto on_air = this->on_air(scope);
     json::array receivers;
-    for (auto& r : view_.receivers()) {
-        const auto* id = r.as_object().if_contains("id");
-        if (scope.all ||
-            (id && id->is_string() &&
-             sees_channel(scope, schedules::cluster_channel(std::string(id->as_string())))))
-            receivers.push_back(r);
-    }
+    for (const auto& r : view_.receivers())
+        if (scope.all || sees_channel(scope, schedules::cluster_channel(r.id)))
+            receivers.push_back(json::object{{"id", r.id},
+                                             {"address", r.address},
+                                             {"packets_sent", r.packets_sent},
+                                             {"reports", r.reports},
+                                             {"seconds_since_report", r.seconds_since_report},
+                                             {"loss_percent", r.loss_percent},
+                                             {"jitter_ms", r.jitter_ms}});
     return json::object{{"on_air", std::move(on_air)}, {"receivers", std::move(receivers)}};
 }
 
 ProgramInput ScheduleApi::prepare_program(const Params& p, const CallFiles& files,
                                           MediaUse use) const {
+    // The cheap checks first: a malformed call spends no media work.
+    if (use == MediaUse::program) {
+        (void)p.string("unit");
+        (void)p.string("title");
+    } else if (use == MediaUse::emergency) {
+        if (p.strings("units").empty() && p.strings("clusters").empty())
+            throw RpcError(rpc_code::kInvalidParams,
+                           "an emergency needs a target: params.units and/or params.clusters");
+        (void)p.optional_string("title");
+    }
     ProgramInput in;
     std::string kind = p.optional_string("kind").value_or(p.has("text")          ? "tts"
                                                           : p.has("path")        ? "file"

@@ -11,6 +11,7 @@
 
 #include "loa/common/clock.hpp"
 #include "loa/schedules/store.hpp"
+#include "loa/server/api/method_table.hpp"
 #include "loa/server/api/rpc.hpp"
 #include "loa/server/app/settings.hpp"
 #include "loa/server/schedule/program_store.hpp"
@@ -70,7 +71,9 @@ protected:
                 return std::map<std::string, std::string>{{"70-001", "entry-1@x"}};
             },
             [] {
-                return json::array{json::object{{"id", "r1"}}};
+                loa::server::ReceiverStatus r;
+                r.id = "r1";
+                return std::vector{r};
             },
             [this](loa::schedules::Millis, loa::schedules::Millis) { return samples; }};
         api = std::make_unique<loa::server::ScheduleApi>(settings, *media, clock, view,
@@ -79,7 +82,8 @@ protected:
 
     Reply call(const std::string& method, const json::object& params = {}) {
         try {
-            return {api->call(method, Params(params), "tester"), 0, ""};
+            return {loa::server::run_schedule_method(*api, method, Params(params), "tester"), 0,
+                    ""};
         } catch (const RpcError& e) {
             return {nullptr, e.code, e.what()};
         }

@@ -325,7 +325,7 @@ TEST_F(ScheduleApiTest, AnUnknownMethodIsNotFound) {
 TEST_F(ScheduleApiTest, CallsThroughJsonRpcGetTheSameErrors) {
     auto program = approved_program("Nhạc");
     auto dispatch = [this](const std::string& method, const Params& p) {
-        return api->call(method, p, "tester");
+        return loa::server::run_schedule_method(*api, method, p, "tester");
     };
     auto text = loa::server::handle_jsonrpc(
         R"({"jsonrpc":"2.0","id":1,"method":"entries.create","params":{"program":)" +

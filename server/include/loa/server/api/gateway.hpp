@@ -18,57 +18,14 @@
 
 #include "loa/http/server.hpp"
 #include "loa/server/api/auth_store.hpp"
+#include "loa/server/api/caller.hpp"
+#include "loa/server/api/method_table.hpp"
 #include "loa/server/api/rpc.hpp"
 #include "loa/server/events/notifier.hpp"
 #include "loa/server/receivers/hub.hpp"
 #include "loa/server/schedule/schedule_api.hpp"
 
 namespace loa::server {
-
-/// Who is calling, and from where.
-struct Caller {
-    std::optional<User> user; ///< nullopt: not logged in (or the control socket, see `local`)
-    bool local = false;       ///< the control socket: the server's own administrator
-    std::string local_name;   ///< "local uid U pid P"
-    std::string from;         ///< network address, or "local"
-    std::string token;        ///< the session token used, if any (never logged)
-    /// When the token was last found valid: AuthStore::sessions_generation() and time.
-    std::uint64_t checked_generation = 0;
-    std::chrono::steady_clock::time_point checked_at{};
-    Scope scope;      ///< what the user's units allow
-    std::string host; ///< the Host the client reached (for provisioning bundles)
-    bool tls = false;
-    bool confidential = false; ///< came over TLS or from 127.0.0.0/8 or ::1
-    std::string upload;        ///< a file the HTTP server received for this call (REST upload)
-
-    /// Whether secrets (passwords, device secrets, keys) may cross this caller's connection:
-    /// the control socket, TLS, or the loopback interface.
-    bool private_channel() const { return local || confidential; }
-
-    /// The name recorded as who acted.
-    std::string name() const { return local ? local_name : user ? user->name : "anonymous"; }
-};
-
-/// How far each method reaches.
-enum class Permission {
-    anyone,  ///< auth.login, auth.resume
-    read,    ///< every role
-    change,  ///< managers, approvers, admins
-    approve, ///< approvers, admins
-    admin,   ///< admins only
-};
-
-/// Every method of the API with the permission it needs: the one method table (a method missing
-/// from it does not exist). programs.decide needs Permission::approve to approve or reject: see
-/// permission_of. The authorization test is generated from it.
-const std::map<std::string, Permission>& api_methods();
-
-/// The permission a method needs (`params` matter for programs.decide); nullopt for an
-/// unknown method.
-std::optional<Permission> permission_of(const std::string& method, const Params& params);
-
-/// Whether `role` has `needed` (the method table's rule; unit scopes come on top).
-bool may_call(Role role, Permission needed);
 
 /// Settings of the API.
 struct GatewaySettings {
@@ -114,18 +71,42 @@ public:
     /// A provisioned receiver's current key (empty if none); for its SDP.
     std::vector<std::uint8_t> receiver_key(const std::string& id);
 
+    // The handlers of the method table's API methods (method_table.cpp): the schedule's run
+    // in ScheduleApi, these here (auth, users in methods/user_methods.cpp, receivers in
+    // methods/receiver_methods.cpp). Called by dispatch once the table's rules are met.
+
+    boost::json::value server_info() const;
+    /// auth.login, and auth.resume ({token}); changes `caller`.
+    boost::json::value login(const Params& params, Caller& caller);
+    boost::json::value logout(Caller& caller);
+    boost::json::value whoami(const Caller& caller);
+    /// auth.ticket: a short-lived ticket for one GET path, in place of the session token.
+    boost::json::value ticket(const Params& params, const Caller& caller);
+    boost::json::value list_users();
+    boost::json::value create_user(const Params& params);
+    boost::json::value set_password(const Params& params, const Caller& caller);
+    boost::json::value disable_user(const Params& params);
+    boost::json::value list_audit(const Params& params);
+    boost::json::value list_receivers(const Params& params, const Caller& caller);
+    boost::json::value provision(const Params& params, const Caller& caller);
+    boost::json::value set_volume(const Params& params);
+    boost::json::value unprovision(const Params& params);
+    boost::json::value rekey(const Params& params);
+
 private:
     class Session;
     boost::json::value dispatch(const std::string& method, const Params& params, Caller& caller);
-    boost::json::value login(const Params& params, Caller& caller);
+    /// Throws unless the caller may call `method` with `params`: a session, the role, the
+    /// connection, a receiver of its units.
+    void authorise(const Method& method, const Params& params, Caller& caller);
+    /// Throws unless receiver `id` exists in a unit `caller` acts for.
+    void require_receiver(const Caller& caller, const std::string& id);
     void adopt(Caller& caller, const User& user, const std::string& token);
     /// Checks a logged-in caller's token again when sessions may have ended since, or once a
     /// minute (expiry); a session that ended leaves the caller logged out, with an error.
     void check_session(Caller& caller);
     /// How often a long-lived connection's token is checked again at the latest.
     static constexpr std::chrono::seconds kSessionRecheck{60};
-    /// auth.ticket: a short-lived ticket for one GET path, in place of the session token.
-    boost::json::value ticket(const Params& params, const Caller& caller);
     /// The session token behind a ticket for `path`, or "" if it is unknown, expired or for
     /// another path.
     std::string redeem(const std::string& ticket, const std::string& path);
@@ -135,8 +116,6 @@ private:
         std::string path;
         std::chrono::steady_clock::time_point expires;
     };
-    boost::json::value users(const std::string& method, const Params& params, Caller& caller);
-    boost::json::value receivers(const std::string& method, const Params& params, Caller& caller);
     boost::json::object user_json(const User& user);
     void audit(const Caller& caller, const std::string& method, const Params& params,
                const boost::json::value& result);

@@ -23,6 +23,7 @@
 #include "loa/pipeline/source.hpp"
 #include "loa/pipeline/udp_socket.hpp"
 #include "loa/server/app/settings.hpp"
+#include "loa/server/media/receiver_status.hpp"
 
 namespace loa::server {
 
@@ -32,18 +33,6 @@ struct MediaStats {
     pipeline::ReportStats reports;
     std::uint64_t router_drops = 0;
     std::size_t receivers_latched = 0;
-};
-
-/// What the server knows of one receiver's link, from its reports.
-struct ReceiverStatus {
-    std::string id;
-    std::string address; ///< latched (or fixed) address, "unknown" until a report
-    std::uint64_t packets_sent = 0;
-    std::uint64_t reports = 0;
-    double seconds_since_report = -1; ///< -1: never reported
-    double loss_percent = 0;          ///< over the receiver's last report interval
-    std::int32_t cumulative_lost = 0;
-    double jitter_ms = 0;
 };
 
 /// Owns the media plane. Start-up failures throw; nothing on the packet path does.

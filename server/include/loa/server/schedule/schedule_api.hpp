@@ -14,6 +14,7 @@
 #include "loa/schedules/store.hpp"
 #include "loa/server/api/rpc.hpp"
 #include "loa/server/app/settings.hpp"
+#include "loa/server/media/receiver_status.hpp"
 #include "loa/server/monitoring/online_history.hpp"
 #include "loa/server/schedule/program_store.hpp"
 
@@ -22,7 +23,7 @@ namespace loa::server {
 /// What the API reads from the running server besides the store.
 struct ServerView {
     std::function<std::map<std::string, std::string>()> on_air;
-    std::function<boost::json::array()> receivers;
+    std::function<std::vector<ReceiverStatus>()> receivers;
     /// Samples of clusters online per unit code since a time (for stats.history); may be empty.
     std::function<std::vector<OnlineSample>(schedules::Millis from, schedules::Millis to)>
         online_history;
@@ -70,13 +71,6 @@ public:
     /// What each channel the scope sees carries now: {channel: airing key}.
     boost::json::object on_air(const Scope& scope);
 
-    /// Calls `method` for `caller` (recorded as who decided, started or stopped) within
-    /// `scope`; throws RpcError (kUnauthorized for anything outside the scope). A program's
-    /// media work (decoding, speech, resolving a relay's host) is done before the lock that
-    /// serialises calls is taken, so that an emergency never waits behind an upload.
-    boost::json::value call(const std::string& method, const Params& params,
-                            const std::string& caller, const Scope& scope = Scope{},
-                            const CallFiles& files = {});
     /// The live inputs operators may name: [{id, name}].
     boost::json::array live_inputs() const;
 
@@ -97,18 +91,50 @@ public:
     /// Whether `scope` may read a channel: a unit's code or "@" + a cluster id.
     bool may_read_channel(const Scope& scope, const std::string& channel);
 
-private:
-    boost::json::value dispatch(const std::string& method, const Params& p,
-                                const std::string& caller, const Scope& scope,
-                                const std::optional<ProgramInput>& input);
-    /// Reads a program's source from params and makes its audio ready; no store access.
+    /// Serialises the methods below: hold it while one runs (the method table's `serialised`).
+    std::unique_lock<std::mutex> lock() { return std::unique_lock(mutex_); }
+
+    // The schedule's methods (docs/api.md), run under lock(). `caller` is recorded as who
+    // decided, started or stopped; `scope` limits what is seen and changed (RpcError
+    // kUnauthorized outside it).
+
+    boost::json::value list_units();
+    boost::json::value merge_units(const Params& p, const Scope& scope);
+    boost::json::value list_clusters(const Scope& scope);
+    boost::json::value list_programs(const Scope& scope);
+    boost::json::value create_program(const Params& p, const Scope& scope,
+                                      const ProgramInput& input);
+    boost::json::value decide(const Params& p, const std::string& caller, const Scope& scope);
+    boost::json::value list_entries(const Scope& scope);
+    boost::json::value create_entry(const Params& p, const Scope& scope);
+    boost::json::value update_entry(const Params& p, const Scope& scope);
+    boost::json::value delete_entry(const Params& p, const Scope& scope);
+    boost::json::value list_occurrences(const Params& p, const Scope& scope);
+    boost::json::value stats_history(const Params& p, const Scope& scope);
+    boost::json::value export_schedule(const Params& p, const Scope& scope);
+    boost::json::value import_schedule(const Params& p, const Scope& scope);
+    boost::json::value start_emergency(const Params& p, const std::string& caller,
+                                       const Scope& scope,
+                                       const std::optional<ProgramInput>& input);
+    boost::json::value start_stop_all(const Params& p, const std::string& caller,
+                                      const Scope& scope);
+    boost::json::value end_override(const Params& p, const std::string& caller,
+                                    schedules::Override::Kind kind, const Scope& scope);
+    boost::json::value list_overrides(const Scope& scope);
+    boost::json::value list_as_run(const Params& p, const Scope& scope);
+    boost::json::value status(const Scope& scope);
+
+    /// The media work of a call, done before lock() is taken so that an emergency never
+    /// waits behind an upload: a program's source read from params and its audio made ready
+    /// (decoded, spoken, a relay's host resolved), for programs.create (`use` program) and an
+    /// emergency.start without a stored program (`use` emergency). No store access.
     ProgramInput prepare_program(const Params& p, const CallFiles& files, MediaUse use) const;
+
+private:
     /// The file `path` names, if the caller may name it: resolved, and inside the import
     /// folder unless the call is local.
     std::string importable(const std::string& path, const CallFiles& files) const;
     std::string live_input(const Params& p) const;
-    boost::json::value create_program(const Params& p, const Scope& scope,
-                                      const ProgramInput& input);
     std::int64_t make_program(std::int64_t unit, const ProgramInput& input,
                               const std::string& title, bool emergency_record = false);
     /// Throws unless `program` may go on air as an emergency: never rejected, and approved
@@ -116,24 +142,6 @@ private:
     void require_airable(const schedules::Program& program);
     /// An entry from entries.create/update params, checked against the scope.
     schedules::Entry entry_of(const Params& p, const Scope& scope);
-    boost::json::value create_entry(const Params& p, const Scope& scope);
-    boost::json::value update_entry(const Params& p, const Scope& scope);
-    boost::json::value list_occurrences(const Params& p, const Scope& scope);
-    boost::json::value stats_history(const Params& p, const Scope& scope);
-    boost::json::value delete_entry(const Params& p, const Scope& scope);
-    boost::json::value decide(const Params& p, const std::string& caller, const Scope& scope);
-    boost::json::value start_emergency(const Params& p, const std::string& caller,
-                                       const Scope& scope,
-                                       const std::optional<ProgramInput>& input);
-    boost::json::value import_schedule(const Params& p, const Scope& scope);
-    boost::json::value start_stop_all(const Params& p, const std::string& caller,
-                                      const Scope& scope);
-    boost::json::value end_override(const Params& p, const std::string& caller,
-                                    schedules::Override::Kind kind, const Scope& scope);
-    boost::json::value list_entries(const Scope& scope);
-    boost::json::value list_overrides(const Scope& scope);
-    boost::json::value list_as_run(const Params& p, const Scope& scope);
-    boost::json::value status(const Scope& scope);
     /// Throws kUnauthorized unless `scope` may change every unit and cluster named.
     void require(const Scope& scope, const std::vector<std::int64_t>& units,
                  const std::vector<std::string>& clusters = {});

@@ -1,0 +1,246 @@
+#include "loa/server/api/method_table.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "loa/server/api/gateway.hpp"
+
+namespace loa::server {
+namespace {
+
+using P = Permission;
+using U = UnitRule;
+using C = MethodCall;
+using Kind = schedules::Override::Kind;
+
+ApiGateway& gateway(C& c) {
+    if (c.gateway == nullptr)
+        throw RpcError(rpc_code::kMethodNotFound, "this method needs the API gateway");
+    return *c.gateway;
+}
+
+// clang-format off
+const std::array kMethods = {
+    // Anyone: the login itself, and what the login page shows.
+    Method{"auth.login", P::anyone, U::none,
+           [](C& c) { return gateway(c).login(c.params, c.caller); },
+           "{name, password} → {token, expires_at, expires_in_s, user}", Channel::confidential},
+    Method{"auth.resume", P::anyone, U::none,
+           [](C& c) { return gateway(c).login(c.params, c.caller); },
+           "{token} → {user}: the session of an earlier login", Channel::confidential},
+    Method{"server.info", P::anyone, U::none,
+           [](C& c) { return gateway(c).server_info(); },
+           "→ {name, version, time_zone, province}"},
+    // Every role.
+    Method{"auth.logout", P::read, U::none,
+           [](C& c) { return gateway(c).logout(c.caller); }, "ends the session"},
+    Method{"auth.whoami", P::read, U::none,
+           [](C& c) { return gateway(c).whoami(c.caller); }, "→ {name, role, units, disabled}"},
+    Method{"auth.ticket", P::read, U::none,
+           [](C& c) { return gateway(c).ticket(c.params, c.caller); },
+           "{path} → {ticket, expires_in_s}: one GET of a REST path without the token",
+           Channel::session},
+    Method{"subscribe", P::read, U::listing, nullptr,
+           "{topics?} → {topics}: notifications on this WebSocket", Channel::websocket},
+    Method{"unsubscribe", P::read, U::none, nullptr, "no more notifications", Channel::websocket},
+    Method{"units.list", P::read, U::none, [](C& c) { return c.schedule.list_units(); },
+           "→ [{id, code, name, parent, requires_approval, merged_into, merged_on}]",
+           Channel::any, MediaWork::none, true},
+    Method{"clusters.list", P::read, U::listing,
+           [](C& c) { return c.schedule.list_clusters(c.caller.scope); },
+           "→ [{id, unit, name}] of the units one acts for", Channel::any, MediaWork::none, true},
+    Method{"programs.list", P::read, U::listing,
+           [](C& c) { return c.schedule.list_programs(c.caller.scope); }, "→ [program]",
+           Channel::any, MediaWork::none, true},
+    Method{"entries.list", P::read, U::listing,
+           [](C& c) { return c.schedule.list_entries(c.caller.scope); }, "→ [entry]",
+           Channel::any, MediaWork::none, true},
+    Method{"entries.occurrences", P::read, U::listing,
+           [](C& c) { return c.schedule.list_occurrences(c.params, c.caller.scope); },
+           "{from_ms, to_ms} → [occurrence]: the calendar", Channel::any, MediaWork::none, true},
+    Method{"stats.history", P::read, U::listing,
+           [](C& c) { return c.schedule.stats_history(c.params, c.caller.scope); },
+           "{days?} → per unit and day: clusters online, minutes on air", Channel::any,
+           MediaWork::none, true},
+    Method{"schedule.export", P::read, U::named,
+           [](C& c) { return c.schedule.export_schedule(c.params, c.caller.scope); },
+           "{unit} → {ics}", Channel::any, MediaWork::none, true},
+    Method{"overrides.list", P::read, U::listing,
+           [](C& c) { return c.schedule.list_overrides(c.caller.scope); },
+           "→ [override] active now", Channel::any, MediaWork::none, true},
+    Method{"as_run.list", P::read, U::listing,
+           [](C& c) { return c.schedule.list_as_run(c.params, c.caller.scope); },
+           "{from_ms?, to_ms?} → [as-run row]", Channel::any, MediaWork::none, true},
+    Method{"status", P::read, U::listing,
+           [](C& c) { return c.schedule.status(c.caller.scope); },
+           "→ {on_air, receivers}", Channel::any, MediaWork::none, true},
+    Method{"receivers.list", P::read, U::listing,
+           [](C& c) { return gateway(c).list_receivers(c.params, c.caller); },
+           "{unit?} → [receiver] of the units one acts for"},
+    Method{"live_inputs.list", P::read, U::none,
+           [](C& c) -> boost::json::value { return c.schedule.live_inputs(); },
+           "→ [{id, name}]"},
+    Method{"users.set_password", P::read, U::own_account,
+           [](C& c) { return gateway(c).set_password(c.params, c.caller); },
+           "{name, password, current?} → {name}", Channel::any, MediaWork::none, false, true},
+    // Managers, approvers and admins, within their units.
+    Method{"programs.create", P::change, U::named,
+           [](C& c) { return c.schedule.create_program(c.params, c.caller.scope, *c.input); },
+           "{unit, title, kind, ...} → program", Channel::any, MediaWork::program, true, true,
+           true},
+    Method{"programs.decide", P::change, U::named,
+           [](C& c) { return c.schedule.decide(c.params, c.caller.name(), c.caller.scope); },
+           "{id, approval} → program; approved or rejected needs an approver",
+           Channel::any, MediaWork::none, true, true, true},
+    Method{"entries.create", P::change, U::named,
+           [](C& c) { return c.schedule.create_entry(c.params, c.caller.scope); },
+           "{program, units|clusters, start, ...} → entry (dry_run: checked, not saved)",
+           Channel::any, MediaWork::none, true, true, true},
+    Method{"entries.update", P::change, U::named,
+           [](C& c) { return c.schedule.update_entry(c.params, c.caller.scope); },
+           "{id, ...} → entry (dry_run: checked, not saved)", Channel::any, MediaWork::none, true,
+           true, true},
+    Method{"entries.delete", P::change, U::named,
+           [](C& c) { return c.schedule.delete_entry(c.params, c.caller.scope); }, "{id}",
+           Channel::any, MediaWork::none, true, true, true},
+    Method{"schedule.import", P::change, U::named,
+           [](C& c) { return c.schedule.import_schedule(c.params, c.caller.scope); },
+           "{unit, ics, program} → {imported}", Channel::any, MediaWork::none, true, true, true},
+    Method{"emergency.start", P::change, U::named,
+           [](C& c) {
+               return c.schedule.start_emergency(c.params, c.caller.name(), c.caller.scope,
+                                                 c.input);
+           },
+           "{units|clusters, program|text|...} → override", Channel::any, MediaWork::emergency,
+           true, true},
+    Method{"emergency.stop", P::change, U::named,
+           [](C& c) {
+               return c.schedule.end_override(c.params, c.caller.name(), Kind::emergency,
+                                              c.caller.scope);
+           },
+           "{id} → override", Channel::any, MediaWork::none, true, true},
+    Method{"stop_all.start", P::change, U::named,
+           [](C& c) {
+               return c.schedule.start_stop_all(c.params, c.caller.name(), c.caller.scope);
+           },
+           "{units|clusters} → override", Channel::any, MediaWork::none, true, true},
+    Method{"stop_all.release", P::change, U::named,
+           [](C& c) {
+               return c.schedule.end_override(c.params, c.caller.name(), Kind::stop_all,
+                                              c.caller.scope);
+           },
+           "{id} → override", Channel::any, MediaWork::none, true, true},
+    Method{"receivers.set_volume", P::change, U::receiver,
+           [](C& c) { return gateway(c).set_volume(c.params); },
+           "{id, volume?, muted?} → {id, volume, muted}", Channel::any, MediaWork::none, false,
+           true},
+    // Admins.
+    Method{"units.merge", P::admin, U::province,
+           [](C& c) { return c.schedule.merge_units(c.params, c.caller.scope); },
+           "{unit, into, date?} → unit", Channel::any, MediaWork::none, true, true, true},
+    Method{"users.list", P::admin, U::none, [](C& c) { return gateway(c).list_users(); },
+           "→ [user]", Channel::any, MediaWork::none, false, true},
+    Method{"users.create", P::admin, U::none,
+           [](C& c) { return gateway(c).create_user(c.params); },
+           "{name, password, role, units?} → user", Channel::any, MediaWork::none, false, true},
+    Method{"users.disable", P::admin, U::none,
+           [](C& c) { return gateway(c).disable_user(c.params); }, "{name} → {name, disabled}",
+           Channel::any, MediaWork::none, false, true},
+    Method{"audit.list", P::admin, U::none, [](C& c) { return gateway(c).list_audit(c.params); },
+           "{from_ms?, to_ms?} → [{id, at_ms, who, from, what, summary}]", Channel::any,
+           MediaWork::none, false, true},
+    Method{"receivers.provision", P::admin, U::none,
+           [](C& c) { return gateway(c).provision(c.params, c.caller); },
+           "{id, unit, name?} → {id, unit, bundle}", Channel::confidential, MediaWork::none,
+           false, true},
+    Method{"receivers.unprovision", P::admin, U::receiver,
+           [](C& c) { return gateway(c).unprovision(c.params); }, "{id} → {id, unprovisioned}",
+           Channel::any, MediaWork::none, false, true},
+    Method{"receivers.rekey", P::admin, U::receiver,
+           [](C& c) { return gateway(c).rekey(c.params); }, "{id} → {id, rekeyed, online}",
+           Channel::any, MediaWork::none, false, true},
+};
+// clang-format on
+
+} // namespace
+
+std::span<const Method> method_table() {
+    return kMethods;
+}
+
+const Method* find_method(std::string_view name) {
+    auto it = std::find_if(kMethods.begin(), kMethods.end(),
+                           [&](const Method& m) { return m.name == name; });
+    return it == kMethods.end() ? nullptr : &*it;
+}
+
+Permission permission_of(const Method& method, const Params& params) {
+    if (method.name == "programs.decide") {
+        auto approval = params.optional_string("approval");
+        if (approval && (*approval == "approved" || *approval == "rejected"))
+            return Permission::approve;
+    }
+    return method.permission;
+}
+
+std::optional<Permission> permission_of(const std::string& method, const Params& params) {
+    const auto* m = find_method(method);
+    if (m == nullptr)
+        return std::nullopt;
+    return permission_of(*m, params);
+}
+
+bool may_call(Role role, Permission needed) {
+    switch (needed) {
+    case Permission::anyone:
+    case Permission::read:
+        return true;
+    case Permission::change:
+        return role != Role::viewer;
+    case Permission::approve:
+        return role == Role::admin || role == Role::approver;
+    case Permission::admin:
+        return role == Role::admin;
+    }
+    return false;
+}
+
+const char* needed_role(Permission needed) {
+    switch (needed) {
+    case Permission::change:
+        return "a manager, approver or admin";
+    case Permission::approve:
+        return "an approver or admin";
+    case Permission::admin:
+        return "an admin";
+    default:
+        return "a user";
+    }
+}
+
+std::optional<ProgramInput> media_work(const Method& method, const ScheduleApi& schedule,
+                                       const Params& params, const CallFiles& files) {
+    if (method.media == MediaWork::program)
+        return schedule.prepare_program(params, files, MediaUse::program);
+    if (method.media == MediaWork::emergency && !params.has("program"))
+        return schedule.prepare_program(params, files, MediaUse::emergency);
+    return std::nullopt;
+}
+
+boost::json::value run_schedule_method(ScheduleApi& schedule, const std::string& method,
+                                       const Params& params, const std::string& who,
+                                       const Scope& scope, const CallFiles& files) {
+    const auto* m = find_method(method);
+    if (m == nullptr || !m->serialised)
+        throw RpcError(rpc_code::kMethodNotFound, "no method \"" + method + "\"; see docs/api.md");
+    auto input = media_work(*m, schedule, params, files);
+    Caller caller;
+    caller.local = true;
+    caller.local_name = who;
+    caller.scope = scope;
+    MethodCall call{schedule, nullptr, caller, params, input};
+    auto lock = schedule.lock();
+    return m->handler(call);
+}
+
+} // namespace loa::server

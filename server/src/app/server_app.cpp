@@ -1,0 +1,191 @@
+#include "loa/server/app/server_app.hpp"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include "loa/common/logging.hpp"
+#include "loa/common/open_files.hpp"
+#include "loa/server/api/rest_routes.hpp"
+#include "loa/server/api/rpc.hpp"
+#include "loa/server/api/websocket_routes.hpp"
+#include "loa/server/app/bootstrap.hpp"
+#include "loa/server/console/console.hpp"
+#include "loa/server/monitoring/figures_log.hpp"
+#include "loa/server/monitoring/online_sampler.hpp"
+
+namespace loa::server {
+namespace {
+
+auto log() {
+    static auto logger = common::logger("server");
+    return logger;
+}
+
+/// The settings, once the state folder they name is the server's alone.
+Settings with_secured_state(Settings settings) {
+    secure_state_dir(settings);
+    return settings;
+}
+
+/// What the control socket's caller is: the local user, named by the socket's peer.
+ControlSocket::Handler control_calls(ApiGateway& gateway) {
+    return [&gateway](std::string_view text, const std::string& who) {
+        Caller caller;
+        caller.local = true;
+        caller.local_name = who;
+        caller.from = "local";
+        return handle_jsonrpc(text, [&](const std::string& method, const Params& params) {
+            return gateway.call(method, params, caller);
+        });
+    };
+}
+
+} // namespace
+
+SignalMask::SignalMask() {
+    sigemptyset(&set_);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGUSR1})
+        sigaddset(&set_, s);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+}
+
+int SignalMask::wait(std::chrono::seconds wait) const {
+    timespec tick{static_cast<time_t>(wait.count()), 0};
+    int signal = sigtimedwait(&set_, nullptr, &tick);
+    return signal < 0 ? 0 : signal;
+}
+
+ServerApp::ServerApp(Settings settings, std::function<Settings()> reread)
+    : settings_(with_secured_state(std::move(settings))), reread_(std::move(reread)),
+      clock_(common::SystemClock::instance()), media_(settings_, clock_),
+      programs_(media_dir(settings_), settings_.live_inputs),
+      runner_(settings_, media_, programs_, clock_), history_(database_file(settings_)),
+      api_(settings_, programs_, clock_,
+           ServerView{[this] { return runner_.on_air(); },
+                      [this] { return media_.receiver_status(); },
+                      [this](schedules::Millis from, schedules::Millis to) {
+                          auto samples = history_.between(from, to);
+                          return samples ? *samples : std::vector<OnlineSample>{};
+                      }},
+           [this] { runner_.schedule_changed(); }),
+      auth_(database_file(settings_), clock_),
+      registry_(database_file(settings_), clock_, settings_.profile,
+                common::SealingKey::load(seal_key_file(settings_))),
+      hub_(registry_, media_, api_, notifier_, clock_,
+           {settings_.offline_grace, settings_.status_interval_s, settings_.media_advertise_host,
+            std::chrono::seconds(5)}),
+      gateway_(auth_, api_, hub_, notifier_,
+               {settings_.session_ttl, settings_.public_url, settings_.tls_certificate,
+                settings_.time_zone,
+                settings_.province ? settings_.province->province.name : std::string()}),
+      control_(control_socket_file(settings_), control_calls(gateway_)),
+      watch_([this] { return runner_.on_air(); }, api_, hub_, notifier_),
+      http_(http_options(),
+            console_routes(gateway_, programs_, {settings_.speech_voice, settings_.speech_rate_wpm},
+                           api_routes(gateway_, media_,
+                                      monitoring_routes([this] { return metrics(); },
+                                                        read_metrics_token(settings_)))),
+            websocket_routes(gateway_, hub_)) {}
+
+ServerApp::~ServerApp() {
+    stop();
+}
+
+int ServerApp::run() {
+    start();
+    log()->info("loa-server running (pid {}); up to {} open files (one per connected receiver)",
+                getpid(), common::raise_open_files_limit());
+    auto next_figures = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    auto next_sample = std::chrono::steady_clock::now();
+    for (;;) {
+        auto now = std::chrono::steady_clock::now();
+        if (now >= next_sample) {
+            sample_online(history_, hub_, clock_);
+            next_sample = now + OnlineHistory::kInterval;
+        }
+        int signal = signals_.wait(std::chrono::seconds(5));
+        if (!on_signal(signal))
+            break;
+        if (signal == 0 && std::chrono::steady_clock::now() >= next_figures) {
+            log_figures(media_);
+            next_figures = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+        }
+    }
+    log()->info("stopping");
+    stop();
+    log_figures(media_);
+    return 0;
+}
+
+bool ServerApp::on_signal(int signal) {
+    if (signal == SIGINT || signal == SIGTERM)
+        return false;
+    media_.save_report_positions();
+    if (signal == SIGHUP) {
+        try {
+            media_.reload(reread_());
+        } catch (const std::exception& e) {
+            log()->error("reload refused, keeping the running configuration: {}", e.what());
+        }
+    } else if (signal != 0) {
+        log_figures(media_);
+        if (signal == SIGUSR1)
+            log_troubled_receivers(media_);
+    }
+    return true;
+}
+
+void ServerApp::start() {
+    stopped_ = false;
+    media_.start();
+    runner_.start();
+    announce_first_admin(auth_, settings_);
+    hub_.start();
+    control_.start();
+    watch_.start();
+    http_.start();
+}
+
+void ServerApp::stop() {
+    if (stopped_)
+        return;
+    stopped_ = true;
+    http_.stop();
+    watch_.stop();
+    control_.stop();
+    hub_.stop();
+    runner_.stop();
+    media_.stop();
+}
+
+/// The figures of /metrics: the media plane's, then the clusters of units with provisioned
+/// receivers as their control channels count them.
+Metrics ServerApp::metrics() {
+    auto m = collect_metrics(settings_, media_, runner_.on_air(), gateway_.requests(),
+                             gateway_.errors());
+    for (const auto& [unit, counts] : clusters_by_unit(hub_)) {
+        m.receivers_configured[unit] = counts.second;
+        if (counts.first > 0)
+            m.receivers_online[unit] = counts.first;
+    }
+    return m;
+}
+
+http::HttpOptions ServerApp::http_options() {
+    http::HttpOptions o;
+    o.logger = common::logger("http");
+    o.bind = settings_.http_bind;
+    o.port = settings_.http_port;
+    if (!settings_.tls_certificate.empty())
+        o.tls = http::TlsFiles{settings_.tls_certificate, settings_.tls_key};
+    o.upload_paths = {kUploadPath};
+    o.upload_dir = settings_.state_dir + "/uploads";
+    o.max_upload = static_cast<std::uint64_t>(settings_.max_upload_mb) * 1024 * 1024;
+    o.admit_upload = upload_admission(gateway_);
+    o.max_connections = static_cast<std::size_t>(settings_.max_connections);
+    o.max_connections_per_address = static_cast<std::size_t>(settings_.max_connections_per_address);
+    o.login_timeout = settings_.login_timeout;
+    return o;
+}
+
+} // namespace loa::server
