@@ -11,7 +11,7 @@
 #include "loa/server/app/bootstrap.hpp"
 #include "loa/server/console/console.hpp"
 #include "loa/server/monitoring/figures_log.hpp"
-#include "loa/server/monitoring/online_sampler.hpp"
+#include "loa/server/monitoring/presence.hpp"
 
 namespace loa::server {
 namespace {
@@ -100,7 +100,7 @@ int ServerApp::run() {
     for (;;) {
         auto now = std::chrono::steady_clock::now();
         if (now >= next_sample) {
-            sample_online(history_, hub_, clock_);
+            sample_online(history_, presence(), clock_);
             next_sample = now + OnlineHistory::kInterval;
         }
         int signal = signals_.wait(std::chrono::seconds(5));
@@ -158,17 +158,13 @@ void ServerApp::stop() {
     media_.stop();
 }
 
-/// The figures of /metrics: the media plane's, then the clusters of units with provisioned
-/// receivers as their control channels count them.
 Metrics ServerApp::metrics() {
-    auto m = collect_metrics(settings_, media_, runner_.on_air(), gateway_.requests(),
-                             gateway_.errors());
-    for (const auto& [unit, counts] : clusters_by_unit(hub_)) {
-        m.receivers_configured[unit] = counts.second;
-        if (counts.first > 0)
-            m.receivers_online[unit] = counts.first;
-    }
-    return m;
+    return collect_metrics(settings_, media_, runner_.on_air(), presence(), gateway_.requests(),
+                           gateway_.errors());
+}
+
+std::map<std::string, UnitPresence> ServerApp::presence() {
+    return presence_by_unit(settings_.receivers, media_.receiver_status(), hub_.list(Scope{}));
 }
 
 http::HttpOptions ServerApp::http_options() {

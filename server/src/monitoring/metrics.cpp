@@ -29,12 +29,13 @@ void family(std::ostringstream& out, const char* name, const char* type, const c
 
 std::string prometheus_text(const Metrics& m) {
     std::ostringstream out;
-    family(out, "loa_receivers", "gauge", "Receivers configured, per unit.");
-    for (const auto& [unit, n] : m.receivers_configured)
+    family(out, "loa_receivers", "gauge", "Receivers, configured and provisioned, per unit.");
+    for (const auto& [unit, n] : m.receivers)
         out << "loa_receivers{unit=\"" << label(unit) << "\"} " << n << '\n';
     family(out, "loa_receivers_online", "gauge",
-           "Receivers that reported in the last 30 seconds, per unit.");
-    for (const auto& [unit, n] : m.receivers_configured) {
+           "Receivers online, per unit: provisioned ones connected on their control channel "
+           "(or within its offline grace), configured ones reporting in the last 30 seconds.");
+    for (const auto& [unit, n] : m.receivers) {
         auto online = m.receivers_online.find(unit);
         out << "loa_receivers_online{unit=\"" << label(unit) << "\"} "
             << (online == m.receivers_online.end() ? 0 : online->second) << '\n';
@@ -66,16 +67,14 @@ std::string prometheus_text(const Metrics& m) {
 
 Metrics collect_metrics(const Settings& settings, const MediaServer& media,
                         const std::map<std::string, std::string>& on_air,
+                        const std::map<std::string, UnitPresence>& presence,
                         std::uint64_t api_requests, std::uint64_t api_errors) {
     Metrics m;
-    std::map<std::string, std::string> unit_of;
-    for (const auto& r : settings.receivers) {
-        unit_of[r.id] = r.channel;
-        ++m.receivers_configured[r.channel];
+    for (const auto& [unit, p] : presence) {
+        m.receivers[unit] = p.receivers;
+        if (p.online > 0)
+            m.receivers_online[unit] = p.online;
     }
-    for (const auto& r : media.receiver_status())
-        if (r.seconds_since_report >= 0 && r.seconds_since_report < 30)
-            ++m.receivers_online[unit_of[r.id]];
     for (const auto& channel : all_channels(settings))
         m.on_air[channel] = on_air.count(channel) != 0;
     m.media = media.stats();

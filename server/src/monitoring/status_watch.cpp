@@ -73,36 +73,31 @@ void StatusWatch::check() {
                                {}});
     playing_ = std::move(now);
 
-    std::map<std::int64_t, json::object> active;
-    json::value listed;
+    std::map<std::int64_t, ActiveOverride> active;
     {
         auto lock = schedule_.lock();
-        listed = schedule_.list_overrides(Scope{});
+        for (auto& o : schedule_.active_overrides(Scope{}))
+            active[o.id] = std::move(o);
     }
-    for (auto& o : listed.as_array())
-        active[o.as_object().at("id").as_int64()] = o.as_object();
-    auto units = [this](const json::object& o) {
-        std::vector<std::int64_t> out;
-        for (const auto& c : o.at("channels").as_array())
-            for (auto u : units_of(std::string(c.as_string())))
-                out.push_back(u);
-        return out;
+    auto publish = [this](const ActiveOverride& o, bool started) {
+        std::vector<std::int64_t> units;
+        for (const auto& c : o.channels)
+            for (auto u : units_of(c))
+                units.push_back(u);
+        bool emergency = o.kind == schedules::Override::Kind::emergency;
+        notifier_.publish({"overrides",
+                           emergency ? (started ? "emergency.started" : "emergency.ended")
+                                     : (started ? "stop_all.started" : "stop_all.ended"),
+                           override_json(o),
+                           std::move(units),
+                           {}});
     };
     for (const auto& [id, o] : active)
-        if (!overrides_.count(id))
-            notifier_.publish(
-                {"overrides",
-                 o.at("kind") == "emergency" ? "emergency.started" : "stop_all.started",
-                 o,
-                 units(o),
-                 {}});
+        if (!overrides_.contains(id))
+            publish(o, true);
     for (const auto& [id, o] : overrides_)
-        if (!active.count(id))
-            notifier_.publish({"overrides",
-                               o.at("kind") == "emergency" ? "emergency.ended" : "stop_all.ended",
-                               o,
-                               units(o),
-                               {}});
+        if (!active.contains(id))
+            publish(o, false);
     overrides_ = std::move(active);
 }
 

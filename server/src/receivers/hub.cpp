@@ -480,7 +480,7 @@ std::size_t ReceiverHub::online_count() {
     return n;
 }
 
-json::array ReceiverHub::list(const Scope& scope) {
+std::vector<ReceiverView> ReceiverHub::list(const Scope& scope) {
     auto records = registry_.all();
     if (!records)
         throw_rpc(records.error());
@@ -488,32 +488,32 @@ json::array ReceiverHub::list(const Scope& scope) {
     for (auto& s : media_.receiver_status())
         links[s.id] = s;
     std::map<std::int64_t, std::string> codes;
-    json::array out;
+    for (const auto& r : *records)
+        if (scope.may_change(r.unit) && !codes.contains(r.unit)) {
+            auto c = schedule_.unit_codes({r.unit});
+            codes[r.unit] = c.empty() ? "" : c.front();
+        }
+    std::vector<ReceiverView> out;
     std::lock_guard lock(mutex_);
     for (const auto& r : *records) {
         if (!scope.may_change(r.unit))
             continue;
-        if (!codes.count(r.unit)) {
-            auto c = schedule_.unit_codes({r.unit});
-            codes[r.unit] = c.empty() ? "" : c.front();
-        }
-        json::object o{{"id", r.id},         {"unit", codes[r.unit]}, {"name", r.name},
-                       {"volume", r.volume}, {"muted", r.muted},      {"online", false}};
+        ReceiverView v;
+        v.id = r.id;
+        v.unit = codes[r.unit];
+        v.name = r.name;
+        v.volume = r.volume;
+        v.muted = r.muted;
         if (auto it = live_.find(r.id); it != live_.end()) {
-            o["online"] = it->second.online;
-            o["last_seen"] = it->second.last_seen_ms; // ms since 1970
-            if (const auto* v = it->second.status.if_contains("version"))
-                o["version"] = *v;
-            o["address"] = it->second.address;
-            o["status"] = it->second.status;
+            v.online = it->second.online;
+            v.seen = true;
+            v.last_seen_ms = it->second.last_seen_ms;
+            v.address = it->second.address;
+            v.status = it->second.status;
         }
-        if (auto it = links.find(r.id); it != links.end()) {
-            o["packets_sent"] = it->second.packets_sent;
-            o["loss_percent"] = it->second.loss_percent;
-            o["jitter_ms"] = it->second.jitter_ms;
-            o["media_address"] = it->second.address;
-        }
-        out.push_back(std::move(o));
+        if (auto it = links.find(r.id); it != links.end())
+            v.link = it->second;
+        out.push_back(std::move(v));
     }
     return out;
 }

@@ -71,6 +71,7 @@ void ScheduleRunner::start() {
         if (auto started = engine_.start(); !started)
             throw std::runtime_error("the schedule engine cannot start: " +
                                      started.error().message);
+        publish_on_air();
     }
     thread_ = std::thread([this] { run(); });
 }
@@ -86,6 +87,7 @@ void ScheduleRunner::stop() {
     thread_.join();
     std::lock_guard lock(engine_mutex_);
     engine_.stop();
+    publish_on_air();
 }
 
 void ScheduleRunner::schedule_changed() {
@@ -102,8 +104,14 @@ void ScheduleRunner::wake() {
 }
 
 std::map<std::string, std::string> ScheduleRunner::on_air() const {
-    std::lock_guard lock(engine_mutex_);
-    return engine_.on_air();
+    std::lock_guard lock(on_air_mutex_);
+    return on_air_;
+}
+
+void ScheduleRunner::publish_on_air() {
+    auto now = engine_.on_air();
+    std::lock_guard lock(on_air_mutex_);
+    on_air_ = std::move(now);
 }
 
 void ScheduleRunner::run() {
@@ -130,6 +138,7 @@ void ScheduleRunner::run() {
         }
         std::lock_guard lock(engine_mutex_);
         auto ticked = engine_.tick();
+        publish_on_air();
         if (!ticked) {
             // E.g. the database is locked or the disk full: try again in a second, not at once.
             log()->error("schedule engine: {}; trying again in 1 s", ticked.error().message);

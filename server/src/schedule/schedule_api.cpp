@@ -248,8 +248,8 @@ json::value ScheduleApi::delete_entry(const Params& p, const Scope& scope) {
     return json::object{{"deleted", id}, {"entry", std::move(was)}};
 }
 
-json::value ScheduleApi::list_overrides(const Scope& scope) {
-    json::array out;
+std::vector<ActiveOverride> ScheduleApi::active_overrides(const Scope& scope) {
+    std::vector<ActiveOverride> out;
     for (const auto& o : value_or_throw(store_.active_overrides())) {
         bool visible = scope.all;
         for (const auto& c : o.channels)
@@ -257,16 +257,24 @@ json::value ScheduleApi::list_overrides(const Scope& scope) {
         if (!visible)
             continue;
         auto r = value_or_throw(store_.override_record(o.id));
-        json::object item{
-            {"id", o.id},
-            {"kind", o.kind == schedules::Override::Kind::emergency ? "emergency" : "stop_all"},
-            {"channels", array_of(o.channels, [](const auto& c) { return json::value(c); })},
-            {"started_at", iso_utc(r.started_at)},
-            {"started_by", r.started_by}};
-        item["program"] = r.program ? json::value(*r.program) : json::value(nullptr);
-        out.push_back(std::move(item));
+        out.push_back({o.id, o.kind, o.channels, iso_utc(r.started_at), r.started_by, r.program});
     }
     return out;
+}
+
+json::value ScheduleApi::list_overrides(const Scope& scope) {
+    return array_of(active_overrides(scope), override_json);
+}
+
+json::object override_json(const ActiveOverride& o) {
+    json::object item{
+        {"id", o.id},
+        {"kind", o.kind == schedules::Override::Kind::emergency ? "emergency" : "stop_all"},
+        {"channels", array_of(o.channels, [](const auto& c) { return json::value(c); })},
+        {"started_at", o.started_at},
+        {"started_by", o.started_by}};
+    item["program"] = o.program ? json::value(*o.program) : json::value(nullptr);
+    return item;
 }
 
 json::object ScheduleApi::on_air(const Scope& scope) {

@@ -12,7 +12,7 @@ namespace {
 
 Metrics sample() {
     Metrics m;
-    m.receivers_configured = {{"70-001", 3}, {"70-002", 2}};
+    m.receivers = {{"70-001", 3}, {"70-002", 2}};
     m.receivers_online = {{"70-001", 2}};
     m.on_air = {{"70-001", true}, {"70-002", false}};
     m.media.fanout.packets_sent = 1234;
@@ -58,7 +58,7 @@ TEST(MonitoringRoutes, ServeHealthAndMetricsAndRefuseTheRest) {
 
 TEST(Metrics, LabelValuesAreEscaped) {
     Metrics m;
-    m.receivers_configured = {{"a\"b\\c", 1}};
+    m.receivers = {{"a\"b\\c", 1}};
     auto text = prometheus_text(m);
     EXPECT_NE(text.find(R"(loa_receivers{unit="a\"b\\c"} 1)"), std::string::npos) << text;
 }

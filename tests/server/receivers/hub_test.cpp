@@ -12,6 +12,7 @@
 #include "loa/common/clock.hpp"
 #include "loa/common/secret.hpp"
 #include "loa/schedules/store.hpp"
+#include "loa/server/api/gateway.hpp"
 #include "loa/server/events/notifier.hpp"
 #include "loa/server/media/media_server.hpp"
 #include "loa/server/receivers/hub.hpp"
@@ -163,7 +164,7 @@ protected:
         auto all = hub->list(server::Scope{});
         if (all.size() != 1)
             throw std::runtime_error("expected one receiver listed");
-        return all[0].as_object();
+        return server::receiver_json(all[0]);
     }
 
     bool online() { return listed().at("online").as_bool(); }

@@ -7,21 +7,39 @@ namespace loa::server {
 
 namespace json = boost::json;
 
+json::object receiver_json(const ReceiverView& r) {
+    json::object o{{"id", r.id},         {"unit", r.unit},   {"name", r.name},
+                   {"volume", r.volume}, {"muted", r.muted}, {"online", r.online}};
+    if (r.seen) {
+        o["last_seen"] = r.last_seen_ms; // ms since 1970
+        if (const auto* v = r.status.if_contains("version"))
+            o["version"] = *v;
+        o["address"] = r.address;
+        o["status"] = r.status;
+    }
+    if (r.link) {
+        o["packets_sent"] = r.link->packets_sent;
+        o["loss_percent"] = r.link->loss_percent;
+        o["jitter_ms"] = r.link->jitter_ms;
+        o["media_address"] = r.link->address;
+    }
+    return o;
+}
+
 json::value ApiGateway::list_receivers(const Params& p, const Caller& caller) {
     // What each receiver's channel carries now: its own (single-cluster) one, else its unit's.
     auto on_air = schedule_.on_air(caller.scope);
     auto unit = p.optional_string("unit");
     json::array out;
-    for (auto& r : receivers_.list(caller.scope)) {
-        auto& o = r.as_object();
-        if (unit && o.at("unit").as_string() != *unit)
+    for (const auto& r : receivers_.list(caller.scope)) {
+        if (unit && r.unit != *unit)
             continue;
-        const auto* airing =
-            on_air.if_contains(schedules::cluster_channel(std::string(o.at("id").as_string())));
+        auto o = receiver_json(r);
+        const auto* airing = on_air.if_contains(schedules::cluster_channel(r.id));
         if (!airing)
-            airing = on_air.if_contains(o.at("unit").as_string());
+            airing = on_air.if_contains(r.unit);
         o["playing"] = airing ? *airing : json::value(nullptr);
-        out.push_back(std::move(r));
+        out.push_back(std::move(o));
     }
     return out;
 }

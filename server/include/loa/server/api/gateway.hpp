@@ -130,6 +130,9 @@ private:
     std::map<std::string, Ticket> tickets_; ///< by the ticket's SHA-256
 };
 
+/// A receiver as receivers.list shows it (docs/api.md, "Receivers"), without what it plays.
+boost::json::object receiver_json(const ReceiverView& receiver);
+
 /// A one-line summary of params and result for the audit log: secrets left out, long texts
 /// cut.
 std::string audit_summary(const boost::json::object& params, const boost::json::value& result);

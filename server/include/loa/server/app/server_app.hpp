@@ -16,6 +16,7 @@
 #include "loa/server/media/media_server.hpp"
 #include "loa/server/monitoring/metrics.hpp"
 #include "loa/server/monitoring/online_history.hpp"
+#include "loa/server/monitoring/presence.hpp"
 #include "loa/server/monitoring/status_watch.hpp"
 #include "loa/server/receivers/hub.hpp"
 #include "loa/server/receivers/registry.hpp"
@@ -57,6 +58,8 @@ private:
     /// One turn of the main loop after a signal (or none, 0); false when the server must stop.
     bool on_signal(int signal);
     Metrics metrics();
+    /// Which receivers are online, per unit (presence.hpp).
+    std::map<std::string, UnitPresence> presence();
     http::HttpOptions http_options();
 
     // In the order they are built; each may use those above it.

@@ -10,14 +10,15 @@
 
 #include "loa/http/server.hpp"
 #include "loa/server/media/media_server.hpp"
+#include "loa/server/monitoring/presence.hpp"
 
 namespace loa::server {
 
 /// One moment's figures.
 struct Metrics {
-    std::map<std::string, std::int64_t> receivers_configured; ///< by unit (channel)
-    std::map<std::string, std::int64_t> receivers_online;     ///< by unit: reported in 30 s
-    std::map<std::string, bool> on_air;                       ///< by channel
+    std::map<std::string, std::int64_t> receivers;        ///< by unit code
+    std::map<std::string, std::int64_t> receivers_online; ///< by unit code (presence.hpp)
+    std::map<std::string, bool> on_air;                   ///< by channel
     MediaStats media;
     std::uint64_t api_requests = 0;
     std::uint64_t api_errors = 0;
@@ -26,9 +27,10 @@ struct Metrics {
 /// The figures as Prometheus text.
 std::string prometheus_text(const Metrics& metrics);
 
-/// Collects the figures of a running server.
+/// Collects the figures of a running server; `presence` says which receivers are online.
 Metrics collect_metrics(const Settings& settings, const MediaServer& media,
                         const std::map<std::string, std::string>& on_air,
+                        const std::map<std::string, UnitPresence>& presence,
                         std::uint64_t api_requests, std::uint64_t api_errors);
 
 /// GET /healthz and GET /metrics; 404 for other paths, 405 for other methods. With a

@@ -39,7 +39,7 @@ private:
     ReceiverHub& receivers_;
     Notifier& notifier_;
     std::map<std::string, std::string> playing_;
-    std::map<std::int64_t, boost::json::object> overrides_;
+    std::map<std::int64_t, ActiveOverride> overrides_;
     std::map<std::string, std::int64_t> unit_by_code_;
     std::mutex mutex_;
     std::condition_variable wake_;

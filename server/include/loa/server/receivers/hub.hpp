@@ -29,6 +29,23 @@
 
 namespace loa::server {
 
+/// A provisioned receiver as operators see it: stored, live and on the media plane.
+struct ReceiverView {
+    std::string id;
+    std::string unit; ///< the unit's code
+    std::string name;
+    double volume = 1.0;
+    bool muted = false;
+    /// Connected on the control channel, or dropped less than HubSettings::offline_grace ago:
+    /// what "online" means for a provisioned receiver (docs/operations.md, "Monitoring").
+    bool online = false;
+    bool seen = false;                  ///< has said hello since the server started
+    std::int64_t last_seen_ms = 0;      ///< wall clock, when `seen`
+    std::string address;                ///< of its control connection, when `seen`
+    boost::json::object status;         ///< its last status report as it sent it (filtered)
+    std::optional<ReceiverStatus> link; ///< the media plane's figures, once it is on it
+};
+
 /// How the hub behaves.
 struct HubSettings {
     std::chrono::seconds offline_grace{30}; ///< a dropped receiver counts as online this long
@@ -69,9 +86,8 @@ public:
     /// the new key at its next hello and is rekeyed again, secret and all, right after it.
     /// Returns whether the receiver was online.
     common::Result<bool> rekey(const std::string& id);
-    /// The receivers with their live state: [{id, unit, name, online, last_seen, volume,
-    /// muted, status, address, loss_percent, jitter_ms, packets_sent}].
-    boost::json::array list(const Scope& scope);
+    /// The provisioned receivers of the units `scope` may change, with their live state.
+    std::vector<ReceiverView> list(const Scope& scope);
     /// The unit (id) of each provisioned receiver.
     std::map<std::string, std::int64_t> units();
     /// A provisioned receiver as stored.

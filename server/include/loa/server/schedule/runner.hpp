@@ -37,18 +37,23 @@ public:
     void stop();
     /// Any thread: the schedule or the overrides changed; the engine looks again now.
     void schedule_changed();
-    /// What each channel carries now (channel -> airing key).
+    /// What each channel carries now (channel -> airing key), as of the engine's last tick:
+    /// read without waiting for a tick in progress (which may be starting sources).
     std::map<std::string, std::string> on_air() const;
 
 private:
     void run();
     void wake();
+    /// Copies the engine's on-air map for on_air() readers; called with engine_mutex_ held.
+    void publish_on_air();
 
     schedules::ScheduleStore store_;
     const common::Clock& clock_;
     AirAdapter air_;
     schedules::Engine engine_;
-    mutable std::mutex engine_mutex_; ///< guards the engine against on_air() readers
+    std::mutex engine_mutex_; ///< guards the engine: its thread, start() and stop()
+    mutable std::mutex on_air_mutex_;
+    std::map<std::string, std::string> on_air_; ///< the last tick's (on_air_mutex_)
     // Wake-ups have their own lock: a source's thread that reports its end must never wait
     // for a tick, which may be waiting for that very thread to stop.
     std::mutex wake_mutex_;

@@ -61,6 +61,19 @@ struct ProgramInput {
     int rate_wpm = 0;
 };
 
+/// An emergency or a stop-all in force.
+struct ActiveOverride {
+    std::int64_t id = 0;
+    schedules::Override::Kind kind = schedules::Override::Kind::emergency;
+    std::vector<std::string> channels; ///< unit codes and "@" + cluster ids
+    std::string started_at;            ///< ISO 8601, UTC
+    std::string started_by;
+    std::optional<std::int64_t> program; ///< an emergency's program
+};
+
+/// An override as overrides.list and its notifications show it.
+boost::json::object override_json(const ActiveOverride& o);
+
 /// The methods, with their own connection to the store. Thread-safe (calls are serialised).
 class ScheduleApi {
 public:
@@ -121,6 +134,8 @@ public:
     boost::json::value end_override(const Params& p, const std::string& caller,
                                     schedules::Override::Kind kind, const Scope& scope);
     boost::json::value list_overrides(const Scope& scope);
+    /// The overrides in force that `scope` sees (run under lock()).
+    std::vector<ActiveOverride> active_overrides(const Scope& scope);
     boost::json::value list_as_run(const Params& p, const Scope& scope);
     boost::json::value status(const Scope& scope);
 
