@@ -33,12 +33,20 @@ FanOutShard::FanOutShard(int socket_fd, std::size_t batch)
 }
 
 std::uint32_t FanOutShard::add(std::uint32_t channel, RtpStream stream,
-                               std::optional<SrtpSession> session, ReceiverLink* link) {
+                               std::optional<SrtpSession> session, ReceiverLink* link,
+                               std::shared_ptr<ReceiverLink> owner) {
     std::lock_guard lock(changes_mutex_);
-    // Adds are applied in the order they are queued, so the index is known now.
-    auto index = added_.fetch_add(1, std::memory_order_relaxed);
-    Change change{Change::Kind::add, index, channel, Receiver{stream, std::move(session), link},
-                  std::nullopt};
+    // Adds are applied in the order they are queued, so the index is known now: a removed
+    // receiver's (its removal is applied: nothing queued before can touch it), or a new one.
+    std::uint32_t index = 0;
+    if (!free_.empty()) {
+        index = free_.back();
+        free_.pop_back();
+    } else {
+        index = added_.fetch_add(1, std::memory_order_relaxed);
+    }
+    Change change{Change::Kind::add, index, channel,
+                  Receiver{stream, std::move(session), link, std::move(owner)}, std::nullopt};
     changes_.push_back(std::move(change));
     changes_pending_.store(true, std::memory_order_release);
     return index;
@@ -62,6 +70,11 @@ void FanOutShard::rekey(std::uint32_t index, SrtpSession session) {
     queue_change({Change::Kind::rekey, index, 0, std::nullopt, std::move(session)});
 }
 
+std::size_t FanOutShard::receivers() const {
+    std::lock_guard lock(changes_mutex_);
+    return added_.load(std::memory_order_relaxed) - free_.size();
+}
+
 void FanOutShard::apply_changes() {
     std::vector<Change> changes;
     {
@@ -71,6 +84,11 @@ void FanOutShard::apply_changes() {
     }
     for (auto& change : changes)
         apply(change);
+    if (freed_.empty())
+        return;
+    std::lock_guard lock(changes_mutex_);
+    free_.insert(free_.end(), freed_.begin(), freed_.end());
+    freed_.clear();
 }
 
 void FanOutShard::apply(Change& change) {
@@ -79,8 +97,13 @@ void FanOutShard::apply(Change& change) {
         if (by_channel_.size() <= change.channel)
             by_channel_.resize(change.channel + 1);
         by_channel_[change.channel].push_back(index);
-        channel_of_.push_back(change.channel);
-        receivers_.push_back(std::move(*change.receiver));
+        if (index < receivers_.size()) { // a removed receiver's place
+            channel_of_[index] = change.channel;
+            receivers_[index] = std::move(*change.receiver);
+        } else {
+            channel_of_.push_back(change.channel);
+            receivers_.push_back(std::move(*change.receiver));
+        }
         return;
     }
     if (index >= receivers_.size() || channel_of_[index] == kRemoved)
@@ -96,6 +119,9 @@ void FanOutShard::apply(Change& change) {
     if (change.kind == Change::Kind::remove) {
         channel_of_[index] = kRemoved;
         receivers_[index].session.reset();
+        receivers_[index].link = nullptr;
+        receivers_[index].owner.reset();
+        freed_.push_back(index);
         return;
     }
     if (by_channel_.size() <= change.channel)
@@ -195,6 +221,8 @@ FanOutStats FanOutShard::stats() const {
     s.protect_failures = protect_failures_.load(std::memory_order_relaxed);
     s.not_latched = not_latched_.load(std::memory_order_relaxed);
     s.superseded = superseded_.load(std::memory_order_relaxed);
+    s.receivers = receivers();
+    s.places = size();
     return s;
 }
 
@@ -210,9 +238,11 @@ FanOut::~FanOut() {
 }
 
 ReceiverHandle FanOut::add_receiver(std::uint32_t channel, RtpStream stream,
-                                    std::optional<SrtpSession> session, ReceiverLink* link) {
+                                    std::optional<SrtpSession> session, ReceiverLink* link,
+                                    std::shared_ptr<ReceiverLink> owner) {
     auto shard = static_cast<std::uint32_t>(next_.fetch_add(1) % workers_.size());
-    auto index = workers_[shard]->shard.add(channel, stream, std::move(session), link);
+    auto index =
+        workers_[shard]->shard.add(channel, stream, std::move(session), link, std::move(owner));
     return {shard, index};
 }
 
@@ -242,6 +272,8 @@ void FanOut::start() {
                                              [w](const Delivery& d) { w->shard.send(d); });
                 if (!got && w->queue.closed())
                     return;
+                if (!got) // idle: removals are applied (and their links let go) all the same
+                    w->shard.settle();
             }
         });
     }
@@ -269,6 +301,8 @@ FanOutStats FanOut::stats() const {
         total.queue_drops += worker->queue_drops.load(std::memory_order_relaxed);
         total.queue_depth = std::max(total.queue_depth, worker->queue.size());
         total.superseded += s.superseded;
+        total.receivers += s.receivers;
+        total.places += s.places;
     }
     return total;
 }

@@ -65,7 +65,23 @@ common::Result<void> ReportListener::add_receiver(const ReceiverSpec& spec, Rece
 
 void ReportListener::remove_receiver(const std::string& id) {
     std::lock_guard lock(mutex_);
-    by_cname_.erase(id); // the entry stays, unreachable: indices of the others do not move
+    auto it = by_cname_.find(id);
+    if (it == by_cname_.end())
+        return;
+    auto index = it->second;
+    by_cname_.erase(it);
+    // The last entry takes the removed one's place: nothing of a removed receiver is kept, and
+    // its session and link are never touched again once this returns.
+    if (index + 1 != entries_.size()) {
+        entries_[index] = std::move(entries_.back());
+        by_cname_[entries_[index].id] = index;
+    }
+    entries_.pop_back();
+}
+
+std::size_t ReportListener::size() const {
+    std::lock_guard lock(mutex_);
+    return entries_.size();
 }
 
 common::Result<void> ReportListener::rekey_receiver(const std::string& id,

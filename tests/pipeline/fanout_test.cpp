@@ -185,3 +185,47 @@ TEST(FanOut, ThreadsDeliverQueuedFrames) {
     fanout.stop();
     EXPECT_EQ(fanout.stats().packets_sent, 4U);
 }
+
+TEST(FanOutShard, ARemovedReceiversPlaceGoesToTheNextOneAndItsLinkIsLetGo) {
+    auto sender = UdpSocket::bind(*Endpoint::parse("127.0.0.1:0"));
+    FanOutShard shard(sender->fd(), 8);
+    Listener stays;
+    stays.link.address = stays.endpoint().packed();
+    shard.add(0, RtpStream(1, 0, 0),
+              std::move(SrtpSession::outbound(kProfile, stays.key, 1)).value(), &stays.link);
+    // Receivers come and go many times over: the shard keeps as many places as were ever
+    // needed at once, and lets each removed receiver's link go.
+    std::vector<std::weak_ptr<ReceiverLink>> gone;
+    for (std::uint32_t round = 0; round < 50; ++round) {
+        std::vector<std::uint32_t> indices;
+        for (std::uint32_t i = 0; i < 20; ++i) {
+            auto link = std::make_shared<ReceiverLink>();
+            gone.push_back(link);
+            indices.push_back(
+                shard.add(0, RtpStream(100 + i, 0, 0), std::nullopt, link.get(), link));
+        }
+        shard.settle();
+        for (auto index : indices)
+            shard.remove(index);
+        shard.settle();
+    }
+    EXPECT_EQ(shard.size(), 21U) << "places are taken again";
+    EXPECT_EQ(shard.receivers(), 1U);
+    for (const auto& link : gone)
+        EXPECT_TRUE(link.expired());
+
+    // A place taken again serves its new receiver only.
+    Listener fresh;
+    fresh.link.address = fresh.endpoint().packed();
+    auto index =
+        shard.add(0, RtpStream(2, 0, 0),
+                  std::move(SrtpSession::outbound(kProfile, fresh.key, 2)).value(), &fresh.link);
+    EXPECT_LT(index, 21U);
+    shard.send(frame_delivery(0, "after", 960, 1));
+    EXPECT_TRUE(stays.receive());
+    auto packet = fresh.receive();
+    ASSERT_TRUE(packet);
+    std::size_t len = packet->size();
+    EXPECT_TRUE(fresh.session.unprotect_rtp(packet->data(), len));
+    EXPECT_EQ(fresh.link.packets_sent.load(), 1U);
+}

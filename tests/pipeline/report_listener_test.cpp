@@ -218,3 +218,30 @@ TEST_P(ReportFloor, AfterARestartReportsAtOrBeforeTheSavedPositionAreReplays) {
 INSTANTIATE_TEST_SUITE_P(Profiles, ReportFloor,
                          ::testing::Values(SrtpProfile::aes_cm_128_hmac_sha1_80,
                                            SrtpProfile::aead_aes_128_gcm));
+
+TEST_F(ReportListenerTest, ARemovedReceiverIsForgottenWhileTheOthersStillLatch) {
+    std::vector<ReceiverLink> links(100);
+    for (int round = 0; round < 3; ++round) {
+        for (std::size_t i = 0; i < links.size(); ++i)
+            ASSERT_TRUE(listener.add_receiver(
+                ReceiverSpec{"x" + std::to_string(i), 0, kProfile, key, std::nullopt}, &links[i]));
+        EXPECT_EQ(listener.size(), 101U);
+        for (std::size_t i = 0; i < links.size(); i += 2)
+            listener.remove_receiver("x" + std::to_string(i));
+        // The odd ones and r1 are still known, in whatever place the removals left them.
+        FakeReceiver odd("x" + std::to_string(2 * round + 1), key, 1000 + round);
+        deliver(odd.report(), from("203.0.113.9", static_cast<std::uint16_t>(41000 + round)));
+        EXPECT_EQ(Endpoint::from_packed(links[2 * round + 1].address.load()).to_string(),
+                  "203.0.113.9:" + std::to_string(41000 + round));
+        FakeReceiver even("x0", key, 1000);
+        auto before = listener.stats().unknown_receiver;
+        deliver(even.report(), from("203.0.113.9", 42000));
+        EXPECT_EQ(listener.stats().unknown_receiver, before + 1) << "a removed receiver is unknown";
+        for (std::size_t i = 1; i < links.size(); i += 2)
+            listener.remove_receiver("x" + std::to_string(i));
+        EXPECT_EQ(listener.size(), 1U) << "nothing of the removed receivers is kept";
+    }
+    FakeReceiver r("r1", key, 1000);
+    deliver(r.report(), from("203.0.113.7", 40000));
+    EXPECT_EQ(address(), "203.0.113.7:40000");
+}

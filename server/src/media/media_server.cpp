@@ -34,7 +34,14 @@ const char* state_name(pipeline::SourceState state) {
     return "?";
 }
 
-pipeline::RtpStream fresh_stream(std::uint32_t ssrc) {
+bool same_spec(const pipeline::SourceSpec& a, const pipeline::SourceSpec& b) {
+    return a.kind == b.kind && a.location == b.location && a.frequency_hz == b.frequency_hz &&
+           a.loop == b.loop;
+}
+
+} // namespace
+
+pipeline::RtpStream MediaServer::fresh_stream(std::uint32_t ssrc) {
     std::uint16_t sequence = 0;
     std::uint32_t offset = 0;
     common::random_bytes(&sequence, sizeof sequence);
@@ -45,13 +52,6 @@ pipeline::RtpStream fresh_stream(std::uint32_t ssrc) {
     sequence &= 0x7fff;
     return pipeline::RtpStream(ssrc, sequence, offset);
 }
-
-bool same_spec(const pipeline::SourceSpec& a, const pipeline::SourceSpec& b) {
-    return a.kind == b.kind && a.location == b.location && a.frequency_hz == b.frequency_hz &&
-           a.loop == b.loop;
-}
-
-} // namespace
 
 MediaServer::MediaServer(Settings settings, const common::Clock& clock)
     : settings_(std::move(settings)), clock_(clock) {}
@@ -86,7 +86,10 @@ void MediaServer::start() {
     fanout_->start();
     router_->start();
     reports_->start();
-    apply_bindings(settings_.channels);
+    {
+        std::lock_guard lock(programs_mutex_);
+        apply_bindings(settings_.channels);
+    }
     log()->info("media plane on UDP {}:{}, epoch {}, {} channel(s), {} receiver(s), {}",
                 settings_.media_bind, media_port(), epoch_, router_->channel_count(),
                 settings_.receivers.size(), pipeline::to_string(settings_.profile));
@@ -107,101 +110,6 @@ void MediaServer::add_channels() {
         }
         router_->add_channel(id, std::move(group));
     }
-}
-
-void MediaServer::add_receivers() {
-    auto floors = load_report_positions();
-    for (const auto& r : settings_.receivers) {
-        std::optional<pipeline::ReportPosition> floor;
-        if (auto it = floors.find(r.id); it != floors.end())
-            floor = it->second;
-        if (auto added = attach(r.id, *router_->find_channel(r.channel), r.key, r.address, floor);
-            !added)
-            throw std::runtime_error(added.error().message);
-    }
-}
-
-common::Result<void> MediaServer::attach(const std::string& id, std::uint32_t channel,
-                                         const std::vector<std::uint8_t>& key,
-                                         std::optional<pipeline::Endpoint> address,
-                                         std::optional<pipeline::ReportPosition> floor) {
-    std::lock_guard lock(sources_mutex_);
-    if (receiver_of_.contains(schedules::cluster_channel(id)))
-        return common::make_error(common::Errc::already_exists, "receiver " + id + " exists");
-    auto link = std::make_unique<pipeline::ReceiverLink>();
-    if (address)
-        link->address.store(address->packed());
-    pipeline::ReceiverSpec spec{id, channel, settings_.profile, key, address};
-    std::optional<pipeline::SrtpSession> session;
-    std::uint32_t ssrc = pipeline::ssrc_for(epoch_, id);
-    if (settings_.key_mode == KeyMode::per_receiver) {
-        auto created = pipeline::SrtpSession::outbound(settings_.profile, key, ssrc);
-        if (!created)
-            return common::make_error(created.error().code,
-                                      "receiver " + id + ": " + created.error().message);
-        session.emplace(std::move(created).value());
-    }
-    if (auto added = reports_->add_receiver(spec, link.get(), floor); !added)
-        return added;
-    // Each receiver also has a channel of its own, for what targets it alone. In group key
-    // mode a receiver only holds its channel's key, so it cannot be addressed alone.
-    if (settings_.key_mode == KeyMode::per_receiver &&
-        !private_channel_.contains(schedules::cluster_channel(id))) {
-        auto own = router_->find_channel(schedules::cluster_channel(id));
-        private_channel_[schedules::cluster_channel(id)] =
-            own ? *own : router_->add_channel(schedules::cluster_channel(id));
-    }
-    handles_.push_back(
-        fanout_->add_receiver(channel, fresh_stream(ssrc), std::move(session), link.get()));
-    home_channel_.push_back(channel);
-    current_channel_.push_back(channel);
-    receiver_ids_.push_back(id);
-    removed_.push_back(false);
-    receiver_of_[schedules::cluster_channel(id)] = links_.size();
-    links_.push_back(std::move(link));
-    return {};
-}
-
-common::Result<void> MediaServer::add_receiver(const std::string& id, const std::string& channel,
-                                               const std::vector<std::uint8_t>& key) {
-    auto index = router_ ? router_->find_channel(channel) : std::nullopt;
-    if (!index)
-        return common::make_error(common::Errc::not_found, "no channel " + channel);
-    return attach(id, *index, key, std::nullopt, std::nullopt);
-}
-
-common::Result<void> MediaServer::remove_receiver(const std::string& id) {
-    std::lock_guard lock(sources_mutex_);
-    auto it = receiver_of_.find(schedules::cluster_channel(id));
-    if (it == receiver_of_.end())
-        return common::make_error(common::Errc::not_found, "no receiver " + id);
-    auto i = it->second;
-    fanout_->remove_receiver(handles_[i]);
-    reports_->remove_receiver(id);
-    removed_[i] = true;
-    receiver_of_.erase(it);
-    // The link stays allocated: the fan-out may still hold it until its next delivery.
-    return {};
-}
-
-common::Result<void> MediaServer::rekey_receiver(const std::string& id,
-                                                 const std::vector<std::uint8_t>& key) {
-    std::lock_guard lock(sources_mutex_);
-    auto it = receiver_of_.find(schedules::cluster_channel(id));
-    if (it == receiver_of_.end())
-        return common::make_error(common::Errc::not_found, "no receiver " + id);
-    if (settings_.key_mode == KeyMode::per_receiver) {
-        auto session = pipeline::SrtpSession::outbound(settings_.profile, key, receiver_ssrc(id));
-        if (!session)
-            return common::make_error(session.error().code,
-                                      "receiver " + id + ": " + session.error().message);
-        fanout_->rekey_receiver(handles_[it->second], std::move(session).value());
-    }
-    return reports_->rekey_receiver(id, key);
-}
-
-std::uint32_t MediaServer::receiver_ssrc(const std::string& id) const {
-    return pipeline::ssrc_for(epoch_, id);
 }
 
 std::optional<std::vector<std::uint8_t>> MediaServer::group_key(const std::string& channel) const {
@@ -240,7 +148,6 @@ std::uint32_t MediaServer::source_index(const pipeline::SourceSpec& spec) {
 }
 
 void MediaServer::apply_bindings(const std::vector<ChannelSettings>& channels) {
-    std::lock_guard lock(sources_mutex_);
     std::set<std::string> units; // their channels play what the schedule says
     if (settings_.province) {
         units.insert(settings_.province->province.code);
@@ -278,7 +185,7 @@ void MediaServer::apply_bindings(const std::vector<ChannelSettings>& channels) {
 }
 
 void MediaServer::reload(const Settings& updated) {
-    std::lock_guard lock(sources_mutex_);
+    std::lock_guard lock(programs_mutex_);
     settings_.sources = updated.sources;
     settings_.channels.clear();
     for (const auto& channel : updated.channels)
@@ -286,38 +193,6 @@ void MediaServer::reload(const Settings& updated) {
     apply_bindings(settings_.channels);
     log()->info("configuration reloaded: {} source(s), {} channel binding(s)",
                 settings_.sources.size(), settings_.channels.size());
-}
-
-std::string MediaServer::positions_file() const {
-    return settings_.state_dir + "/report-positions";
-}
-
-std::map<std::string, pipeline::ReportPosition> MediaServer::load_report_positions() const {
-    std::map<std::string, pipeline::ReportPosition> floors;
-    std::ifstream in(positions_file());
-    std::string id;
-    pipeline::ReportPosition p;
-    while (in >> id >> p.ssrc >> p.index)
-        floors[id] = p;
-    return floors;
-}
-
-void MediaServer::save_report_positions() {
-    std::string text;
-    std::lock_guard lock(sources_mutex_);
-    for (std::size_t i = 0; i < links_.size(); ++i) {
-        auto p = pipeline::ReportPosition::unpack(links_[i]->report_position.load());
-        if (!removed_[i] && (p.ssrc != 0 || p.index != 0))
-            text += receiver_ids_[i] + " " + std::to_string(p.ssrc) + " " +
-                    std::to_string(p.index) + "\n";
-    }
-    if (text == saved_positions_)
-        return;
-    if (auto written = common::write_file_durably(positions_file(), text); !written) {
-        log()->warn("cannot save the receivers' report positions: {}", written.error().message);
-        return;
-    }
-    saved_positions_ = std::move(text);
 }
 
 void MediaServer::stop() {
@@ -348,41 +223,11 @@ MediaStats MediaServer::stats() const {
         s.router_drops = router_->queue_drops();
         s.fanout.protect_failures += router_->protect_failures();
     }
-    std::lock_guard lock(sources_mutex_);
-    for (std::size_t i = 0; i < links_.size(); ++i)
-        if (!removed_[i] && links_[i]->address.load(std::memory_order_relaxed) != 0)
+    std::lock_guard lock(receivers_mutex_);
+    for (const auto& [id, r] : receivers_)
+        if (r.link->address.load(std::memory_order_relaxed) != 0)
             ++s.receivers_latched;
     return s;
-}
-
-} // namespace loa::server
-
-namespace loa::server {
-
-std::vector<ReceiverStatus> MediaServer::receiver_status() const {
-    std::vector<ReceiverStatus> out;
-    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      clock_.steady_now().time_since_epoch())
-                      .count();
-    std::lock_guard lock(sources_mutex_);
-    for (std::size_t i = 0; i < links_.size(); ++i) {
-        if (removed_[i])
-            continue;
-        const auto& link = *links_[i];
-        ReceiverStatus r;
-        r.id = receiver_ids_[i];
-        r.address = pipeline::Endpoint::from_packed(link.address.load()).to_string();
-        r.packets_sent = link.packets_sent.load();
-        r.reports = link.reports.load();
-        if (r.reports > 0)
-            r.seconds_since_report =
-                static_cast<double>(now_ms - link.last_report_ms.load()) / 1000;
-        r.loss_percent = link.fraction_lost.load() * 100.0 / 256;
-        r.cumulative_lost = link.cumulative_lost.load();
-        r.jitter_ms = link.jitter.load() / 48.0;
-        out.push_back(std::move(r));
-    }
-    return out;
 }
 
 } // namespace loa::server

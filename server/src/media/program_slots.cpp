@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "loa/common/logging.hpp"
+#include "loa/schedules/store.hpp"
 #include "loa/server/media/media_server.hpp"
 
 namespace loa::server {
@@ -33,8 +34,8 @@ std::uint32_t MediaServer::free_slot() {
 
 void MediaServer::start_program(const std::string& key, const pipeline::SourceSpec& spec,
                                 std::function<void(bool failed)> on_end) {
-    std::lock_guard lock(sources_mutex_);
-    stop_program(key);
+    std::scoped_lock lock(programs_mutex_, receivers_mutex_);
+    stop_program_locked(key);
     std::uint32_t slot = free_slot();
     auto on_frame = [router = router_.get(), slot](const pipeline::OpusFrame& frame) {
         router->post_frame(slot, frame);
@@ -77,7 +78,7 @@ std::optional<std::uint32_t> MediaServer::channel_index(const std::string& chann
 std::optional<pipeline::TapHandle> MediaServer::tap(const std::string& channel, pipeline::Tap tap) {
     std::optional<std::uint32_t> index;
     {
-        std::lock_guard lock(sources_mutex_);
+        std::lock_guard lock(receivers_mutex_);
         index = router_ ? channel_index(channel) : std::nullopt;
     }
     if (!index)
@@ -86,7 +87,7 @@ std::optional<pipeline::TapHandle> MediaServer::tap(const std::string& channel, 
 }
 
 bool MediaServer::has_channel(const std::string& channel) const {
-    std::lock_guard lock(sources_mutex_);
+    std::lock_guard lock(receivers_mutex_);
     return router_ && channel_index(channel).has_value();
 }
 
@@ -96,7 +97,11 @@ void MediaServer::untap(pipeline::TapHandle handle) {
 }
 
 bool MediaServer::play_on(const std::string& channel, const std::string* key) {
-    std::lock_guard lock(sources_mutex_);
+    std::scoped_lock lock(programs_mutex_, receivers_mutex_);
+    return play_on_locked(channel, key);
+}
+
+bool MediaServer::play_on_locked(const std::string& channel, const std::string* key) {
     auto index = channel_index(channel);
     if (!index) {
         log()->warn("no channel {} to play on", channel);
@@ -112,10 +117,11 @@ bool MediaServer::play_on(const std::string& channel, const std::string* key) {
         next = &it->second;
     }
     router_->bind(*index, next ? std::optional<std::uint32_t>(next->slot) : std::nullopt);
-    if (auto r = receiver_of_.find(channel); r != receiver_of_.end()) {
-        std::size_t i = r->second;
-        current_channel_[i] = next ? *index : home_channel_[i];
-        fanout_->move_receiver(handles_[i], current_channel_[i]);
+    if (auto cluster = schedules::cluster_of(channel)) {
+        if (auto r = receivers_.find(*cluster); r != receivers_.end()) {
+            r->second.current = next ? *index : r->second.home;
+            fanout_->move_receiver(r->second.handle, r->second.current);
+        }
     }
     // What the channel played before may now be on no channel: a file keeps its place.
     for (auto& entry : programs_) {
@@ -133,7 +139,11 @@ bool MediaServer::play_on(const std::string& channel, const std::string* key) {
 }
 
 void MediaServer::stop_program(const std::string& key) {
-    std::lock_guard lock(sources_mutex_);
+    std::scoped_lock lock(programs_mutex_, receivers_mutex_);
+    stop_program_locked(key);
+}
+
+void MediaServer::stop_program_locked(const std::string& key) {
     auto it = programs_.find(key);
     if (it == programs_.end())
         return;
@@ -150,29 +160,15 @@ void MediaServer::stop_program(const std::string& key) {
 }
 
 void MediaServer::silence_receiver(const std::string& channel) {
-    std::lock_guard lock(sources_mutex_);
-    play_on(channel, nullptr); // off whatever it played, back home for a moment
-    auto r = receiver_of_.find(channel);
+    std::scoped_lock lock(programs_mutex_, receivers_mutex_);
+    play_on_locked(channel, nullptr); // off whatever it played, back home for a moment
+    auto cluster = schedules::cluster_of(channel);
+    auto r = cluster ? receivers_.find(*cluster) : receivers_.end();
     auto index = channel_index(channel);
-    if (r == receiver_of_.end() || !index)
+    if (r == receivers_.end() || !index)
         return;
-    current_channel_[r->second] = *index; // its own channel, bound to nothing
-    fanout_->move_receiver(handles_[r->second], *index);
-}
-
-std::function<std::int64_t()> MediaServer::reach_counter(const std::string& channel) const {
-    std::lock_guard lock(sources_mutex_);
-    auto index = channel_index(channel);
-    std::vector<std::pair<const pipeline::ReceiverLink*, std::uint64_t>> start;
-    if (index)
-        for (std::size_t i = 0; i < links_.size(); ++i)
-            if (!removed_[i] && current_channel_[i] == *index)
-                start.emplace_back(links_[i].get(), links_[i]->packets_sent.load());
-    return [start = std::move(start)] {
-        return static_cast<std::int64_t>(std::count_if(start.begin(), start.end(), [](auto& s) {
-            return s.first->packets_sent.load() > s.second;
-        }));
-    };
+    r->second.current = *index; // its own channel, bound to nothing
+    fanout_->move_receiver(r->second.handle, *index);
 }
 
 } // namespace loa::server

@@ -51,3 +51,38 @@ TEST(MediaServer, ReportLatchesTheReceiverAndItsFiguresAreKept) {
     media.stop();
     EXPECT_GT(media.stats().fanout.packets_sent, 0U);
 }
+
+TEST(MediaServer, ReceiversRemovedAreForgottenAndTheirPlacesTakenAgain) {
+    test::TempDir dir("media-server-churn");
+    server::Settings settings;
+    settings.state_dir = dir.path();
+    settings.media_bind = "127.0.0.1";
+    settings.media_port = static_cast<std::uint16_t>(test::free_udp_port());
+    settings.workers = 2;
+    settings.channels.push_back({"70-001", std::nullopt, {}});
+    server::MediaServer media(settings, common::SystemClock::instance());
+    media.start();
+    std::vector<std::uint8_t> key(30);
+    common::random_bytes(key.data(), key.size());
+    // Provisioned receivers come and go over the years: places and memory stay bounded by the
+    // most there ever were at once.
+    constexpr int kAtOnce = 200;
+    for (int round = 0; round < 10; ++round) {
+        for (int i = 0; i < kAtOnce; ++i)
+            ASSERT_TRUE(media.add_receiver("box-" + std::to_string(round) + "-" + std::to_string(i),
+                                           "70-001", key));
+        EXPECT_EQ(media.receiver_status().size(), static_cast<std::size_t>(kAtOnce));
+        for (int i = 0; i < kAtOnce; ++i)
+            ASSERT_TRUE(
+                media.remove_receiver("box-" + std::to_string(round) + "-" + std::to_string(i)));
+        EXPECT_TRUE(media.receiver_status().empty());
+        // The shards apply the removals while idle (nothing plays here), within half a second.
+        ASSERT_TRUE(test::wait_until([&] { return media.stats().fanout.receivers == 0; },
+                                     std::chrono::seconds(5)));
+    }
+    auto fanout = media.stats().fanout;
+    EXPECT_LE(fanout.places, static_cast<std::size_t>(kAtOnce) + 2) << "places are taken again";
+    EXPECT_FALSE(media.remove_receiver("box-0-0")) << "a removed receiver is unknown";
+    ASSERT_TRUE(media.add_receiver("box-0-0", "70-001", key)) << "and may come back";
+    media.stop();
+}

@@ -59,6 +59,8 @@ struct FanOutStats {
     std::uint64_t queue_drops = 0; ///< shard too slow: a delivery was refused
     std::size_t queue_depth = 0;   ///< deliveries waiting now, in the fullest shard's queue
     std::uint64_t superseded = 0;  ///< deliveries skipped: their channel had switched since
+    std::size_t receivers = 0;     ///< receivers sent to (removals queued not counted)
+    std::size_t places = 0;        ///< receivers' places held: removed ones are taken again
 };
 
 /// Where a receiver lives in the fan-out: its shard and its place there.
@@ -75,30 +77,42 @@ public:
 
     /// Adds a receiver with its outbound SRTP session (nullopt: plain RTP, benchmarks only,
     /// or a receiver of a group-key channel). Any thread; applied before the next delivery.
-    /// Returns the receiver's index in this shard.
+    /// `owner`, if given, keeps `link` alive until the receiver's removal is applied. Returns
+    /// the receiver's index in this shard: a removed receiver's, once its removal is applied.
     std::uint32_t add(std::uint32_t channel, RtpStream stream, std::optional<SrtpSession> session,
-                      ReceiverLink* link);
+                      ReceiverLink* link, std::shared_ptr<ReceiverLink> owner = nullptr);
     /// Moves a receiver to another channel (any thread); applied before the next delivery, and
     /// its next packet carries the marker of a program change.
     void move(std::uint32_t index, std::uint32_t channel);
     /// Stops sending to a receiver for good (any thread). Its link is not touched again once
-    /// the next delivery has been handled.
+    /// the next delivery has been handled; then its session and its share of the link are
+    /// dropped and its index given to the next receiver added. Its index must not be used
+    /// again by the caller.
     void remove(std::uint32_t index);
     /// Replaces a receiver's SRTP session (a new key) from its next packet on (any thread);
     /// its RTP numbering continues.
     void rekey(std::uint32_t index, SrtpSession session);
     /// Sends one delivery to every receiver of its channel.
     void send(const Delivery& delivery);
+    /// Applies the changes queued, as the next delivery would (the shard's thread, idle).
+    void settle() {
+        if (changes_pending_.load(std::memory_order_acquire))
+            apply_changes();
+    }
     /// Counters so far.
     FanOutStats stats() const;
-    /// Receivers added to this shard (removed ones included).
+    /// Indices handed out so far: the receivers of this shard, and the removed ones whose
+    /// index is not taken again yet.
     std::size_t size() const { return added_.load(std::memory_order_relaxed); }
+    /// Receivers this shard sends to, once the changes queued are applied.
+    std::size_t receivers() const;
 
 private:
     struct Receiver {
         RtpStream stream;
         std::optional<SrtpSession> session;
         ReceiverLink* link;
+        std::shared_ptr<ReceiverLink> owner; ///< keeps `link` alive, if the caller asked
     };
     /// A change asked for from another thread, applied by the shard's own.
     struct Change {
@@ -120,8 +134,10 @@ private:
     std::vector<Receiver> receivers_;
     std::vector<std::uint32_t> channel_of_;
     std::vector<std::vector<std::uint32_t>> by_channel_;
-    std::mutex changes_mutex_;
+    mutable std::mutex changes_mutex_;
     std::vector<Change> changes_;
+    std::vector<std::uint32_t> free_;  ///< removed receivers' indices (changes_mutex_)
+    std::vector<std::uint32_t> freed_; ///< removals applied by the last apply_changes()
     std::atomic<bool> changes_pending_{false};
     std::atomic<std::uint32_t> added_{0};
     std::vector<PacketBuffer> buffers_;
@@ -146,10 +162,11 @@ public:
     /// Adds a receiver; any thread, applied before the next delivery. The shard is chosen
     /// round-robin.
     ReceiverHandle add_receiver(std::uint32_t channel, RtpStream stream,
-                                std::optional<SrtpSession> session, ReceiverLink* link);
+                                std::optional<SrtpSession> session, ReceiverLink* link,
+                                std::shared_ptr<ReceiverLink> owner = nullptr);
     /// Moves a receiver to another channel; any thread, applied before the next delivery.
     void move_receiver(ReceiverHandle receiver, std::uint32_t channel);
-    /// Stops sending to a receiver for good; any thread.
+    /// Stops sending to a receiver for good; any thread. The handle is dead from then on.
     void remove_receiver(ReceiverHandle receiver);
     /// Gives a receiver a new SRTP session (key) from its next packet on; any thread.
     void rekey_receiver(ReceiverHandle receiver, SrtpSession session);

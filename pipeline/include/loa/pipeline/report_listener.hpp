@@ -57,8 +57,11 @@ public:
     /// refused as a replay (libsrtp's own replay window starts empty on every start).
     common::Result<void> add_receiver(const ReceiverSpec& spec, ReceiverLink* link,
                                       std::optional<ReportPosition> floor = std::nullopt);
-    /// Forgets a receiver (any thread): its reports are unknown from now on.
+    /// Forgets a receiver (any thread): its reports are unknown from now on, its inbound
+    /// session is freed, and its link is not touched again once this returns.
     void remove_receiver(const std::string& id);
+    /// Receivers registered now.
+    std::size_t size() const;
     /// Gives a receiver a new key (any thread). Reports under the previous key are still
     /// accepted, so that none is lost while the receiver switches, until the first report under
     /// the new key or kPreviousKeyGrace, whichever comes first.
@@ -99,7 +102,7 @@ private:
     int fd_;
     const common::Clock& clock_;
     std::chrono::milliseconds latch_lifetime_;
-    std::mutex mutex_; ///< guards entries_ and by_cname_ (reports are few: a lock is cheap)
+    mutable std::mutex mutex_; ///< guards entries_ and by_cname_ (reports are few: a lock is cheap)
     std::vector<Entry> entries_;
     /// Transparent hashing: a CNAME read from a packet is looked up without a copy.
     struct NameHash {

@@ -118,11 +118,18 @@ private:
                                 std::optional<pipeline::ReportPosition> floor);
     std::string positions_file() const;
     std::map<std::string, pipeline::ReportPosition> load_report_positions() const;
+    /// A fresh outbound RTP stream for `ssrc`: random first sequence number and timestamp.
+    static pipeline::RtpStream fresh_stream(std::uint32_t ssrc);
+    // With programs_mutex_ held.
     std::uint32_t source_index(const pipeline::SourceSpec& spec);
     void apply_bindings(const std::vector<ChannelSettings>& channels);
-    void add_channels();
     std::uint32_t free_slot();
+    // With both mutexes held.
+    bool play_on_locked(const std::string& channel, const std::string* key);
+    void stop_program_locked(const std::string& key);
+    /// The router's channel of a unit or "@id"; with receivers_mutex_ held.
     std::optional<std::uint32_t> channel_index(const std::string& channel) const;
+    void add_channels();
 
     /// A program source and the channels it is on.
     struct ProgramSlot {
@@ -138,26 +145,31 @@ private:
     std::unique_ptr<pipeline::FanOut> fanout_;
     std::unique_ptr<pipeline::Router> router_;
     std::unique_ptr<pipeline::ReportListener> reports_;
-    std::vector<std::unique_ptr<pipeline::ReceiverLink>> links_;
-    std::vector<pipeline::ReceiverHandle> handles_;        ///< parallel to links_
-    std::vector<std::uint32_t> home_channel_;              ///< parallel to links_
-    std::vector<std::uint32_t> current_channel_;           ///< parallel to links_
-    std::vector<std::string> receiver_ids_;                ///< parallel to links_
-    std::vector<bool> removed_;                            ///< parallel to links_
-    std::map<std::string, std::size_t> receiver_of_;       ///< "@id" -> index in links_
-    std::map<std::string, std::uint32_t> private_channel_; ///< "@id" -> router channel
+    /// One receiver on the media plane.
+    struct ReceiverSlot {
+        /// Shared with its fan-out shard, which lets go of it once the removal is applied.
+        std::shared_ptr<pipeline::ReceiverLink> link;
+        pipeline::ReceiverHandle handle;
+        std::uint32_t home = 0;    ///< its unit's channel
+        std::uint32_t current = 0; ///< home, or its own channel while something targets it
+    };
+
+    /// Guards the sources and the program slots: a reload (main thread) against the engine's
+    /// thread starting and binding programs. Taken before receivers_mutex_ when both are.
+    mutable std::mutex programs_mutex_;
+    std::vector<std::unique_ptr<pipeline::Source>> sources_;
+    std::vector<bool> running_;
+    std::map<std::string, std::uint32_t> source_ids_;
     std::map<std::string, ProgramSlot> programs_;
     /// Source slots freed, with when: reused only after a while, so that frames of the old
     /// source still queued in the router can never go out as the new program.
     std::deque<std::pair<std::uint32_t, std::chrono::steady_clock::time_point>> free_slots_;
-    /// Guards sources_, running_ and the program slots against a reload (main thread) while
-    /// the engine's thread starts and binds programs.
-    /// Also guards the receivers' vectors and maps against receivers added and removed
-    /// from API threads.
-    mutable std::recursive_mutex sources_mutex_;
-    std::vector<std::unique_ptr<pipeline::Source>> sources_;
-    std::vector<bool> running_;
-    std::map<std::string, std::uint32_t> source_ids_;
+
+    /// Guards the receivers and their own channels: added and removed from API threads,
+    /// moved by the engine's.
+    mutable std::mutex receivers_mutex_;
+    std::map<std::string, ReceiverSlot> receivers_;        ///< by id; removed ones are erased
+    std::map<std::string, std::uint32_t> private_channel_; ///< "@id" -> router channel
     std::string saved_positions_;
 };
 
