@@ -1,6 +1,7 @@
-// loa-server: the province's source information system. See README.md and docs/operations.md.
-// The parts and how they are wired: server/src/app/server_app.cpp.
+// loa-server: the province's source information system (README.md, docs/operations.md); its
+// parts and how they are wired: server/src/app/server_app.cpp.
 #include <iostream>
+#include <stdexcept>
 
 #include "loa/common/config.hpp"
 #include "loa/common/logging.hpp"
@@ -26,10 +27,8 @@ int print_new_key(const loa::server::Options& options) {
 /// --sdp RECEIVER_ID: the SDP a standard SRTP player needs to listen as that receiver.
 int print_sdp(const loa::server::Settings& settings, const std::string& receiver) {
     auto sdp = loa::server::receiver_sdp(settings, receiver);
-    if (!sdp) {
-        std::cerr << "loa-server: " << sdp.error().message << "\n";
-        return 1;
-    }
+    if (!sdp)
+        throw std::runtime_error(sdp.error().message); // said as main says every error
     std::cout << *sdp;
     return 0;
 }
@@ -41,10 +40,8 @@ int main(int argc, char** argv) {
         auto options = loa::server::parse_options(argc, argv);
         if (options.new_key)
             return print_new_key(options);
-        if (options.methods_markdown) {
-            std::cout << loa::server::methods_markdown();
-            return 0;
-        }
+        if (options.methods_markdown)
+            return (std::cout << loa::server::methods_markdown()) ? 0 : 1;
         auto settings = loa::server::read_settings(options);
         if (!options.call_method.empty())
             return loa::server::call_running_server(settings, options.call_method,

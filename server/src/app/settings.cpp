@@ -165,23 +165,7 @@ void require_unique(const ConfigNode& root, const std::vector<T>& items, const s
             root.fail(what, "the id \"" + item.id + "\" is used twice");
 }
 
-} // namespace
-
-Settings load_settings(const common::Config& config) {
-    ConfigNode root = config.root();
-    root.reject_unknown_keys({"log_level", "state_dir", "media", "opus", "sources", "channels",
-                              "receivers", "province", "schedule", "speech", "http", "control",
-                              "live_inputs", "programs", "secrets"});
-    Settings s;
-    s.log_level =
-        root.choice("log_level", {"trace", "debug", "info", "warn", "error", "off"}, "info");
-    s.state_dir = root.string("state_dir", s.state_dir);
-    read_media(root.object("media"), s);
-    read_encoder(root.object("opus"), s);
-    for (const auto& node : root.objects("sources"))
-        s.sources.push_back(read_source(node));
-    require_unique(root, s.sources, "sources");
-
+void read_channels(const ConfigNode& root, Settings& s) {
     std::set<std::string> source_ids;
     for (const auto& src : s.sources)
         source_ids.insert(src.id);
@@ -199,14 +183,9 @@ Settings load_settings(const common::Config& config) {
         s.channels.push_back(std::move(c));
     }
     require_unique(root, s.channels, "channels");
+}
 
-    if (root.has("province"))
-        s.province = read_province(root.object("province"));
-    auto schedule = root.object("schedule");
-    schedule.reject_unknown_keys({"time_zone", "lead_ms"});
-    s.time_zone = schedule.string("time_zone", s.time_zone);
-    s.lead = std::chrono::milliseconds(schedule.integer("lead_ms", 200, 10000, 1500));
-    auto http = root.object("http");
+void read_http(const ConfigNode& http, Settings& s) {
     http.reject_unknown_keys({"bind", "port", "tls_certificate", "tls_key", "public_url",
                               "max_upload_mb", "metrics_token_file", "max_connections",
                               "max_connections_per_address", "login_timeout_s"});
@@ -228,6 +207,14 @@ Settings load_settings(const common::Config& config) {
     s.max_connections_per_address =
         static_cast<int>(http.integer("max_connections_per_address", 1, 1000000, 4096));
     s.login_timeout = std::chrono::seconds(http.integer("login_timeout_s", 1, 3600, 60));
+}
+
+/// schedule, control, speech, live_inputs, programs and secrets.
+void read_operations(const ConfigNode& root, Settings& s) {
+    auto schedule = root.object("schedule");
+    schedule.reject_unknown_keys({"time_zone", "lead_ms"});
+    s.time_zone = schedule.string("time_zone", s.time_zone);
+    s.lead = std::chrono::milliseconds(schedule.integer("lead_ms", 200, 10000, 1500));
     auto control = root.object("control");
     control.reject_unknown_keys(
         {"offline_grace_s", "status_interval_s", "session_hours", "admin_password_file"});
@@ -244,7 +231,10 @@ Settings load_settings(const common::Config& config) {
     auto secrets = root.object("secrets");
     secrets.reject_unknown_keys({"seal_key_file"});
     s.seal_key_file = secrets.string("seal_key_file", "");
+}
 
+/// Units' channels play what the schedule says, and group keys cover every channel.
+void check_channels(const ConfigNode& root, const Settings& s) {
     if (s.province) {
         std::set<std::string> units{s.province->province.code};
         for (const auto& c : s.province->communes)
@@ -255,16 +245,18 @@ Settings load_settings(const common::Config& config) {
                                           "\" is a unit's channel: the schedule decides what it "
                                           "plays; remove its \"source\"");
     }
-
-    std::set<std::string> channel_ids;
-    for (const auto& c : all_channels(s))
-        channel_ids.insert(c);
     if (s.key_mode == KeyMode::group)
         for (const auto& c : all_channels(s))
             if (std::none_of(s.channels.begin(), s.channels.end(),
                              [&](const ChannelSettings& cs) { return cs.id == c; }))
                 root.fail("channels", "in group key mode every unit's channel needs its key: add " +
                                           std::string(R"({"id": ")") + c + R"(", "key": ...})");
+}
+
+void read_receivers(const ConfigNode& root, Settings& s) {
+    std::set<std::string> channel_ids;
+    for (const auto& c : all_channels(s))
+        channel_ids.insert(c);
     for (const auto& node : root.objects("receivers")) {
         node.reject_unknown_keys({"id", "channel", "key", "address"});
         ReceiverSettings r;
@@ -283,6 +275,31 @@ Settings load_settings(const common::Config& config) {
         s.receivers.push_back(std::move(r));
     }
     require_unique(root, s.receivers, "receivers");
+}
+
+} // namespace
+
+Settings load_settings(const common::Config& config) {
+    ConfigNode root = config.root();
+    root.reject_unknown_keys({"log_level", "state_dir", "media", "opus", "sources", "channels",
+                              "receivers", "province", "schedule", "speech", "http", "control",
+                              "live_inputs", "programs", "secrets"});
+    Settings s;
+    s.log_level =
+        root.choice("log_level", {"trace", "debug", "info", "warn", "error", "off"}, "info");
+    s.state_dir = root.string("state_dir", s.state_dir);
+    read_media(root.object("media"), s);
+    read_encoder(root.object("opus"), s);
+    for (const auto& node : root.objects("sources"))
+        s.sources.push_back(read_source(node));
+    require_unique(root, s.sources, "sources");
+    read_channels(root, s);
+    if (root.has("province"))
+        s.province = read_province(root.object("province"));
+    read_http(root.object("http"), s);
+    read_operations(root, s);
+    check_channels(root, s);
+    read_receivers(root, s);
     return s;
 }
 

@@ -69,7 +69,7 @@ http::HttpResponse speech_preview(ApiGateway& gateway, const ProgramStore& progr
     if (auto* refusal = std::get_if<http::HttpResponse>(&authenticated))
         return *refusal;
     const auto& caller = std::get<Caller>(authenticated);
-    if (!caller.user || caller.user->role == Role::viewer)
+    if (!caller.user || !may_call(caller.user->role, Permission::change))
         return json_error(403, "previewing bulletins is for managers, approvers and admins");
     json::value body;
     try {

@@ -26,7 +26,7 @@ schedules::Entry ScheduleApi::entry_of(const Params& p, const Scope& scope) {
         throw RpcError(rpc_code::kInvalidParams,
                        "params.priority: expected normal, priority or emergency");
     e.priority = *priority;
-    e.units = unit_ids(p.strings("units"));
+    e.units = ids_of(p.strings("units"));
     e.receivers = p.strings("clusters");
     e.when.start_local = p.string("start");
     e.when.time_zone = p.optional_string("time_zone").value_or(settings_.time_zone);

@@ -34,6 +34,16 @@ std::int64_t ScheduleApi::unit_id(const std::string& code) {
 }
 
 std::vector<std::int64_t> ScheduleApi::unit_ids(const std::vector<std::string>& codes) {
+    std::lock_guard lock(mutex_);
+    return ids_of(codes);
+}
+
+std::vector<std::string> ScheduleApi::unit_codes(const std::vector<std::int64_t>& ids) {
+    std::lock_guard lock(mutex_);
+    return codes_of(ids);
+}
+
+std::vector<std::int64_t> ScheduleApi::ids_of(const std::vector<std::string>& codes) {
     std::vector<std::int64_t> out;
     out.reserve(codes.size());
     for (const auto& c : codes)
@@ -41,7 +51,7 @@ std::vector<std::int64_t> ScheduleApi::unit_ids(const std::vector<std::string>& 
     return out;
 }
 
-std::vector<std::string> ScheduleApi::unit_codes(const std::vector<std::int64_t>& ids) {
+std::vector<std::string> ScheduleApi::codes_of(const std::vector<std::int64_t>& ids) {
     std::vector<std::string> out;
     for (auto id : ids)
         if (auto u = store_.unit(id))
@@ -97,7 +107,7 @@ void ScheduleApi::require(const Scope& scope, const std::vector<std::int64_t>& u
     if (scope.all)
         return;
     auto outside = [&](const std::string& what) {
-        auto mine = unit_codes({scope.units.begin(), scope.units.end()});
+        auto mine = codes_of({scope.units.begin(), scope.units.end()});
         std::string list;
         for (const auto& code : mine)
             list += (list.empty() ? "" : ", ") + code;
@@ -248,58 +258,6 @@ json::value ScheduleApi::delete_entry(const Params& p, const Scope& scope) {
     return json::object{{"deleted", id}, {"entry", std::move(was)}};
 }
 
-std::vector<ActiveOverride> ScheduleApi::active_overrides(const Scope& scope) {
-    std::vector<ActiveOverride> out;
-    for (const auto& o : value_or_throw(store_.active_overrides())) {
-        bool visible = scope.all;
-        for (const auto& c : o.channels)
-            visible = visible || sees_channel(scope, c);
-        if (!visible)
-            continue;
-        auto r = value_or_throw(store_.override_record(o.id));
-        out.push_back({o.id, o.kind, o.channels, iso_utc(r.started_at), r.started_by, r.program});
-    }
-    return out;
-}
-
-json::value ScheduleApi::list_overrides(const Scope& scope) {
-    return array_of(active_overrides(scope), override_json);
-}
-
-json::object override_json(const ActiveOverride& o) {
-    json::object item{
-        {"id", o.id},
-        {"kind", o.kind == schedules::Override::Kind::emergency ? "emergency" : "stop_all"},
-        {"channels", array_of(o.channels, [](const auto& c) { return json::value(c); })},
-        {"started_at", o.started_at},
-        {"started_by", o.started_by}};
-    item["program"] = o.program ? json::value(*o.program) : json::value(nullptr);
-    return item;
-}
-
-json::object ScheduleApi::on_air(const Scope& scope) {
-    json::object on_air;
-    for (const auto& [channel, key] : view_.on_air())
-        if (sees_channel(scope, channel))
-            on_air[channel] = key;
-    return on_air;
-}
-
-json::value ScheduleApi::status(const Scope& scope) {
-    auto on_air = this->on_air(scope);
-    json::array receivers;
-    for (const auto& r : view_.receivers())
-        if (scope.all || sees_channel(scope, schedules::cluster_channel(r.id)))
-            receivers.push_back(json::object{{"id", r.id},
-                                             {"address", r.address},
-                                             {"packets_sent", r.packets_sent},
-                                             {"reports", r.reports},
-                                             {"seconds_since_report", r.seconds_since_report},
-                                             {"loss_percent", r.loss_percent},
-                                             {"jitter_ms", r.jitter_ms}});
-    return json::object{{"on_air", std::move(on_air)}, {"receivers", std::move(receivers)}};
-}
-
 ProgramInput ScheduleApi::prepare_program(const Params& p, const CallFiles& files,
                                           MediaUse use) const {
     // The cheap checks first: a malformed call spends no media work.
@@ -433,52 +391,6 @@ json::value ScheduleApi::create_program(const Params& p, const Scope& scope,
     return program_json(value_or_throw(store_.program(id)));
 }
 
-json::value ScheduleApi::start_emergency(const Params& p, const std::string& caller,
-                                         const Scope& scope,
-                                         const std::optional<ProgramInput>& input) {
-    schedules::OverrideRecord r;
-    r.kind = schedules::Override::Kind::emergency;
-    r.units = unit_ids(p.strings("units"));
-    r.receivers = p.strings("clusters");
-    // Targets first: a refused emergency must not leave an approved program behind.
-    if (r.units.empty() && r.receivers.empty())
-        throw RpcError(rpc_code::kInvalidParams,
-                       "an emergency needs a target: params.units and/or params.clusters");
-    value_or_throw(store_.check_receivers(r.receivers));
-    require(scope, r.units, r.receivers);
-    if (auto program = p.optional_integer("program")) {
-        auto stored = value_or_throw(store_.program(*program));
-        require_read(scope, stored.unit);
-        require_airable(stored);
-        r.program = *program;
-    } else {
-        // A source given inline (text, file, URL or live input): an operator's emergency
-        // needs no approval, the operator is the authority. What went out is kept as the
-        // emergency's record, which no entry may schedule.
-        auto province = value_or_throw(store_.units()).front().id;
-        r.program =
-            make_program(province, *input, p.optional_string("title").value_or("Khẩn cấp"), true);
-        value_or_throw(store_.decide(*r.program, schedules::Approval::approved, caller));
-    }
-    r.started_at = now();
-    r.started_by = caller;
-    auto id = value_or_throw(store_.start_override(r));
-    changed_();
-    return json::object{{"override", id}, {"program", *r.program}};
-}
-
-void ScheduleApi::require_airable(const schedules::Program& program) {
-    auto label = "program #" + std::to_string(program.id) + " \"" + program.title + "\"";
-    if (program.approval == schedules::Approval::rejected)
-        throw RpcError(rpc_code::kInvalidParams, label + " was rejected; it cannot go on air");
-    auto owner = value_or_throw(store_.unit(program.unit));
-    if (owner.approval_required && program.approval != schedules::Approval::approved &&
-        !program.emergency_record)
-        throw RpcError(rpc_code::kInvalidParams,
-                       label + " is " + schedules::to_string(program.approval) + ": unit \"" +
-                           owner.code + "\" requires approval before a program goes on air");
-}
-
 json::value ScheduleApi::import_schedule(const Params& p, const Scope& scope) {
     auto unit = unit_id(p.string("unit"));
     require(scope, {unit});
@@ -497,51 +409,6 @@ json::value ScheduleApi::import_schedule(const Params& p, const Scope& scope) {
         store_, unit, p.string("ics"), std::chrono::floor<std::chrono::seconds>(now()), may_use));
     changed_();
     return json::object{{"entries", array_of(ids, [](auto id) { return json::value(id); })}};
-}
-
-json::value ScheduleApi::start_stop_all(const Params& p, const std::string& caller,
-                                        const Scope& scope) {
-    schedules::OverrideRecord r;
-    r.kind = schedules::Override::Kind::stop_all;
-    r.units = unit_ids(p.strings("units"));
-    r.receivers = p.strings("clusters");
-    require(scope, r.units, r.receivers);
-    r.started_at = now();
-    r.started_by = caller;
-    auto id = value_or_throw(store_.start_override(r));
-    changed_();
-    return json::object{{"override", id}};
-}
-
-json::value ScheduleApi::end_override(const Params& p, const std::string& caller,
-                                      schedules::Override::Kind kind, const Scope& scope) {
-    auto id = p.integer("id");
-    auto record = value_or_throw(store_.override_record(id));
-    require(scope, record.units, record.receivers);
-    if (record.kind != kind)
-        throw RpcError(rpc_code::kInvalidParams,
-                       "override #" + std::to_string(id) + " is " +
-                           (record.kind == schedules::Override::Kind::emergency ? "an emergency"
-                                                                                : "a stop-all") +
-                           "; use " +
-                           (record.kind == schedules::Override::Kind::emergency
-                                ? "emergency.stop"
-                                : "stop_all.release"));
-    value_or_throw(store_.end_override(id, caller, now()));
-    changed_();
-    return json::object{{"ended", id}};
-}
-
-json::value ScheduleApi::list_as_run(const Params& p, const Scope& scope) {
-    auto to = time_ms(p, "to_ms").value_or(now().time_since_epoch().count() + 1);
-    auto from = time_ms(p, "from_ms").value_or(to - 24LL * 3600 * 1000);
-    auto rows = value_or_throw(store_.as_run(Millis(std::chrono::milliseconds(from)),
-                                             Millis(std::chrono::milliseconds(to))));
-    json::array out;
-    for (const auto& row : rows)
-        if (sees_channel(scope, row.channel))
-            out.push_back(as_run_json(row));
-    return out;
 }
 
 } // namespace loa::server

@@ -35,57 +35,59 @@ struct UnitDays {
     int clusters = 0;
 };
 
-} // namespace
+/// The last `days` local days up to today in `zone`: their dates, and the days + 1 local
+/// midnights that bound them.
+struct Days {
+    std::vector<std::string> dates;
+    std::vector<Millis> bounds;
+};
 
-json::value ScheduleApi::stats_history(const Params& p, const Scope& scope) {
-    auto days = p.optional_integer("days").value_or(7);
-    if (days < 1 || days > 31)
-        throw RpcError(rpc_code::kInvalidParams, "params.days: expected 1 to 31");
-    const auto& zone = settings_.time_zone;
+Days last_days(Millis now, std::int64_t days, const std::string& zone) {
     auto today_local = value_or_throw(
-        schedules::utc_to_local(std::chrono::floor<std::chrono::seconds>(now()), zone));
+        schedules::utc_to_local(std::chrono::floor<std::chrono::seconds>(now), zone));
     int y = 0;
     unsigned m = 0, d = 0;
     std::sscanf(today_local.c_str(), "%d-%u-%u", &y, &m, &d);
     std::chrono::sys_days today{std::chrono::year(y) / std::chrono::month(m) / std::chrono::day(d)};
-    std::vector<Millis> bounds; // days + 1 local midnights
-    json::array labels;
+    Days out;
     for (std::int64_t i = days - 1; i >= -1; --i) {
         auto date = today - std::chrono::days(i);
-        bounds.push_back(midnight(date, zone));
+        out.bounds.push_back(midnight(date, zone));
         if (i >= 0)
-            labels.push_back(json::value(iso_date(date)));
+            out.dates.push_back(iso_date(date));
     }
-    auto day_of = [&](Millis at) -> std::optional<std::size_t> {
-        auto it = std::upper_bound(bounds.begin(), bounds.end(), at);
-        if (it == bounds.begin() || it == bounds.end())
-            return std::nullopt;
-        return static_cast<std::size_t>(it - bounds.begin() - 1);
-    };
-    auto n = static_cast<std::size_t>(days);
-    std::map<std::string, UnitDays> units;
-    std::vector<schedules::Unit> shown;
-    for (auto& u : value_or_throw(store_.units()))
-        if (scope.may_read(u.id) && !u.merged_into) {
-            units[u.code] = UnitDays{std::vector<int>(n, -1), std::vector<int>(n, 0),
-                                     std::vector<double>(n, 0), std::vector<double>(n, 0), 0};
-            shown.push_back(std::move(u));
-        }
-    if (view_.online_history)
-        for (const auto& s : view_.online_history(bounds.front(), bounds.back())) {
-            auto found = units.find(s.unit);
-            auto day = day_of(s.at);
-            if (found == units.end() || !day)
-                continue;
-            auto& u = found->second;
-            u.online_max[*day] = std::max(u.online_max[*day], s.online);
-            u.online_sum[*day] += s.online;
-            ++u.samples[*day];
-            u.clusters = s.clusters;
-        }
-    auto end_now = now();
-    for (const auto& row :
-         value_or_throw(store_.as_run(bounds.front() - std::chrono::days(7), bounds.back()))) {
+    return out;
+}
+
+/// The day of `at` among `bounds`, if within them.
+std::optional<std::size_t> day_of(const std::vector<Millis>& bounds, Millis at) {
+    auto it = std::upper_bound(bounds.begin(), bounds.end(), at);
+    if (it == bounds.begin() || it == bounds.end())
+        return std::nullopt;
+    return static_cast<std::size_t>(it - bounds.begin() - 1);
+}
+
+/// Adds the samples of clusters online to their unit's days.
+void fold_samples(std::map<std::string, UnitDays>& units, const std::vector<Millis>& bounds,
+                  const std::vector<OnlineSample>& samples) {
+    for (const auto& s : samples) {
+        auto found = units.find(s.unit);
+        auto day = day_of(bounds, s.at);
+        if (found == units.end() || !day)
+            continue;
+        auto& u = found->second;
+        u.online_max[*day] = std::max(u.online_max[*day], s.online);
+        u.online_sum[*day] += s.online;
+        ++u.samples[*day];
+        u.clusters = s.clusters;
+    }
+}
+
+/// Adds the minutes each as-run row was on air to its unit's days.
+void fold_as_run(std::map<std::string, UnitDays>& units, const std::vector<Millis>& bounds,
+                 const std::vector<schedules::AsRunRecord>& rows, Millis end_now) {
+    auto n = bounds.size() - 1;
+    for (const auto& row : rows) {
         auto found = units.find(row.channel);
         if (found == units.end())
             continue;
@@ -98,26 +100,55 @@ json::value ScheduleApi::stats_history(const Params& p, const Scope& scope) {
                 found->second.minutes[i] += static_cast<double>((to - from).count()) / 60000.0;
         }
     }
-    json::array rows;
-    for (const auto& u : shown) {
-        const auto& days_of = units[u.code];
-        json::array online_max, online_avg, minutes;
-        for (std::size_t i = 0; i < n; ++i) {
-            online_max.push_back(days_of.online_max[i] < 0 ? json::value(nullptr)
-                                                           : json::value(days_of.online_max[i]));
-            online_avg.push_back(days_of.samples[i] == 0
-                                     ? json::value(nullptr)
-                                     : json::value(days_of.online_sum[i] / days_of.samples[i]));
-            minutes.push_back(json::value(std::round(days_of.minutes[i] * 10) / 10));
-        }
-        rows.push_back(json::object{{"unit", u.code},
-                                    {"name", u.name},
-                                    {"parent", u.parent ? json::value(*u.parent) : nullptr},
-                                    {"clusters", days_of.clusters},
-                                    {"online_max", std::move(online_max)},
-                                    {"online_avg", std::move(online_avg)},
-                                    {"minutes_on_air", std::move(minutes)}});
+}
+
+json::object unit_row(const schedules::Unit& u, const UnitDays& days_of) {
+    json::array online_max, online_avg, minutes;
+    for (std::size_t i = 0; i < days_of.minutes.size(); ++i) {
+        online_max.push_back(days_of.online_max[i] < 0 ? json::value(nullptr)
+                                                       : json::value(days_of.online_max[i]));
+        online_avg.push_back(days_of.samples[i] == 0
+                                 ? json::value(nullptr)
+                                 : json::value(days_of.online_sum[i] / days_of.samples[i]));
+        minutes.push_back(json::value(std::round(days_of.minutes[i] * 10) / 10));
     }
+    return json::object{{"unit", u.code},
+                        {"name", u.name},
+                        {"parent", u.parent ? json::value(*u.parent) : nullptr},
+                        {"clusters", days_of.clusters},
+                        {"online_max", std::move(online_max)},
+                        {"online_avg", std::move(online_avg)},
+                        {"minutes_on_air", std::move(minutes)}};
+}
+
+} // namespace
+
+json::value ScheduleApi::stats_history(const Params& p, const Scope& scope) {
+    auto days = p.optional_integer("days").value_or(7);
+    if (days < 1 || days > 31)
+        throw RpcError(rpc_code::kInvalidParams, "params.days: expected 1 to 31");
+    const auto& zone = settings_.time_zone;
+    auto [dates, bounds] = last_days(now(), days, zone);
+    json::array labels;
+    for (const auto& date : dates)
+        labels.push_back(json::value(date));
+    auto n = static_cast<std::size_t>(days);
+    std::map<std::string, UnitDays> units;
+    std::vector<schedules::Unit> shown;
+    for (auto& u : value_or_throw(store_.units()))
+        if (scope.may_read(u.id) && !u.merged_into) {
+            units[u.code] = UnitDays{std::vector<int>(n, -1), std::vector<int>(n, 0),
+                                     std::vector<double>(n, 0), std::vector<double>(n, 0), 0};
+            shown.push_back(std::move(u));
+        }
+    if (view_.online_history)
+        fold_samples(units, bounds, view_.online_history(bounds.front(), bounds.back()));
+    fold_as_run(units, bounds,
+                value_or_throw(store_.as_run(bounds.front() - std::chrono::days(7), bounds.back())),
+                now());
+    json::array rows;
+    for (const auto& u : shown)
+        rows.push_back(unit_row(u, units[u.code]));
     return json::object{
         {"time_zone", zone}, {"days", std::move(labels)}, {"units", std::move(rows)}};
 }

@@ -116,6 +116,9 @@ private:
     boost::json::value hello(const http::HttpRequest& upgrade, std::uint64_t connection,
                              const std::shared_ptr<http::WebSocketLink>& link,
                              const boost::json::object& params, std::string& id, bool& owed);
+    /// What a hello is answered with: the receiver's unit, media address, SSRC, key, volume.
+    boost::json::object hello_answer(const ReceiverRecord& record, const std::string& unit,
+                                     const http::HttpRequest& upgrade);
     /// The hello of `id` is answered; a rekey it is owed is queued for the sweeper.
     void hello_answered(const std::string& id);
     void on_status(const std::string& id, const boost::json::object& params);

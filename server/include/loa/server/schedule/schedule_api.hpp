@@ -74,7 +74,8 @@ struct ActiveOverride {
 /// An override as overrides.list and its notifications show it.
 boost::json::object override_json(const ActiveOverride& o);
 
-/// The methods, with their own connection to the store. Thread-safe (calls are serialised).
+/// The schedule's methods, with their own connection to the store. Thread-safe: the methods run
+/// under lock() (the gateway takes it), and the lookups take it themselves.
 class ScheduleApi {
 public:
     /// `changed` is called after every change to the schedule or the overrides.
@@ -161,6 +162,10 @@ private:
     void require(const Scope& scope, const std::vector<std::int64_t>& units,
                  const std::vector<std::string>& clusters = {});
     void require_read(const Scope& scope, std::int64_t unit);
+    // What the public lookups of the same names do, with the lock held.
+    std::vector<std::int64_t> ids_of(const std::vector<std::string>& codes);
+    std::vector<std::string> codes_of(const std::vector<std::int64_t>& ids);
+    boost::json::object on_air_of(const Scope& scope);
     bool sees_channel(const Scope& scope, const std::string& channel);
     std::int64_t unit_id(const std::string& code);
     std::map<std::string, std::int64_t> cluster_units();
