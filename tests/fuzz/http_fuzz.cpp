@@ -223,6 +223,10 @@ std::string exchange(std::string_view input) {
         deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
         got.append(buffer, static_cast<std::size_t>(n));
     }
+    // The server has closed its side: ending with a reset leaves no TIME_WAIT on either side,
+    // so that tens of thousands of inputs a minute never run out of loopback ports.
+    linger reset{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
     ::close(fd);
     return got;
 }

@@ -1,8 +1,8 @@
 #include "beast_support.hpp"
 
 #include <array>
-#include <openssl/rand.h>
 #include <stdexcept>
+#include <sys/random.h>
 
 namespace loa::http::detail {
 
@@ -49,7 +49,8 @@ bool same_origin(const HttpRequest& request) {
 
 std::string upload_name() {
     std::array<unsigned char, 12> bytes{};
-    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1)
+    // The kernel's generator: no library state to set up per thread (nor to leak at exit).
+    if (::getrandom(bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size()))
         throw std::runtime_error("no random bytes for an upload's name");
     constexpr const char* kHex = "0123456789abcdef";
     std::string name = "upload-";
