@@ -61,4 +61,13 @@ bool TcpClient::heard_anything() const {
     return ::poll(&p, 1, 0) > 0;
 }
 
+std::string exchange(int port, const std::string& request) {
+    TcpClient c(port);
+    if (!c.connected())
+        return "";
+    // The server may answer and close before it has read it all (413): read its answer anyway.
+    (void)c.send(request);
+    return c.receive(3000);
+}
+
 } // namespace loa::test

@@ -35,4 +35,8 @@ private:
     bool closed_ = false;
 };
 
+/// One exchange on a fresh connection to 127.0.0.1:`port`: sends `request` (as much as the
+/// server takes), then reads until it closes (or 3 s of silence); "" if it could not connect.
+std::string exchange(int port, const std::string& request);
+
 } // namespace loa::test

@@ -29,13 +29,6 @@ http::HttpServer::Handler health_routes() {
     };
 }
 
-std::string get(std::uint16_t port, const std::string& request) {
-    loa::test::TcpClient c(port);
-    EXPECT_TRUE(c.connected());
-    c.send(request);
-    return c.receive(3000);
-}
-
 } // namespace
 
 TEST(HttpServer, KeepAliveServesSeveralRequestsOnOneConnection) {
@@ -54,10 +47,11 @@ TEST(HttpServer, OversizedAndMalformedRequestsGetTheRightStatus) {
     http::HttpServer server("127.0.0.1", 0, health_routes());
     server.start();
     std::string big(http::HttpServer::kMaxBody + 1, 'x');
-    auto too_big = get(server.port(), "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                                          std::to_string(big.size()) + "\r\n\r\n" + big);
+    auto too_big =
+        loa::test::exchange(server.port(), "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                                               std::to_string(big.size()) + "\r\n\r\n" + big);
     EXPECT_EQ(too_big.rfind("HTTP/1.1 413", 0), 0U) << too_big.substr(0, 80);
-    auto garbage = get(server.port(), "this is not http\r\n\r\n");
+    auto garbage = loa::test::exchange(server.port(), "this is not http\r\n\r\n");
     EXPECT_EQ(garbage.rfind("HTTP/1.1 400", 0), 0U) << garbage;
     server.stop();
 }
@@ -77,8 +71,9 @@ TEST(HttpServer, UploadsHaveTheirOwnLimitAndNoneIsLeftOnDiskWhenRefused) {
     });
     server.start();
     auto post = [&](const std::string& path, const std::string& headers, const std::string& body) {
-        return get(server.port(), "POST " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
-                                      headers + "\r\n" + body);
+        return loa::test::exchange(
+            server.port(), "POST " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+                               headers + "\r\n" + body);
     };
     auto length = [](std::size_t n) { return "Content-Length: " + std::to_string(n) + "\r\n"; };
     // Over the 1 MiB of other bodies, within the upload limit: streamed to disk whole.
@@ -127,8 +122,8 @@ TEST(HttpServer, AStalledClientHoldsOnlyItsOwnConnectionAndNotTheStop) {
     loa::test::TcpClient stalled(server.port());
     ASSERT_TRUE(stalled.connected());
     stalled.send("GET /heal"); // and nothing more
-    auto other =
-        get(server.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    auto other = loa::test::exchange(
+        server.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     EXPECT_EQ(other.rfind("HTTP/1.1 200", 0), 0U);
     auto before = std::chrono::steady_clock::now();
     server.stop();

@@ -22,36 +22,29 @@ Metrics sample() {
     return m;
 }
 
-std::string get(std::uint16_t port, const std::string& request) {
-    loa::test::TcpClient c(port);
-    EXPECT_TRUE(c.connected());
-    c.send(request);
-    return c.receive(3000);
-}
-
 } // namespace
 
 TEST(MonitoringRoutes, ServeHealthAndMetricsAndRefuseTheRest) {
     http::HttpServer server("127.0.0.1", 0, monitoring_routes(sample));
     server.start();
-    auto health =
-        get(server.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    auto health = loa::test::exchange(
+        server.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     EXPECT_EQ(health.rfind("HTTP/1.1 200", 0), 0U) << health;
     EXPECT_NE(health.find(R"({"status":"ok"})"), std::string::npos);
-    auto metrics =
-        get(server.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    auto metrics = loa::test::exchange(
+        server.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     EXPECT_NE(metrics.find("text/plain; version=0.0.4"), std::string::npos) << metrics;
     EXPECT_NE(metrics.find("loa_receivers_online{unit=\"70-001\"} 2\n"), std::string::npos);
     EXPECT_NE(metrics.find("loa_receivers_online{unit=\"70-002\"} 0\n"), std::string::npos);
     EXPECT_NE(metrics.find("loa_channel_on_air{channel=\"70-001\"} 1\n"), std::string::npos);
     EXPECT_NE(metrics.find("loa_packets_sent_total 1234\n"), std::string::npos);
     EXPECT_NE(metrics.find("loa_api_errors_total 1\n"), std::string::npos);
-    auto missing =
-        get(server.port(), "GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    auto missing = loa::test::exchange(
+        server.port(), "GET /nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     EXPECT_EQ(missing.rfind("HTTP/1.1 404", 0), 0U) << missing;
-    auto post =
-        get(server.port(), "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: "
-                           "close\r\n\r\nhi");
+    auto post = loa::test::exchange(
+        server.port(), "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: "
+                       "close\r\n\r\nhi");
     EXPECT_EQ(post.rfind("HTTP/1.1 405", 0), 0U) << post;
     server.stop();
 }
