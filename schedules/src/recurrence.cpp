@@ -5,6 +5,7 @@
 #include <libical/ical.h>
 #include <mutex>
 #include <regex>
+#include <string_view>
 
 namespace loa::schedules {
 namespace {
@@ -58,7 +59,20 @@ common::Result<icaltimetype> parse_local(const std::string& local, icaltimezone*
     return t;
 }
 
+/// What an RRULE is written with (RFC 5545, 3.3.10): letters, digits and "=;,+-". libical reads
+/// past anything else ("COUNT=5\r0" counts 5) and its writer drops it ("COUNT=50" comes back).
+bool rule_characters(const std::string& rule) {
+    return std::all_of(rule.begin(), rule.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+               std::string_view("=;,+-").find(c) != std::string_view::npos;
+    });
+}
+
 common::Result<icalrecurrencetype> parse_rule(const std::string& rule) {
+    if (!rule_characters(rule))
+        return make_error(Errc::invalid_argument,
+                          "RRULE holds a character that rules are not written with (RFC 5545: "
+                          "letters, digits and = ; , + -), e.g. FREQ=WEEKLY;BYDAY=MO,WE,FR");
     icalerror_clear_errno();
     icalrecurrencetype recur = icalrecurrencetype_from_string(rule.c_str());
     if (recur.freq == ICAL_NO_RECURRENCE || icalerrno != ICAL_NO_ERROR) {

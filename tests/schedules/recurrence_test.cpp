@@ -96,6 +96,14 @@ TEST(Recurrence, ErrorsSayWhatToWrite) {
     EXPECT_NE(bad_rule.error().message.find("RRULE \"FREQ=SOMETIMES\" is not valid"),
               std::string::npos);
     EXPECT_TRUE(validate({"2026-11-23T06:30:00", kDefaultTimeZone, "FREQ=WEEKLY;BYDAY=SU", {}}));
+    // libical counts "5\r0" as 5 and writes it back as 50 (found by loa_ics_fuzz).
+    for (const char* rule : {"FREQ=DAILY;COUNT=5\r0", "FREQ=DAILY;COUNT=5 0", "FREQ=DAILY\n"}) {
+        auto stray = validate({"2026-11-23T06:30:00", kDefaultTimeZone, rule, {}});
+        ASSERT_FALSE(stray) << rule;
+        EXPECT_NE(stray.error().message.find("RRULE holds a character"), std::string::npos);
+    }
+    EXPECT_TRUE(validate(
+        {"2026-11-23T06:30:00", kDefaultTimeZone, "FREQ=MONTHLY;BYDAY=-1FR,+1MO;COUNT=3", {}}));
 }
 
 TEST(Recurrence, AnEntryStartedYearsAgoExpandsQuicklyAndExactly) {
