@@ -121,6 +121,10 @@ std::vector<Case> read_cases() {
                 [](World&, const json::value& r) { return any_of(r, "id", "box-out"); }),
         listing("receivers.list", unit("70-002"),
                 [](World&, const json::value& r) { return any_of(r, "id", "box-out"); }),
+        listing("alarms.list", no_params,
+                [](World&, const json::value& r) { return any_of(r, "subject", "box-out"); }),
+        listing("alarms.history", no_params,
+                [](World&, const json::value& r) { return any_of(r, "subject", "box-out"); }),
         {"receivers.list", "unit 70-001", Where::inside, Phase::reads, unit("70-001")},
         {"schedule.export", "unit 70-001", Where::inside, Phase::reads, unit("70-001")},
         {"schedule.export", "unit 70-002", Where::outside, Phase::reads, unit("70-002")},
@@ -306,6 +310,14 @@ std::vector<Case> override_cases() {
          started("stop_all.start", "70-001"), undo_by("stop_all.release", "id", false)},
         {"stop_all.release", "70-002", W::outside, Phase::changes,
          started("stop_all.start", "70-002"), undo_by("stop_all.release", "id", false)},
+        {"alarms.acknowledge", "box-in's alarm", W::inside, Phase::changes,
+         [](World& w, const CallerSpec&) {
+             return json::object{{"id", w.alarm_in}};
+         }},
+        {"alarms.acknowledge", "box-out's alarm", W::outside, Phase::changes,
+         [](World& w, const CallerSpec&) {
+             return json::object{{"id", w.alarm_out}};
+         }},
         {"receivers.set_volume", "box-in", W::inside, Phase::changes, volume("box-in")},
         {"receivers.set_volume", "box-out", W::outside, Phase::changes, volume("box-out")},
     };

@@ -86,6 +86,17 @@ World::World(const std::string& name) : s(name) {
         std::chrono::seconds(20));
     if (!airing)
         throw std::runtime_error("the emergency on 70-003 does not air");
+    // The boxes never connect: past the offline grace (2 s) each has its alarm.
+    bool alarmed = wait_until(
+        [&] {
+            auto alarms = control("alarms.list", {{"kind", "cluster_offline"}});
+            for (const auto& a : alarms.as_array())
+                (a.at("subject") == "box-in" ? alarm_in : alarm_out) = a.at("id").as_int64();
+            return alarm_in != 0 && alarm_out != 0;
+        },
+        std::chrono::seconds(20));
+    if (!alarmed)
+        throw std::runtime_error("box-in and box-out raise no cluster_offline alarm");
 }
 
 json::object World::control_raw(const std::string& method, json::object params) {

@@ -50,6 +50,8 @@ public:
     std::int64_t background = 0;                  ///< the emergency on 70-003 (an override id)
     /// Provisioned receivers (clusters) and their secrets: box-in (70-001), box-out (70-002).
     std::map<std::string, std::string> secrets;
+    /// The cluster_offline alarms of box-in and box-out (they never connect).
+    std::int64_t alarm_in = 0, alarm_out = 0;
     /// Session tokens by user name, as a test logs them in.
     std::map<std::string, std::string> tokens;
 

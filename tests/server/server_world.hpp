@@ -58,7 +58,9 @@ protected:
                                                               clock, settings.profile);
         hub = std::make_unique<server::ReceiverHub>(*registry, *media, *schedule, notifier, clock,
                                                     server::HubSettings{});
-        gateway = std::make_unique<server::ApiGateway>(*auth, *schedule, *hub, notifier,
+        alarms =
+            std::make_unique<server::AlarmBook>(server::database_file(settings), clock, nullptr);
+        gateway = std::make_unique<server::ApiGateway>(*auth, *schedule, *hub, notifier, *alarms,
                                                        server::GatewaySettings{});
         notifier.subscribe([this](const server::Notification& n) {
             std::lock_guard lock(mutex);
@@ -121,6 +123,7 @@ protected:
     std::unique_ptr<server::ReceiverRegistry> registry;
     server::Notifier notifier;
     std::unique_ptr<server::ReceiverHub> hub;
+    std::unique_ptr<server::AlarmBook> alarms;
     std::unique_ptr<server::ApiGateway> gateway;
     std::deque<json::object> kept; ///< params outlive the calls that read them
     std::mutex mutex;

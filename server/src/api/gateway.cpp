@@ -75,12 +75,15 @@ std::string audit_summary(const json::object& params, const json::value& result)
 
 namespace {
 
-/// Whether an event reaches a subscriber of `scope`: receivers' events as far as
-/// receivers.list shows receivers (the units one acts for), the others as far as one reads.
+/// Whether an event reaches a subscriber of `scope`: receivers' events and alarms as far as
+/// receivers.list and alarms.list show them (the units one acts for; an alarm of no unit to
+/// province-wide callers only), the others as far as one reads.
 bool visible_to(const Scope& scope, const Notification& n) {
-    if (scope.all || n.units.empty())
+    if (scope.all)
         return true;
-    bool receivers = n.topic == "receivers";
+    if (n.units.empty())
+        return n.topic != "alarms";
+    bool receivers = n.topic == "receivers" || n.topic == "alarms";
     return std::any_of(n.units.begin(), n.units.end(), [&](std::int64_t u) {
         return receivers ? scope.may_change(u) : scope.may_read(u);
     });
@@ -170,8 +173,8 @@ private:
 };
 
 ApiGateway::ApiGateway(AuthStore& auth, ScheduleApi& schedule, ReceiverHub& receivers,
-                       Notifier& notifier, GatewaySettings settings)
-    : auth_(auth), schedule_(schedule), receivers_(receivers), notifier_(notifier),
+                       Notifier& notifier, AlarmBook& alarms, GatewaySettings settings)
+    : auth_(auth), schedule_(schedule), receivers_(receivers), notifier_(notifier), alarms_(alarms),
       settings_(std::move(settings)) {}
 
 Caller ApiGateway::anonymous(const http::HttpRequest& request) {
@@ -328,6 +331,8 @@ void ApiGateway::authorise(const Method& method, const Params& params, Caller& c
                            " stands for a logged-in session; this connection has none");
     if (method.units == UnitRule::receiver)
         require_receiver(caller, params.string("id"));
+    if (method.units == UnitRule::alarm)
+        require_alarm(caller, params.integer("id"));
 }
 
 void ApiGateway::require_receiver(const Caller& caller, const std::string& id) {

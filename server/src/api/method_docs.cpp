@@ -29,6 +29,8 @@ std::string_view to_string(UnitRule rule) {
         return "units named must be its own";
     case UnitRule::receiver:
         return "a receiver of its units";
+    case UnitRule::alarm:
+        return "an alarm of its units";
     case UnitRule::own_account:
         return "its own account (admins: any)";
     case UnitRule::province:

@@ -12,6 +12,7 @@
 #include "loa/server/console/console.hpp"
 #include "loa/server/monitoring/figures_log.hpp"
 #include "loa/server/monitoring/presence.hpp"
+#include "loa/server/supervision/health.hpp"
 
 namespace loa::server {
 namespace {
@@ -71,10 +72,13 @@ ServerApp::ServerApp(Settings settings, std::function<Settings()> reread)
       auth_(database_file(settings_), clock_),
       registry_(database_file(settings_), clock_, settings_.profile,
                 common::SealingKey::load(seal_key_file(settings_))),
+      alarms_(database_file(settings_), clock_,
+              [this](const Alarm& alarm, AlarmEvent event) { publish_alarm(alarm, event); }),
       hub_(registry_, media_, api_, notifier_, clock_,
            {settings_.offline_grace, settings_.status_interval_s, settings_.media_advertise_host,
             std::chrono::seconds(5)}),
-      gateway_(auth_, api_, hub_, notifier_,
+      supervisor_(alarms_, observed(), settings_.supervision, clock_),
+      gateway_(auth_, api_, hub_, notifier_, alarms_,
                {settings_.session_ttl, settings_.public_url, settings_.tls_certificate,
                 settings_.time_zone,
                 settings_.province ? settings_.province->province.name : std::string()}),
@@ -143,6 +147,7 @@ void ServerApp::start() {
     hub_.start();
     control_.start();
     watch_.start();
+    supervisor_.start();
     http_.start();
 }
 
@@ -151,6 +156,7 @@ void ServerApp::stop() {
         return;
     stopped_ = true;
     http_.stop();
+    supervisor_.stop();
     watch_.stop();
     control_.stop();
     hub_.stop();
@@ -159,8 +165,48 @@ void ServerApp::stop() {
 }
 
 Metrics ServerApp::metrics() {
-    return collect_metrics(settings_, media_, runner_.on_air(), presence(), gateway_.requests(),
-                           gateway_.errors());
+    auto m = collect_metrics(settings_, media_, runner_.on_air(), presence(), gateway_.requests(),
+                             gateway_.errors());
+    for (const auto& [key, n] : alarms_.active_counts()) {
+        const auto& [kind, severity, unit] = key;
+        std::string code = unit ? api_.unit_codes({*unit}).front() : std::string();
+        m.alarms_active[{std::string(to_string(kind)), std::string(to_string(severity)), code}] +=
+            n;
+    }
+    return m;
+}
+
+void ServerApp::publish_alarm(const Alarm& alarm, AlarmEvent event) {
+    static constexpr const char* kMethods[] = {"alarm.raised", "alarm.cleared",
+                                               "alarm.acknowledged"};
+    std::vector<std::int64_t> units;
+    std::string code;
+    if (alarm.fault.unit) {
+        units.push_back(*alarm.fault.unit);
+        code = api_.unit_codes(units).front();
+    }
+    notifier_.publish({"alarms",
+                       kMethods[static_cast<int>(event)],
+                       alarm_json(alarm, code),
+                       std::move(units),
+                       {}});
+}
+
+Observed ServerApp::observed() {
+    Observed o;
+    o.receivers = [this] { return hub_.list(Scope{}); };
+    o.unit_of = [this] { return hub_.units(); };
+    o.offline_grace = settings_.offline_grace;
+    o.state_dir = settings_.state_dir;
+    o.disk = [dir = settings_.state_dir] { return disk_space(dir); };
+    o.clock_synchronised = [] { return clock_synchronised(); };
+    if (!settings_.tls_certificate.empty())
+        o.certificate_expiry = [file = settings_.tls_certificate] {
+            return certificate_expiry(file);
+        };
+    if (settings_.province)
+        o.server_unit = api_.unit_ids({settings_.province->province.code}).front();
+    return o;
 }
 
 std::map<std::string, UnitPresence> ServerApp::presence() {

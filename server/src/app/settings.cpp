@@ -209,7 +209,19 @@ void read_http(const ConfigNode& http, Settings& s) {
     s.login_timeout = std::chrono::seconds(http.integer("login_timeout_s", 1, 3600, 60));
 }
 
-/// schedule, control, speech, live_inputs, programs and secrets.
+void read_supervision(const ConfigNode& node, SupervisionSettings& s) {
+    node.reject_unknown_keys({"check_interval_ms", "disk_free_min_mb", "disk_free_min_percent",
+                              "certificate_warn_days", "clock_check"});
+    s.check_every = std::chrono::milliseconds(node.integer("check_interval_ms", 100, 60000, 1000));
+    s.disk_free_min_mb = node.integer("disk_free_min_mb", 0, 1 << 30, s.disk_free_min_mb);
+    s.disk_free_min_percent =
+        static_cast<int>(node.integer("disk_free_min_percent", 0, 99, s.disk_free_min_percent));
+    s.certificate_warn_days =
+        static_cast<int>(node.integer("certificate_warn_days", 1, 365, s.certificate_warn_days));
+    s.clock_check = node.boolean("clock_check", s.clock_check);
+}
+
+/// schedule, control, speech, live_inputs, programs, secrets and supervision.
 void read_operations(const ConfigNode& root, Settings& s) {
     auto schedule = root.object("schedule");
     schedule.reject_unknown_keys({"time_zone", "lead_ms"});
@@ -218,7 +230,7 @@ void read_operations(const ConfigNode& root, Settings& s) {
     auto control = root.object("control");
     control.reject_unknown_keys(
         {"offline_grace_s", "status_interval_s", "session_hours", "admin_password_file"});
-    s.offline_grace = std::chrono::seconds(control.integer("offline_grace_s", 1, 3600, 30));
+    s.offline_grace = std::chrono::seconds(control.integer("offline_grace_s", 1, 3600, 20));
     s.status_interval_s = static_cast<int>(control.integer("status_interval_s", 1, 600, 10));
     s.session_ttl = std::chrono::hours(control.integer("session_hours", 1, 24LL * 90, 12));
     s.admin_password_file = control.string("admin_password_file", "");
@@ -231,6 +243,7 @@ void read_operations(const ConfigNode& root, Settings& s) {
     auto secrets = root.object("secrets");
     secrets.reject_unknown_keys({"seal_key_file"});
     s.seal_key_file = secrets.string("seal_key_file", "");
+    read_supervision(root.object("supervision"), s.supervision);
 }
 
 /// Units' channels play what the schedule says, and group keys cover every channel.
@@ -283,7 +296,7 @@ Settings load_settings(const common::Config& config) {
     ConfigNode root = config.root();
     root.reject_unknown_keys({"log_level", "state_dir", "media", "opus", "sources", "channels",
                               "receivers", "province", "schedule", "speech", "http", "control",
-                              "live_inputs", "programs", "secrets"});
+                              "live_inputs", "programs", "secrets", "supervision"});
     Settings s;
     s.log_level =
         root.choice("log_level", {"trace", "debug", "info", "warn", "error", "off"}, "info");

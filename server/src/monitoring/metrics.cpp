@@ -62,6 +62,21 @@ std::string prometheus_text(const Metrics& m) {
     out << "loa_api_requests_total " << m.api_requests << '\n';
     family(out, "loa_api_errors_total", "counter", "API calls answered with an error.");
     out << "loa_api_errors_total " << m.api_errors << '\n';
+    family(out, "loa_alarms_active", "gauge",
+           "Active alarms, by kind, severity and unit (docs/supervision.md).");
+    std::map<std::string, std::int64_t> by_severity{
+        {"critical", 0}, {"major", 0}, {"minor", 0}, {"warning", 0}};
+    for (const auto& [key, n] : m.alarms_active) {
+        const auto& [kind, severity, unit] = key;
+        out << "loa_alarms_active{kind=\"" << label(kind) << "\",severity=\"" << label(severity)
+            << "\",unit=\"" << label(unit) << "\"} " << n << '\n';
+        by_severity[severity] += n;
+    }
+    family(out, "loa_alarms_active_by_severity", "gauge",
+           "Active alarms of each severity (0 when none: a rule can alert on it).");
+    for (const auto& [severity, n] : by_severity)
+        out << "loa_alarms_active_by_severity{severity=\"" << label(severity) << "\"} " << n
+            << '\n';
     return out.str();
 }
 

@@ -281,6 +281,7 @@ std::vector<ReceiverView> ReceiverHub::list(const Scope& scope) {
         v.name = r.name;
         v.volume = r.volume;
         v.muted = r.muted;
+        v.provisioned_at_ms = r.provisioned_at_ms;
         if (auto it = live_.find(r.id); it != live_.end()) {
             v.online = it->second.online;
             v.seen = true;

@@ -80,3 +80,63 @@ TEST_F(GatewayTest, SubscriptionsAndTicketsBelongToAnOperatorsSession) {
     auto manager = caller("manager");
     EXPECT_EQ(code_of("auth.ticket", {{"path", "/api/v1/as-run.csv"}}, manager), 0);
 }
+
+TEST_F(GatewayTest, AlarmsReachOnlyThoseWhoActForTheirUnit) {
+    auto unit = [&](const char* code) { return schedule->unit_ids({code}).front(); };
+    auto offline = [&](const char* cluster, const char* code) {
+        server::Fault f;
+        f.subject = cluster;
+        f.unit = unit(code);
+        f.text_vi = f.text_en = cluster;
+        return f;
+    };
+    ASSERT_TRUE(alarms->reconcile(server::AlarmKind::cluster_offline,
+                                  {offline("in", "70-001"), offline("out", "70-002")}));
+    server::Fault disk;
+    disk.kind = server::AlarmKind::disk_low;
+    disk.subject = "server";
+    disk.unit = unit("70");
+    disk.severity = server::Severity::critical;
+    ASSERT_TRUE(alarms->reconcile(server::AlarmKind::disk_low, {disk}));
+
+    auto manager = caller("manager");
+    auto admin = control_socket();
+    auto subjects = [&](const char* method, const json::object& p, server::Caller& c) {
+        std::vector<std::string> out;
+        auto listed = gateway->call(method, params(p), c);
+        for (const auto& a : listed.as_array())
+            out.emplace_back(a.at("subject").as_string());
+        return out;
+    };
+    using Subjects = std::vector<std::string>;
+    EXPECT_EQ(subjects("alarms.list", {}, manager), Subjects{"in"});
+    EXPECT_EQ(subjects("alarms.list", {}, admin), (Subjects{"server", "out", "in"}));
+    EXPECT_EQ(subjects("alarms.list", {{"unit", "70-002"}}, admin), Subjects{"out"});
+    EXPECT_EQ(subjects("alarms.list", {{"unit", "70-002"}}, manager), Subjects{});
+    EXPECT_EQ(subjects("alarms.list", {{"severity", "critical"}}, admin), Subjects{"server"});
+    EXPECT_EQ(subjects("alarms.history", {{"kind", "cluster_offline"}}, manager), Subjects{"in"});
+    std::string message;
+    EXPECT_EQ(code_of("alarms.list", {{"kind", "fire"}}, admin, &message),
+              server::rpc_code::kInvalidParams);
+    EXPECT_NE(message.find("\"fire\" is not an alarm kind"), std::string::npos) << message;
+
+    auto listed = gateway->call("alarms.list", params({}), admin).as_array();
+    auto id_of = [&](const char* subject) {
+        for (const auto& a : listed)
+            if (a.at("subject") == subject)
+                return a.at("id").as_int64();
+        return std::int64_t{0};
+    };
+    EXPECT_EQ(listed[0].at("unit"), "70");
+    // Outside one's units an alarm is refused; inside, it is acknowledged (and audited).
+    EXPECT_EQ(code_of("alarms.acknowledge", {{"id", id_of("out")}}, manager, &message),
+              server::rpc_code::kUnauthorized);
+    EXPECT_NE(message.find("outside the units you act for"), std::string::npos) << message;
+    EXPECT_EQ(code_of("alarms.acknowledge", {{"id", 999}}, manager), server::rpc_code::kNotFound);
+    auto before = audited();
+    auto acknowledged = gateway->call("alarms.acknowledge", params({{"id", id_of("in")}}), manager);
+    EXPECT_EQ(acknowledged.at("acknowledged_by"), "manager");
+    EXPECT_EQ(audited(), before + 2);
+    auto viewer_like = caller("");
+    EXPECT_EQ(code_of("alarms.list", {}, viewer_like), server::rpc_code::kUnauthorized);
+}

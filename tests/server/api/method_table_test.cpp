@@ -35,7 +35,7 @@ TEST(MethodTable, NamesAreUniqueInPermissionOrderAndEachHasAHandler) {
         EXPECT_FALSE(m.summary.empty()) << m.name;
         EXPECT_EQ(find_method(m.name), &m);
     }
-    EXPECT_EQ(names.size(), 40U);
+    EXPECT_EQ(names.size(), 43U);
     EXPECT_EQ(find_method("entries.frobnicate"), nullptr);
 }
 
@@ -59,6 +59,7 @@ TEST(MethodTable, SecretsNeedAConfidentialConnectionAndReceiversTheirUnit) {
     for (const auto* name : {"receivers.set_volume", "receivers.unprovision", "receivers.rekey"})
         EXPECT_EQ(find_method(name)->units, UnitRule::receiver) << name;
     EXPECT_EQ(find_method("units.merge")->units, UnitRule::province);
+    EXPECT_EQ(find_method("alarms.acknowledge")->units, UnitRule::alarm);
 }
 
 TEST(MethodTable, DecidingNeedsAnApproverOnlyToApproveOrReject) {

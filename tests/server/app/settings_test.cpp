@@ -161,3 +161,25 @@ TEST(Settings, TheHttpPortsLimitsLoad) {
                   .find("http.max_connections_per_address"),
               std::string::npos);
 }
+
+TEST(Settings, SupervisionThresholdsHaveDefaultsAndBounds) {
+    auto defaults = load_settings(Config::parse("{}", "t")).supervision;
+    EXPECT_EQ(defaults.check_every, std::chrono::milliseconds(1000));
+    EXPECT_EQ(defaults.disk_free_min_mb, 1024);
+    EXPECT_EQ(defaults.disk_free_min_percent, 5);
+    EXPECT_EQ(defaults.certificate_warn_days, 14);
+    EXPECT_TRUE(defaults.clock_check);
+    auto s = load_settings(Config::parse(
+        R"({"supervision": {"check_interval_ms": 250, "disk_free_min_mb": 4096,
+                            "disk_free_min_percent": 10, "certificate_warn_days": 30,
+                            "clock_check": false}})",
+        "t"));
+    EXPECT_EQ(s.supervision.check_every, std::chrono::milliseconds(250));
+    EXPECT_EQ(s.supervision.disk_free_min_mb, 4096);
+    EXPECT_EQ(s.supervision.disk_free_min_percent, 10);
+    EXPECT_EQ(s.supervision.certificate_warn_days, 30);
+    EXPECT_FALSE(s.supervision.clock_check);
+    EXPECT_EQ(error_of(R"({"supervision": {"disk_free_min_percent": 100}})").substr(0, 46),
+              "config key \"supervision.disk_free_min_percent\"");
+    EXPECT_NE(error_of(R"({"supervision": {"webhook": "x"}})").find("webhook"), std::string::npos);
+}

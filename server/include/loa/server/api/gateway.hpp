@@ -24,6 +24,7 @@
 #include "loa/server/events/notifier.hpp"
 #include "loa/server/receivers/hub.hpp"
 #include "loa/server/schedule/schedule_api.hpp"
+#include "loa/server/supervision/alarm_book.hpp"
 
 namespace loa::server {
 
@@ -46,7 +47,7 @@ inline constexpr const char* kServerVersion = "0.5.0";
 class ApiGateway {
 public:
     ApiGateway(AuthStore& auth, ScheduleApi& schedule, ReceiverHub& receivers, Notifier& notifier,
-               GatewaySettings settings);
+               AlarmBook& alarms, GatewaySettings settings);
 
     /// Calls a method for `caller` (auth.login and auth.resume change `caller`); throws
     /// RpcError.
@@ -92,6 +93,12 @@ public:
     boost::json::value set_volume(const Params& params);
     boost::json::value unprovision(const Params& params);
     boost::json::value rekey(const Params& params);
+    /// alarms.list, alarms.history and alarms.acknowledge (methods/alarm_methods.cpp).
+    boost::json::value list_alarms(const Params& params, const Caller& caller);
+    boost::json::value alarm_history(const Params& params, const Caller& caller);
+    boost::json::value acknowledge_alarm(const Params& params, const Caller& caller);
+    /// Alarms as the API shows them, with their units' codes.
+    boost::json::array alarms_json(const std::vector<Alarm>& alarms);
 
 private:
     class Session;
@@ -101,6 +108,8 @@ private:
     void authorise(const Method& method, const Params& params, Caller& caller);
     /// Throws unless receiver `id` exists in a unit `caller` acts for.
     void require_receiver(const Caller& caller, const std::string& id);
+    /// Throws unless alarm `id` exists and concerns a unit `caller` acts for.
+    void require_alarm(const Caller& caller, std::int64_t id);
     void adopt(Caller& caller, const User& user, const std::string& token);
     /// Checks a logged-in caller's token again when sessions may have ended since, or once a
     /// minute (expiry); a session that ended leaves the caller logged out, with an error.
@@ -124,6 +133,7 @@ private:
     ScheduleApi& schedule_;
     ReceiverHub& receivers_;
     Notifier& notifier_;
+    AlarmBook& alarms_;
     GatewaySettings settings_;
     std::atomic<std::uint64_t> requests_{0}, errors_{0};
     std::mutex tickets_mutex_;

@@ -37,6 +37,7 @@ enum class UnitRule {
     listing,     ///< shows only what the caller's units see
     named,       ///< every unit, cluster or program named must be within the caller's units
     receiver,    ///< params.id is a receiver of a unit the caller acts for (checked first)
+    alarm,       ///< params.id is an alarm of a unit the caller acts for (checked first)
     own_account, ///< one's own account (with the current password), or an admin's
     province,    ///< province-wide callers only
 };

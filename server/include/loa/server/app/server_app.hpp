@@ -23,6 +23,8 @@
 #include "loa/server/schedule/program_store.hpp"
 #include "loa/server/schedule/runner.hpp"
 #include "loa/server/schedule/schedule_api.hpp"
+#include "loa/server/supervision/alarm_book.hpp"
+#include "loa/server/supervision/supervisor.hpp"
 
 namespace loa::server {
 
@@ -61,6 +63,10 @@ private:
     /// Which receivers are online, per unit (presence.hpp).
     std::map<std::string, UnitPresence> presence();
     http::HttpOptions http_options();
+    /// Tells subscribers of the topic "alarms" what happened to `alarm`.
+    void publish_alarm(const Alarm& alarm, AlarmEvent event);
+    /// What the supervisor watches on this server.
+    Observed observed();
 
     // In the order they are built; each may use those above it.
     Settings settings_;
@@ -75,7 +81,9 @@ private:
     AuthStore auth_;
     ReceiverRegistry registry_;
     Notifier notifier_;
+    AlarmBook alarms_;
     ReceiverHub hub_;
+    Supervisor supervisor_;
     ApiGateway gateway_;
     ControlSocket control_;
     StatusWatch watch_;

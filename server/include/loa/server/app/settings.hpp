@@ -13,6 +13,7 @@
 #include "loa/pipeline/endpoint.hpp"
 #include "loa/pipeline/source.hpp"
 #include "loa/pipeline/srtp.hpp"
+#include "loa/server/supervision/thresholds.hpp"
 
 namespace loa::server {
 
@@ -88,7 +89,7 @@ struct Settings {
     std::chrono::seconds login_timeout{60}; ///< a WebSocket must log in or say hello by then
     /// A file holding the token /metrics requires as "Authorization: Bearer"; "" = open.
     std::string metrics_token_file;
-    std::chrono::seconds offline_grace{30}; ///< a dropped receiver stays online this long
+    std::chrono::seconds offline_grace{20}; ///< a dropped receiver stays online this long
     int status_interval_s = 10;             ///< receivers report this often
     std::chrono::hours session_ttl{12};     ///< operators' session tokens
     std::string admin_password_file;        ///< first start: the admin's password (else random)
@@ -105,6 +106,7 @@ struct Settings {
     /// The key that seals SRTP keys in loa.db (32 bytes, mode 0600; made at first start);
     /// "" = state_dir/seal.key. LOA_SEAL_KEY (base64) takes its place when set.
     std::string seal_key_file;
+    SupervisionSettings supervision; ///< alarms' thresholds
 };
 
 /// The schedule database: state_dir/loa.db.

@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <tuple>
 
 #include "loa/http/server.hpp"
 #include "loa/server/media/media_server.hpp"
@@ -22,6 +23,8 @@ struct Metrics {
     MediaStats media;
     std::uint64_t api_requests = 0;
     std::uint64_t api_errors = 0;
+    /// Active alarms by kind, severity and unit code ("" for none).
+    std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> alarms_active;
 };
 
 /// The figures as Prometheus text.

@@ -39,6 +39,7 @@ struct ReceiverView {
     /// Connected on the control channel, or dropped less than HubSettings::offline_grace ago:
     /// what "online" means for a provisioned receiver (docs/operations.md, "Monitoring").
     bool online = false;
+    std::int64_t provisioned_at_ms = 0; ///< wall clock
     bool seen = false;                  ///< has said hello since the server started
     std::int64_t last_seen_ms = 0;      ///< wall clock, when `seen`
     std::string address;                ///< of its control connection, when `seen`
@@ -48,7 +49,7 @@ struct ReceiverView {
 
 /// How the hub behaves.
 struct HubSettings {
-    std::chrono::seconds offline_grace{30}; ///< a dropped receiver counts as online this long
+    std::chrono::seconds offline_grace{20}; ///< a dropped receiver counts as online this long
     int status_interval_s = 10;             ///< how often receivers report
     std::string media_host;                 ///< advertised media host; "" = the Host header's
     std::chrono::seconds rekey_timeout{5};  ///< how long a rekey waits for the receiver

@@ -1,0 +1,61 @@
+#pragma once
+/// @file
+/// The supervisor: runs every check (checks.hpp) once a second on its own thread and hands
+/// the faults it finds to the alarm book, which raises and clears the alarms.
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "loa/common/clock.hpp"
+#include "loa/server/supervision/alarm_book.hpp"
+#include "loa/server/supervision/checks.hpp"
+
+namespace loa::server {
+
+/// What the supervisor observes: each a function, so that tests give their own figures.
+struct Observed {
+    /// The provisioned clusters, as the hub sees them.
+    std::function<std::vector<ReceiverView>()> receivers;
+    /// Each provisioned cluster's unit id.
+    std::function<std::map<std::string, std::int64_t>()> unit_of;
+    std::chrono::seconds offline_grace{20}; ///< control.offline_grace_s
+    std::function<std::optional<DiskSpace>()> disk;
+    std::string state_dir; ///< named in the disk alarm's text
+    std::function<std::optional<bool>()> clock_synchronised;
+    /// When the HTTPS certificate expires; null without TLS.
+    std::function<std::optional<std::chrono::system_clock::time_point>()> certificate_expiry;
+    std::optional<std::int64_t> server_unit; ///< the province: whom the server's alarms concern
+};
+
+/// Runs the checks. Thread-safe.
+class Supervisor {
+public:
+    Supervisor(AlarmBook& alarms, Observed observed, SupervisionSettings settings,
+               const common::Clock& clock);
+    Supervisor(const Supervisor&) = delete;
+    Supervisor& operator=(const Supervisor&) = delete;
+    ~Supervisor();
+
+    /// Checks every SupervisionSettings::check_every on its own thread until stop().
+    void start();
+    void stop();
+    /// Runs every check once (the thread calls this; tests may too).
+    void check();
+
+private:
+    AlarmBook& alarms_;
+    Observed observed_;
+    SupervisionSettings settings_;
+    const common::Clock& clock_;
+    std::chrono::steady_clock::time_point started_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+} // namespace loa::server

@@ -1,0 +1,19 @@
+#pragma once
+/// @file
+/// The supervisor's thresholds: the configuration section "supervision" (docs/supervision.md).
+
+#include <chrono>
+#include <cstdint>
+
+namespace loa::server {
+
+/// The thresholds of the checks, with their defaults.
+struct SupervisionSettings {
+    std::chrono::milliseconds check_every{1000}; ///< how often every check runs
+    std::int64_t disk_free_min_mb = 1024;        ///< disk_low below this many MiB free...
+    int disk_free_min_percent = 5;               ///< ...or below this share of the disk
+    int certificate_warn_days = 14;              ///< certificate_expiring this long before
+    bool clock_check = true;                     ///< raise clock_unsynchronised at all
+};
+
+} // namespace loa::server

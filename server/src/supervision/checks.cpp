@@ -1,0 +1,114 @@
+#include "loa/server/supervision/checks.hpp"
+
+namespace loa::server {
+namespace {
+
+constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
+
+} // namespace
+
+std::vector<Fault> offline_faults(const std::vector<ReceiverView>& receivers,
+                                  const std::map<std::string, std::int64_t>& unit_of,
+                                  std::chrono::seconds up, std::chrono::seconds grace,
+                                  std::chrono::system_clock::time_point now) {
+    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
+    auto grace_ms = std::chrono::milliseconds(grace).count();
+    std::vector<Fault> out;
+    for (const auto& r : receivers) {
+        bool waiting = up < grace || now_ms.count() - r.provisioned_at_ms < grace_ms;
+        if (r.online || (!r.seen && waiting))
+            continue;
+        Fault f;
+        f.kind = AlarmKind::cluster_offline;
+        f.subject = r.id;
+        if (auto it = unit_of.find(r.id); it != unit_of.end())
+            f.unit = it->second;
+        f.severity = Severity::major;
+        std::string name = r.name.empty() ? r.id : r.id + " (" + r.name + ")";
+        f.text_vi = "Cụm thu " + name + " mất kết nối với máy chủ";
+        f.text_en = "Cluster " + name + " is offline";
+        f.figures = {
+            {"unit", r.unit}, {"seen_since_start", r.seen}, {"offline_grace_s", grace.count()}};
+        if (r.seen) {
+            f.figures["last_seen_ms"] = r.last_seen_ms;
+            f.figures["address"] = r.address;
+        }
+        out.push_back(std::move(f));
+    }
+    return out;
+}
+
+std::vector<Fault> disk_faults(const std::optional<DiskSpace>& space, const std::string& state_dir,
+                               const SupervisionSettings& settings,
+                               std::optional<std::int64_t> server_unit) {
+    if (!space || space->total == 0)
+        return {};
+    auto min_bytes = static_cast<std::uint64_t>(settings.disk_free_min_mb) * kMiB;
+    auto min_share =
+        space->total / 100 * static_cast<std::uint64_t>(settings.disk_free_min_percent);
+    if (space->free >= min_bytes && space->free >= min_share)
+        return {};
+    auto free_mb = static_cast<std::int64_t>(space->free / kMiB);
+    auto percent = static_cast<double>(space->free) * 100.0 / static_cast<double>(space->total);
+    Fault f;
+    f.kind = AlarmKind::disk_low;
+    f.subject = "server";
+    f.unit = server_unit;
+    // Nearly full: the database and the as-run log stop being written.
+    f.severity = space->free < min_bytes / 4 ? Severity::critical : Severity::major;
+    f.text_vi =
+        "Ổ đĩa máy chủ sắp đầy: còn " + std::to_string(free_mb) + " MB trống ở " + state_dir;
+    f.text_en =
+        "The server's disk is nearly full: " + std::to_string(free_mb) + " MB free in " + state_dir;
+    f.figures = {{"free_mb", free_mb},
+                 {"free_percent", percent},
+                 {"total_mb", static_cast<std::int64_t>(space->total / kMiB)},
+                 {"min_free_mb", settings.disk_free_min_mb},
+                 {"min_free_percent", settings.disk_free_min_percent}};
+    return {std::move(f)};
+}
+
+std::vector<Fault> clock_faults(std::optional<bool> synchronised,
+                                const SupervisionSettings& settings,
+                                std::optional<std::int64_t> server_unit) {
+    if (!settings.clock_check || !synchronised || *synchronised)
+        return {};
+    Fault f;
+    f.kind = AlarmKind::clock_unsynchronised;
+    f.subject = "server";
+    f.unit = server_unit;
+    f.severity = Severity::major;
+    f.text_vi = "Đồng hồ máy chủ chưa được đồng bộ thời gian (NTP); lịch phát dựa vào nó";
+    f.text_en = "The server's clock is not synchronised (NTP); the schedules rely on it";
+    f.figures = {{"synchronised", false}};
+    return {std::move(f)};
+}
+
+std::vector<Fault> certificate_faults(std::optional<std::chrono::system_clock::time_point> expiry,
+                                      std::chrono::system_clock::time_point now,
+                                      const SupervisionSettings& settings,
+                                      std::optional<std::int64_t> server_unit) {
+    if (!expiry || *expiry - now > std::chrono::days(settings.certificate_warn_days))
+        return {};
+    auto left = std::chrono::duration_cast<std::chrono::hours>(*expiry - now).count();
+    Fault f;
+    f.kind = AlarmKind::certificate_expiring;
+    f.subject = "server";
+    f.unit = server_unit;
+    bool expired = *expiry <= now;
+    f.severity = expired ? Severity::critical : Severity::warning;
+    std::string days = std::to_string(left / 24);
+    f.text_vi = expired ? "Chứng chỉ TLS của máy chủ đã hết hạn: trình duyệt và cụm thu sẽ từ chối"
+                        : "Chứng chỉ TLS của máy chủ hết hạn sau " + days + " ngày";
+    f.text_en = expired ? "The server's TLS certificate has expired: browsers and clusters will "
+                          "refuse it"
+                        : "The server's TLS certificate expires in " + days + " days";
+    f.figures = {
+        {"expires_at_ms",
+         std::chrono::duration_cast<std::chrono::milliseconds>(expiry->time_since_epoch()).count()},
+        {"hours_left", left},
+        {"warn_days", settings.certificate_warn_days}};
+    return {std::move(f)};
+}
+
+} // namespace loa::server

@@ -1,0 +1,220 @@
+// The supervisor's checks with made-up observations and a manual clock: each kind raised by
+// its cause within its threshold, cleared when the cause goes, never twice for one episode;
+// and the machine's own probes.
+#include <cstdlib>
+#include <gtest/gtest.h>
+
+#include "loa/server/supervision/health.hpp"
+#include "loa/server/supervision/supervisor.hpp"
+#include "process.hpp"
+
+using namespace loa;
+using namespace std::chrono_literals;
+using server::AlarmKind;
+using server::Severity;
+
+namespace {
+
+server::ReceiverView cluster(const std::string& id, bool online, bool seen) {
+    server::ReceiverView r;
+    r.id = id;
+    r.unit = "70-001";
+    r.name = "Chợ";
+    r.online = online;
+    r.seen = seen;
+    return r;
+}
+
+/// A server whose every observation the test sets.
+struct FakeServer {
+    std::vector<server::ReceiverView> receivers;
+    std::optional<server::DiskSpace> disk = server::DiskSpace{50ULL << 30, 100ULL << 30};
+    std::optional<bool> synchronised = true;
+    std::optional<std::chrono::system_clock::time_point> expiry;
+
+    server::Observed observed() {
+        server::Observed o;
+        o.receivers = [this] { return receivers; };
+        o.unit_of = [this] {
+            std::map<std::string, std::int64_t> units;
+            for (const auto& r : receivers)
+                units[r.id] = 2;
+            return units;
+        };
+        o.offline_grace = 30s;
+        o.disk = [this] { return disk; };
+        o.state_dir = "/var/lib/loa";
+        o.clock_synchronised = [this] { return synchronised; };
+        o.certificate_expiry = [this] { return expiry; };
+        o.server_unit = 1;
+        return o;
+    }
+};
+
+class SupervisorTest : public ::testing::Test {
+protected:
+    std::vector<server::Alarm> active(AlarmKind kind) {
+        server::AlarmFilter f;
+        f.kind = kind;
+        return book.active(f);
+    }
+
+    test::TempDir dir{"supervisor"};
+    common::ManualClock clock;
+    std::vector<std::pair<server::Alarm, server::AlarmEvent>> events;
+    server::AlarmBook book{
+        dir.file("loa.db"), clock,
+        [this](const server::Alarm& a, server::AlarmEvent e) { events.emplace_back(a, e); }};
+    FakeServer fake;
+    server::Supervisor supervisor{book, fake.observed(), server::SupervisionSettings{}, clock};
+};
+
+} // namespace
+
+TEST_F(SupervisorTest, AClusterOfflineIsRaisedOnceAndClearedWhenItIsBack) {
+    fake.receivers = {cluster("box-1", true, true), cluster("box-2", false, true)};
+    supervisor.check();
+    auto offline = active(AlarmKind::cluster_offline);
+    ASSERT_EQ(offline.size(), 1U);
+    EXPECT_EQ(offline[0].fault.subject, "box-2");
+    EXPECT_EQ(offline[0].fault.unit, 2);
+    EXPECT_EQ(offline[0].fault.severity, Severity::major);
+    EXPECT_NE(offline[0].fault.text_vi.find("box-2 (Chợ) mất kết nối"), std::string::npos);
+    for (int i = 0; i < 10; ++i) {
+        clock.advance(1s);
+        supervisor.check();
+    }
+    EXPECT_EQ(events.size(), 1U) << "one episode, one alarm";
+    fake.receivers[1].online = true;
+    supervisor.check();
+    EXPECT_TRUE(active(AlarmKind::cluster_offline).empty());
+    ASSERT_EQ(events.size(), 2U);
+    EXPECT_EQ(events[1].second, server::AlarmEvent::cleared);
+    EXPECT_EQ(*events[1].first.cleared_at - events[1].first.raised_at, 10s);
+}
+
+TEST_F(SupervisorTest, ClustersNotYetBackAfterARestartCountOnlyOnceTheGraceIsOver) {
+    fake.receivers = {cluster("box-1", false, false)};
+    supervisor.check();
+    clock.advance(29s);
+    supervisor.check();
+    EXPECT_TRUE(active(AlarmKind::cluster_offline).empty());
+    clock.advance(1s);
+    supervisor.check();
+    ASSERT_EQ(active(AlarmKind::cluster_offline).size(), 1U);
+    EXPECT_FALSE(
+        active(AlarmKind::cluster_offline)[0].fault.figures.at("seen_since_start").as_bool());
+    // One provisioned just now has the grace to say its first hello.
+    auto fresh = cluster("box-2", false, false);
+    fresh.provisioned_at_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock.system_now().time_since_epoch())
+            .count();
+    fake.receivers.push_back(fresh);
+    clock.advance(29s);
+    supervisor.check();
+    EXPECT_EQ(active(AlarmKind::cluster_offline).size(), 1U);
+    clock.advance(1s);
+    supervisor.check();
+    EXPECT_EQ(active(AlarmKind::cluster_offline).size(), 2U);
+}
+
+TEST_F(SupervisorTest, ALowDiskIsMajorThenCriticalAndClearsWhenSpaceIsFreed) {
+    constexpr std::uint64_t kMiB = 1ULL << 20;
+    fake.disk = server::DiskSpace{900 * kMiB, 100 * 1024 * kMiB}; // under 1024 MiB and 5 %
+    supervisor.check();
+    auto low = active(AlarmKind::disk_low);
+    ASSERT_EQ(low.size(), 1U);
+    EXPECT_EQ(low[0].fault.severity, Severity::major);
+    EXPECT_EQ(low[0].fault.unit, 1) << "the server's alarms are the province's";
+    EXPECT_EQ(low[0].fault.figures.at("free_mb"), 900);
+    // Both thresholds count: 2 GiB free of 100 GiB is under 5 %.
+    fake.disk = server::DiskSpace{2048 * kMiB, 100 * 1024 * kMiB};
+    supervisor.check();
+    EXPECT_EQ(active(AlarmKind::disk_low).size(), 1U);
+    EXPECT_EQ(events.size(), 1U);
+    fake.disk = server::DiskSpace{10 * 1024 * kMiB, 100 * 1024 * kMiB};
+    supervisor.check();
+    EXPECT_TRUE(active(AlarmKind::disk_low).empty());
+    // Nearly nothing left: critical.
+    fake.disk = server::DiskSpace{100 * kMiB, 100 * 1024 * kMiB};
+    supervisor.check();
+    EXPECT_EQ(active(AlarmKind::disk_low)[0].fault.severity, Severity::critical);
+    // Unreadable: no figures, no fault (and the alarm clears rather than lingers).
+    fake.disk.reset();
+    supervisor.check();
+    EXPECT_TRUE(active(AlarmKind::disk_low).empty());
+}
+
+TEST_F(SupervisorTest, AnUnsynchronisedClockIsRaisedUnlessTheCheckIsOff) {
+    fake.synchronised = false;
+    supervisor.check();
+    EXPECT_EQ(active(AlarmKind::clock_unsynchronised).size(), 1U);
+    fake.synchronised = true;
+    supervisor.check();
+    EXPECT_TRUE(active(AlarmKind::clock_unsynchronised).empty());
+
+    server::SupervisionSettings off;
+    off.clock_check = false;
+    server::Supervisor quiet(book, fake.observed(), off, clock);
+    fake.synchronised = false;
+    quiet.check();
+    EXPECT_TRUE(active(AlarmKind::clock_unsynchronised).empty());
+}
+
+TEST_F(SupervisorTest, ACertificateWarnsFourteenDaysAheadAndIsCriticalOnceExpired) {
+    fake.expiry = clock.system_now() + std::chrono::days(14) + 1h;
+    supervisor.check();
+    EXPECT_TRUE(active(AlarmKind::certificate_expiring).empty());
+    clock.advance(2h);
+    supervisor.check();
+    auto soon = active(AlarmKind::certificate_expiring);
+    ASSERT_EQ(soon.size(), 1U);
+    EXPECT_EQ(soon[0].fault.severity, Severity::warning);
+    EXPECT_NE(soon[0].fault.text_en.find("expires in 13 days"), std::string::npos)
+        << soon[0].fault.text_en;
+    clock.advance(std::chrono::days(14));
+    supervisor.check();
+    // Same episode: the alarm keeps the severity it was raised with.
+    EXPECT_EQ(active(AlarmKind::certificate_expiring).size(), 1U);
+    EXPECT_EQ(events.size(), 1U);
+    // A new certificate clears it.
+    fake.expiry = clock.system_now() + std::chrono::days(90);
+    supervisor.check();
+    EXPECT_TRUE(active(AlarmKind::certificate_expiring).empty());
+    auto expired = server::certificate_faults(clock.system_now() - 1h, clock.system_now(),
+                                              server::SupervisionSettings{}, 1);
+    ASSERT_EQ(expired.size(), 1U);
+    EXPECT_EQ(expired[0].severity, Severity::critical);
+}
+
+TEST_F(SupervisorTest, ItsThreadChecksUntilStopped) {
+    fake.synchronised = false;
+    supervisor.start();
+    EXPECT_TRUE(test::wait_until([&] { return !active(AlarmKind::clock_unsynchronised).empty(); },
+                                 std::chrono::seconds(10)));
+    supervisor.stop();
+}
+
+TEST(Health, TheProbesReadTheRealMachine) {
+    test::TempDir dir("health");
+    auto space = server::disk_space(dir.path());
+    ASSERT_TRUE(space);
+    EXPECT_GT(space->total, 0U);
+    EXPECT_LE(space->free, space->total);
+    EXPECT_FALSE(server::disk_space(dir.file("missing/folder")));
+    EXPECT_TRUE(server::clock_synchronised().has_value());
+
+    // A certificate valid for 5 days, made by the openssl command.
+    std::string cert = dir.file("cert.pem");
+    std::string command = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "
+                          "-days 5 -subj /CN=loa -keyout " +
+                          dir.file("key.pem") + " -out " + cert + " 2>/dev/null";
+    ASSERT_EQ(std::system(command.c_str()), 0);
+    auto expiry = server::certificate_expiry(cert);
+    ASSERT_TRUE(expiry);
+    auto left = *expiry - std::chrono::system_clock::now();
+    EXPECT_GT(left, std::chrono::days(5) - 1h);
+    EXPECT_LT(left, std::chrono::days(5) + 1h);
+    EXPECT_FALSE(server::certificate_expiry(dir.file("key.pem")));
+    EXPECT_FALSE(server::certificate_expiry(dir.file("none.pem")));
+}
