@@ -1,16 +1,22 @@
 // Supervision with real processes: a provisioned loa-receiver killed and started again, seen
 // by an operator's WebSocket (alarm.raised, alarm.cleared), the API (alarms.list,
-// alarms.history, alarms.acknowledge) and /metrics. Prints the time from the kill to the
-// alarm (docs/performance.md, "Supervision").
+// alarms.history, alarms.acknowledge) and /metrics; and a webhook (a real HTTP server in the
+// test) down while alarms are raised. Prints the time from the kill to the alarm
+// (docs/performance.md, "Supervision").
 #include <boost/json.hpp>
 #include <csignal>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <mutex>
+#include <set>
 
 #include "harness.hpp"
+#include "loa/common/sqlite.hpp"
+#include "loa/http/server.hpp"
 #include "tcp_client.hpp"
 
 using namespace loa::test;
+namespace http = loa::http;
 namespace json = boost::json;
 using std::chrono::seconds;
 
@@ -102,4 +108,66 @@ TEST(Supervision, AKilledClusterRaisesAnOfflineAlarmWithinTheGraceAndClearsWhenI
     EXPECT_EQ(history[0].at("acknowledged_by"), "admin");
     EXPECT_TRUE(history[0].at("cleared_at_ms").is_int64());
     EXPECT_EQ(metrics(s.http_port()).find("kind=\"cluster_offline\""), std::string::npos);
+}
+
+TEST(Supervision, AWebhookThatIsDownGetsEveryAlarmInOrderOnceItIsUp) {
+    Scenario s("supervision-webhook");
+    // A port nothing listens on yet: the province's gateway, down.
+    http::HttpServer probe("127.0.0.1", 0,
+                           [](const http::HttpRequest&) { return http::text_response(200, ""); });
+    probe.start();
+    auto port = probe.port();
+    probe.stop();
+    s.write_province_config(kProvince,
+                            R"("supervision": {"webhooks": [{"url": "http://127.0.0.1:)" +
+                                std::to_string(port) + R"(/loa", "min_severity": "major"}]})");
+    s.start_server();
+    // Two clusters that never connect: two cluster_offline alarms once the grace (2 s) is over.
+    for (const char* id : {"box-1", "box-2"})
+        s.call("receivers.provision", R"({"id": ")" + std::string(id) + R"(", "unit": "70-001"})");
+    auto attempts = [&] {
+        loa::common::Database db(s.dir().file("state") + "/loa.db");
+        auto q = db.prepare("SELECT COALESCE(MAX(attempts), 0) FROM webhook_delivery");
+        return q.step() ? q.integer(0) : 0;
+    };
+    ASSERT_TRUE(wait_until([&] { return attempts() >= 2; }, seconds(30)))
+        << "the server never tried the webhook";
+
+    std::mutex mutex;
+    std::vector<json::object> got;
+    http::HttpServer gateway("127.0.0.1", port, [&](const http::HttpRequest& r) {
+        std::lock_guard lock(mutex);
+        got.push_back(json::parse(r.body).as_object());
+        return http::json_response(200, "{}");
+    });
+    gateway.start();
+    // Every alarm the server raised meanwhile comes, in order; the machine's own (a clock
+    // without NTP here, say) may come with the clusters'.
+    auto offline = [&] {
+        std::vector<json::object> out;
+        for (const auto& g : got)
+            if (g.at("alarm").at("kind") == "cluster_offline")
+                out.push_back(g);
+        return out;
+    };
+    ASSERT_TRUE(wait_until(
+        [&] {
+            std::lock_guard lock(mutex);
+            return offline().size() >= 2;
+        },
+        seconds(30)));
+    gateway.stop();
+    std::lock_guard lock(mutex);
+    for (std::size_t i = 1; i < got.size(); ++i)
+        EXPECT_GT(got[i].at("delivery").as_int64(), got[i - 1].at("delivery").as_int64());
+    auto clusters = offline();
+    ASSERT_EQ(clusters.size(), 2U);
+    std::set<std::string> subjects;
+    for (const auto& g : clusters) {
+        EXPECT_EQ(g.at("event"), "alarm.raised");
+        EXPECT_EQ(g.at("server"), "Tỉnh");
+        subjects.insert(std::string(g.at("alarm").at("subject").as_string()));
+    }
+    EXPECT_EQ(subjects, (std::set<std::string>{"box-1", "box-2"}));
+    EXPECT_NE(metrics(s.http_port()).find("loa_webhook_deliveries_pending 0"), std::string::npos);
 }

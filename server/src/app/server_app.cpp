@@ -72,6 +72,8 @@ ServerApp::ServerApp(Settings settings, std::function<Settings()> reread)
       auth_(database_file(settings_), clock_),
       registry_(database_file(settings_), clock_, settings_.profile,
                 common::SealingKey::load(seal_key_file(settings_))),
+      webhooks_(database_file(settings_), settings_.supervision.webhooks,
+                settings_.province ? settings_.province->province.name : std::string("Loa")),
       alarms_(database_file(settings_), clock_,
               [this](const Alarm& alarm, AlarmEvent event) { publish_alarm(alarm, event); }),
       hub_(registry_, media_, api_, notifier_, clock_,
@@ -147,6 +149,7 @@ void ServerApp::start() {
     hub_.start();
     control_.start();
     watch_.start();
+    webhooks_.start();
     supervisor_.start();
     http_.start();
 }
@@ -157,6 +160,7 @@ void ServerApp::stop() {
     stopped_ = true;
     http_.stop();
     supervisor_.stop();
+    webhooks_.stop();
     watch_.stop();
     control_.stop();
     hub_.stop();
@@ -173,6 +177,7 @@ Metrics ServerApp::metrics() {
         m.alarms_active[{std::string(to_string(kind)), std::string(to_string(severity)), code}] +=
             n;
     }
+    m.webhook_pending = webhooks_.pending();
     return m;
 }
 
@@ -185,6 +190,7 @@ void ServerApp::publish_alarm(const Alarm& alarm, AlarmEvent event) {
         units.push_back(*alarm.fault.unit);
         code = api_.unit_codes(units).front();
     }
+    webhooks_.enqueue(alarm, event, code);
     notifier_.publish({"alarms",
                        kMethods[static_cast<int>(event)],
                        alarm_json(alarm, code),

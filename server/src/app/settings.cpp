@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "loa/common/secret.hpp"
+#include "loa/server/schedule/relay_url.hpp"
 
 namespace loa::server {
 namespace {
@@ -209,9 +210,33 @@ void read_http(const ConfigNode& http, Settings& s) {
     s.login_timeout = std::chrono::seconds(http.integer("login_timeout_s", 1, 3600, 60));
 }
 
+/// supervision.webhooks[]: where alarms are posted.
+std::vector<WebhookSettings> read_webhooks(const ConfigNode& supervision) {
+    std::vector<WebhookSettings> out;
+    for (const auto& node : supervision.objects("webhooks")) {
+        node.reject_unknown_keys({"url", "min_severity", "token_file", "ca_file"});
+        WebhookSettings w;
+        w.url = node.string("url");
+        auto url = parse_relay_url(w.url);
+        if (!url || (url->scheme != "http" && url->scheme != "https"))
+            node.fail("url", "expected http://HOST[:PORT]/PATH or https://...");
+        if (!url->userinfo.empty())
+            node.fail("url", "no credentials in the URL: put a token in token_file");
+        w.min_severity =
+            node.choice("min_severity", {"critical", "major", "minor", "warning"}, w.min_severity);
+        w.token_file = node.string("token_file", "");
+        w.ca_file = node.string("ca_file", "");
+        if (std::any_of(out.begin(), out.end(),
+                        [&](const WebhookSettings& o) { return o.url == w.url; }))
+            node.fail("url", "this URL is given twice");
+        out.push_back(std::move(w));
+    }
+    return out;
+}
+
 void read_supervision(const ConfigNode& node, SupervisionSettings& s) {
     node.reject_unknown_keys({"check_interval_ms", "disk_free_min_mb", "disk_free_min_percent",
-                              "certificate_warn_days", "clock_check"});
+                              "certificate_warn_days", "clock_check", "webhooks"});
     s.check_every = std::chrono::milliseconds(node.integer("check_interval_ms", 100, 60000, 1000));
     s.disk_free_min_mb = node.integer("disk_free_min_mb", 0, 1 << 30, s.disk_free_min_mb);
     s.disk_free_min_percent =
@@ -219,6 +244,7 @@ void read_supervision(const ConfigNode& node, SupervisionSettings& s) {
     s.certificate_warn_days =
         static_cast<int>(node.integer("certificate_warn_days", 1, 365, s.certificate_warn_days));
     s.clock_check = node.boolean("clock_check", s.clock_check);
+    s.webhooks = read_webhooks(node);
 }
 
 /// schedule, control, speech, live_inputs, programs, secrets and supervision.

@@ -77,6 +77,9 @@ std::string prometheus_text(const Metrics& m) {
     for (const auto& [severity, n] : by_severity)
         out << "loa_alarms_active_by_severity{severity=\"" << label(severity) << "\"} " << n
             << '\n';
+    family(out, "loa_webhook_deliveries_pending", "gauge",
+           "Alarm events kept for webhooks and not yet delivered (they are retried).");
+    out << "loa_webhook_deliveries_pending " << m.webhook_pending << '\n';
     return out.str();
 }
 

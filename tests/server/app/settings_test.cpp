@@ -182,4 +182,21 @@ TEST(Settings, SupervisionThresholdsHaveDefaultsAndBounds) {
     EXPECT_EQ(error_of(R"({"supervision": {"disk_free_min_percent": 100}})").substr(0, 46),
               "config key \"supervision.disk_free_min_percent\"");
     EXPECT_NE(error_of(R"({"supervision": {"webhook": "x"}})").find("webhook"), std::string::npos);
+    auto hooked = load_settings(Config::parse(
+        R"({"supervision": {"webhooks": [{"url": "https://ioc.example/loa", "min_severity":
+            "critical", "token_file": "/etc/loa/t"}]}})",
+        "t"));
+    ASSERT_EQ(hooked.supervision.webhooks.size(), 1U);
+    EXPECT_EQ(hooked.supervision.webhooks[0].min_severity, "critical");
+    EXPECT_EQ(hooked.supervision.webhooks[0].token_file, "/etc/loa/t");
+    EXPECT_NE(error_of(R"({"supervision": {"webhooks": [{"url": "ftp://x/"}]}})")
+                  .find("expected http://HOST[:PORT]/PATH"),
+              std::string::npos);
+    EXPECT_NE(error_of(R"({"supervision": {"webhooks": [{"url": "https://u:p@x/"}]}})")
+                  .find("no credentials in the URL"),
+              std::string::npos);
+    EXPECT_NE(
+        error_of(R"({"supervision": {"webhooks": [{"url": "http://x/", "min_severity": "hot"}]}})")
+            .find("min_severity"),
+        std::string::npos);
 }

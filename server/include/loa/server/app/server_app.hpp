@@ -25,6 +25,7 @@
 #include "loa/server/schedule/schedule_api.hpp"
 #include "loa/server/supervision/alarm_book.hpp"
 #include "loa/server/supervision/supervisor.hpp"
+#include "loa/server/supervision/webhooks.hpp"
 
 namespace loa::server {
 
@@ -81,6 +82,7 @@ private:
     AuthStore auth_;
     ReceiverRegistry registry_;
     Notifier notifier_;
+    Webhooks webhooks_;
     AlarmBook alarms_;
     ReceiverHub hub_;
     Supervisor supervisor_;

@@ -25,6 +25,7 @@ struct Metrics {
     std::uint64_t api_errors = 0;
     /// Active alarms by kind, severity and unit code ("" for none).
     std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> alarms_active;
+    std::int64_t webhook_pending = 0; ///< alarm deliveries kept for webhooks, not yet made
 };
 
 /// The figures as Prometheus text.

@@ -4,8 +4,18 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 namespace loa::server {
+
+/// A system told of alarms by HTTP POST (supervision.webhooks[], docs/supervision.md).
+struct WebhookSettings {
+    std::string url;                    ///< http:// or https://
+    std::string min_severity = "major"; ///< alarms of this severity or graver
+    std::string token_file; ///< its first line is sent as "Authorization: Bearer"; "" = none
+    std::string ca_file;    ///< trusted CAs (PEM) for https; "" = the system's
+};
 
 /// The thresholds of the checks, with their defaults.
 struct SupervisionSettings {
@@ -14,6 +24,7 @@ struct SupervisionSettings {
     int disk_free_min_percent = 5;               ///< ...or below this share of the disk
     int certificate_warn_days = 14;              ///< certificate_expiring this long before
     bool clock_check = true;                     ///< raise clock_unsynchronised at all
+    std::vector<WebhookSettings> webhooks;
 };
 
 } // namespace loa::server

@@ -1,0 +1,215 @@
+#include "loa/server/supervision/webhooks.hpp"
+
+#include <algorithm>
+
+#include "loa/common/logging.hpp"
+#include "loa/common/persistent_counter.hpp"
+#include "loa/http/client.hpp"
+#include "loa/server/schedule/relay_url.hpp"
+
+namespace loa::server {
+namespace {
+
+namespace json = boost::json;
+
+auto log() {
+    static auto logger = common::logger("webhooks");
+    return logger;
+}
+
+const std::vector<common::Migration> kMigrations = {
+    {1, "CREATE TABLE webhook_delivery (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+        "url TEXT NOT NULL, payload TEXT NOT NULL, created_ms INTEGER NOT NULL, "
+        "attempts INTEGER NOT NULL DEFAULT 0, next_ms INTEGER NOT NULL, last_error TEXT);"
+        "CREATE INDEX webhook_delivery_url ON webhook_delivery (url, id);"},
+};
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+constexpr const char* kEvents[] = {"alarm.raised", "alarm.cleared", "alarm.acknowledged"};
+
+/// The request for one delivery; `url` was checked when the settings were read.
+http::OutboundRequest request_of(const WebhookSettings& w, const std::string& token,
+                                 std::string body) {
+    auto url = parse_relay_url(w.url);
+    http::OutboundRequest r;
+    r.tls = url->scheme == "https";
+    r.host = url->host;
+    r.port = url->port != 0 ? url->port : (r.tls ? 443 : 80);
+    r.target = url->rest.empty() || url->rest[0] != '/' ? "/" + url->rest : url->rest;
+    r.body = std::move(body);
+    r.ca_file = w.ca_file;
+    if (!token.empty())
+        r.headers.emplace_back("Authorization", "Bearer " + token);
+    return r;
+}
+
+} // namespace
+
+Webhooks::Webhooks(const std::string& database, const std::vector<WebhookSettings>& webhooks,
+                   std::string server, Backoff backoff)
+    : server_(std::move(server)), backoff_(backoff), db_(database) {
+    db_.migrate("webhooks", kMigrations);
+    for (const auto& w : webhooks) {
+        Target t{w, parse_severity(w.min_severity).value_or(Severity::major), {}};
+        if (!w.token_file.empty()) {
+            auto text = common::read_file(w.token_file);
+            if (!text)
+                throw std::runtime_error("supervision.webhooks: cannot read token_file \"" +
+                                         w.token_file + "\"");
+            t.token = text->substr(0, text->find_first_of("\r\n"));
+        }
+        targets_.push_back(std::move(t));
+    }
+    // What was kept for webhooks the configuration no longer has cannot be delivered.
+    std::string known = "(";
+    for (std::size_t i = 0; i < targets_.size(); ++i)
+        known += (i ? ", ?" : "?");
+    auto drop = db_.prepare("DELETE FROM webhook_delivery WHERE url NOT IN " + known + ")");
+    for (std::size_t i = 0; i < targets_.size(); ++i)
+        drop.bind(static_cast<int>(i + 1), targets_[i].settings.url);
+    if (auto done = drop.run(); !done)
+        throw std::runtime_error("webhooks: " + done.error().message);
+    if (int dropped = db_.changes(); dropped > 0)
+        log()->warn("dropped {} undelivered alarm(s) of webhooks no longer configured", dropped);
+}
+
+Webhooks::~Webhooks() {
+    stop();
+}
+
+void Webhooks::enqueue(const Alarm& alarm, AlarmEvent event, const std::string& unit_code) {
+    json::object payload{{"source", "loa"},
+                         {"server", server_},
+                         {"event", kEvents[static_cast<int>(event)]},
+                         {"alarm", alarm_json(alarm, unit_code)}};
+    auto text = json::serialize(payload);
+    bool any = false;
+    {
+        std::lock_guard lock(db_mutex_);
+        auto now = now_ms();
+        for (const auto& t : targets_) {
+            if (alarm.fault.severity > t.min)
+                continue;
+            auto insert = db_.prepare("INSERT INTO webhook_delivery (url, payload, created_ms, "
+                                      "next_ms) VALUES (?, ?, ?, ?)");
+            insert.bind(1, t.settings.url).bind(2, text).bind(3, now).bind(4, now);
+            if (auto done = insert.run(); !done)
+                log()->error("alarm #{} for {}: not kept: {}", alarm.id, redact_url(t.settings.url),
+                             done.error().message);
+            else
+                any = true;
+        }
+    }
+    if (any) {
+        std::lock_guard lock(mutex_);
+        queued_ = true;
+        wake_.notify_all();
+    }
+}
+
+void Webhooks::start() {
+    if (targets_.empty())
+        return;
+    stopping_ = false;
+    thread_ = std::thread([this] { run(); });
+}
+
+void Webhooks::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable())
+        thread_.join();
+}
+
+std::int64_t Webhooks::pending() {
+    std::lock_guard lock(db_mutex_);
+    auto count = db_.prepare("SELECT COUNT(*) FROM webhook_delivery");
+    auto row = count.step();
+    return row && *row ? count.integer(0) : 0;
+}
+
+bool Webhooks::deliver_one(const Target& target, std::int64_t now, std::int64_t& next_due_ms) {
+    std::int64_t id = 0, attempts = 0;
+    std::string payload;
+    {
+        std::lock_guard lock(db_mutex_);
+        auto oldest = db_.prepare("SELECT id, payload, attempts, next_ms FROM webhook_delivery "
+                                  "WHERE url = ? ORDER BY id LIMIT 1");
+        oldest.bind(1, target.settings.url);
+        auto row = oldest.step();
+        if (!row || !*row) {
+            next_due_ms = 0;
+            return false;
+        }
+        id = oldest.integer(0);
+        payload = oldest.text(1);
+        attempts = oldest.integer(2);
+        next_due_ms = oldest.integer(3);
+    }
+    if (next_due_ms > now)
+        return false;
+    // The delivery's id lets the receiving system drop a duplicate (a 2xx lost on the way).
+    auto body = json::parse(payload).as_object();
+    body["delivery"] = id;
+    auto reply = http::send(request_of(target.settings, target.token, json::serialize(body)));
+    std::lock_guard lock(db_mutex_);
+    if (reply.status >= 200 && reply.status < 300) {
+        auto done = db_.prepare("DELETE FROM webhook_delivery WHERE id = ?");
+        done.bind(1, id);
+        if (auto ok = done.run(); !ok)
+            log()->error("delivery {}: {}", id, ok.error().message);
+        if (attempts > 0)
+            log()->info("{}: delivered after {} failed attempt(s)", redact_url(target.settings.url),
+                        attempts);
+        return true;
+    }
+    std::string why = reply.status != 0 ? "answered " + std::to_string(reply.status) : reply.error;
+    auto wait = backoff_.first;
+    for (std::int64_t i = 0; i < attempts && wait < backoff_.most; ++i)
+        wait *= 2;
+    wait = std::min(wait, backoff_.most);
+    next_due_ms = now_ms() + wait.count();
+    auto retry = db_.prepare(
+        "UPDATE webhook_delivery SET attempts = attempts + 1, next_ms = ?, last_error = ? "
+        "WHERE id = ?");
+    retry.bind(1, next_due_ms).bind(2, why).bind(3, id);
+    if (auto ok = retry.run(); !ok)
+        log()->error("delivery {}: {}", id, ok.error().message);
+    if (attempts == 0 || (attempts + 1) % 10 == 0)
+        log()->warn("{}: {} (attempt {}; trying again in {} ms)", redact_url(target.settings.url),
+                    why, attempts + 1, wait.count());
+    return false;
+}
+
+void Webhooks::run() {
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+        queued_ = false;
+        lock.unlock();
+        bool delivered = false;
+        std::int64_t earliest = 0;
+        for (const auto& t : targets_) {
+            std::int64_t due = 0;
+            delivered = deliver_one(t, now_ms(), due) || delivered;
+            if (due != 0 && (earliest == 0 || due < earliest))
+                earliest = due;
+        }
+        lock.lock();
+        if (delivered || queued_)
+            continue;
+        auto wait = earliest == 0
+                        ? std::chrono::milliseconds(60000)
+                        : std::chrono::milliseconds(std::max<std::int64_t>(earliest - now_ms(), 0));
+        wake_.wait_for(lock, wait, [this] { return stopping_ || queued_; });
+    }
+}
+
+} // namespace loa::server
