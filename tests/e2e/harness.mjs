@@ -56,7 +56,8 @@ export const MANAGER_PASSWORD = 'e2e-manager-password';
  * an admin, a manager of 70-001 ("quan-ly"), and one receiver per unit.
  */
 export class Loa {
-  async start() {
+  /** `settings` adds to the server's configuration, section by section. */
+  async start(settings = {}) {
     this.dir = mkdtempSync(path.join(tmpdir(), 'loa-e2e-'));
     this.httpPort = await freeTcpPort();
     this.mediaPort = await freeUdpPort();
@@ -64,7 +65,7 @@ export class Loa {
     this.processes = [];
     writeFileSync(path.join(this.dir, 'admin-password'), ADMIN_PASSWORD, { mode: 0o600 });
     this.config = path.join(this.dir, 'server.json');
-    writeFileSync(this.config, JSON.stringify({
+    const config = {
       state_dir: path.join(this.dir, 'state'),
       log_level: 'info',
       http: { port: this.httpPort },
@@ -78,7 +79,10 @@ export class Loa {
         ],
       },
       receivers: [],
-    }));
+    };
+    for (const [key, value] of Object.entries(settings))
+      config[key] = value && typeof value === 'object' && !Array.isArray(value) ? { ...config[key], ...value } : value;
+    writeFileSync(this.config, JSON.stringify(config));
     await this.startServer();
     this.call('users.create', { name: 'quan-ly', password: MANAGER_PASSWORD, role: 'manager', units: ['70-001'] });
     this.receivers = {};
@@ -125,6 +129,14 @@ export class Loa {
     return JSON.parse(out.toString());
   }
 
+  /** Starts loa-receiver `id` again from its bundle, after it was killed. */
+  restartReceiver(id) {
+    const r = this.receivers[id];
+    const wav = path.join(this.dir, `${id}.wav`);
+    r.process = this.spawn(binaries.receiver, ['--provision', r.bundle, '--state-dir',
+      path.join(this.dir, 'receivers'), '--output', wav], `${id}-${this.processes.length}`);
+  }
+
   startReceiver(id, unit) {
     const env = { ...process.env, LOA_CONFIG_DIR: path.join(this.dir, 'loactl'), LOA_PASSWORD: ADMIN_PASSWORD };
     const bundle = path.join(this.dir, `${id}.bundle.json`);
@@ -133,14 +145,14 @@ export class Loa {
     execFileSync(binaries.loactl, ['provision', id, '--unit', unit, '--out', bundle], { env });
     const wav = path.join(this.dir, `${id}.wav`);
     mkdirSync(path.join(this.dir, 'receivers'), { recursive: true });
-    this.spawn(binaries.receiver, ['--provision', bundle, '--state-dir', path.join(this.dir, 'receivers'),
-      '--output', wav], id);
-    return { id, unit, wav };
+    const child = this.spawn(binaries.receiver, ['--provision', bundle, '--state-dir',
+      path.join(this.dir, 'receivers'), '--output', wav], `${id}-${this.processes.length}`);
+    return { id, unit, wav, bundle, process: child };
   }
 
   async stop() {
-    for (const p of this.processes) if (p.exitCode === null) p.kill('SIGTERM');
-    await Promise.all(this.processes.map((p) => (p.exitCode !== null ? null : new Promise((r) => p.on('exit', r)))));
+    for (const p of this.processes || []) if (p.exitCode === null) p.kill('SIGTERM');
+    await Promise.all((this.processes || []).map((p) => (p.exitCode !== null ? null : new Promise((r) => p.on('exit', r)))));
   }
 }
 
@@ -220,12 +232,14 @@ export const wavSize = (file) => (existsSync(file) ? readFileSync(file).length :
 
 /**
  * A Loa and a browser for the test file, started before its tests and stopped after them;
- * `setup(loa)` may add what the tests need.
+ * `setup(loa)` may add what the tests need; `settings` adds to the server's configuration.
  */
-export function useLoa(setup) {
+export function useLoa(setup, settings) {
   const context = {};
   before(async () => {
-    context.loa = await new Loa().start();
+    // Kept before it has started, so that a start that fails still stops what it began.
+    context.loa = new Loa();
+    await context.loa.start(settings);
     context.browser = await openBrowser();
     if (setup) await setup(context.loa);
   });

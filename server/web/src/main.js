@@ -13,6 +13,7 @@ import { Receivers } from './pages/receivers.js';
 import { AsRun } from './pages/as_run.js';
 import { Users } from './pages/users.js';
 import { Listen } from './pages/listen.js';
+import { Alarms, AlarmBadge } from './pages/alarms.js';
 
 const pages = [
   { path: 'dashboard', label: 'nav.dashboard', page: Dashboard },
@@ -20,6 +21,7 @@ const pages = [
   { path: 'programs', label: 'nav.programs', page: Programs },
   { path: 'emergency', label: 'nav.emergency', page: Emergency },
   { path: 'receivers', label: 'nav.receivers', page: Receivers },
+  { path: 'alarms', label: 'nav.alarms', page: Alarms },
   { path: 'as-run', label: 'nav.as_run', page: AsRun },
   { path: 'listen', label: 'nav.listen', page: Listen },
   { path: 'users', label: 'nav.users', page: Users, admin: true },
@@ -95,6 +97,7 @@ function Shell({ user, info }) {
       </nav>
       <div class="who">
         ${connection !== 'open' && html`<span class="offline-badge">${t('app.reconnecting')}</span>`}
+        <${AlarmBadge} />
         <span translate=${false} class="user-name">${user.name}</span>
         <span class="muted">${t(`role.${user.role}`)}</span>
         <${LanguageSwitch} />

@@ -17,7 +17,9 @@ const topicOf = (method) =>
         ? 'overrides'
         : method.startsWith('schedule.')
           ? 'schedule'
-          : '';
+          : method.startsWith('alarm.')
+            ? 'alarms'
+            : '';
 
 /**
  * Calls `method` and again after notifications of one of `topics` (at most every 500 ms, so a

@@ -1,5 +1,6 @@
-// Dashboard: the emergency banner, communes with clusters online and offline, what each
-// channel plays now, and 7-day charts of clusters online and minutes on air per commune.
+// Dashboard: the emergency banner, communes with clusters online and offline, the active
+// alarms, what each channel plays now, and 7-day charts of clusters online and minutes on air
+// per commune.
 import { html, useApi, ErrorBox, Bars } from '../ui.js';
 import { t, dateOnly, timeOnly, parseLocal } from '../i18n.js';
 
@@ -34,6 +35,7 @@ export function Dashboard() {
   const asRun = useApi('as_run.list', {}, ['channels', 'overrides', 'schedule']);
   const overrides = useApi('overrides.list', {}, ['overrides']);
   const history = useApi('stats.history', { days: 7 }, ['channels']);
+  const alarms = useApi('alarms.list', {}, ['alarms']);
   const error = units.error || receivers.error || status.error || history.error;
   const onAir = status.data?.on_air || {};
   const playing = nowPlaying(asRun.data, onAir);
@@ -57,6 +59,9 @@ export function Dashboard() {
         ${t('dash.clusters_offline')}</div>
       <div class="tile"><span class="big">${Object.keys(onAir).length}</span>
         ${t('dash.channels_on_air')}</div>
+      <a class=${`tile ${(alarms.data || []).length ? 'bad' : 'ok'}`} href="#/alarms">
+        <span class="big" data-testid="alarm-count">${(alarms.data || []).length}</span>
+        ${t('dash.alarms')}</a>
     </div>
     <div class="table-wrap"><table class="units">
       <thead><tr>
