@@ -113,11 +113,7 @@ TEST(Supervision, AKilledClusterRaisesAnOfflineAlarmWithinTheGraceAndClearsWhenI
 TEST(Supervision, AWebhookThatIsDownGetsEveryAlarmInOrderOnceItIsUp) {
     Scenario s("supervision-webhook");
     // A port nothing listens on yet: the province's gateway, down.
-    http::HttpServer probe("127.0.0.1", 0,
-                           [](const http::HttpRequest&) { return http::text_response(200, ""); });
-    probe.start();
-    auto port = probe.port();
-    probe.stop();
+    auto port = static_cast<std::uint16_t>(free_tcp_port());
     s.write_province_config(kProvince,
                             R"("supervision": {"webhooks": [{"url": "http://127.0.0.1:)" +
                                 std::to_string(port) + R"(/loa", "min_severity": "major"}]})");

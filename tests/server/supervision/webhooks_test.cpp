@@ -1,14 +1,10 @@
 // Webhooks against a real HTTP server in the test: down for a while, and the outbox closed and
 // opened again in between (a restart), it still gets every alarm event once it is up, in order,
 // with its token; events under its severity never go out.
-#include <arpa/inet.h>
 #include <cstdlib>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <mutex>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "loa/common/sqlite.hpp"
 #include "loa/http/server.hpp"
@@ -20,19 +16,6 @@ using namespace std::chrono_literals;
 namespace json = boost::json;
 
 namespace {
-
-/// A port on 127.0.0.1 nothing listens on (yet).
-std::uint16_t free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t size = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &size);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
 
 server::Alarm alarm(std::int64_t id, server::Severity severity) {
     server::Alarm a;
@@ -77,7 +60,7 @@ TEST(Webhooks, ADownReceiverGetsEveryAlarmInOrderOnceItIsUpEvenAcrossARestart) {
     test::TempDir dir("webhooks");
     std::string database = dir.file("loa.db");
     std::ofstream(dir.file("token")) << "a-webhook-token-123\n";
-    auto port = free_port();
+    auto port = static_cast<std::uint16_t>(test::free_tcp_port());
     server::WebhookSettings hook;
     hook.url = "http://127.0.0.1:" + std::to_string(port) + "/loa/alarms?source=loa";
     hook.min_severity = "major";
@@ -138,7 +121,9 @@ TEST(Webhooks, DeliveriesOfAWebhookNoLongerConfiguredAreDropped) {
     test::TempDir dir("webhooks-dropped");
     std::string database = dir.file("loa.db");
     server::WebhookSettings old_hook;
-    old_hook.url = "http://127.0.0.1:" + std::to_string(free_port()) + "/old";
+    old_hook.url =
+        "http://127.0.0.1:" + std::to_string(static_cast<std::uint16_t>(test::free_tcp_port())) +
+        "/old";
     {
         server::Webhooks hooks(database, {old_hook}, "Loa");
         hooks.enqueue(alarm(1, server::Severity::critical), server::AlarmEvent::raised, "");
