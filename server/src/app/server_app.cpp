@@ -74,8 +74,12 @@ ServerApp::ServerApp(Settings settings, std::function<Settings()> reread)
                 common::SealingKey::load(seal_key_file(settings_))),
       webhooks_(database_file(settings_), settings_.supervision.webhooks,
                 settings_.province ? settings_.province->province.name : std::string("Loa")),
-      alarms_(database_file(settings_), clock_,
-              [this](const Alarm& alarm, AlarmEvent event) { publish_alarm(alarm, event); }),
+      alarms_(
+          database_file(settings_), clock_,
+          [this](const Alarm& alarm, AlarmEvent event) { publish_alarm(alarm, event); },
+          [this](common::Database& db, const Alarm& alarm, AlarmEvent event) {
+              return webhooks_.stage(db, alarm, event, unit_code(alarm));
+          }),
       hub_(registry_, media_, api_, notifier_, clock_,
            {settings_.offline_grace, settings_.status_interval_s, settings_.media_advertise_host,
             std::chrono::seconds(5)}),
@@ -173,7 +177,10 @@ Metrics ServerApp::metrics() {
                              gateway_.errors());
     for (const auto& [key, n] : alarms_.active_counts()) {
         const auto& [kind, severity, unit] = key;
-        std::string code = unit ? api_.unit_codes({*unit}).front() : std::string();
+        std::vector<std::string> codes;
+        if (unit)
+            codes = api_.unit_codes({*unit});
+        std::string code = codes.empty() ? std::string() : codes.front();
         m.alarms_active[{std::string(to_string(kind)), std::string(to_string(severity)), code}] +=
             n;
     }
@@ -185,17 +192,21 @@ void ServerApp::publish_alarm(const Alarm& alarm, AlarmEvent event) {
     static constexpr const char* kMethods[] = {"alarm.raised", "alarm.cleared",
                                                "alarm.acknowledged"};
     std::vector<std::int64_t> units;
-    std::string code;
-    if (alarm.fault.unit) {
+    if (alarm.fault.unit)
         units.push_back(*alarm.fault.unit);
-        code = api_.unit_codes(units).front();
-    }
-    webhooks_.enqueue(alarm, event, code);
+    webhooks_.wake(); // its deliveries were kept with the change
     notifier_.publish({"alarms",
                        kMethods[static_cast<int>(event)],
-                       alarm_json(alarm, code),
+                       alarm_json(alarm, unit_code(alarm)),
                        std::move(units),
                        {}});
+}
+
+std::string ServerApp::unit_code(const Alarm& alarm) {
+    if (!alarm.fault.unit)
+        return "";
+    auto codes = api_.unit_codes({*alarm.fault.unit});
+    return codes.empty() ? std::string() : codes.front();
 }
 
 Observed ServerApp::observed() {

@@ -77,8 +77,9 @@ bool matches(const Alarm& alarm, const AlarmFilter& filter) {
     return true;
 }
 
-AlarmBook::AlarmBook(const std::string& database, const common::Clock& clock, Notify notify)
-    : clock_(clock), notify_(std::move(notify)), db_(database) {
+AlarmBook::AlarmBook(const std::string& database, const common::Clock& clock, Notify notify,
+                     Stage stage)
+    : clock_(clock), notify_(std::move(notify)), stage_(std::move(stage)), db_(database) {
     db_.migrate("alarms", kMigrations);
     auto s = db_.prepare(std::string(kColumns) + "WHERE cleared_ms IS NULL");
     auto active = common::collect<Alarm>(s, read_alarm);
@@ -88,38 +89,50 @@ AlarmBook::AlarmBook(const std::string& database, const common::Clock& clock, No
         active_.emplace(std::pair(a.fault.kind, a.fault.subject), std::move(a));
 }
 
-common::Result<std::pair<int, int>> AlarmBook::reconcile(AlarmKind kind,
-                                                         const std::vector<Fault>& present) {
+common::Result<std::pair<int, int>>
+AlarmBook::reconcile(AlarmKind kind, const std::vector<Fault>& present,
+                     const std::set<std::string>& undetermined) {
     std::vector<std::pair<Alarm, AlarmEvent>> events;
     {
         std::lock_guard lock(mutex_);
-        std::set<std::string> subjects;
+        std::set<std::string> subjects = undetermined;
         std::vector<Fault> to_raise;
-        for (const auto& fault : present)
-            if (subjects.insert(fault.subject).second && !active_.contains({kind, fault.subject})) {
-                to_raise.push_back(fault);
-                to_raise.back().kind = kind;
-            }
         std::vector<decltype(active_)::iterator> to_clear;
+        for (const auto& fault : present) {
+            if (!subjects.insert(fault.subject).second)
+                continue;
+            auto it = active_.find({kind, fault.subject});
+            // A cause grown graver (a certificate now expired) is a new alarm at its severity.
+            if (it != active_.end() && fault.severity < it->second.fault.severity)
+                to_clear.push_back(it);
+            else if (it != active_.end())
+                continue;
+            to_raise.push_back(fault);
+            to_raise.back().kind = kind;
+        }
         for (auto it = active_.begin(); it != active_.end(); ++it)
             if (it->first.first == kind && !subjects.contains(it->first.second))
                 to_clear.push_back(it);
         if (to_raise.empty() && to_clear.empty())
             return std::pair{0, 0};
-        // All or nothing: a province's clusters lost at once are one transaction.
+        // All or nothing, with what the stage hook keeps (webhooks' deliveries): a province's
+        // clusters lost at once are one transaction, and no event is lost on the way.
         common::Transaction tx(db_);
-        for (const auto& fault : to_raise) {
-            auto raised = raise(fault);
-            if (!raised)
-                return raised.error();
-            events.emplace_back(std::move(*raised), AlarmEvent::raised);
-        }
         for (auto it : to_clear) {
             Alarm cleared = it->second;
             if (auto done = clear(cleared); !done)
                 return done.error();
             events.emplace_back(std::move(cleared), AlarmEvent::cleared);
         }
+        for (const auto& fault : to_raise) {
+            auto raised = raise(fault);
+            if (!raised)
+                return raised.error();
+            events.emplace_back(std::move(*raised), AlarmEvent::raised);
+        }
+        for (const auto& [alarm, event] : events)
+            if (auto staged = stage(alarm, event); !staged)
+                return staged.error();
         if (auto done = tx.commit(); !done)
             return done.error();
         for (auto it : to_clear)
@@ -138,6 +151,10 @@ common::Result<std::pair<int, int>> AlarmBook::reconcile(AlarmKind kind,
     auto raised = std::count_if(events.begin(), events.end(),
                                 [](const auto& e) { return e.second == AlarmEvent::raised; });
     return std::pair{static_cast<int>(raised), static_cast<int>(events.size() - raised)};
+}
+
+common::Result<void> AlarmBook::stage(const Alarm& alarm, AlarmEvent event) {
+    return stage_ ? stage_(db_, alarm, event) : common::Result<void>{};
 }
 
 common::Result<Alarm> AlarmBook::raise(const Fault& fault) {
@@ -181,33 +198,24 @@ std::vector<Alarm> AlarmBook::active(const AlarmFilter& filter) const {
     return out;
 }
 
-common::Result<std::vector<Alarm>> AlarmBook::select(const std::string& where, std::int64_t id,
-                                                     const AlarmFilter& filter) {
-    std::lock_guard lock(mutex_);
-    auto s = db_.prepare(std::string(kColumns) + where);
-    if (id != 0) {
-        s.bind(1, id);
-    } else {
-        s.bind(1, filter.from ? filter.from->time_since_epoch().count() : INT64_MIN)
-            .bind(2, filter.to ? filter.to->time_since_epoch().count() : INT64_MAX)
-            .bind(3,
-                  filter.kind ? std::optional(std::string(to_string(*filter.kind))) : std::nullopt);
-    }
-    return common::collect<Alarm>(s, read_alarm);
-}
-
 common::Result<std::vector<Alarm>> AlarmBook::history(const AlarmFilter& filter) {
-    // Kind and time narrow the query; severity and units are filtered here, a page at a time
-    // of at most `limit` matches.
-    auto rows = select("WHERE raised_ms >= ? AND raised_ms < ? AND (?3 IS NULL OR kind = ?3) "
-                       "ORDER BY raised_ms DESC, id DESC",
-                       0, filter);
-    if (!rows)
-        return rows;
+    // Kind and time narrow the query; severity and units are filtered here, row by row, until
+    // `limit` match.
+    std::lock_guard lock(mutex_);
+    auto s = db_.prepare(std::string(kColumns) +
+                         "WHERE raised_ms >= ? AND raised_ms < ? AND (?3 IS NULL OR kind = ?3) "
+                         "ORDER BY raised_ms DESC, id DESC");
+    s.bind(1, filter.from ? filter.from->time_since_epoch().count() : INT64_MIN)
+        .bind(2, filter.to ? filter.to->time_since_epoch().count() : INT64_MAX)
+        .bind(3, filter.kind ? std::optional(std::string(to_string(*filter.kind))) : std::nullopt);
     std::vector<Alarm> out;
-    for (auto& a : *rows) {
-        if (out.size() == filter.limit)
+    while (out.size() < filter.limit) {
+        auto row = s.step();
+        if (!row)
+            return row.error();
+        if (!*row)
             break;
+        auto a = read_alarm(s);
         if (matches(a, filter))
             out.push_back(std::move(a));
     }
@@ -215,7 +223,14 @@ common::Result<std::vector<Alarm>> AlarmBook::history(const AlarmFilter& filter)
 }
 
 common::Result<Alarm> AlarmBook::find(std::int64_t id) {
-    auto rows = select("WHERE id = ?", id, {});
+    std::lock_guard lock(mutex_);
+    return find_locked(id);
+}
+
+common::Result<Alarm> AlarmBook::find_locked(std::int64_t id) {
+    auto s = db_.prepare(std::string(kColumns) + "WHERE id = ?");
+    s.bind(1, id);
+    auto rows = common::collect<Alarm>(s, read_alarm);
     if (!rows)
         return rows.error();
     if (rows->empty())
@@ -225,22 +240,34 @@ common::Result<Alarm> AlarmBook::find(std::int64_t id) {
 
 common::Result<Alarm> AlarmBook::acknowledge(std::int64_t id, const std::string& who) {
     auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(clock_.system_now());
+    common::Result<Alarm> alarm = common::make_error(common::Errc::not_found, "");
+    bool first = false;
     {
         std::lock_guard lock(mutex_);
+        common::Transaction tx(db_);
         auto update = db_.prepare("UPDATE alarm SET acknowledged_by = ?, acknowledged_ms = ? "
                                   "WHERE id = ? AND acknowledged_by IS NULL");
         update.bind(1, std::string_view(who)).bind(2, now.time_since_epoch().count()).bind(3, id);
         if (auto done = update.run(); !done)
             return done.error();
-        if (db_.changes() == 1)
-            for (auto& [key, alarm] : active_)
-                if (alarm.id == id) {
-                    alarm.acknowledged_by = who;
-                    alarm.acknowledged_at = now;
+        first = db_.changes() == 1;
+        alarm = find_locked(id);
+        if (!alarm)
+            return alarm;
+        if (first) {
+            if (auto staged = stage(*alarm, AlarmEvent::acknowledged); !staged)
+                return staged.error();
+        }
+        if (auto done = tx.commit(); !done)
+            return done.error();
+        if (first)
+            for (auto& [key, a] : active_)
+                if (a.id == id) {
+                    a.acknowledged_by = who;
+                    a.acknowledged_at = now;
                 }
     }
-    auto alarm = find(id);
-    if (alarm && alarm->acknowledged_by == who && alarm->acknowledged_at == now && notify_)
+    if (first && notify_)
         notify_(*alarm, AlarmEvent::acknowledged);
     return alarm;
 }

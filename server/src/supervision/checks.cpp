@@ -10,14 +10,19 @@ constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 std::vector<Fault> offline_faults(const std::vector<ReceiverView>& receivers,
                                   const std::map<std::string, std::int64_t>& unit_of,
                                   std::chrono::seconds up, std::chrono::seconds grace,
-                                  std::chrono::system_clock::time_point now) {
+                                  std::chrono::system_clock::time_point now,
+                                  std::set<std::string>& undetermined) {
     auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch());
     auto grace_ms = std::chrono::milliseconds(grace).count();
     std::vector<Fault> out;
     for (const auto& r : receivers) {
         bool waiting = up < grace || now_ms.count() - r.provisioned_at_ms < grace_ms;
-        if (r.online || (!r.seen && waiting))
+        if (r.online)
             continue;
+        if (!r.seen && waiting) {
+            undetermined.insert(r.id);
+            continue;
+        }
         Fault f;
         f.kind = AlarmKind::cluster_offline;
         f.subject = r.id;

@@ -14,8 +14,8 @@ auto log() {
 
 Supervisor::Supervisor(AlarmBook& alarms, Observed observed, SupervisionSettings settings,
                        const common::Clock& clock)
-    : alarms_(alarms), observed_(std::move(observed)), settings_(settings), clock_(clock),
-      started_(clock.steady_now()) {}
+    : alarms_(alarms), observed_(std::move(observed)), settings_(std::move(settings)),
+      clock_(clock), started_(clock.steady_now()) {}
 
 Supervisor::~Supervisor() {
     stop();
@@ -57,11 +57,17 @@ void Supervisor::check() {
     const auto& o = observed_;
     auto up = std::chrono::duration_cast<std::chrono::seconds>(clock_.steady_now() - started_);
     if (o.receivers)
-        reconcile(AlarmKind::cluster_offline, [&] {
-            return offline_faults(o.receivers(),
-                                  o.unit_of ? o.unit_of() : std::map<std::string, std::int64_t>{},
-                                  up, o.offline_grace, clock_.system_now());
-        });
+        try {
+            std::set<std::string> undetermined;
+            auto faults = offline_faults(
+                o.receivers(), o.unit_of ? o.unit_of() : std::map<std::string, std::int64_t>{}, up,
+                o.offline_grace, clock_.system_now(), undetermined);
+            if (auto done = alarms_.reconcile(AlarmKind::cluster_offline, faults, undetermined);
+                !done)
+                log()->error("cluster_offline: {}", done.error().message);
+        } catch (const std::exception& e) {
+            log()->error("cluster_offline: {}", e.what());
+        }
     if (o.disk)
         reconcile(AlarmKind::disk_low,
                   [&] { return disk_faults(o.disk(), o.state_dir, settings_, o.server_unit); });

@@ -82,34 +82,40 @@ Webhooks::~Webhooks() {
     stop();
 }
 
-void Webhooks::enqueue(const Alarm& alarm, AlarmEvent event, const std::string& unit_code) {
+common::Result<void> Webhooks::stage(common::Database& db, const Alarm& alarm, AlarmEvent event,
+                                     const std::string& unit_code) {
     json::object payload{{"source", "loa"},
                          {"server", server_},
                          {"event", kEvents[static_cast<int>(event)]},
                          {"alarm", alarm_json(alarm, unit_code)}};
     auto text = json::serialize(payload);
-    bool any = false;
+    auto now = now_ms();
+    for (const auto& t : targets_) {
+        if (alarm.fault.severity > t.min)
+            continue;
+        auto insert = db.prepare("INSERT INTO webhook_delivery (url, payload, created_ms, "
+                                 "next_ms) VALUES (?, ?, ?, ?)");
+        insert.bind(1, t.settings.url).bind(2, text).bind(3, now).bind(4, now);
+        if (auto done = insert.run(); !done)
+            return done;
+    }
+    return {};
+}
+
+void Webhooks::wake() {
+    std::lock_guard lock(mutex_);
+    queued_ = true;
+    wake_.notify_all();
+}
+
+void Webhooks::enqueue(const Alarm& alarm, AlarmEvent event, const std::string& unit_code) {
     {
         std::lock_guard lock(db_mutex_);
-        auto now = now_ms();
-        for (const auto& t : targets_) {
-            if (alarm.fault.severity > t.min)
-                continue;
-            auto insert = db_.prepare("INSERT INTO webhook_delivery (url, payload, created_ms, "
-                                      "next_ms) VALUES (?, ?, ?, ?)");
-            insert.bind(1, t.settings.url).bind(2, text).bind(3, now).bind(4, now);
-            if (auto done = insert.run(); !done)
-                log()->error("alarm #{} for {}: not kept: {}", alarm.id, redact_url(t.settings.url),
-                             done.error().message);
-            else
-                any = true;
-        }
+        if (auto done = stage(db_, alarm, event, unit_code); !done)
+            log()->error("alarm #{}: not kept for the webhooks: {}", alarm.id,
+                         done.error().message);
     }
-    if (any) {
-        std::lock_guard lock(mutex_);
-        queued_ = true;
-        wake_.notify_all();
-    }
+    wake();
 }
 
 void Webhooks::start() {
@@ -164,8 +170,12 @@ bool Webhooks::deliver_one(const Target& target, std::int64_t now, std::int64_t&
     if (reply.status >= 200 && reply.status < 300) {
         auto done = db_.prepare("DELETE FROM webhook_delivery WHERE id = ?");
         done.bind(1, id);
-        if (auto ok = done.run(); !ok)
+        if (auto ok = done.run(); !ok) {
+            // Sent, but still kept: it goes again (the receiver drops it by `delivery`), later.
             log()->error("delivery {}: {}", id, ok.error().message);
+            next_due_ms = now_ms() + backoff_.first.count();
+            return false;
+        }
         if (attempts > 0)
             log()->info("{}: delivered after {} failed attempt(s)", redact_url(target.settings.url),
                         attempts);

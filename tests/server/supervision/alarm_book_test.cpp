@@ -110,6 +110,31 @@ TEST_F(AlarmBookTest, AnEpisodeThatOutlivesARestartIsNotRaisedAgain) {
     EXPECT_EQ(book->history({})->size(), 1U);
 }
 
+TEST_F(AlarmBookTest, WhatTheStageKeepsIsInTheChangesTransaction) {
+    int staged = 0;
+    bool refuse = false;
+    server::AlarmBook book(
+        dir.file("loa.db"), clock, nullptr,
+        [&](common::Database& db, const server::Alarm&, AlarmEvent) -> common::Result<void> {
+            if (refuse)
+                return common::make_error(common::Errc::io_error, "disk full");
+            ++staged;
+            return db.execute("CREATE TABLE IF NOT EXISTS kept (n INTEGER)");
+        });
+    refuse = true;
+    auto failed = book.reconcile(AlarmKind::cluster_offline, {offline("box-1", 2)});
+    ASSERT_FALSE(failed);
+    EXPECT_TRUE(book.active({}).empty()) << "no alarm without what it must keep";
+    EXPECT_TRUE(book.history({})->empty());
+    refuse = false;
+    EXPECT_EQ(*book.reconcile(AlarmKind::cluster_offline, {offline("box-1", 2)}), std::pair(1, 0));
+    // An undetermined subject keeps its alarm.
+    EXPECT_EQ(*book.reconcile(AlarmKind::cluster_offline, {}, {"box-1"}), std::pair(0, 0));
+    ASSERT_TRUE(book.acknowledge(book.active({})[0].id, "admin"));
+    ASSERT_TRUE(book.acknowledge(book.active({})[0].id, "admin"));
+    EXPECT_EQ(staged, 2) << "raised, then acknowledged once";
+}
+
 TEST_F(AlarmBookTest, TheFirstAcknowledgementStays) {
     auto book = open();
     ASSERT_TRUE(book->reconcile(AlarmKind::cluster_offline, {offline("box-1", 2)}));

@@ -118,6 +118,24 @@ TEST_F(SupervisorTest, ClustersNotYetBackAfterARestartCountOnlyOnceTheGraceIsOve
     EXPECT_EQ(active(AlarmKind::cluster_offline).size(), 2U);
 }
 
+TEST_F(SupervisorTest, AnOfflineAlarmOutlivesARestartOfTheServerAsOneEpisode) {
+    fake.receivers = {cluster("box-1", false, true)};
+    supervisor.check();
+    ASSERT_EQ(active(AlarmKind::cluster_offline).size(), 1U);
+    // The server restarts: nothing is seen yet, and the alarm neither clears nor comes again.
+    server::Supervisor restarted(book, fake.observed(), server::SupervisionSettings{}, clock);
+    fake.receivers = {cluster("box-1", false, false)};
+    for (int i = 0; i < 40; ++i) {
+        restarted.check();
+        clock.advance(1s);
+    }
+    EXPECT_EQ(active(AlarmKind::cluster_offline).size(), 1U);
+    EXPECT_EQ(events.size(), 1U);
+    fake.receivers = {cluster("box-1", true, true)};
+    restarted.check();
+    EXPECT_TRUE(active(AlarmKind::cluster_offline).empty());
+}
+
 TEST_F(SupervisorTest, ALowDiskIsMajorThenCriticalAndClearsWhenSpaceIsFreed) {
     constexpr std::uint64_t kMiB = 1ULL << 20;
     fake.disk = server::DiskSpace{900 * kMiB, 100 * 1024 * kMiB}; // under 1024 MiB and 5 %
@@ -135,10 +153,13 @@ TEST_F(SupervisorTest, ALowDiskIsMajorThenCriticalAndClearsWhenSpaceIsFreed) {
     fake.disk = server::DiskSpace{10 * 1024 * kMiB, 100 * 1024 * kMiB};
     supervisor.check();
     EXPECT_TRUE(active(AlarmKind::disk_low).empty());
-    // Nearly nothing left: critical.
+    // Nearly nothing left: critical, and graver than before: a new alarm.
+    fake.disk = server::DiskSpace{800 * kMiB, 100 * 1024 * kMiB};
+    supervisor.check();
     fake.disk = server::DiskSpace{100 * kMiB, 100 * 1024 * kMiB};
     supervisor.check();
     EXPECT_EQ(active(AlarmKind::disk_low)[0].fault.severity, Severity::critical);
+    EXPECT_EQ(events.back().second, server::AlarmEvent::raised);
     // Unreadable: no figures, no fault (and the alarm clears rather than lingers).
     fake.disk.reset();
     supervisor.check();
@@ -174,9 +195,14 @@ TEST_F(SupervisorTest, ACertificateWarnsFourteenDaysAheadAndIsCriticalOnceExpire
         << soon[0].fault.text_en;
     clock.advance(std::chrono::days(14));
     supervisor.check();
-    // Same episode: the alarm keeps the severity it was raised with.
-    EXPECT_EQ(active(AlarmKind::certificate_expiring).size(), 1U);
-    EXPECT_EQ(events.size(), 1U);
+    supervisor.check();
+    // Expired: graver, so a new alarm at its severity (webhooks of critical alarms hear of it).
+    auto expired_now = active(AlarmKind::certificate_expiring);
+    ASSERT_EQ(expired_now.size(), 1U);
+    EXPECT_EQ(expired_now[0].fault.severity, Severity::critical);
+    ASSERT_EQ(events.size(), 3U);
+    EXPECT_EQ(events[1].second, server::AlarmEvent::cleared);
+    EXPECT_EQ(events[2].second, server::AlarmEvent::raised);
     // A new certificate clears it.
     fake.expiry = clock.system_now() + std::chrono::days(90);
     supervisor.check();

@@ -37,16 +37,12 @@ AlarmFilter filter_of(const Params& p, const Scope& scope, ScheduleApi& schedule
 } // namespace
 
 json::array ApiGateway::alarms_json(const std::vector<Alarm>& alarms) {
-    std::vector<std::int64_t> ids;
-    for (const auto& a : alarms)
-        if (a.fault.unit)
-            ids.push_back(*a.fault.unit);
-    std::sort(ids.begin(), ids.end());
-    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    auto codes = schedule_.unit_codes(ids);
     std::map<std::int64_t, std::string> code_of;
-    for (std::size_t i = 0; i < ids.size() && i < codes.size(); ++i)
-        code_of[ids[i]] = codes[i];
+    for (const auto& a : alarms)
+        if (a.fault.unit && !code_of.contains(*a.fault.unit)) {
+            auto codes = schedule_.unit_codes({*a.fault.unit});
+            code_of[*a.fault.unit] = codes.empty() ? std::string() : codes.front();
+        }
     json::array out;
     for (const auto& a : alarms)
         out.push_back(alarm_json(a, a.fault.unit ? code_of[*a.fault.unit] : std::string()));

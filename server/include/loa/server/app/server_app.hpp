@@ -66,6 +66,8 @@ private:
     http::HttpOptions http_options();
     /// Tells subscribers of the topic "alarms" what happened to `alarm`.
     void publish_alarm(const Alarm& alarm, AlarmEvent event);
+    /// The code of the alarm's unit; "" if none.
+    std::string unit_code(const Alarm& alarm);
     /// What the supervisor watches on this server.
     Observed observed();
 

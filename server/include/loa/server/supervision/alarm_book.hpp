@@ -34,21 +34,27 @@ struct AlarmFilter {
 /// What happened to an alarm, for notifications.
 enum class AlarmEvent { raised, cleared, acknowledged };
 
-/// Alarms, active and past. Thread-safe; `notify` is called after each change is stored, on
-/// the thread that made it.
+/// Alarms, active and past. Thread-safe. `stage` is called for each change inside the
+/// transaction that stores it, with the book's connection (what must not be lost with it, such
+/// as webhooks' deliveries, is written there, in the order of the changes); `notify` after it
+/// is stored, on the thread that made it.
 class AlarmBook {
 public:
     using Notify = std::function<void(const Alarm&, AlarmEvent)>;
+    using Stage = std::function<common::Result<void>(common::Database&, const Alarm&, AlarmEvent)>;
 
     /// Opens (creating its table in) the database file; the alarms active when the server
     /// stopped are active again, so an episode that outlives a restart is not raised twice.
-    AlarmBook(const std::string& database, const common::Clock& clock, Notify notify);
+    AlarmBook(const std::string& database, const common::Clock& clock, Notify notify,
+              Stage stage = nullptr);
 
     /// The faults of `kind` present now: raises an alarm for each one without an active alarm
     /// (same kind and subject), clears the active alarms of `kind` whose fault is not among
-    /// them. Returns how many alarms it raised and cleared.
-    common::Result<std::pair<int, int>> reconcile(AlarmKind kind,
-                                                  const std::vector<Fault>& present);
+    /// them nor `undetermined` (subjects a check cannot tell of yet: their alarms stay as they
+    /// are). A fault graver than its active alarm clears it and raises a new one. Returns how
+    /// many alarms it raised and cleared.
+    common::Result<std::pair<int, int>> reconcile(AlarmKind kind, const std::vector<Fault>& present,
+                                                  const std::set<std::string>& undetermined = {});
     /// The active alarms that pass `filter`, gravest first, then newest first.
     std::vector<Alarm> active(const AlarmFilter& filter) const;
     /// Every alarm (active or cleared) that passes `filter`, newest first.
@@ -66,11 +72,12 @@ private:
     common::Result<Alarm> raise(const Fault& fault);
     /// Stores `alarm` as cleared now.
     common::Result<void> clear(Alarm& alarm);
-    common::Result<std::vector<Alarm>> select(const std::string& where, std::int64_t id,
-                                              const AlarmFilter& filter);
+    common::Result<Alarm> find_locked(std::int64_t id);
+    common::Result<void> stage(const Alarm& alarm, AlarmEvent event);
 
     const common::Clock& clock_;
     Notify notify_;
+    Stage stage_;
     mutable std::mutex mutex_;
     common::Database db_;
     std::map<std::pair<AlarmKind, std::string>, Alarm> active_; ///< by kind and subject

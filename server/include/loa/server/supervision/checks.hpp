@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,12 +28,14 @@ struct DiskSpace {
 /// Provisioned clusters that are not online (ReceiverView::online, which already waits out
 /// the offline grace). A cluster not seen since the server started counts only once the
 /// server has been up for `grace` and the cluster provisioned for as long: receivers need a
-/// moment to come back after a restart, or to say their first hello. `unit_of` gives each
-/// cluster's unit id; `now` is the wall clock.
+/// moment to come back after a restart, or to say their first hello; until then they are
+/// added to `undetermined` (an alarm they had stays). `unit_of` gives each cluster's unit id;
+/// `now` is the wall clock.
 std::vector<Fault> offline_faults(const std::vector<ReceiverView>& receivers,
                                   const std::map<std::string, std::int64_t>& unit_of,
                                   std::chrono::seconds up, std::chrono::seconds grace,
-                                  std::chrono::system_clock::time_point now);
+                                  std::chrono::system_clock::time_point now,
+                                  std::set<std::string>& undetermined);
 
 /// The state folder's disk below either threshold; `server_unit` is the province's unit.
 std::vector<Fault> disk_faults(const std::optional<DiskSpace>& space, const std::string& state_dir,

@@ -36,7 +36,14 @@ public:
     Webhooks& operator=(const Webhooks&) = delete;
     ~Webhooks();
 
-    /// Keeps `event` of `alarm` for every webhook it concerns, and wakes the sender.
+    /// Keeps `event` of `alarm` for every webhook it concerns, on `db` (the alarm book's
+    /// connection, inside the transaction that stores the change: AlarmBook::Stage); wake()
+    /// once it is committed.
+    common::Result<void> stage(common::Database& db, const Alarm& alarm, AlarmEvent event,
+                               const std::string& unit_code);
+    /// Tells the sender that deliveries were kept.
+    void wake();
+    /// stage() on its own connection, then wake().
     void enqueue(const Alarm& alarm, AlarmEvent event, const std::string& unit_code);
     /// Sends what is kept on its own thread until stop().
     void start();
