@@ -1,6 +1,7 @@
 // loa-receiver: plays a Loa server's stream on a loudspeaker cluster. See docs/operations.md.
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -93,8 +94,8 @@ int run(const loa::clients::ReceiverSettings& settings) {
         sigaddset(&signals, s);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-    loa::clients::Player player(
-        {settings.output, settings.jitter_ms, settings.volume, settings.muted, settings.channels});
+    loa::clients::Player player({settings.output, settings.jitter_ms, settings.volume,
+                                 settings.muted, settings.channels, settings.drill_silent_output});
     player.start();
     loa::clients::MediaLink link(settings, player, loa::common::SystemClock::instance());
     std::atomic<bool> stop{false};
@@ -188,9 +189,9 @@ int run_provisioned(loa::clients::ReceiverSettings settings) {
             settings.group = hello->group;
             settings.group_key = hello->group_key;
             std::lock_guard lock(media_mutex);
-            player = std::make_unique<loa::clients::Player>(
-                loa::clients::PlayerSettings{settings.output, settings.jitter_ms, hello->volume,
-                                             hello->muted, settings.channels});
+            player = std::make_unique<loa::clients::Player>(loa::clients::PlayerSettings{
+                settings.output, settings.jitter_ms, hello->volume, hello->muted, settings.channels,
+                settings.drill_silent_output});
             player->start();
             link = std::make_unique<loa::clients::MediaLink>(settings, *player,
                                                              loa::common::SystemClock::instance());
@@ -218,6 +219,7 @@ int run_provisioned(loa::clients::ReceiverSettings settings) {
         actions.status = [&] {
             auto l = link->stats();
             auto p = player->stats();
+            auto played = player->played();
             return json::object{{"volume", volume},
                                 {"muted", muted},
                                 {"receiving", link->receiving()},
@@ -226,6 +228,9 @@ int run_provisioned(loa::clients::ReceiverSettings settings) {
                                 {"late", p.late},
                                 {"concealed", p.lost},
                                 {"jitter_ms", l.jitter_ms},
+                                {"played_ms", played.measured_ms},
+                                {"sound_ms", played.sound_ms},
+                                {"level_dbfs", std::round(played.last_dbfs * 10) / 10},
                                 {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(
                                                  std::chrono::steady_clock::now() - started)
                                                  .count()},

@@ -59,8 +59,10 @@ void Player::start() {
         "appsrc name=src is-live=true format=time do-timestamp=true "
         "caps=\"application/x-rtp,media=audio,clock-rate=48000,encoding-name=OPUS,payload=96\" ! "
         "rtpjitterbuffer name=jb do-lost=true ! rtpopusdepay ! "
-        "opusdec use-inband-fec=true plc=true ! audioconvert ! audioresample ! volume name=vol ! "
-        "audioconvert ! " +
+        "opusdec use-inband-fec=true plc=true ! audioconvert ! audioresample ! volume name=vol ! " +
+        std::string(settings_.silent_fault ? "volume volume=0 ! " : "") +
+        "audio/x-raw,format=S16LE,rate=48000,channels=" + std::to_string(settings_.channels) +
+        " ! identity name=played ! audioconvert ! " +
         describe_output(settings_.output, settings_.channels);
     auto launched = pipeline::launch(description);
     if (!launched)
@@ -83,6 +85,7 @@ void Player::start() {
             g_object_set(out, "location", settings_.output.c_str(), nullptr);
         gst_object_unref(out);
     }
+    pipeline::meter_pad(pipeline, "played", "src", played_, settings_.channels);
     set_volume(settings_.volume);
     set_muted(settings_.muted);
     // opusdec announces 120 ms of latency when FEC is on (the longest Opus packet), but Loa's

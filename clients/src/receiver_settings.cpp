@@ -54,8 +54,8 @@ ReceiverSettings load_receiver_settings(const common::Config& config) {
     auto root = config.root();
     root.reject_unknown_keys({"id", "server", "profile", "key", "key_file", "group", "group_key",
                               "group_key_file", "state_dir", "output", "jitter_ms", "channels",
-                              "volume", "muted", "report_interval_s", "duration_s", "log_level",
-                              "provision"});
+                              "volume", "muted", "drill_silent_output", "report_interval_s",
+                              "duration_s", "log_level", "provision"});
     ReceiverSettings s;
     s.provision = root.string("provision", "");
     if (s.provision.empty()) { // otherwise the server's hello gives all of these
@@ -77,6 +77,7 @@ ReceiverSettings load_receiver_settings(const common::Config& config) {
     s.channels = static_cast<int>(root.integer("channels", 1, 2, 1));
     s.volume = root.number("volume", 0, 2, s.volume);
     s.muted = root.boolean("muted", false);
+    s.drill_silent_output = root.boolean("drill_silent_output", false);
     s.report_interval_s = static_cast<int>(root.integer("report_interval_s", 1, 60, 5));
     s.duration_s = root.number("duration_s", 0, 1e7, 0);
     s.log_level =

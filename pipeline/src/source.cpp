@@ -85,7 +85,7 @@ struct Source::Pipeline {
 
 Source::Source(SourceSpec spec, EncoderSettings encoder, FrameSink on_frame, StateSink on_state)
     : spec_(std::move(spec)), encoder_(encoder), on_frame_(std::move(on_frame)),
-      on_state_(std::move(on_state)) {
+      on_state_(std::move(on_state)), level_(encoder.silence_below_dbfs) {
     ensure_gstreamer();
 }
 
@@ -111,11 +111,12 @@ bool Source::build() {
                                            "\": a capture device is a name such as hw:1,0");
         return false;
     }
-    std::string description = kind_head(spec_) +
-                              " ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=" +
-                              std::to_string(encoder_.channels) +
-                              " ! opusenc name=enc frame-size=20 ! appsink name=sink sync=true "
-                              "max-buffers=100 emit-signals=false";
+    std::string description =
+        kind_head(spec_) +
+        " ! audioconvert ! audioresample ! audio/x-raw,format=S16LE,rate=48000,channels=" +
+        std::to_string(encoder_.channels) +
+        " ! opusenc name=enc frame-size=20 ! appsink name=sink sync=true "
+        "max-buffers=100 emit-signals=false";
     auto launched = launch(description);
     if (!launched) {
         on_state_(SourceState::failed, launched.error().message);
@@ -165,6 +166,7 @@ void Source::configure_encoder_and_sink(GstElement* pipeline) {
     g_object_set(enc, "bitrate", encoder_.bitrate_kbps * 1000, "inband-fec", encoder_.inband_fec,
                  "packet-loss-percentage", encoder_.expected_loss_percent, nullptr);
     gst_object_unref(enc);
+    meter_pad(pipeline, "enc", "sink", level_, encoder_.channels);
 
     GstElement* sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
     GstAppSinkCallbacks callbacks{};

@@ -144,12 +144,19 @@ void Scenario::kill_server(int sig) {
     server_.reset();
 }
 
-Process& Scenario::start_provisioned_receiver(const std::string& id,
-                                              const std::string& bundle_path) {
-    receiver_processes_.emplace_back(
-        command({LOA_RECEIVER_BIN, "--provision", bundle_path, "--output", wav(id), "--jitter-ms",
-                 "60", "--state-dir", dir_.file("receiver-state")}),
-        receiver_log(id));
+Process& Scenario::start_provisioned_receiver(const std::string& id, const std::string& bundle_path,
+                                              const std::vector<std::string>& extra) {
+    std::vector<std::string> argv{LOA_RECEIVER_BIN,
+                                  "--provision",
+                                  bundle_path,
+                                  "--output",
+                                  wav(id),
+                                  "--jitter-ms",
+                                  "60",
+                                  "--state-dir",
+                                  dir_.file("receiver-state")};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    receiver_processes_.emplace_back(command(argv), receiver_log(id));
     return receiver_processes_.back();
 }
 

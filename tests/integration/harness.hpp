@@ -76,7 +76,9 @@ public:
     /// The first admin's password, as province configurations give it to the server.
     static constexpr const char* kAdminPassword = "test-admin-password";
     /// Starts a provisioned loa-receiver from its bundle, recording to wav(id).
-    Process& start_provisioned_receiver(const std::string& id, const std::string& bundle_path);
+    /// `extra` flags are added to its command line.
+    Process& start_provisioned_receiver(const std::string& id, const std::string& bundle_path,
+                                        const std::vector<std::string>& extra = {});
     const TempDir& dir() const { return dir_; }
 
 private:

@@ -2,18 +2,21 @@
 // by an operator's WebSocket (alarm.raised, alarm.cleared), the API (alarms.list,
 // alarms.history, alarms.acknowledge) and /metrics; and a webhook (a real HTTP server in the
 // test) down while alarms are raised. Prints the time from the kill to the alarm
-// (docs/performance.md, "Supervision").
+// (docs/performance.md, "Supervision"). Proof of play with a cluster whose output a drilled
+// local fault silences during an emergency, and dead air when a relay's web server stops.
 #include <boost/json.hpp>
 #include <csignal>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <mutex>
 #include <set>
+#include <unistd.h>
 
 #include "harness.hpp"
 #include "loa/common/sqlite.hpp"
 #include "loa/http/server.hpp"
 #include "tcp_client.hpp"
+#include "wav.hpp"
 
 using namespace loa::test;
 namespace http = loa::http;
@@ -26,16 +29,17 @@ constexpr const char* kProvince = R"({"code": "70", "name": "Tỉnh", "quiet_hou
     "approval_required": false, "communes": [
       {"code": "70-001", "name": "Xã A", "quiet_hours": "none", "approval_required": true}]})";
 
-/// The alarm notification `method` about `cluster`'s being offline, waited for (bounded).
+/// The alarm notification `method` of `kind` about `subject`, waited for (bounded).
 std::optional<json::object> await_alarm(loa::clients::ApiConnection& c, const std::string& method,
-                                        const std::string& cluster, seconds wait) {
+                                        const std::string& subject, seconds wait,
+                                        const std::string& kind = "cluster_offline") {
     std::optional<json::object> found;
     wait_until(
         [&] {
             while (auto n = c.next(std::chrono::milliseconds(50))) {
                 const auto& p = n->at("params");
-                if (n->at("method") == method.c_str() && p.at("kind") == "cluster_offline" &&
-                    p.at("subject") == cluster.c_str())
+                if (n->at("method") == method.c_str() && p.at("kind") == kind.c_str() &&
+                    p.at("subject") == subject.c_str())
                     found = p.as_object();
             }
             return found.has_value();
@@ -166,4 +170,127 @@ TEST(Supervision, AWebhookThatIsDownGetsEveryAlarmInOrderOnceItIsUp) {
     }
     EXPECT_EQ(subjects, (std::set<std::string>{"box-1", "box-2"}));
     EXPECT_NE(metrics(s.http_port()).find("loa_webhook_deliveries_pending 0"), std::string::npos);
+}
+
+TEST(Supervision, AClusterWhoseOutputALocalFaultSilencesFailsProofOfPlay) {
+    Scenario s("supervision-proof-of-play");
+    write_tone_wav(s.dir().file("tone.wav"), 440, 120);
+    s.write_province_config(kProvince, R"("supervision": {"proof_window_s": 5})");
+    s.start_server();
+    auto admin = connect_api(s.api_url() + "/api/v1/ws");
+    admin->call("auth.login", {{"name", "admin"}, {"password", Scenario::kAdminPassword}});
+    admin->call("subscribe", {{"topics", json::array{"alarms"}}});
+    for (const char* id : {"box-ok", "box-drill"}) {
+        auto made = admin->call("receivers.provision", {{"id", id}, {"unit", "70-001"}});
+        std::string bundle = s.dir().file(std::string(id) + ".bundle.json");
+        std::ofstream(bundle) << json::serialize(made.as_object().at("bundle"));
+        s.start_provisioned_receiver(
+            id, bundle,
+            std::string(id) == "box-drill"
+                ? std::vector<std::string>{"--set", "drill_silent_output=true"}
+                : std::vector<std::string>{});
+    }
+    ASSERT_TRUE(wait_until(
+        [&] {
+            auto list = admin->call("receivers.list").as_array();
+            return list.size() == 2 && list[0].at("online").as_bool() &&
+                   list[1].at("online").as_bool();
+        },
+        seconds(20)));
+    auto started = std::chrono::steady_clock::now();
+    admin->call("emergency.start",
+                {{"units", json::array{"70-001"}}, {"path", s.dir().file("tone.wav")}});
+    auto raised = await_alarm(*admin, "alarm.raised", "box-drill", seconds(40), "cluster_silent");
+    ASSERT_TRUE(raised) << "no proof-of-play alarm within 40 s";
+    auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::printf("supervision: cluster silent, airing start to alarm.raised: %.1f s (window 5 s)\n",
+                took);
+    EXPECT_EQ(raised->at("severity"), "major");
+    EXPECT_EQ(raised->at("figures").at("sound_ms"), 0);
+    // The healthy cluster played: its level is reported, and it has no alarm.
+    auto list = admin->call("receivers.list").as_array();
+    for (const auto& r : list) {
+        const auto& status = r.at("status").as_object();
+        ASSERT_TRUE(status.contains("sound_ms")) << json::serialize(r);
+        if (r.at("id") == "box-ok")
+            EXPECT_GT(status.at("level_dbfs").to_number<double>(), -40) << json::serialize(r);
+        else
+            EXPECT_EQ(status.at("sound_ms"), 0) << json::serialize(r);
+    }
+    auto silent = admin->call("alarms.list", {{"kind", "cluster_silent"}}).as_array();
+    ASSERT_EQ(silent.size(), 1U);
+    EXPECT_EQ(silent[0].at("subject"), "box-drill");
+    EXPECT_TRUE(admin->call("alarms.list", {{"kind", "cluster_no_media"}}).as_array().empty());
+}
+
+TEST(Supervision, ARelayWhoseServerStopsIsDeadAirWithinItsThreshold) {
+    if (::access("/usr/bin/python3", X_OK) != 0)
+        GTEST_SKIP() << "python3 (scripts/setup.sh installs it) serves the live stream";
+    Scenario s("supervision-dead-air");
+    s.write_province_config(kProvince, R"("supervision": {"dead_air_s": 5})");
+    s.start_server();
+    // A live radio: a WAV header, then a 440 Hz tone in real time, for as long as it runs.
+    auto port = free_tcp_port();
+    Process radio({"/usr/bin/python3", "-c", R"(
+import http.server, math, struct, sys, time
+tone = b''.join(struct.pack('<h', int(8000 * math.sin(2 * math.pi * 440 * i / 48000)))
+                for i in range(4800))
+class Live(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header('Content-Type', 'audio/x-wav')
+        self.end_headers()
+        self.wfile.write(b'RIFF' + struct.pack('<I', 0x7fffffff) + b'WAVEfmt ' +
+                         struct.pack('<IHHIIHH', 16, 1, 1, 48000, 96000, 2, 16) +
+                         b'data' + struct.pack('<I', 0x7fffff00))
+        start = time.monotonic()
+        for n in range(6000):
+            self.wfile.write(tone)
+            time.sleep(max(0, start + (n + 1) * 0.1 - time.monotonic()))
+http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), Live).serve_forever()
+)",
+                   std::to_string(port)},
+                  s.dir().file("radio.log"));
+    auto admin = connect_api(s.api_url() + "/api/v1/ws");
+    admin->call("auth.login", {{"name", "admin"}, {"password", Scenario::kAdminPassword}});
+    admin->call("subscribe", {{"topics", json::array{"alarms"}}});
+    auto airing = admin->call("emergency.start",
+                              {{"units", json::array{"70-001"}},
+                               {"url", "http://127.0.0.1:" + std::to_string(port) + "/live"}});
+    // On air and sounding: no dead air. A deliberate look of the threshold and a half, as
+    // nothing is to happen (docs/supervision.md).
+    auto look_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(7500);
+    while (std::chrono::steady_clock::now() < look_until) {
+        if (auto n = admin->next(std::chrono::milliseconds(100))) {
+            ASSERT_NE(n->at("params").at("kind"), "dead_air") << json::serialize(*n);
+        }
+    }
+
+    auto stopped = std::chrono::steady_clock::now();
+    radio.signal(SIGKILL);
+    std::optional<json::object> raised;
+    ASSERT_TRUE(wait_until(
+        [&] {
+            while (auto n = admin->next(std::chrono::milliseconds(50)))
+                if (n->at("method") == "alarm.raised" && n->at("params").at("kind") == "dead_air")
+                    raised = n->at("params").as_object();
+            return raised.has_value();
+        },
+        seconds(30)))
+        << "no dead air within 30 s of the relay's server stopping";
+    auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped).count();
+    std::printf("supervision: dead air, relay server killed to alarm.raised: %.1f s "
+                "(threshold 5 s)\n",
+                took);
+    EXPECT_LE(took, 5 + 10);
+    EXPECT_EQ(raised->at("unit"), "70-001");
+    EXPECT_EQ(raised->at("severity"), "major");
+
+    // Taken off air: nothing is silent any more, the alarm clears.
+    admin->call("emergency.stop", {{"id", airing.at("override")}});
+    EXPECT_TRUE(wait_until(
+        [&] {
+            return admin->call("alarms.list", {{"kind", "dead_air"}}).as_array().empty();
+        },
+        seconds(10)));
 }

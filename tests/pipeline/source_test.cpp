@@ -90,6 +90,11 @@ TEST(Source, ToneIsEncodedToOpusInRealTime) {
     EXPECT_LE(o.max_size.load(), 32000 / 8 / 50 * 3); // about 80 bytes at 32 kbps
     EXPECT_EQ(o.stereo_frames.load(), 0);             // mono by default
     EXPECT_TRUE(o.saw(SourceState::playing));
+    // What it encoded was measured: the tone, a sine at half of full scale, is -9 dBFS.
+    auto level = source.level().totals();
+    EXPECT_GE(level.measured_ms, 800U);
+    EXPECT_EQ(level.sound_ms, level.measured_ms);
+    EXPECT_NEAR(level.last_dbfs, -9.0, 0.5);
 }
 
 class FileFormats : public ::testing::TestWithParam<std::pair<const char*, const char*>> {};

@@ -209,6 +209,10 @@ std::string ServerApp::unit_code(const Alarm& alarm) {
     return codes.empty() ? std::string() : codes.front();
 }
 
+/// A cluster's channel sounds if its source had sound within this: a speaker's pauses are
+/// shorter.
+constexpr std::chrono::milliseconds kSoundRecent{2500};
+
 Observed ServerApp::observed() {
     Observed o;
     o.receivers = [this] { return hub_.list(Scope{}); };
@@ -223,6 +227,15 @@ Observed ServerApp::observed() {
         };
     if (settings_.province)
         o.server_unit = api_.unit_ids({settings_.province->province.code}).front();
+    o.channel_sound = [this] { return media_.channel_sound(kSoundRecent); };
+    o.programs = [this] { return media_.program_sound(); };
+    o.unit_of_code = [this](const std::string& code) -> std::optional<std::int64_t> {
+        try {
+            return api_.unit_ids({code}).front();
+        } catch (const std::exception&) {
+            return std::nullopt;
+        }
+    };
     return o;
 }
 

@@ -234,9 +234,11 @@ std::vector<WebhookSettings> read_webhooks(const ConfigNode& supervision) {
     return out;
 }
 
-void read_supervision(const ConfigNode& node, SupervisionSettings& s) {
+void read_supervision(const ConfigNode& node, SupervisionSettings& s,
+                      pipeline::EncoderSettings& encoder) {
     node.reject_unknown_keys({"check_interval_ms", "disk_free_min_mb", "disk_free_min_percent",
-                              "certificate_warn_days", "clock_check", "webhooks"});
+                              "certificate_warn_days", "clock_check", "proof_window_s",
+                              "loss_max_percent", "dead_air_s", "dead_air_dbfs", "webhooks"});
     s.check_every = std::chrono::milliseconds(node.integer("check_interval_ms", 100, 60000, 1000));
     s.disk_free_min_mb = node.integer("disk_free_min_mb", 0, 1 << 30, s.disk_free_min_mb);
     s.disk_free_min_percent =
@@ -244,6 +246,11 @@ void read_supervision(const ConfigNode& node, SupervisionSettings& s) {
     s.certificate_warn_days =
         static_cast<int>(node.integer("certificate_warn_days", 1, 365, s.certificate_warn_days));
     s.clock_check = node.boolean("clock_check", s.clock_check);
+    s.proof_window = std::chrono::seconds(node.integer("proof_window_s", 5, 80, 30));
+    s.loss_max_percent =
+        static_cast<int>(node.integer("loss_max_percent", 1, 100, s.loss_max_percent));
+    s.dead_air_after = std::chrono::seconds(node.integer("dead_air_s", 2, 90, 20));
+    encoder.silence_below_dbfs = node.number("dead_air_dbfs", -90, -10, -40);
     s.webhooks = read_webhooks(node);
 }
 
@@ -269,7 +276,7 @@ void read_operations(const ConfigNode& root, Settings& s) {
     auto secrets = root.object("secrets");
     secrets.reject_unknown_keys({"seal_key_file"});
     s.seal_key_file = secrets.string("seal_key_file", "");
-    read_supervision(root.object("supervision"), s.supervision);
+    read_supervision(root.object("supervision"), s.supervision, s.encoder);
 }
 
 /// Units' channels play what the schedule says, and group keys cover every channel.

@@ -132,6 +132,8 @@ bool MediaServer::play_on_locked(const std::string& channel, const std::string* 
             sources_[program.slot]->hold();
     }
     if (next) {
+        if (next->channels.empty())
+            next->on_air_since = std::chrono::steady_clock::now();
         next->channels.insert(channel);
         sources_[next->slot]->release();
     }

@@ -19,9 +19,9 @@ auto log() {
 }
 
 /// What a status report may hold (docs/protocol.md); anything else is dropped.
-constexpr std::array<std::string_view, 10> kStatusFields = {
-    "volume", "muted",     "receiving", "received", "lost",
-    "late",   "concealed", "jitter_ms", "uptime_s", "version"};
+constexpr std::array<std::string_view, 13> kStatusFields = {
+    "volume",    "muted",    "receiving", "received",  "lost",     "late",      "concealed",
+    "jitter_ms", "uptime_s", "version",   "played_ms", "sound_ms", "level_dbfs"};
 /// Longest text kept from a status report.
 constexpr std::size_t kStatusText = 64;
 /// receiver.status goes out at most this often per receiver; every report is still stored.

@@ -11,6 +11,11 @@ constexpr std::array kKinds = {
     std::pair{AlarmKind::disk_low, std::string_view("disk_low")},
     std::pair{AlarmKind::clock_unsynchronised, std::string_view("clock_unsynchronised")},
     std::pair{AlarmKind::certificate_expiring, std::string_view("certificate_expiring")},
+    std::pair{AlarmKind::cluster_no_media, std::string_view("cluster_no_media")},
+    std::pair{AlarmKind::cluster_lossy, std::string_view("cluster_lossy")},
+    std::pair{AlarmKind::cluster_silent, std::string_view("cluster_silent")},
+    std::pair{AlarmKind::cluster_unbidden, std::string_view("cluster_unbidden")},
+    std::pair{AlarmKind::dead_air, std::string_view("dead_air")},
 };
 
 constexpr std::array kSeverities = {

@@ -169,11 +169,23 @@ TEST(Settings, SupervisionThresholdsHaveDefaultsAndBounds) {
     EXPECT_EQ(defaults.disk_free_min_percent, 5);
     EXPECT_EQ(defaults.certificate_warn_days, 14);
     EXPECT_TRUE(defaults.clock_check);
+    EXPECT_EQ(defaults.proof_window, std::chrono::seconds(30));
+    EXPECT_EQ(defaults.loss_max_percent, 20);
+    EXPECT_EQ(defaults.dead_air_after, std::chrono::seconds(20));
+    EXPECT_EQ(load_settings(Config::parse("{}", "t")).encoder.silence_below_dbfs, -40);
     auto s = load_settings(Config::parse(
         R"({"supervision": {"check_interval_ms": 250, "disk_free_min_mb": 4096,
                             "disk_free_min_percent": 10, "certificate_warn_days": 30,
-                            "clock_check": false}})",
+                            "clock_check": false, "proof_window_s": 60, "loss_max_percent": 5,
+                            "dead_air_s": 10, "dead_air_dbfs": -50}})",
         "t"));
+    EXPECT_EQ(s.supervision.proof_window, std::chrono::seconds(60));
+    EXPECT_EQ(s.supervision.loss_max_percent, 5);
+    EXPECT_EQ(s.supervision.dead_air_after, std::chrono::seconds(10));
+    EXPECT_EQ(s.encoder.silence_below_dbfs, -50);
+    // Proof of play must judge within 100 s: a window longer than 80 s is refused.
+    EXPECT_EQ(error_of(R"({"supervision": {"proof_window_s": 81}})").substr(0, 39),
+              "config key \"supervision.proof_window_s\"");
     EXPECT_EQ(s.supervision.check_every, std::chrono::milliseconds(250));
     EXPECT_EQ(s.supervision.disk_free_min_mb, 4096);
     EXPECT_EQ(s.supervision.disk_free_min_percent, 10);

@@ -31,6 +31,8 @@ struct FakeServer {
     std::optional<server::DiskSpace> disk = server::DiskSpace{50ULL << 30, 100ULL << 30};
     std::optional<bool> synchronised = true;
     std::optional<std::chrono::system_clock::time_point> expiry;
+    std::map<std::string, bool> sound; ///< each cluster's channel
+    std::vector<server::ProgramSound> programs;
 
     server::Observed observed() {
         server::Observed o;
@@ -47,6 +49,11 @@ struct FakeServer {
         o.clock_synchronised = [this] { return synchronised; };
         o.certificate_expiry = [this] { return expiry; };
         o.server_unit = 1;
+        o.channel_sound = [this] { return sound; };
+        o.programs = [this] { return programs; };
+        o.unit_of_code = [](const std::string& code) -> std::optional<std::int64_t> {
+            return code == "70-001" ? std::optional<std::int64_t>(2) : std::nullopt;
+        };
         return o;
     }
 };
@@ -243,4 +250,176 @@ TEST(Health, TheProbesReadTheRealMachine) {
     EXPECT_LT(left, std::chrono::days(5) + 1h);
     EXPECT_FALSE(server::certificate_expiry(dir.file("key.pem")));
     EXPECT_FALSE(server::certificate_expiry(dir.file("none.pem")));
+}
+
+namespace {
+
+/// A cluster that reports every 10 s what it received and played: `sounding` says whether
+/// what it played was sound, `loss_percent` how many packets it lost.
+struct ReportingCluster {
+    server::ReceiverView view;
+    bool sounding = true;
+    bool receiving = true;
+    std::uint64_t loss_percent = 0;
+    std::uint64_t played = 0, sound = 0, received = 0, lost = 0;
+
+    void report() {
+        played += 10'000;
+        if (sounding)
+            sound += 10'000;
+        if (receiving) {
+            received += 500 - 5 * loss_percent;
+            lost += 5 * loss_percent;
+        }
+        view.status = {{"played_ms", played},
+                       {"sound_ms", sound},
+                       {"received", received},
+                       {"lost", lost},
+                       {"level_dbfs", sounding ? -20.0 : -100.0}};
+    }
+};
+
+} // namespace
+
+class ProofOfPlayTest : public SupervisorTest {
+protected:
+    ReportingCluster& add(const std::string& id) {
+        clusters.push_back({cluster(id, true, true)});
+        return clusters.back();
+    }
+    /// Runs the checks once a second for `seconds`, each cluster reporting every 10 s.
+    void run(int seconds) {
+        for (int i = 0; i < seconds; ++i) {
+            if (tick++ % 10 == 0)
+                for (auto& c : clusters)
+                    c.report();
+            fake.receivers.clear();
+            for (const auto& c : clusters) {
+                fake.receivers.push_back(c.view);
+                if (fake.sound.count(c.view.id) == 0)
+                    fake.sound[c.view.id] = channel_sounds;
+            }
+            supervisor.check();
+            clock.advance(1s);
+        }
+    }
+    std::set<std::string> subjects(AlarmKind kind) {
+        std::set<std::string> out;
+        for (const auto& a : active(kind))
+            out.insert(a.fault.subject);
+        return out;
+    }
+    int raised(AlarmKind kind, const std::string& subject) {
+        int n = 0;
+        for (const auto& [alarm, event] : events)
+            n += alarm.fault.kind == kind && alarm.fault.subject == subject &&
+                 event == server::AlarmEvent::raised;
+        return n;
+    }
+
+    std::deque<ReportingCluster> clusters;
+    bool channel_sounds = true;
+    int tick = 0;
+};
+
+TEST_F(ProofOfPlayTest,
+       AClusterSilentWhileItsChannelPlaysIsRaisedWithinTheWindowAndClearedBySound) {
+    add("plays");
+    add("silent").sounding = false;
+    auto& muted = add("muted");
+    muted.sounding = false;
+    muted.view.muted = true;
+    auto& quiet = add("turned-down");
+    quiet.sounding = false;
+    quiet.view.volume = 0;
+
+    run(30); // the window (30 s) is not yet behind the first sample
+    EXPECT_TRUE(subjects(AlarmKind::cluster_silent).empty());
+    run(2);
+    EXPECT_EQ(subjects(AlarmKind::cluster_silent), std::set<std::string>{"silent"});
+    auto alarm = active(AlarmKind::cluster_silent).front();
+    EXPECT_EQ(alarm.fault.severity, Severity::major);
+    EXPECT_EQ(alarm.fault.unit, 2);
+    EXPECT_EQ(alarm.fault.figures.at("sound_ms").as_uint64(), 0U);
+    EXPECT_GT(alarm.fault.figures.at("played_ms").as_uint64(), 0U);
+    EXPECT_TRUE(subjects(AlarmKind::cluster_no_media).empty());
+    EXPECT_TRUE(subjects(AlarmKind::cluster_unbidden).empty());
+
+    run(30); // still silent: the same episode
+    EXPECT_EQ(raised(AlarmKind::cluster_silent, "silent"), 1);
+    clusters[1].sounding = true;
+    run(11);
+    EXPECT_TRUE(subjects(AlarmKind::cluster_silent).empty());
+    EXPECT_EQ(raised(AlarmKind::cluster_silent, "silent"), 1);
+}
+
+TEST_F(ProofOfPlayTest, NothingReceivedAndHeavyLossWhileTheChannelPlaysAreFaultsOfTheirOwn) {
+    add("fine").loss_percent = 5;
+    add("lossy").loss_percent = 30;
+    auto& deaf = add("deaf");
+    deaf.receiving = false;
+    deaf.sounding = false;
+    run(32);
+    EXPECT_EQ(subjects(AlarmKind::cluster_no_media), std::set<std::string>{"deaf"});
+    EXPECT_EQ(subjects(AlarmKind::cluster_lossy), std::set<std::string>{"lossy"});
+    EXPECT_TRUE(subjects(AlarmKind::cluster_silent).empty()); // its silence has a cause named
+    EXPECT_EQ(active(AlarmKind::cluster_lossy).front().fault.severity, Severity::minor);
+
+    clusters[1].loss_percent = 0;
+    clusters[2].receiving = true;
+    clusters[2].sounding = true;
+    run(41);
+    EXPECT_TRUE(subjects(AlarmKind::cluster_no_media).empty());
+    EXPECT_TRUE(subjects(AlarmKind::cluster_lossy).empty());
+}
+
+TEST_F(ProofOfPlayTest, AClusterThatPlaysWhileItsChannelIsSilentIsRaisedAndOtherAlarmsWait) {
+    channel_sounds = false;
+    add("hums");
+    add("still").sounding = false;
+    run(32);
+    EXPECT_EQ(subjects(AlarmKind::cluster_unbidden), std::set<std::string>{"hums"});
+    EXPECT_TRUE(subjects(AlarmKind::cluster_silent).empty());
+
+    // The channel starts playing: within the window nothing can be judged, the alarm stays.
+    fake.sound["hums"] = true;
+    fake.sound["still"] = true;
+    run(10);
+    EXPECT_EQ(subjects(AlarmKind::cluster_unbidden), std::set<std::string>{"hums"});
+    run(22); // a whole window of the channel playing: "hums" plays along, "still" is silent
+    EXPECT_TRUE(subjects(AlarmKind::cluster_unbidden).empty());
+    EXPECT_EQ(subjects(AlarmKind::cluster_silent), std::set<std::string>{"still"});
+}
+
+TEST_F(ProofOfPlayTest, AnOfflineClusterKeepsItsAlarmsUntilItCanBeJudgedAgain) {
+    add("box").sounding = false;
+    run(32);
+    ASSERT_EQ(subjects(AlarmKind::cluster_silent), std::set<std::string>{"box"});
+    clusters[0].view.online = false;
+    run(40);
+    EXPECT_EQ(subjects(AlarmKind::cluster_silent), std::set<std::string>{"box"});
+    EXPECT_EQ(raised(AlarmKind::cluster_silent, "box"), 1);
+}
+
+TEST_F(SupervisorTest, DeadAirIsRaisedAfterItsThresholdOnTheProgramsChannelAndClearedBySound) {
+    server::ProgramSound program{"entry-7", {"70-001"}, 19s, -70};
+    fake.programs = {program};
+    supervisor.check();
+    EXPECT_TRUE(active(AlarmKind::dead_air).empty());
+    fake.programs[0].silent_for = 20s;
+    supervisor.check();
+    auto dead = active(AlarmKind::dead_air);
+    ASSERT_EQ(dead.size(), 1U);
+    EXPECT_EQ(dead[0].fault.subject, "entry-7");
+    EXPECT_EQ(dead[0].fault.unit, 2);
+    EXPECT_EQ(dead[0].fault.figures.at("silent_s").as_int64(), 20);
+    fake.programs[0].silent_for = 40s;
+    supervisor.check();
+    EXPECT_EQ(events.size(), 1U);
+    fake.programs[0].silent_for = 0s;
+    supervisor.check();
+    EXPECT_TRUE(active(AlarmKind::dead_air).empty());
+    fake.programs.clear(); // off air: nothing to say
+    supervisor.check();
+    EXPECT_EQ(events.size(), 2U);
 }

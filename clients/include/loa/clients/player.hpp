@@ -1,13 +1,15 @@
 #pragma once
 /// @file
 /// The receiver's playout: RTP in -> jitter buffer -> Opus decoder with FEC and loss
-/// concealment -> volume -> sound card or WAV file, as one GStreamer pipeline.
+/// concealment -> volume -> level meter -> sound card or WAV file, as one GStreamer pipeline.
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+
+#include "loa/pipeline/level_meter.hpp"
 
 using GstElement = struct _GstElement; // NOLINT: GStreamer's own spelling
 
@@ -29,7 +31,14 @@ struct PlayerSettings {
     double volume = 1.0;
     bool muted = false;
     int channels = 1;
+    /// A stand-in for a local fault, for tests and field drills: the decoded audio is replaced
+    /// by silence before the output, where the played level is measured.
+    bool silent_fault = false;
 };
+
+/// Below this level (RMS over 100 ms, after volume) the output counts as silent: far under
+/// any program at the lowest volume an operator sets, far above decoder noise.
+constexpr double kPlayedSilenceDbfs = -60;
 
 /// Where the receiver's network side hands each verified packet: clear RTP, renumbered into
 /// one stream. The Player plays it; tests and the fuzzer record it instead.
@@ -60,6 +69,8 @@ public:
     void set_volume(double volume);
     void set_muted(bool muted);
     PlayoutStats stats() const;
+    /// The level of what was played: after decoding and volume, as it goes to the output.
+    pipeline::LevelTotals played() const { return played_.totals(); }
     /// An error the pipeline reported since the last call ("" if none).
     std::string take_error();
     /// Ends the stream (the WAV header gets its sizes) and waits up to `timeout`.
@@ -70,6 +81,7 @@ private:
     void connect_observer(::GstElement* sink);
     PlayerSettings settings_;
     OutputObserver observer_;
+    pipeline::LevelMeter played_{kPlayedSilenceDbfs};
     std::unique_ptr<Impl> impl_;
 };
 

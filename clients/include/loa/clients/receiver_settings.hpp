@@ -26,6 +26,8 @@ struct ReceiverSettings {
     int channels = 1;    ///< as the server encodes (opus.channels)
     double volume = 1.0; ///< 0..2
     bool muted = false;
+    /// A drill of a local fault: everything is played as silence (PlayerSettings::silent_fault)
+    bool drill_silent_output = false;
     int report_interval_s = 5;
     double duration_s = 0; ///< stop by itself after this long (0 = run until told)
     std::string log_level = "info";

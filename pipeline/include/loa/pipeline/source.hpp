@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "loa/common/result.hpp"
+#include "loa/pipeline/level_meter.hpp"
 #include "loa/pipeline/opus_frame.hpp"
 
 using GstElement = struct _GstElement; // NOLINT: GStreamer's own spelling
@@ -36,6 +37,8 @@ struct EncoderSettings {
     int channels = 1;      ///< 1 (mono) or 2 (stereo)
     bool inband_fec = true;
     int expected_loss_percent = 10; ///< tunes how much FEC Opus spends
+    /// Below this level (RMS over 100 ms) the source counts as silent: dead air.
+    double silence_below_dbfs = -40;
 };
 
 /// A source's description, as configured.
@@ -90,6 +93,9 @@ public:
     /// The monotonic-clock time (ns) at which the running pipeline's running time was zero, so
     /// that a live sample's capture time is base + its timestamp; 0 until playing.
     std::int64_t base_time_ns() const { return base_time_ns_.load(std::memory_order_relaxed); }
+    /// The level of what the source encodes (EncoderSettings::silence_below_dbfs is its
+    /// threshold of sound).
+    const LevelMeter& level() const { return level_; }
 
 private:
     struct Pipeline;
@@ -112,6 +118,7 @@ private:
     std::atomic<std::uint64_t> frames_{0};
     std::atomic<std::uint64_t> frames_dropped_{0};
     std::atomic<std::int64_t> base_time_ns_{0};
+    LevelMeter level_;
 };
 
 /// Initialises GStreamer once per process (safe to call repeatedly).

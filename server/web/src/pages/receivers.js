@@ -5,6 +5,17 @@ import { api } from '../api.js';
 import { html, useApi, ErrorBox, Confirm, unitsActedFor, mayChange, isAdmin, download } from '../ui.js';
 import { t, dateTime } from '../i18n.js';
 
+/** The level of what a cluster last played, after decoding and volume (its proof of play). */
+function PlayedLevel({ status }) {
+  const level = status && status.level_dbfs;
+  if (typeof level !== 'number') return html`<span class="muted">—</span>`;
+  if (level <= -60) return html`<span class="muted" data-level=${level}>${t('rx.level_silent')}</span>`;
+  const width = Math.max(4, Math.min(100, ((level + 60) / 60) * 100));
+  return html`<span class="level" data-level=${level} title=${`${level.toFixed(1)} dBFS`}>
+    <span class="level-bar" style=${`width:${width.toFixed(0)}%`}></span>
+    <span class="small" translate=${false}>${level.toFixed(0)} dBFS</span></span>`;
+}
+
 function Volume({ r, user, onError }) {
   const [value, setValue] = useState(null);
   const shown = value ?? Math.round(r.volume * 100);
@@ -86,7 +97,7 @@ export function Receivers({ user }) {
     <div class="table-wrap"><table data-testid="receivers">
       <thead><tr><th>${t('rx.id')}</th><th>${t('rx.unit')}</th><th>${t('rx.state')}</th>
         <th>${t('rx.last_seen')}</th><th>${t('rx.loss')}</th><th>${t('rx.playing')}</th>
-        <th>${t('rx.volume')}</th>${isAdmin(user) && html`<th></th>`}</tr></thead>
+        <th>${t('rx.played_level')}</th><th>${t('rx.volume')}</th>${isAdmin(user) && html`<th></th>`}</tr></thead>
       <tbody>${rows.map((r) => html`<tr data-receiver=${r.id}>
         <td><span translate=${false}>${r.id}</span>${r.name && html`<div class="muted small" translate=${false}>${r.name}</div>`}</td>
         <td translate=${false}>${nameOf(r.unit)}</td>
@@ -95,6 +106,7 @@ export function Receivers({ user }) {
         <td>${r.last_seen ? dateTime(r.last_seen) : html`<span class="muted">${t('rx.never')}</span>`}</td>
         <td translate=${false}>${(r.loss_percent ?? 0).toFixed(1)}%${r.jitter_ms ? ` · ${r.jitter_ms.toFixed(0)} ms` : ''}</td>
         <td>${r.playing ? html`<span class="pill ok">${t('rx.on_air')}</span>` : html`<span class="muted">${t('rx.silent')}</span>`}</td>
+        <td><${PlayedLevel} status=${r.online && r.status} /></td>
         <td><${Volume} r=${r} user=${user} onError=${setError} /></td>
         ${isAdmin(user) && html`<td class="actions-cell">
           <button class="secondary" onClick=${() => setConfirm({ method: 'receivers.rekey', id: r.id })}>${t('rx.rekey')}</button>

@@ -35,6 +35,14 @@ struct MediaStats {
     std::size_t receivers_latched = 0;
 };
 
+/// A program on air, and its sound.
+struct ProgramSound {
+    std::string key;                ///< the airing's program key
+    std::set<std::string> channels; ///< units' codes or "@id"
+    std::chrono::milliseconds silent_for{0};
+    double level_dbfs = pipeline::kSilenceDbfs; ///< its last 100 ms
+};
+
 /// Owns the media plane. Start-up failures throw; nothing on the packet path does.
 class MediaServer {
 public:
@@ -108,6 +116,13 @@ public:
     MediaStats stats() const;
     /// Every receiver's link as the server sees it.
     std::vector<ReceiverStatus> receiver_status() const;
+    /// Each program on air (on at least one channel) and how long it has been silent: below
+    /// EncoderSettings::silence_below_dbfs, or sending nothing, since it last had sound or
+    /// went on air. Any thread.
+    std::vector<ProgramSound> program_sound() const;
+    /// Whether the channel each receiver is on carries sound now (its source had sound within
+    /// `recent`); a receiver whose channel is bound to nothing is silent. Any thread.
+    std::map<std::string, bool> channel_sound(std::chrono::milliseconds recent) const;
 
 private:
     void add_receivers();
@@ -136,6 +151,7 @@ private:
         std::uint32_t slot = 0;
         std::set<std::string> channels;
         bool file = false;
+        std::chrono::steady_clock::time_point on_air_since{}; ///< when last put on a channel
     };
 
     Settings settings_;

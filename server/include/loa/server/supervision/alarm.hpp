@@ -21,6 +21,11 @@ enum class AlarmKind {
     disk_low,             ///< little free space left where the server keeps its state
     clock_unsynchronised, ///< the system clock is not synchronised (schedules depend on it)
     certificate_expiring, ///< the HTTPS certificate expires soon, or has expired
+    cluster_no_media,     ///< a cluster receives nothing while its channel plays
+    cluster_lossy,        ///< a cluster loses more than its share of packets while it plays
+    cluster_silent,       ///< proof of play failed: its output is silent, its channel is not
+    cluster_unbidden,     ///< a cluster plays sound while its channel is silent
+    dead_air,             ///< a program on air has been silent (or sent nothing) too long
 };
 
 /// How grave, most grave first (the order of the enum).

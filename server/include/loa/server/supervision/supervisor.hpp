@@ -13,6 +13,7 @@
 #include "loa/common/clock.hpp"
 #include "loa/server/supervision/alarm_book.hpp"
 #include "loa/server/supervision/checks.hpp"
+#include "loa/server/supervision/play_checks.hpp"
 
 namespace loa::server {
 
@@ -29,6 +30,12 @@ struct Observed {
     /// When the HTTPS certificate expires; null without TLS.
     std::function<std::optional<std::chrono::system_clock::time_point>()> certificate_expiry;
     std::optional<std::int64_t> server_unit; ///< the province: whom the server's alarms concern
+    /// Whether each cluster's channel carries sound now (MediaServer::channel_sound).
+    std::function<std::map<std::string, bool>()> channel_sound;
+    /// The programs on air and how long each has been silent (MediaServer::program_sound).
+    std::function<std::vector<ProgramSound>()> programs;
+    /// The id of the unit of code `code`, if there is one.
+    std::function<std::optional<std::int64_t>(const std::string& code)> unit_of_code;
 };
 
 /// Runs the checks. Thread-safe.
@@ -47,11 +54,18 @@ public:
     void check();
 
 private:
+    /// Proof of play: samples every cluster, then raises and clears its four kinds.
+    void check_play(const std::vector<ReceiverView>& receivers,
+                    const std::map<std::string, std::int64_t>& unit_of);
+    /// Dead air of the programs on air.
+    void check_dead_air(const std::map<std::string, std::int64_t>& unit_of);
+
     AlarmBook& alarms_;
     Observed observed_;
     SupervisionSettings settings_;
     const common::Clock& clock_;
     std::chrono::steady_clock::time_point started_;
+    PlayHistory play_; ///< the supervisor thread's own
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;
