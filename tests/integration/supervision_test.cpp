@@ -258,7 +258,7 @@ http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), Live).serve_forever()
                               {{"units", json::array{"70-001"}},
                                {"url", "http://127.0.0.1:" + std::to_string(port) + "/live"}});
     // On air and sounding: no dead air. A deliberate look of the threshold and a half, as
-    // nothing is to happen (docs/supervision.md).
+    // nothing is to happen (DEVELOPERS.md, Tests).
     auto look_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(7500);
     while (std::chrono::steady_clock::now() < look_until) {
         if (auto n = admin->next(std::chrono::milliseconds(100))) {
