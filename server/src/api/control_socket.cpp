@@ -151,6 +151,16 @@ void ControlSocket::serve(int fd) {
                                       "only root and the server's own user may use the control "
                                       "socket")),
                   stopping_);
+        // A socket closed with what its peer sent still unread resets the connection, and the
+        // peer may then read the reset rather than the refusal: read what it sent (a little,
+        // briefly) before closing.
+        ::shutdown(fd, SHUT_WR);
+        char discard[4096];
+        for (int i = 0; i < 16; ++i) {
+            pollfd p{fd, POLLIN, 0};
+            if (::poll(&p, 1, kPollMs) <= 0 || ::recv(fd, discard, sizeof discard, 0) <= 0)
+                break;
+        }
         ::close(fd);
         return;
     }
