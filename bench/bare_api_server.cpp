@@ -42,6 +42,7 @@ int run_bare_api_server(std::uint16_t port) {
     common::raise_open_files_limit();
     http::HttpOptions options;
     options.port = port;
+    options.max_connections_per_address = options.max_connections; // the swarm is one address
     http::HttpServer http(
         options, [](const http::HttpRequest&) { return http::text_response(404, "not here\n"); },
         [](const http::HttpRequest&, std::shared_ptr<http::WebSocketLink> link) {
