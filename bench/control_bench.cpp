@@ -7,6 +7,10 @@
 //    (hello, then a status report every 10 s, as loa-receiver does); the server's resident
 //    memory before and after, its CPU per hello, and its CPU per receiver in the steady state.
 //
+// 3. Proof of play's cost per receiver at the largest N: loa-server with it off
+//    (supervision.proof_of_play false) and loa-swarm's statuses without the played level,
+//    against the default (reports carry it, the supervisor judges every cluster each second).
+//
 // usage: loa_control_bench [--receivers 1000,10000] [--seconds 5] [--window 20] [--clients 8]
 #include <algorithm>
 #include <atomic>
@@ -155,7 +159,7 @@ struct ReceiverCost {
 };
 
 ReceiverCost receivers(Server& server, const TempDir& dir, const std::string& bundles, int n,
-                       double window) {
+                       double window, const std::vector<std::string>& swarm_flags = {}) {
     server.start(dir.file(server.name + "-" + std::to_string(n) + ".log"));
     pid_t pid = server.process->pid();
     std::this_thread::sleep_for(std::chrono::seconds(1)); // start-up work done
@@ -164,6 +168,7 @@ ReceiverCost receivers(Server& server, const TempDir& dir, const std::string& bu
     std::string stats = dir.file("swarm-" + server.name + "-" + std::to_string(n) + ".json");
     std::vector<std::string> argv = {LOA_SWARM_BIN, "run", "--bundles",           bundles,
                                      "--stats",     stats, "--starts-per-second", "2000"};
+    argv.insert(argv.end(), swarm_flags.begin(), swarm_flags.end());
     if (std::thread::hardware_concurrency() >= 2)
         argv.insert(argv.begin(), {"/usr/bin/taskset", "-c", "1"});
     Process swarm(argv, dir.file("swarm-" + server.name + ".log"));
@@ -239,15 +244,22 @@ int main(int argc, char** argv) {
     TempDir dir("control-bench");
     auto http_port = static_cast<std::uint16_t>(loa::test::free_tcp_port());
     std::ofstream(dir.file("password")) << kPassword << "\n";
-    std::ofstream(dir.file("server.json")) << R"({"state_dir": ")" << dir.file("state") << R"(",
-  "media": {"bind": "127.0.0.1", "port": )" << loa::test::free_udp_port()
-                                           << R"(},
+    auto media_port = loa::test::free_udp_port();
+    // One state folder for both: the receivers provisioned once are known to each.
+    auto write_config = [&](const std::string& name, const std::string& supervision) {
+        std::ofstream(dir.file(name)) << R"({"state_dir": ")" << dir.file("state") << R"(",
+  "media": {"bind": "127.0.0.1", "port": )"
+                                      << media_port << R"(},
   "http": {"port": )" << http_port << R"(, "max_connections_per_address": 20000},
-  "control": {"admin_password_file": ")" << dir.file("password")
-                                           << R"("},
+  "control": {"admin_password_file": ")"
+                                      << dir.file("password") << R"("},
+  "supervision": )" << supervision << R"(,
   "log_level": "warn",
   "province": {"code": "70", "name": "Tỉnh", "quiet_hours": "none", "communes": [
     {"code": "70-001", "name": "Xã A", "quiet_hours": "none"}]}, "receivers": []})";
+    };
+    write_config("server.json", "{}");
+    write_config("server-no-proof.json", R"({"proof_of_play": false})");
     auto bare_port = static_cast<std::uint16_t>(loa::test::free_tcp_port());
     Server loa{"loa-server",
                {LOA_SERVER_BIN, "--config", dir.file("server.json")},
@@ -306,5 +318,28 @@ int main(int argc, char** argv) {
         std::printf("%-9s %-11s one core holds %.0f receivers' control channels at this rate\n", "",
                     "", 1e6 / l.steady_us_per_s);
     }
+
+    Server without{"loa-no-proof",
+                   {LOA_SERVER_BIN, "--config", dir.file("server-no-proof.json")},
+                   http_port,
+                   true,
+                   nullptr};
+    std::printf("\nProof of play at %d receivers: off (no played level reported, not judged) "
+                "against on (the default)\n",
+                most);
+    std::printf("%-14s %12s %10s %12s %10s\n", "server", "KiB each", "vs off", "steady us/s",
+                "vs off");
+    auto all = dir.file("bundles.json");
+    auto off = receivers(without, dir, first_bundles(dir, all, most, without), most, window,
+                         {"--played-level", "no"});
+    auto on = receivers(loa, dir, first_bundles(dir, all, most, loa), most, window);
+    std::printf("%-14s %12.1f %10.2f %12.3f %10.2f\n", "off", off.bytes_each / 1024, 1.0,
+                off.steady_us_per_s, 1.0);
+    std::printf("%-14s %12.1f %10.2f %12.3f %10.2f\n", "on", on.bytes_each / 1024,
+                on.bytes_each / off.bytes_each, on.steady_us_per_s,
+                on.steady_us_per_s / off.steady_us_per_s);
+    std::printf("proof of play costs %.3f us of server CPU per receiver per second and %.2f KiB "
+                "per receiver\n",
+                on.steady_us_per_s - off.steady_us_per_s, (on.bytes_each - off.bytes_each) / 1024);
     return 0;
 }

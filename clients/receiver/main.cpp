@@ -87,6 +87,17 @@ void print_summary(const loa::clients::MediaLink& link, const loa::clients::Play
               << "}" << std::endl;
 }
 
+/// The level it plays now, to a tenth of a dB: the last block's, or silence once nothing
+/// has been played for a second (the stream stopped).
+double level_now(const loa::pipeline::LevelTotals& played) {
+    auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+                   .count();
+    if (played.last_block_ns == 0 || now - played.last_block_ns > 1'000'000'000)
+        return loa::pipeline::kSilenceDbfs;
+    return std::round(played.last_dbfs * 10) / 10;
+}
+
 int run(const loa::clients::ReceiverSettings& settings) {
     sigset_t signals;
     sigemptyset(&signals);
@@ -230,7 +241,8 @@ int run_provisioned(loa::clients::ReceiverSettings settings) {
                                 {"jitter_ms", l.jitter_ms},
                                 {"played_ms", played.measured_ms},
                                 {"sound_ms", played.sound_ms},
-                                {"level_dbfs", std::round(played.last_dbfs * 10) / 10},
+                                {"sound_seconds", player->sound_seconds()},
+                                {"level_dbfs", level_now(played)},
                                 {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(
                                                  std::chrono::steady_clock::now() - started)
                                                  .count()},

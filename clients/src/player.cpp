@@ -62,7 +62,7 @@ void Player::start() {
         "opusdec use-inband-fec=true plc=true ! audioconvert ! audioresample ! volume name=vol ! " +
         std::string(settings_.silent_fault ? "volume volume=0 ! " : "") +
         "audio/x-raw,format=S16LE,rate=48000,channels=" + std::to_string(settings_.channels) +
-        " ! identity name=played ! audioconvert ! " +
+        " ! identity name=played ! audioconvert ! audioresample ! " +
         describe_output(settings_.output, settings_.channels);
     auto launched = pipeline::launch(description);
     if (!launched)
@@ -120,6 +120,12 @@ void Player::push(const std::uint8_t* packet, std::size_t len) {
     GstBuffer* buffer = gst_buffer_new_allocate(nullptr, len, nullptr);
     gst_buffer_fill(buffer, 0, packet, len);
     gst_app_src_push_buffer(GST_APP_SRC(impl_->appsrc), buffer); // takes ownership
+}
+
+std::uint64_t Player::sound_seconds() const {
+    return played_.sound_seconds(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now().time_since_epoch())
+                                     .count());
 }
 
 void Player::set_volume(double volume) {

@@ -99,23 +99,26 @@ struct Swarm::State {
     std::map<std::string, Target> targets; ///< by server URL and CA
     std::vector<Simulated> receivers;
     double starts_per_second = 500;
+    bool played_level = true;
     // Last, so that it goes first: the receivers' coroutines it still holds refer to the
     // members above.
     net::io_context ioc{1};
 
-    /// The status report, as loa-receiver sends it, with nothing received.
+    /// The status report, as loa-receiver sends it, with nothing received and silence played.
     std::string status(const Simulated& r) const {
-        auto uptime = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - r.started);
-        return message("status", {{"volume", r.volume},
-                                  {"muted", r.muted},
-                                  {"receiving", false},
-                                  {"received", 0},
-                                  {"lost", 0},
-                                  {"late", 0},
-                                  {"concealed", 0},
-                                  {"jitter_ms", 0.0},
-                                  {"uptime_s", uptime.count()},
-                                  {"version", kVersion}});
+        auto uptime =
+            std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - r.started);
+        boost::json::object fields{
+            {"volume", r.volume}, {"muted", r.muted}, {"receiving", false},
+            {"received", 0},      {"lost", 0},        {"late", 0},
+            {"concealed", 0},     {"jitter_ms", 0.0}, {"uptime_s", uptime.count() / 1000},
+            {"version", kVersion}};
+        if (played_level) {
+            fields["played_ms"] = uptime.count();
+            fields["sound_ms"] = 0;
+            fields["level_dbfs"] = -100.0;
+        }
+        return message("status", std::move(fields));
     }
 
     void failed(const Simulated& r, const std::string& why) {
@@ -306,9 +309,10 @@ struct Swarm::State {
     }
 };
 
-Swarm::Swarm(std::vector<Bundle> bundles, double starts_per_second)
+Swarm::Swarm(std::vector<Bundle> bundles, double starts_per_second, bool played_level)
     : bundles_(std::move(bundles)), state_(std::make_unique<State>()) {
     state_->starts_per_second = std::max(1.0, starts_per_second);
+    state_->played_level = played_level;
 }
 
 Swarm::~Swarm() = default;

@@ -25,8 +25,10 @@ constexpr const char* kUsage = R"(usage:
       logs in (password from --password-file or LOA_PASSWORD), provisions N receivers of the
       unit named PREFIX1..PREFIXN and writes their bundles to FILE (a JSON array, mode 0600)
   loa-swarm run --bundles FILE [--starts-per-second R] [--stats FILE] [--duration S]
+                [--played-level yes|no]
       holds one control connection per bundle until SIGTERM/SIGINT or S seconds; every 500 ms
-      the counters go to the stats FILE as JSON, and every 10 s to stdout
+      the counters go to the stats FILE as JSON, and every 10 s to stdout. Status reports
+      carry the played level (of silence) as loa-receiver's do, unless --played-level no
 )";
 
 /// "--name value" pairs after the subcommand.
@@ -139,7 +141,11 @@ int run(const std::map<std::string, std::string>& o) {
         sigaddset(&signals, s);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-    loa::clients::Swarm swarm(std::move(*bundles), number(o, "starts-per-second", "500"));
+    auto played_level = optional(o, "played-level", "yes");
+    if (played_level != "yes" && played_level != "no")
+        throw std::invalid_argument("--played-level is yes or no");
+    loa::clients::Swarm swarm(std::move(*bundles), number(o, "starts-per-second", "500"),
+                              played_level == "yes");
     std::atomic<bool> stop{false};
     loa::common::Result<void> outcome;
     std::thread network([&] { outcome = swarm.run(stop); });

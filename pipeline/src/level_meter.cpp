@@ -9,6 +9,18 @@ namespace loa::pipeline {
 namespace {
 
 constexpr int kBlockMs = 100;
+constexpr std::int64_t kSecondNs = 1'000'000'000;
+
+/// `mask` (bit 0 = second `at`) as seen from second `now`: older seconds move up, those beyond
+/// the window fall out.
+std::uint64_t shifted(std::uint64_t mask, std::int64_t at, std::int64_t now) {
+    auto shift = now - at;
+    if (shift <= 0)
+        return mask;
+    if (shift >= LevelMeter::kSoundSeconds)
+        return 0;
+    return (mask << shift) & ((std::uint64_t{1} << LevelMeter::kSoundSeconds) - 1);
+}
 constexpr double kFullScale = 32768.0;
 
 double to_dbfs(double mean_square) {
@@ -35,34 +47,62 @@ LevelMeter::LevelMeter(double threshold_dbfs, int rate)
 void LevelMeter::feed(const std::int16_t* samples, std::size_t count, int channels,
                       std::int64_t now_ns) {
     auto width = static_cast<std::size_t>(std::max(1, channels));
-    for (std::size_t i = 0; i + width <= count; i += width) {
-        for (std::size_t c = 0; c < width; ++c)
-            sum_squares_ += static_cast<double>(samples[i + c]) * samples[i + c];
-        samples_ += width;
-        if (++frames_ == block_frames_)
+    count -= count % width; // whole frames only
+    std::size_t i = 0;
+    while (i < count) {
+        // Up to the end of the open block, in one tight loop (integers: a block's sum of
+        // squares is far below 2^63).
+        auto take = std::min(count - i, (block_frames_ - frames_) * width);
+        std::int64_t sum = 0;
+        for (std::size_t k = i; k < i + take; ++k)
+            sum += static_cast<std::int64_t>(samples[k]) * samples[k];
+        sum_squares_ += sum;
+        samples_ += take;
+        frames_ += take / width;
+        i += take;
+        if (frames_ == block_frames_)
             close_block(now_ns);
     }
 }
 
 void LevelMeter::close_block(std::int64_t now_ns) {
-    double level = to_dbfs(sum_squares_ / static_cast<double>(samples_));
+    double level = to_dbfs(static_cast<double>(sum_squares_) / static_cast<double>(samples_));
     last_dbfs_.store(level, std::memory_order_relaxed);
+    // measured_ms before sound_ms, read in the other order: a reader never sees more sound
+    // than audio.
+    measured_ms_.fetch_add(kBlockMs, std::memory_order_release);
+    last_block_ns_.store(now_ns, std::memory_order_relaxed);
     if (level >= threshold_dbfs_) {
-        sound_ms_.fetch_add(kBlockMs, std::memory_order_relaxed);
+        sound_ms_.fetch_add(kBlockMs, std::memory_order_release);
         last_sound_ns_.store(now_ns, std::memory_order_relaxed);
+        run_ms_ += kBlockMs;
+        if (run_ms_ >= kSustainedMs)
+            last_sustained_ns_.store(now_ns, std::memory_order_relaxed);
+        std::lock_guard lock(seconds_mutex_);
+        auto second = now_ns / kSecondNs;
+        seconds_ = shifted(seconds_, seconds_at_, second) | 1;
+        seconds_at_ = std::max(seconds_at_, second);
+    } else {
+        run_ms_ = 0;
     }
-    measured_ms_.fetch_add(kBlockMs, std::memory_order_relaxed);
     sum_squares_ = 0;
     frames_ = 0;
     samples_ = 0;
 }
 
+std::uint64_t LevelMeter::sound_seconds(std::int64_t now_ns) const {
+    std::lock_guard lock(seconds_mutex_);
+    return shifted(seconds_, seconds_at_, now_ns / kSecondNs);
+}
+
 LevelTotals LevelMeter::totals() const {
     LevelTotals t;
-    t.measured_ms = measured_ms_.load(std::memory_order_relaxed);
-    t.sound_ms = sound_ms_.load(std::memory_order_relaxed);
+    t.sound_ms = sound_ms_.load(std::memory_order_acquire);
+    t.measured_ms = measured_ms_.load(std::memory_order_acquire);
     t.last_dbfs = last_dbfs_.load(std::memory_order_relaxed);
     t.last_sound_ns = last_sound_ns_.load(std::memory_order_relaxed);
+    t.last_block_ns = last_block_ns_.load(std::memory_order_relaxed);
+    t.last_sustained_ns = last_sustained_ns_.load(std::memory_order_relaxed);
     return t;
 }
 

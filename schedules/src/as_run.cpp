@@ -19,6 +19,11 @@ Millis from_ms(std::int64_t value) {
     return Millis(std::chrono::milliseconds(value));
 }
 
+constexpr const char* kAsRunColumns =
+    "SELECT a.id, a.program, p.title, a.entry, a.override, a.priority, a.channel, "
+    "a.scheduled_at, a.started_at_ms, a.ended_at_ms, a.receivers, a.outcome, a.played "
+    "FROM as_run a JOIN program p ON p.id = a.program ";
+
 AsRunRecord read_as_run(const common::Statement& s) {
     AsRunRecord r;
     r.id = s.integer(0);
@@ -34,6 +39,7 @@ AsRunRecord read_as_run(const common::Statement& s) {
     if (auto end = s.optional_integer(9))
         r.ended_at = from_ms(*end);
     r.receivers = s.integer(10);
+    r.played = s.integer(12);
     if (auto outcome = s.optional_text(11))
         for (int o = 0; o < 5; ++o)
             if (*outcome == kOutcomes[o])
@@ -87,12 +93,24 @@ common::Result<void> ScheduleStore::note_reach(std::int64_t id, std::int64_t rec
 }
 
 common::Result<std::vector<AsRunRecord>> ScheduleStore::as_run(Millis from, Millis to) {
-    auto s = db_.prepare(
-        "SELECT a.id, a.program, p.title, a.entry, a.override, a.priority, a.channel, "
-        "a.scheduled_at, a.started_at_ms, a.ended_at_ms, a.receivers, a.outcome "
-        "FROM as_run a JOIN program p ON p.id = a.program "
-        "WHERE a.started_at_ms >= ? AND a.started_at_ms < ? ORDER BY a.started_at_ms, a.id");
+    auto s = db_.prepare(std::string(kAsRunColumns) +
+                         "WHERE a.started_at_ms >= ? AND a.started_at_ms < ? "
+                         "ORDER BY a.started_at_ms, a.id");
     s.bind(1, ms(from)).bind(2, ms(to));
+    return common::collect<AsRunRecord>(s, read_as_run);
+}
+
+common::Result<void> ScheduleStore::note_played(std::int64_t id, std::int64_t clusters) {
+    auto s = db_.prepare("UPDATE as_run SET played = ? WHERE id = ?");
+    s.bind(1, clusters).bind(2, id);
+    return s.run();
+}
+
+common::Result<std::vector<AsRunRecord>>
+ScheduleStore::as_run_open_or_ended_after(Millis ended_after) {
+    auto s = db_.prepare(std::string(kAsRunColumns) +
+                         "WHERE a.outcome IS NULL OR a.ended_at_ms >= ? ORDER BY a.id");
+    s.bind(1, ms(ended_after));
     return common::collect<AsRunRecord>(s, read_as_run);
 }
 

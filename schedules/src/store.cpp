@@ -102,6 +102,11 @@ CREATE TABLE heartbeat (
     {3, R"(
 ALTER TABLE program ADD COLUMN emergency_record INTEGER NOT NULL DEFAULT 0;
 )"},
+    // Proof of play: the clusters that verifiably played each airing.
+    {4, R"(
+ALTER TABLE as_run ADD COLUMN played INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX as_run_by_end ON as_run(ended_at_ms);
+)"},
 };
 
 const char* kinds[] = {"file", "tts", "relay", "live"};

@@ -198,14 +198,14 @@ TEST(Supervision, AClusterWhoseOutputALocalFaultSilencesFailsProofOfPlay) {
         },
         seconds(20)));
     auto started = std::chrono::steady_clock::now();
-    admin->call("emergency.start",
-                {{"units", json::array{"70-001"}}, {"path", s.dir().file("tone.wav")}});
+    auto airing = admin->call(
+        "emergency.start", {{"units", json::array{"70-001"}}, {"path", s.dir().file("tone.wav")}});
     auto raised = await_alarm(*admin, "alarm.raised", "box-drill", seconds(40), "cluster_silent");
     ASSERT_TRUE(raised) << "no proof-of-play alarm within 40 s";
     auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::printf("supervision: cluster silent, airing start to alarm.raised: %.1f s (window 5 s)\n",
                 took);
-    EXPECT_EQ(raised->at("severity"), "major");
+    EXPECT_EQ(raised->at("severity"), "critical") << "it fails to play an emergency";
     EXPECT_EQ(raised->at("figures").at("sound_ms"), 0);
     // The healthy cluster played: its level is reported, and it has no alarm.
     auto list = admin->call("receivers.list").as_array();
@@ -221,6 +221,22 @@ TEST(Supervision, AClusterWhoseOutputALocalFaultSilencesFailsProofOfPlay) {
     ASSERT_EQ(silent.size(), 1U);
     EXPECT_EQ(silent[0].at("subject"), "box-drill");
     EXPECT_TRUE(admin->call("alarms.list", {{"kind", "cluster_no_media"}}).as_array().empty());
+
+    // The as-run log: both were sent the emergency, one verifiably played it.
+    admin->call("emergency.stop", {{"id", airing.at("override")}});
+    json::value row;
+    EXPECT_TRUE(wait_until(
+        [&] {
+            auto rows = admin->call("as_run.list").as_array();
+            if (rows.empty() || rows.back().at("outcome").is_null())
+                return false;
+            row = rows.back();
+            return row.at("played").to_number<int>() >= 1;
+        },
+        seconds(20)))
+        << json::serialize(row);
+    EXPECT_EQ(row.at("receivers"), 2);
+    EXPECT_EQ(row.at("played"), 1);
 }
 
 TEST(Supervision, ARelayWhoseServerStopsIsDeadAirWithinItsThreshold) {
@@ -293,4 +309,57 @@ http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), Live).serve_forever()
             return admin->call("alarms.list", {{"kind", "dead_air"}}).as_array().empty();
         },
         seconds(10)));
+}
+
+TEST(Supervision, AMutedClusterPlaysAnEmergencyAtItsUnitsVolumeAndIsMutedAgainAfter) {
+    Scenario s("supervision-emergency-volume");
+    write_tone_wav(s.dir().file("tone.wav"), 440, 120);
+    s.write_province_config(R"({"code": "70", "name": "Tỉnh", "quiet_hours": "none",
+        "approval_required": false, "communes": [{"code": "70-001", "name": "Xã A",
+        "quiet_hours": "none", "emergency_volume": 0.5}]})");
+    s.start_server();
+    auto admin = connect_api(s.api_url() + "/api/v1/ws");
+    admin->call("auth.login", {{"name", "admin"}, {"password", Scenario::kAdminPassword}});
+    auto made = admin->call("receivers.provision", {{"id", "box-1"}, {"unit", "70-001"}});
+    std::string bundle = s.dir().file("box-1.bundle.json");
+    std::ofstream(bundle) << json::serialize(made.as_object().at("bundle"));
+    s.start_provisioned_receiver("box-1", bundle);
+    /// The receiver's own report of how it plays, once it says `muted` and `volume`.
+    auto reports = [&](bool muted, double volume) {
+        auto list = admin->call("receivers.list").as_array();
+        if (list.size() != 1 || !list[0].as_object().contains("status"))
+            return false;
+        const auto& status = list[0].at("status").as_object();
+        return status.contains("muted") && status.at("muted").as_bool() == muted &&
+               status.at("volume").to_number<double>() == volume;
+    };
+    admin->call("receivers.set_volume", {{"id", "box-1"}, {"muted", true}});
+    ASSERT_TRUE(wait_until([&] { return reports(true, 1.0); }, seconds(20)));
+
+    auto airing = admin->call(
+        "emergency.start", {{"units", json::array{"70-001"}}, {"path", s.dir().file("tone.wav")}});
+    ASSERT_TRUE(wait_until([&] { return reports(false, 0.5); }, seconds(10)));
+    auto during = admin->call("receivers.list").as_array()[0];
+    EXPECT_TRUE(during.at("emergency").as_bool());
+    EXPECT_TRUE(during.at("muted").as_bool()) << "its own setting is kept";
+    // Three seconds of it played, then the emergency ends.
+    ASSERT_TRUE(wait_until(
+        [&] {
+            auto status = admin->call("receivers.list").as_array()[0].at("status");
+            return status.as_object().contains("played_ms") &&
+                   status.at("played_ms").to_number<double>() >= 3000;
+        },
+        seconds(20)));
+    admin->call("emergency.stop", {{"id", airing.at("override")}});
+    ASSERT_TRUE(wait_until([&] { return reports(true, 1.0); }, seconds(10)))
+        << "muted again after the emergency";
+    EXPECT_FALSE(admin->call("receivers.list").as_array()[0].at("emergency").as_bool());
+
+    // Its recording: the tone (0.5 of full scale, RMS 0.35) at half volume, not muted.
+    s.stop_receivers();
+    auto wav = read_wav(s.wav("box-1"));
+    ASSERT_GE(wav.seconds(), 2.5);
+    double level = rms(wav, 0.5, 2.5);
+    std::printf("supervision: emergency at volume 0.5 over a muted cluster: RMS %.3f\n", level);
+    EXPECT_NEAR(level, 0.354 * 0.5, 0.04);
 }

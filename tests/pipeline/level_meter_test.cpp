@@ -66,3 +66,18 @@ TEST(LevelMeter, MeasuresEveryChannelOfInterleavedAudio) {
 }
 
 } // namespace
+
+TEST(LevelMeter, SaysWhichOfTheLastSecondsHadSound) {
+    constexpr std::int64_t kSecond = 1000 * kMs;
+    LevelMeter meter(-40);
+    auto loud = sine(100, 0.1);
+    auto quiet = sine(100, 0.001);
+    EXPECT_EQ(meter.sound_seconds(0), 0U);
+    meter.feed(loud.data(), loud.size(), 1, kSecond / 2);           // second 0
+    meter.feed(quiet.data(), quiet.size(), 1, kSecond + 500 * kMs); // second 1: quiet
+    meter.feed(loud.data(), loud.size(), 1, 2 * kSecond + 100 * kMs);
+    EXPECT_EQ(meter.sound_seconds(2 * kSecond + 900 * kMs), 0b101U);
+    EXPECT_EQ(meter.sound_seconds(5 * kSecond), 0b101000U); // nothing played since: older
+    EXPECT_EQ(meter.sound_seconds(53 * kSecond), std::uint64_t{1} << 51); // second 0 is out
+    EXPECT_EQ(meter.sound_seconds(54 * kSecond), 0U) << "beyond the window";
+}

@@ -22,9 +22,9 @@ std::string csv_field(const json::value& v) {
     return quoted + "\"";
 }
 
-constexpr const char* kColumns[] = {"id",         "program",  "title",    "priority",
-                                    "channel",    "entry",    "override", "scheduled_at",
-                                    "started_at", "ended_at", "outcome",  "receivers"};
+constexpr const char* kColumns[] = {
+    "id",           "program",    "title",    "priority", "channel",   "entry", "override",
+    "scheduled_at", "started_at", "ended_at", "outcome",  "receivers", "played"};
 
 } // namespace
 

@@ -41,6 +41,17 @@ ControlSocket::Handler control_calls(ApiGateway& gateway) {
     };
 }
 
+/// Each unit's emergency volume, by code.
+std::map<std::string, double> emergency_volumes(const Settings& settings) {
+    std::map<std::string, double> out;
+    if (!settings.province)
+        return out;
+    out[settings.province->province.code] = settings.province->province.emergency_volume;
+    for (const auto& c : settings.province->communes)
+        out[c.code] = c.emergency_volume;
+    return out;
+}
+
 } // namespace
 
 SignalMask::SignalMask() {
@@ -82,7 +93,7 @@ ServerApp::ServerApp(Settings settings, std::function<Settings()> reread)
           }),
       hub_(registry_, media_, api_, notifier_, clock_,
            {settings_.offline_grace, settings_.status_interval_s, settings_.media_advertise_host,
-            std::chrono::seconds(5)}),
+            std::chrono::seconds(5), emergency_volumes(settings_)}),
       supervisor_(alarms_, observed(), settings_.supervision, clock_),
       gateway_(auth_, api_, hub_, notifier_, alarms_,
                {settings_.session_ttl, settings_.public_url, settings_.tls_certificate,
@@ -95,7 +106,10 @@ ServerApp::ServerApp(Settings settings, std::function<Settings()> reread)
                            api_routes(gateway_, media_,
                                       monitoring_routes([this] { return metrics(); },
                                                         read_metrics_token(settings_)))),
-            websocket_routes(gateway_, hub_)) {}
+            websocket_routes(gateway_, hub_)) {
+    runner_.on_emergency(
+        [this](const std::string& channel, bool on) { hub_.set_emergency(channel, on); });
+}
 
 ServerApp::~ServerApp() {
     stop();
@@ -229,6 +243,13 @@ Observed ServerApp::observed() {
         o.server_unit = api_.unit_ids({settings_.province->province.code}).front();
     o.channel_sound = [this] { return media_.channel_sound(kSoundRecent); };
     o.programs = [this] { return media_.program_sound(); };
+    o.airings = [this](schedules::Millis ended_after) { return api_.recent_as_run(ended_after); };
+    o.played = [this](const std::string& channel, std::int64_t from_ms, std::int64_t to_ms) {
+        return hub_.played(channel, from_ms, to_ms);
+    };
+    o.note_played = [this](std::int64_t as_run, std::int64_t clusters) {
+        api_.note_played(as_run, clusters);
+    };
     o.unit_of_code = [this](const std::string& code) -> std::optional<std::int64_t> {
         try {
             return api_.unit_ids({code}).front();

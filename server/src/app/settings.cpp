@@ -118,8 +118,10 @@ void read_encoder(const ConfigNode& opus, Settings& s) {
         static_cast<int>(opus.integer("expected_loss_percent", 0, 100, 10));
 }
 
-UnitSettings read_unit(const ConfigNode& node, bool with_communes = false) {
-    std::vector<std::string> keys{"code", "name", "quiet_hours", "approval_required"};
+UnitSettings read_unit(const ConfigNode& node, bool with_communes = false,
+                       double emergency_volume = 1.0) {
+    std::vector<std::string> keys{"code", "name", "quiet_hours", "approval_required",
+                                  "emergency_volume"};
     if (with_communes)
         keys.emplace_back("communes");
     node.reject_unknown_keys(keys);
@@ -143,6 +145,7 @@ UnitSettings read_unit(const ConfigNode& node, bool with_communes = false) {
     u.quiet_start = quiet.substr(0, 5);
     u.quiet_end = quiet.substr(6);
     u.approval_required = node.boolean("approval_required", true);
+    u.emergency_volume = node.number("emergency_volume", 0.1, 2, emergency_volume);
     return u;
 }
 
@@ -151,7 +154,7 @@ ProvinceSettings read_province(const ConfigNode& node) {
     p.province = read_unit(node, true);
     std::set<std::string> codes{p.province.code};
     for (const auto& c : node.objects("communes")) {
-        p.communes.push_back(read_unit(c));
+        p.communes.push_back(read_unit(c, false, p.province.emergency_volume));
         if (!codes.insert(p.communes.back().code).second)
             c.fail("code", "the code \"" + p.communes.back().code + "\" is used twice");
     }
@@ -237,8 +240,9 @@ std::vector<WebhookSettings> read_webhooks(const ConfigNode& supervision) {
 void read_supervision(const ConfigNode& node, SupervisionSettings& s,
                       pipeline::EncoderSettings& encoder) {
     node.reject_unknown_keys({"check_interval_ms", "disk_free_min_mb", "disk_free_min_percent",
-                              "certificate_warn_days", "clock_check", "proof_window_s",
-                              "loss_max_percent", "dead_air_s", "dead_air_dbfs", "webhooks"});
+                              "certificate_warn_days", "clock_check", "proof_of_play",
+                              "proof_window_s", "loss_max_percent", "dead_air_s", "dead_air_dbfs",
+                              "webhooks"});
     s.check_every = std::chrono::milliseconds(node.integer("check_interval_ms", 100, 60000, 1000));
     s.disk_free_min_mb = node.integer("disk_free_min_mb", 0, 1 << 30, s.disk_free_min_mb);
     s.disk_free_min_percent =
@@ -246,11 +250,15 @@ void read_supervision(const ConfigNode& node, SupervisionSettings& s,
     s.certificate_warn_days =
         static_cast<int>(node.integer("certificate_warn_days", 1, 365, s.certificate_warn_days));
     s.clock_check = node.boolean("clock_check", s.clock_check);
+    s.proof_of_play = node.boolean("proof_of_play", s.proof_of_play);
     s.proof_window = std::chrono::seconds(node.integer("proof_window_s", 5, 80, 30));
     s.loss_max_percent =
         static_cast<int>(node.integer("loss_max_percent", 1, 100, s.loss_max_percent));
     s.dead_air_after = std::chrono::seconds(node.integer("dead_air_s", 2, 90, 20));
-    encoder.silence_below_dbfs = node.number("dead_air_dbfs", -90, -10, -40);
+    // Not below -50: a channel's quietest sound must still play as sound (-60 dBFS) at the
+    // volumes clusters are set to, or proof of play could not tell.
+    s.dead_air_dbfs = node.number("dead_air_dbfs", -50, -10, s.dead_air_dbfs);
+    encoder.silence_below_dbfs = s.dead_air_dbfs;
     s.webhooks = read_webhooks(node);
 }
 
@@ -277,6 +285,13 @@ void read_operations(const ConfigNode& root, Settings& s) {
     secrets.reject_unknown_keys({"seal_key_file"});
     s.seal_key_file = secrets.string("seal_key_file", "");
     read_supervision(root.object("supervision"), s.supervision, s.encoder);
+    // Proof of play compares reports on both sides of its window.
+    if (s.supervision.proof_of_play &&
+        s.supervision.proof_window.count() < 2LL * s.status_interval_s)
+        root.object("supervision")
+            .fail("proof_window_s", "must be at least twice control.status_interval_s (" +
+                                        std::to_string(s.status_interval_s) +
+                                        " s): clusters report that often");
 }
 
 /// Units' channels play what the schedule says, and group keys cover every channel.

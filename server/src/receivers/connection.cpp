@@ -19,9 +19,9 @@ auto log() {
 }
 
 /// What a status report may hold (docs/protocol.md); anything else is dropped.
-constexpr std::array<std::string_view, 13> kStatusFields = {
-    "volume",    "muted",    "receiving", "received",  "lost",     "late",      "concealed",
-    "jitter_ms", "uptime_s", "version",   "played_ms", "sound_ms", "level_dbfs"};
+constexpr std::array<std::string_view, 14> kStatusFields = {
+    "volume",    "muted",    "receiving", "received",  "lost",     "late",       "concealed",
+    "jitter_ms", "uptime_s", "version",   "played_ms", "sound_ms", "level_dbfs", "sound_seconds"};
 /// Longest text kept from a status report.
 constexpr std::size_t kStatusText = 64;
 /// receiver.status goes out at most this often per receiver; every report is still stored.
@@ -165,6 +165,11 @@ json::value ReceiverHub::hello(const http::HttpRequest& upgrade, std::uint64_t c
 json::object ReceiverHub::hello_answer(const ReceiverRecord& record, const std::string& unit,
                                        const http::HttpRequest& upgrade) {
     const auto& settings = media_.settings();
+    Output output;
+    {
+        std::lock_guard lock(mutex_);
+        output = output_of(record, unit);
+    }
     json::object media{{"host", settings_.media_host.empty() ? host_of(upgrade.header("host"))
                                                              : settings_.media_host},
                        {"port", media_.media_port()}};
@@ -176,8 +181,8 @@ json::object ReceiverHub::hello_answer(const ReceiverRecord& record, const std::
                      {"epoch", media_.epoch()},
                      {"profile", pipeline::to_string(settings.profile)},
                      {"key", common::to_base64(record.key)},
-                     {"volume", record.volume},
-                     {"muted", record.muted},
+                     {"volume", output.volume},
+                     {"muted", output.muted},
                      {"status_interval_s", settings_.status_interval_s}};
     if (settings.key_mode == KeyMode::group)
         if (auto group = media_.group_key(unit))
@@ -208,6 +213,10 @@ void ReceiverHub::on_status(const std::string& id, const json::object& params) {
         for (const auto& [key, value] : status)
             live.status[key] = value;
         live.last_seen_ms = now_ms();
+        if (const auto* seconds = status.if_contains("sound_seconds"))
+            if (seconds->is_uint64() || (seconds->is_int64() && seconds->get_int64() >= 0))
+                live.sound.merge(seconds->to_number<std::uint64_t>(),
+                                 pipeline::LevelMeter::kSoundSeconds, live.last_seen_ms / 1000);
         unit = unit_of_.count(id) != 0 ? unit_of_[id] : 0;
         auto now = clock_.steady_now();
         publish_now =

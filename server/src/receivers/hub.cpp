@@ -194,9 +194,90 @@ common::Result<ReceiverRecord> ReceiverHub::set_output(const std::string& id,
     auto record = registry_.set_output(id, volume, muted);
     if (!record)
         return record;
-    // Not waited for: a receiver that is offline gets it at its next hello.
-    (void)tell(id, "set_volume", {{"volume", record->volume}, {"muted", record->muted}});
+    auto codes = schedule_.unit_codes({record->unit});
+    auto code = codes.empty() ? std::string() : codes.front();
+    {
+        std::lock_guard lock(mutex_);
+        if (output_of(*record, code).emergency)
+            emergency_lifted_.insert(id); // until its emergency is over
+    }
+    push_output(*record, code);
     return record;
+}
+
+ReceiverHub::Output ReceiverHub::output_of(const ReceiverRecord& record,
+                                           const std::string& unit_code) const {
+    if ((emergency_channels_.count("@" + record.id) == 0 &&
+         emergency_channels_.count(unit_code) == 0) ||
+        emergency_lifted_.count(record.id) != 0)
+        return {record.volume, record.muted, false};
+    auto it = settings_.emergency_volume.find(unit_code);
+    return {it != settings_.emergency_volume.end() ? it->second : 1.0, false, true};
+}
+
+void ReceiverHub::push_output(const ReceiverRecord& record, const std::string& unit_code) {
+    Output output;
+    {
+        std::lock_guard lock(mutex_);
+        output = output_of(record, unit_code);
+    }
+    // Not waited for: a receiver that is offline gets it at its next hello.
+    (void)tell(record.id, "set_volume", {{"volume", output.volume}, {"muted", output.muted}});
+}
+
+std::set<std::string> ReceiverHub::played(const std::string& channel, std::int64_t from_ms,
+                                          std::int64_t to_ms) {
+    std::set<std::string> out;
+    std::optional<std::int64_t> unit;
+    if (channel.rfind('@', 0) != 0) {
+        try {
+            unit = schedule_.unit_ids({channel}).front();
+        } catch (const std::exception&) {
+            return out; // no such unit (any more)
+        }
+    }
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, live] : live_) {
+        bool on_channel =
+            unit ? (unit_of_.count(id) != 0 && unit_of_.at(id) == *unit) : channel == "@" + id;
+        if (on_channel && live.sound.any(from_ms / 1000, to_ms / 1000))
+            out.insert(id);
+    }
+    return out;
+}
+
+void ReceiverHub::set_emergency(const std::string& channel, bool on) {
+    {
+        std::lock_guard lock(mutex_);
+        bool changed = on ? emergency_channels_.insert(channel).second
+                          : emergency_channels_.erase(channel) > 0;
+        if (!changed)
+            return;
+    }
+    auto records = registry_.all();
+    if (!records) {
+        log()->error("emergency volume on {}: {}", channel, records.error().message);
+        return;
+    }
+    std::map<std::int64_t, std::string> codes;
+    int told = 0;
+    for (const auto& r : *records) {
+        auto [it, added] = codes.try_emplace(r.unit);
+        if (added) {
+            auto found = schedule_.unit_codes({r.unit});
+            it->second = found.empty() ? std::string() : found.front();
+        }
+        if (channel != it->second && channel != "@" + r.id)
+            continue;
+        {
+            std::lock_guard lock(mutex_); // a new emergency, or one over: the override again
+            emergency_lifted_.erase(r.id);
+        }
+        push_output(r, it->second);
+        ++told;
+    }
+    log()->info("emergency {} {}: {} cluster(s) {}", on ? "on" : "over on", channel, told,
+                on ? "at their unit's emergency volume" : "back to their own volume");
 }
 
 common::Result<bool> ReceiverHub::rekey(const std::string& id) {
@@ -281,6 +362,10 @@ std::vector<ReceiverView> ReceiverHub::list(const Scope& scope) {
         v.name = r.name;
         v.volume = r.volume;
         v.muted = r.muted;
+        auto output = output_of(r, v.unit);
+        v.emergency = output.emergency;
+        if (output.emergency)
+            v.emergency_volume = output.volume;
         v.provisioned_at_ms = r.provisioned_at_ms;
         if (auto it = live_.find(r.id); it != live_.end()) {
             v.online = it->second.online;

@@ -41,6 +41,12 @@ void AirAdapter::prepare(const schedules::Instance& instance, std::chrono::milli
 }
 
 void AirAdapter::assign(const std::string& channel, const schedules::Instance* instance) {
+    bool emergency =
+        instance != nullptr && instance->priority == schedules::PriorityClass::emergency;
+    // The volume first: the receivers' jitter buffers hold the first packets for longer than
+    // the control message takes.
+    if (on_emergency_)
+        on_emergency_(channel, emergency);
     media_.play_on(channel, instance != nullptr ? &instance->key : nullptr);
 }
 

@@ -159,4 +159,14 @@ json::value ScheduleApi::list_as_run(const Params& p, const Scope& scope) {
     return out;
 }
 
+std::vector<schedules::AsRunRecord> ScheduleApi::recent_as_run(schedules::Millis ended_after) {
+    std::lock_guard lock(mutex_);
+    return value_or_throw(store_.as_run_open_or_ended_after(ended_after));
+}
+
+void ScheduleApi::note_played(std::int64_t as_run, std::int64_t clusters) {
+    std::lock_guard lock(mutex_);
+    value_or_throw(store_.note_played(as_run, clusters));
+}
+
 } // namespace loa::server

@@ -83,7 +83,8 @@ json::object as_run_json(const schedules::AsRunRecord& r) {
                    {"channel", r.channel},
                    {"started_at", iso_utc(r.started_at)},
                    {"started_at_ms", r.started_at.time_since_epoch().count()},
-                   {"receivers", r.receivers}};
+                   {"receivers", r.receivers},
+                   {"played", r.played}};
     o["entry"] = r.entry ? json::value(*r.entry) : json::value(nullptr);
     o["override"] = r.override_id ? json::value(*r.override_id) : json::value(nullptr);
     o["scheduled_at"] =

@@ -1,20 +1,32 @@
 #include "loa/server/supervision/play_checks.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <initializer_list>
 #include <string_view>
 
+#include "loa/pipeline/level_meter.hpp"
+
 namespace loa::server {
 namespace {
+
+using TimePoint = std::chrono::steady_clock::time_point;
+
+/// How far above the receivers' threshold of sound the quietest sound a channel carries must
+/// play, for a cluster's silence to be a fault rather than its volume.
+constexpr double kAudibleMargin = 5;
 
 std::uint64_t counter(const boost::json::object& status, const char* key) {
     auto it = status.find(key);
     if (it == status.end())
         return 0;
+    // Capped, so that sums of what a receiver says can never overflow.
+    constexpr std::uint64_t kCap = std::uint64_t{1} << 53;
     if (it->value().is_uint64())
-        return it->value().as_uint64();
+        return std::min(it->value().as_uint64(), kCap);
     if (it->value().is_int64())
-        return static_cast<std::uint64_t>(std::max<std::int64_t>(0, it->value().as_int64()));
+        return static_cast<std::uint64_t>(
+            std::clamp<std::int64_t>(it->value().as_int64(), 0, static_cast<std::int64_t>(kCap)));
     return 0;
 }
 
@@ -26,30 +38,47 @@ std::string join(std::initializer_list<std::string_view> pieces) {
     return out;
 }
 
-/// What grew between two samples (0 if the counter went back: the receiver restarted).
+/// What grew between two reports (a counter that went back was started again: a restart).
 std::uint64_t grown(std::uint64_t before, std::uint64_t after) {
     return after >= before ? after - before : after;
 }
 
+std::int64_t second_of(TimePoint at) {
+    return std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
+}
+
+std::size_t slot(std::int64_t second) {
+    auto s = second % PlayTrack::kSeconds;
+    return static_cast<std::size_t>(s < 0 ? s + PlayTrack::kSeconds : s);
+}
+
+/// A cluster over the window ending at its last sample.
 struct Judged {
     std::uint64_t played = 0, sound = 0, received = 0, lost = 0;
-    bool sounding_throughout = true, silent_throughout = true, expected = true, online = true;
+    std::uint64_t sound_lately = 0;                  ///< sound played since its report before last
+    std::int64_t seconds = 0, sounding = 0, off = 0; ///< of its channel, in the window
+    bool owed = true;                                ///< it owed sound throughout
 };
 
-Judged judge(const std::deque<PlaySample>& samples) {
+Judged judge(const PlayTrack& track, std::chrono::seconds window) {
     Judged j;
-    const auto& first = samples.front();
-    const auto& last = samples.back();
-    j.played = grown(first.played_ms, last.played_ms);
-    j.sound = grown(first.sound_ms, last.sound_ms);
-    j.received = grown(first.received, last.received);
-    j.lost = grown(first.lost, last.lost);
-    for (const auto& s : samples) {
-        j.sounding_throughout = j.sounding_throughout && s.channel_sound;
-        j.silent_throughout = j.silent_throughout && !s.channel_sound;
-        j.expected = j.expected && s.expected;
-        j.online = j.online && s.online;
+    for (std::size_t i = 1; i < track.reports.size(); ++i) {
+        const auto& a = track.reports[i - 1];
+        const auto& b = track.reports[i];
+        j.played += grown(a.played_ms, b.played_ms);
+        j.sound += grown(a.sound_ms, b.sound_ms);
+        j.received += grown(a.received, b.received);
+        j.lost += grown(a.lost, b.lost);
+        if (i + 1 == track.reports.size())
+            j.sound_lately = grown(a.sound_ms, b.sound_ms);
     }
+    auto now = second_of(track.last.at);
+    j.seconds = window.count();
+    for (auto s = now - j.seconds + 1; s <= now; ++s) {
+        j.sounding += track.sounding.test(slot(s)) ? 1 : 0;
+        j.off += track.off.test(slot(s)) ? 1 : 0;
+    }
+    j.owed = track.unowed < track.last.at - window;
     return j;
 }
 
@@ -65,21 +94,33 @@ Fault cluster_fault(AlarmKind kind, const std::string& id,
     f.severity = severity;
     f.text_vi = std::move(vi);
     f.text_en = std::move(en);
-    f.figures = {
-        {"window_s", window.count()}, {"played_ms", j.played}, {"sound_ms", j.sound},
-        {"received", j.received},     {"lost", j.lost},        {"level_dbfs", last.level_dbfs}};
+    f.figures = {{"window_s", window.count()},
+                 {"played_ms", j.played},
+                 {"sound_ms", j.sound},
+                 {"received", j.received},
+                 {"lost", j.lost},
+                 {"level_dbfs", last.level_dbfs},
+                 {"channel_sounding_s", j.sounding},
+                 {"emergency", last.emergency}};
     return f;
 }
 
 } // namespace
 
-PlaySample play_sample(const ReceiverView& receiver, bool channel_sound,
-                       std::chrono::steady_clock::time_point at) {
+PlaySample play_sample(const ReceiverView& receiver, ChannelSound channel,
+                       double silence_below_dbfs, TimePoint at) {
     PlaySample s;
     s.at = at;
     s.online = receiver.online && receiver.seen;
-    s.expected = s.online && !receiver.muted && receiver.volume > 0;
-    s.channel_sound = channel_sound;
+    s.emergency = receiver.emergency;
+    double volume = receiver.emergency ? receiver.emergency_volume : receiver.volume;
+    bool muted = !receiver.emergency && receiver.muted;
+    s.owes_sound = s.online && !muted && volume > 0 &&
+                   silence_below_dbfs + 20 * std::log10(volume) >=
+                       pipeline::kPlayedSilenceDbfs + kAudibleMargin;
+    s.channel = channel;
+    s.reports_level = receiver.status.contains("played_ms") && receiver.status.contains("sound_ms");
+    s.report_ms = receiver.last_seen_ms;
     s.played_ms = counter(receiver.status, "played_ms");
     s.sound_ms = counter(receiver.status, "sound_ms");
     s.received = counter(receiver.status, "received");
@@ -93,13 +134,39 @@ PlaySample play_sample(const ReceiverView& receiver, bool channel_sound,
 void PlayHistory::record(const std::map<std::string, PlaySample>& samples) {
     for (auto it = clusters_.begin(); it != clusters_.end();)
         it = samples.count(it->first) != 0 ? std::next(it) : clusters_.erase(it);
-    for (auto& [id, sample] : samples) {
-        auto& kept = clusters_[id];
-        auto horizon = sample.at - window_;
-        kept.push_back(sample);
-        // One sample at or before the window's start stays: the counters' baseline.
-        while (kept.size() >= 2 && kept[1].at <= horizon)
-            kept.pop_front();
+    for (const auto& [id, s] : samples) {
+        auto [it, added] = clusters_.try_emplace(id);
+        auto& track = it->second;
+        if (added)
+            track.first = s.at;
+        if (!s.online)
+            track.offline = s.at;
+        if (!s.owes_sound)
+            track.unowed = s.at;
+        if (!s.reports_level)
+            track.unreported = s.at;
+        // The channel, by second: seconds newly in the window start empty.
+        auto second = second_of(s.at);
+        if (added || second - track.second >= PlayTrack::kSeconds) {
+            track.sounding.reset();
+            track.off.reset();
+            track.second = second;
+        }
+        for (; track.second < second; ++track.second) {
+            track.sounding.reset(slot(track.second + 1));
+            track.off.reset(slot(track.second + 1));
+        }
+        if (s.channel == ChannelSound::sounding)
+            track.sounding.set(slot(second));
+        if (s.channel == ChannelSound::off)
+            track.off.set(slot(second));
+        // Its counters at each report (a hello counts as one: harmless, nothing grows).
+        auto& reports = track.reports;
+        if (reports.empty() || s.report_ms != track.last.report_ms)
+            reports.push_back({s.at, s.played_ms, s.sound_ms, s.received, s.lost});
+        while (reports.size() >= 2 && reports[1].at <= s.at - window_)
+            reports.pop_front();
+        track.last = s;
     }
 }
 
@@ -108,70 +175,95 @@ PlayFaults play_faults(const PlayHistory& history,
                        const SupervisionSettings& settings) {
     PlayFaults out;
     auto window = history.window();
-    for (const auto& [id, samples] : history.clusters()) {
-        const auto& last = samples.back();
-        bool spans = samples.front().at <= last.at - window;
-        Judged j = judge(samples);
-        if (!spans || !j.online) {
-            out.undetermined.insert(id);
-            out.unknown_unbidden.insert(id);
+    auto secs = std::to_string(window.count());
+    for (const auto& [id, track] : history.clusters()) {
+        const auto& last = track.last;
+        auto horizon = last.at - window;
+        const auto& reports = track.reports;
+        // The window behind its first sample, online and reporting its level throughout, and
+        // reports on both sides of the window's start.
+        bool judgeable = track.first <= horizon && track.offline < horizon &&
+                         track.unreported < horizon && reports.size() >= 2 &&
+                         reports.front().at <= horizon && reports.back().at > horizon;
+        if (!judgeable) {
+            for (auto* unknown : {&out.unknown_no_media, &out.unknown_lossy, &out.unknown_silent,
+                                  &out.unknown_unbidden})
+                unknown->insert(id);
             continue;
         }
-        if (!j.expected)
-            continue; // muted or turned down on purpose: nothing is owed, every alarm clears
-        auto secs = std::to_string(window.count());
-        if (j.sounding_throughout) {
-            if (j.received == 0) {
-                out.no_media.push_back(
-                    cluster_fault(AlarmKind::cluster_no_media, id, unit_of, Severity::major,
-                                  join({"Cụm thu ", id, " không nhận được gói tin nào trong ", secs,
-                                        " giây khi kênh đang phát"}),
-                                  join({"Cluster ", id, " received nothing for ", secs,
-                                        " s while its channel plays"}),
-                                  j, last, window));
-                continue;
-            }
-            auto percent = j.lost * 100 / (j.received + j.lost);
-            if (percent > static_cast<std::uint64_t>(settings.loss_max_percent))
-                out.lossy.push_back(cluster_fault(
-                    AlarmKind::cluster_lossy, id, unit_of, Severity::minor,
-                    join({"Cụm thu ", id, " mất ", std::to_string(percent), "% gói tin"}),
-                    join({"Cluster ", id, " loses ", std::to_string(percent), "% of packets"}), j,
+        Judged j = judge(track, window);
+        if (j.off == j.seconds) {
+            // Its channel carried nothing: nothing to receive, nothing owed.
+            out.unknown_no_media.insert(id);
+            out.unknown_lossy.insert(id);
+            out.unknown_silent.insert(id);
+            auto half = static_cast<std::uint64_t>(window.count()) * 500;
+            if (j.sound >= half && j.sound_lately > 0)
+                out.unbidden.push_back(cluster_fault(
+                    AlarmKind::cluster_unbidden, id, unit_of, Severity::minor,
+                    join({"Cụm thu ", id, " phát ra âm thanh khi kênh không phát gì"}),
+                    join({"Cluster ", id, " plays sound while its channel carries nothing"}), j,
                     last, window));
-            if (j.sound == 0)
-                out.silent.push_back(
-                    cluster_fault(AlarmKind::cluster_silent, id, unit_of, Severity::major,
-                                  join({"Cụm thu ", id, " không phát ra âm thanh trong ", secs,
-                                        " giây dù kênh đang phát"}),
-                                  join({"Cluster ", id, " played no sound for ", secs,
-                                        " s while its channel plays"}),
-                                  j, last, window));
             continue;
         }
-        if (!j.silent_throughout) {
-            out.undetermined.insert(id);
-            out.unknown_unbidden.insert(id);
+        if (j.off > 0 || j.sounding * 2 < j.seconds) {
+            // Its channel changed within the window, or was mostly quiet: not judged now.
+            for (auto* unknown : {&out.unknown_no_media, &out.unknown_lossy, &out.unknown_silent,
+                                  &out.unknown_unbidden})
+                unknown->insert(id);
             continue;
         }
-        out.undetermined.insert(id); // nothing to receive: media and proof cannot be judged
-        auto half = static_cast<std::uint64_t>(window.count()) * 500;
-        if (j.sound >= half)
-            out.unbidden.push_back(
-                cluster_fault(AlarmKind::cluster_unbidden, id, unit_of, Severity::minor,
-                              join({"Cụm thu ", id, " phát ra âm thanh khi kênh không phát gì"}),
-                              join({"Cluster ", id, " plays sound while its channel is silent"}), j,
-                              last, window));
+        // Its channel sounded for half the window or more, and never carried nothing.
+        // Failing an emergency is the gravest fault a cluster can have.
+        auto grave = last.emergency ? Severity::critical : Severity::major;
+        if (j.received == 0) {
+            out.no_media.push_back(
+                cluster_fault(AlarmKind::cluster_no_media, id, unit_of, grave,
+                              join({"Cụm thu ", id, " không nhận được gói tin nào trong ", secs,
+                                    " giây khi kênh đang phát"}),
+                              join({"Cluster ", id, " received nothing for ", secs,
+                                    " s while its channel plays"}),
+                              j, last, window));
+            out.unknown_lossy.insert(id);
+            out.unknown_silent.insert(id); // its silence has a cause named
+            continue;
+        }
+        double percent = static_cast<double>(j.lost) * 100.0 /
+                         (static_cast<double>(j.received) + static_cast<double>(j.lost));
+        if (percent > settings.loss_max_percent)
+            out.lossy.push_back(cluster_fault(
+                AlarmKind::cluster_lossy, id, unit_of, Severity::minor,
+                join({"Cụm thu ", id, " mất ", std::to_string(std::lround(percent)), "% gói tin"}),
+                join({"Cluster ", id, " loses ", std::to_string(std::lround(percent)),
+                      "% of packets"}),
+                j, last, window));
+        else if (percent * 2 > settings.loss_max_percent)
+            out.unknown_lossy.insert(id); // between the thresholds: as it was
+        if (j.owed && j.sound == 0)
+            out.silent.push_back(cluster_fault(
+                AlarmKind::cluster_silent, id, unit_of, grave,
+                join({"Cụm thu ", id, " không phát ra âm thanh trong ", secs,
+                      " giây dù kênh đang phát"}),
+                join({"Cluster ", id, " played no sound for ", secs, " s while its channel plays"}),
+                j, last, window));
     }
     return out;
 }
 
-std::vector<Fault> dead_air_faults(const std::vector<ProgramSound>& programs,
-                                   const std::map<std::string, std::int64_t>& unit_of_channel,
-                                   const SupervisionSettings& settings) {
+std::vector<Fault> dead_air_faults(
+    const std::vector<ProgramSound>& programs,
+    const std::function<std::optional<std::int64_t>(const std::string&)>& unit_of_channel,
+    std::optional<std::int64_t> province, const SupervisionSettings& settings,
+    std::set<std::string>& undetermined) {
     std::vector<Fault> out;
     for (const auto& p : programs) {
-        if (p.silent_for < settings.dead_air_after)
+        if (p.silent_for < settings.dead_air_after) {
+            // Silent since it went on air (or since the server started again): not long enough
+            // to say, and an alarm it had stays.
+            if (p.silent_for >= p.on_air_for - std::chrono::milliseconds(500))
+                undetermined.insert(p.key);
             continue;
+        }
         auto seconds = std::chrono::duration_cast<std::chrono::seconds>(p.silent_for).count();
         std::string channels;
         boost::json::array listed;
@@ -183,10 +275,9 @@ std::vector<Fault> dead_air_faults(const std::vector<ProgramSound>& programs,
         Fault f;
         f.kind = AlarmKind::dead_air;
         f.subject = p.key;
-        // The unit of its first channel: the province's channel, or the commune it airs in.
-        if (!p.channels.empty())
-            if (auto it = unit_of_channel.find(*p.channels.begin()); it != unit_of_channel.end())
-                f.unit = it->second;
+        // One channel: its unit's operators are told; many (a province's program): the
+        // province's.
+        f.unit = p.channels.size() == 1 ? unit_of_channel(*p.channels.begin()) : province;
         f.severity = Severity::major;
         auto secs = std::to_string(seconds);
         f.text_vi = join({"Kênh ", channels, " im lặng ", secs, " giây trong khi đang phát"});

@@ -68,13 +68,15 @@ void Supervisor::check() {
             if (auto done = alarms_.reconcile(AlarmKind::cluster_offline, faults, undetermined);
                 !done)
                 log()->error("cluster_offline: {}", done.error().message);
-            if (o.channel_sound)
+            if (o.channel_sound && settings_.proof_of_play)
                 check_play(receivers, unit_of);
         } catch (const std::exception& e) {
             log()->error("clusters: {}", e.what());
         }
     if (o.programs)
         check_dead_air(unit_of);
+    if (o.airings && o.played && o.note_played)
+        count_played();
     if (o.disk)
         reconcile(AlarmKind::disk_low,
                   [&] { return disk_faults(o.disk(), o.state_dir, settings_, o.server_unit); });
@@ -90,19 +92,21 @@ void Supervisor::check() {
 
 void Supervisor::check_play(const std::vector<ReceiverView>& receivers,
                             const std::map<std::string, std::int64_t>& unit_of) {
-    auto sound = observed_.channel_sound();
+    auto channels = observed_.channel_sound();
     auto now = clock_.steady_now();
     std::map<std::string, PlaySample> samples;
     for (const auto& r : receivers) {
-        auto it = sound.find(r.id);
-        samples.emplace(r.id, play_sample(r, it != sound.end() && it->second, now));
+        auto it = channels.find(r.id);
+        samples.emplace_hint(samples.end(), r.id,
+                             play_sample(r, it != channels.end() ? it->second : ChannelSound::off,
+                                         settings_.dead_air_dbfs, now));
     }
     play_.record(samples);
     auto found = play_faults(play_, unit_of, settings_);
     for (auto [kind, faults, undetermined] :
-         {std::tuple{AlarmKind::cluster_no_media, &found.no_media, &found.undetermined},
-          std::tuple{AlarmKind::cluster_lossy, &found.lossy, &found.undetermined},
-          std::tuple{AlarmKind::cluster_silent, &found.silent, &found.undetermined},
+         {std::tuple{AlarmKind::cluster_no_media, &found.no_media, &found.unknown_no_media},
+          std::tuple{AlarmKind::cluster_lossy, &found.lossy, &found.unknown_lossy},
+          std::tuple{AlarmKind::cluster_silent, &found.silent, &found.unknown_silent},
           std::tuple{AlarmKind::cluster_unbidden, &found.unbidden, &found.unknown_unbidden}})
         if (auto done = alarms_.reconcile(kind, *faults, *undetermined); !done)
             log()->error("{}: {}", to_string(kind), done.error().message);
@@ -110,24 +114,50 @@ void Supervisor::check_play(const std::vector<ReceiverView>& receivers,
 
 void Supervisor::check_dead_air(const std::map<std::string, std::int64_t>& unit_of) {
     try {
-        auto programs = observed_.programs();
-        std::map<std::string, std::int64_t> unit_of_channel;
-        for (const auto& p : programs)
-            for (const auto& c : p.channels) {
-                if (c.rfind('@', 0) == 0) {
-                    if (auto it = unit_of.find(c.substr(1)); it != unit_of.end())
-                        unit_of_channel[c] = it->second;
-                } else if (observed_.unit_of_code) {
-                    if (auto unit = observed_.unit_of_code(c))
-                        unit_of_channel[c] = *unit;
-                }
+        auto unit_of_channel = [&](const std::string& channel) -> std::optional<std::int64_t> {
+            if (channel.rfind('@', 0) == 0) {
+                auto it = unit_of.find(channel.substr(1));
+                return it != unit_of.end() ? std::optional(it->second) : std::nullopt;
             }
-        if (auto done = alarms_.reconcile(AlarmKind::dead_air,
-                                          dead_air_faults(programs, unit_of_channel, settings_));
-            !done)
+            return observed_.unit_of_code ? observed_.unit_of_code(channel) : std::nullopt;
+        };
+        std::set<std::string> undetermined;
+        auto faults = dead_air_faults(observed_.programs(), unit_of_channel, observed_.server_unit,
+                                      settings_, undetermined);
+        if (auto done = alarms_.reconcile(AlarmKind::dead_air, faults, undetermined); !done)
             log()->error("dead_air: {}", done.error().message);
     } catch (const std::exception& e) {
         log()->error("dead_air: {}", e.what());
+    }
+}
+
+void Supervisor::count_played() {
+    // Reports come every few seconds, and the last ones of an airing after it ends: rows are
+    // counted every 5 s, and for a minute after they close.
+    constexpr auto kEvery = std::chrono::seconds(5);
+    constexpr auto kAfterEnd = std::chrono::minutes(1);
+    auto steady = clock_.steady_now();
+    if (steady < next_played_count_)
+        return;
+    next_played_count_ = steady + kEvery;
+    try {
+        auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(clock_.system_now());
+        std::map<std::int64_t, std::set<std::string>> kept;
+        for (const auto& row : observed_.airings(schedules::Millis(now - kAfterEnd))) {
+            auto& clusters = kept[row.id];
+            if (auto it = played_.find(row.id); it != played_.end())
+                clusters = std::move(it->second);
+            auto to = row.ended_at ? *row.ended_at : schedules::Millis(now);
+            auto played = observed_.played(row.channel, row.started_at.time_since_epoch().count(),
+                                           to.time_since_epoch().count());
+            clusters.insert(played.begin(), played.end());
+            auto count = static_cast<std::int64_t>(clusters.size());
+            if (count > row.played) // never less than a count from before a restart
+                observed_.note_played(row.id, count);
+        }
+        played_ = std::move(kept);
+    } catch (const std::exception& e) {
+        log()->error("as-run played: {}", e.what());
     }
 }
 

@@ -201,6 +201,7 @@ export const strings = {
   'rx.no_audio': ['không nhận được âm thanh', 'no audio arriving'],
   'rx.played_level': ['Mức phát', 'Played level'],
   'rx.level_silent': ['im lặng', 'silent'],
+  'rx.emergency_volume': ['khẩn cấp: âm lượng khẩn cấp', 'emergency: at emergency volume'],
   'rx.last_seen': ['Lần cuối', 'Last seen'],
   'rx.never': ['chưa bao giờ', 'never'],
   'rx.loss': ['Mất gói · trễ', 'Loss · jitter'],
@@ -236,6 +237,7 @@ export const strings = {
   'log.ended': ['Kết thúc', 'Ended'],
   'log.program': ['Chương trình', 'Program'],
   'log.receivers': ['Số cụm nhận', 'Clusters reached'],
+  'log.played': ['Số cụm đã phát', 'Clusters that played'],
 
   'listen.heading': ['Nghe kiểm tra', 'Listen-in'],
   'listen.note': ['Nghe trên trình duyệt đúng những gì kênh đang phát.', 'Hear in the browser what a channel is sending now.'],

@@ -183,6 +183,14 @@ TEST(Settings, SupervisionThresholdsHaveDefaultsAndBounds) {
     EXPECT_EQ(s.supervision.loss_max_percent, 5);
     EXPECT_EQ(s.supervision.dead_air_after, std::chrono::seconds(10));
     EXPECT_EQ(s.encoder.silence_below_dbfs, -50);
+    EXPECT_NE(error_of(R"({"control": {"status_interval_s": 20}})").find("twice"),
+              std::string::npos)
+        << "the default window of 30 s is shorter than two reports";
+    EXPECT_EQ(load_settings(Config::parse(R"({"control": {"status_interval_s": 20},
+                                              "supervision": {"proof_of_play": false}})",
+                                          "t"))
+                  .status_interval_s,
+              20);
     // Proof of play must judge within 100 s: a window longer than 80 s is refused.
     EXPECT_EQ(error_of(R"({"supervision": {"proof_window_s": 81}})").substr(0, 39),
               "config key \"supervision.proof_window_s\"");

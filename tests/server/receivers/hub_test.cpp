@@ -60,6 +60,15 @@ public:
                 return m;
         return std::nullopt;
     }
+    /// The last request of `method` the hub sent, if any.
+    std::optional<json::object> last_request(const std::string& method) const {
+        std::optional<json::object> found;
+        for (const auto& m : sent())
+            if (const auto* name = m.if_contains("method");
+                name && name->is_string() && name->as_string() == method)
+                found = m;
+        return found;
+    }
 
 private:
     mutable std::mutex mutex_;
@@ -123,8 +132,9 @@ protected:
             std::lock_guard lock(mutex);
             notices.emplace_back(n.method, n.params);
         });
-        hub = std::make_unique<server::ReceiverHub>(*registry, *media, *schedule, notifier, clock,
-                                                    server::HubSettings{kGrace, 1, "", seconds(1)});
+        hub = std::make_unique<server::ReceiverHub>(
+            *registry, *media, *schedule, notifier, clock,
+            server::HubSettings{kGrace, 1, "", seconds(1), {{"70-001", 0.5}}});
         hub->start();
         secret = value(hub->provision("box-1", "70-001", "Thôn 3", "admin")).secret;
     }
@@ -359,6 +369,52 @@ TEST_F(ReceiverHubTest, VolumeIsPushedToAConnectedReceiverAndGivenAtTheNextHello
     EXPECT_EQ(r.at("volume").as_double(), 0.75);
     EXPECT_TRUE(r.at("muted").as_bool());
     EXPECT_FALSE(hub->set_output("box-1", 3.0, std::nullopt)) << "volume is 0 to 2";
+}
+
+TEST_F(ReceiverHubTest, AnEmergencyPlaysAtTheUnitsVolumeUnmutedAndTheOwnSettingReturnsAfter) {
+    auto p = connect();
+    ASSERT_TRUE(hello(p).contains("result"));
+    ASSERT_TRUE(hub->set_output("box-1", 0.2, true));
+    auto output = [&] {
+        auto r = p.link->last_request("set_volume");
+        return r ? std::pair(r->at("params").at("volume").as_double(),
+                             r->at("params").at("muted").as_bool())
+                 : std::pair(-1.0, false);
+    };
+    EXPECT_EQ(output(), std::pair(0.2, true));
+
+    hub->set_emergency("70-001", true);
+    EXPECT_EQ(output(), std::pair(0.5, false)) << "the unit's emergency volume, unmuted";
+    auto r = listed();
+    EXPECT_TRUE(r.at("emergency").as_bool());
+    EXPECT_TRUE(r.at("muted").as_bool()) << "its own setting is kept";
+    auto again = connect("127.0.0.1:40001"); // restarted during the emergency
+    auto answer = hello(again).at("result").as_object();
+    EXPECT_EQ(answer.at("volume").as_double(), 0.5);
+    EXPECT_FALSE(answer.at("muted").as_bool());
+
+    hub->set_emergency("70-001", false);
+    auto back = again.link->last_request("set_volume");
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->at("params").at("volume").as_double(), 0.2);
+    EXPECT_TRUE(back->at("params").at("muted").as_bool());
+    EXPECT_FALSE(listed().at("emergency").as_bool());
+
+    // An operator who sets the cluster during an emergency is obeyed at once, until the next.
+    hub->set_emergency("70-001", true);
+    ASSERT_TRUE(hub->set_output("box-1", 0.8, false));
+    back = again.link->last_request("set_volume");
+    EXPECT_EQ(back->at("params").at("volume").as_double(), 0.8);
+    EXPECT_FALSE(listed().at("emergency").as_bool());
+    hub->set_emergency("70-001", false);
+
+    // A cluster's own channel, and another unit's emergency, which is not its own.
+    auto before = again.link->sent().size();
+    hub->set_emergency("70", true);
+    EXPECT_EQ(again.link->sent().size(), before);
+    hub->set_emergency("@box-1", true);
+    EXPECT_EQ(again.link->last_request("set_volume")->at("params").at("volume").as_double(), 0.5)
+        << "aimed at the cluster alone: still its unit's emergency volume, set aside or not before";
 }
 
 TEST_F(ReceiverHubTest, ARekeyRotatesKeyAndSecretOnlyOnceTheReceiverTakesThem) {

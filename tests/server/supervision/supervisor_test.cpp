@@ -31,7 +31,7 @@ struct FakeServer {
     std::optional<server::DiskSpace> disk = server::DiskSpace{50ULL << 30, 100ULL << 30};
     std::optional<bool> synchronised = true;
     std::optional<std::chrono::system_clock::time_point> expiry;
-    std::map<std::string, bool> sound; ///< each cluster's channel
+    std::map<std::string, server::ChannelSound> sound; ///< each cluster's channel
     std::vector<server::ProgramSound> programs;
 
     server::Observed observed() {
@@ -261,9 +261,11 @@ struct ReportingCluster {
     bool sounding = true;
     bool receiving = true;
     std::uint64_t loss_percent = 0;
+    bool reports_level = true; ///< false: an older receiver, without played_ms and sound_ms
     std::uint64_t played = 0, sound = 0, received = 0, lost = 0;
 
-    void report() {
+    void report(std::int64_t now_ms) {
+        view.last_seen_ms = now_ms;
         played += 10'000;
         if (sounding)
             sound += 10'000;
@@ -276,6 +278,10 @@ struct ReportingCluster {
                        {"received", received},
                        {"lost", lost},
                        {"level_dbfs", sounding ? -20.0 : -100.0}};
+        if (!reports_level) {
+            view.status.erase("played_ms");
+            view.status.erase("sound_ms");
+        }
     }
 };
 
@@ -292,7 +298,9 @@ protected:
         for (int i = 0; i < seconds; ++i) {
             if (tick++ % 10 == 0)
                 for (auto& c : clusters)
-                    c.report();
+                    c.report(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 clock.system_now().time_since_epoch())
+                                 .count());
             fake.receivers.clear();
             for (const auto& c : clusters) {
                 fake.receivers.push_back(c.view);
@@ -318,7 +326,7 @@ protected:
     }
 
     std::deque<ReportingCluster> clusters;
-    bool channel_sounds = true;
+    server::ChannelSound channel_sounds = server::ChannelSound::sounding;
     int tick = 0;
 };
 
@@ -374,7 +382,7 @@ TEST_F(ProofOfPlayTest, NothingReceivedAndHeavyLossWhileTheChannelPlaysAreFaults
 }
 
 TEST_F(ProofOfPlayTest, AClusterThatPlaysWhileItsChannelIsSilentIsRaisedAndOtherAlarmsWait) {
-    channel_sounds = false;
+    channel_sounds = server::ChannelSound::off;
     add("hums");
     add("still").sounding = false;
     run(32);
@@ -382,13 +390,31 @@ TEST_F(ProofOfPlayTest, AClusterThatPlaysWhileItsChannelIsSilentIsRaisedAndOther
     EXPECT_TRUE(subjects(AlarmKind::cluster_silent).empty());
 
     // The channel starts playing: within the window nothing can be judged, the alarm stays.
-    fake.sound["hums"] = true;
-    fake.sound["still"] = true;
+    fake.sound["hums"] = server::ChannelSound::sounding;
+    fake.sound["still"] = server::ChannelSound::sounding;
     run(10);
     EXPECT_EQ(subjects(AlarmKind::cluster_unbidden), std::set<std::string>{"hums"});
     run(22); // a whole window of the channel playing: "hums" plays along, "still" is silent
     EXPECT_TRUE(subjects(AlarmKind::cluster_unbidden).empty());
     EXPECT_EQ(subjects(AlarmKind::cluster_silent), std::set<std::string>{"still"});
+}
+
+TEST_F(ProofOfPlayTest, AMutedClusterOwesAnEmergencyAndFailingItIsCritical) {
+    auto& muted = add("muted");
+    muted.sounding = false;
+    muted.view.muted = true;
+    auto& failing = add("failing");
+    failing.sounding = false;
+    failing.view.muted = true;
+    failing.view.emergency = true; // told to play the emergency unmuted: it stays silent
+    auto& obeying = add("obeying");
+    obeying.view.muted = true;
+    obeying.view.emergency = true;
+    run(32);
+    EXPECT_EQ(subjects(AlarmKind::cluster_silent), std::set<std::string>{"failing"});
+    auto alarm = active(AlarmKind::cluster_silent).front();
+    EXPECT_EQ(alarm.fault.severity, Severity::critical);
+    EXPECT_TRUE(alarm.fault.figures.at("emergency").as_bool());
 }
 
 TEST_F(ProofOfPlayTest, AnOfflineClusterKeepsItsAlarmsUntilItCanBeJudgedAgain) {
@@ -402,7 +428,7 @@ TEST_F(ProofOfPlayTest, AnOfflineClusterKeepsItsAlarmsUntilItCanBeJudgedAgain) {
 }
 
 TEST_F(SupervisorTest, DeadAirIsRaisedAfterItsThresholdOnTheProgramsChannelAndClearedBySound) {
-    server::ProgramSound program{"entry-7", {"70-001"}, 19s, -70};
+    server::ProgramSound program{"entry-7", {"70-001"}, 60s, 19s, -70};
     fake.programs = {program};
     supervisor.check();
     EXPECT_TRUE(active(AlarmKind::dead_air).empty());
@@ -422,4 +448,70 @@ TEST_F(SupervisorTest, DeadAirIsRaisedAfterItsThresholdOnTheProgramsChannelAndCl
     fake.programs.clear(); // off air: nothing to say
     supervisor.check();
     EXPECT_EQ(events.size(), 2U);
+}
+
+TEST_F(ProofOfPlayTest, ARestartedReceiverWhoseCountersStartAgainIsNoFault) {
+    auto& box = add("box");
+    run(25);
+    // It restarts: its counters start again from a little, and grow as before.
+    box.played = 1'000;
+    box.sound = 1'000;
+    box.received = 50;
+    box.lost = 0;
+    run(40);
+    EXPECT_TRUE(subjects(AlarmKind::cluster_no_media).empty());
+    EXPECT_TRUE(subjects(AlarmKind::cluster_silent).empty());
+    EXPECT_TRUE(events.empty());
+}
+
+TEST_F(ProofOfPlayTest, AReceiverThatDoesNotReportItsPlayedLevelIsNeverJudged) {
+    auto& old = add("old");
+    old.sounding = false;
+    old.reports_level = false;
+    run(45);
+    EXPECT_TRUE(subjects(AlarmKind::cluster_silent).empty());
+    EXPECT_TRUE(events.empty());
+}
+
+TEST_F(ProofOfPlayTest, AQuietChannelOrOneWithPausesIsJudgedOnlyWhenItMostlySounds) {
+    channel_sounds = server::ChannelSound::quiet; // a program below the dead-air level
+    add("hush").sounding = false;
+    add("plays-its-hiss"); // what it plays is above the receivers' -60 dBFS
+    run(45);
+    EXPECT_TRUE(subjects(AlarmKind::cluster_unbidden).empty()) << "quiet is not nothing";
+    EXPECT_TRUE(subjects(AlarmKind::cluster_silent).empty()) << "nothing to hear";
+
+    // Speech: sound most seconds, quiet pauses between: judged, and the silent one is raised.
+    for (int i = 0; i < 40; ++i) {
+        auto state = i % 5 == 4 ? server::ChannelSound::quiet : server::ChannelSound::sounding;
+        fake.sound["hush"] = fake.sound["plays-its-hiss"] = state;
+        run(1);
+    }
+    EXPECT_EQ(subjects(AlarmKind::cluster_silent), std::set<std::string>{"hush"});
+}
+
+TEST_F(ProofOfPlayTest, LossBetweenHalfTheThresholdAndItKeepsTheAlarmAsItIs) {
+    auto& box = add("box");
+    box.loss_percent = 30;
+    run(32);
+    ASSERT_EQ(subjects(AlarmKind::cluster_lossy), std::set<std::string>{"box"});
+    box.loss_percent = 15; // between 10 % and 20 %: no new alarm, no clearing
+    run(40);
+    EXPECT_EQ(subjects(AlarmKind::cluster_lossy), std::set<std::string>{"box"});
+    EXPECT_EQ(raised(AlarmKind::cluster_lossy, "box"), 1);
+    box.loss_percent = 5;
+    run(40);
+    EXPECT_TRUE(subjects(AlarmKind::cluster_lossy).empty());
+}
+
+TEST_F(SupervisorTest, DeadAirOutlivesARestartAsOneEpisodeAndABlipDoesNotEndIt) {
+    fake.programs = {{"o5", {"70-001", "70-002"}, 60s, 30s, -70}};
+    supervisor.check();
+    ASSERT_EQ(active(AlarmKind::dead_air).size(), 1U);
+    EXPECT_EQ(active(AlarmKind::dead_air)[0].fault.unit, 1) << "two channels: the province's";
+    // The server restarts: the airing is back on air, silent since, not yet for 20 s.
+    fake.programs = {{"o5", {"70-001", "70-002"}, 3s, 3s, -70}};
+    supervisor.check();
+    EXPECT_EQ(active(AlarmKind::dead_air).size(), 1U);
+    EXPECT_EQ(events.size(), 1U) << "neither cleared nor raised again";
 }

@@ -36,10 +36,6 @@ struct PlayerSettings {
     bool silent_fault = false;
 };
 
-/// Below this level (RMS over 100 ms, after volume) the output counts as silent: far under
-/// any program at the lowest volume an operator sets, far above decoder noise.
-constexpr double kPlayedSilenceDbfs = -60;
-
 /// Where the receiver's network side hands each verified packet: clear RTP, renumbered into
 /// one stream. The Player plays it; tests and the fuzzer record it instead.
 class RtpSink {
@@ -71,6 +67,8 @@ public:
     PlayoutStats stats() const;
     /// The level of what was played: after decoding and volume, as it goes to the output.
     pipeline::LevelTotals played() const { return played_.totals(); }
+    /// Which of the last seconds had sound played (pipeline::LevelMeter::sound_seconds).
+    std::uint64_t sound_seconds() const;
     /// An error the pipeline reported since the last call ("" if none).
     std::string take_error();
     /// Ends the stream (the WAV header gets its sizes) and waits up to `timeout`.
@@ -81,7 +79,7 @@ private:
     void connect_observer(::GstElement* sink);
     PlayerSettings settings_;
     OutputObserver observer_;
-    pipeline::LevelMeter played_{kPlayedSilenceDbfs};
+    pipeline::LevelMeter played_{pipeline::kPlayedSilenceDbfs};
     std::unique_ptr<Impl> impl_;
 };
 

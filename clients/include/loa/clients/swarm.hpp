@@ -33,7 +33,10 @@ class Swarm {
 public:
     /// Receivers start `starts_per_second` apart (a province does not boot in one instant);
     /// after a loss each waits as loa-receiver does (next_backoff).
-    explicit Swarm(std::vector<Bundle> bundles, double starts_per_second = 500);
+    /// `played_level`: each status carries the played level, as loa-receiver's does (a
+    /// receiver playing silence); without it, the fields older receivers sent.
+    explicit Swarm(std::vector<Bundle> bundles, double starts_per_second = 500,
+                   bool played_level = true);
     ~Swarm();
     Swarm(const Swarm&) = delete;
     Swarm& operator=(const Swarm&) = delete;

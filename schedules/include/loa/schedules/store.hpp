@@ -110,6 +110,7 @@ struct AsRunRecord {
     Millis started_at;
     std::optional<Millis> ended_at; ///< nullopt while on air
     std::int64_t receivers = 0;     ///< receivers that were sent its packets
+    std::int64_t played = 0; ///< clusters whose played level had sound during it (proof of play)
     std::optional<Outcome> outcome; ///< nullopt while on air
 };
 
@@ -183,6 +184,11 @@ public:
                                       Outcome outcome);
     /// Records how many receivers an open row has reached so far (kept if a crash cuts it).
     common::Result<void> note_reach(std::int64_t id, std::int64_t receivers);
+    /// Records how many clusters verifiably played a row's airing (proof of play); the count
+    /// may still grow a little after the row closes, as the last reports come in.
+    common::Result<void> note_played(std::int64_t id, std::int64_t clusters);
+    /// The rows still open, and those that ended at or after `ended_after`.
+    common::Result<std::vector<AsRunRecord>> as_run_open_or_ended_after(Millis ended_after);
     /// The as-run rows that started in [from, to), oldest first.
     common::Result<std::vector<AsRunRecord>> as_run(Millis from, Millis to);
     /// Notes that the engine is alive at `at` (the end given to rows a crash leaves open).

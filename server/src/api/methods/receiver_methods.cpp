@@ -8,8 +8,9 @@ namespace loa::server {
 namespace json = boost::json;
 
 json::object receiver_json(const ReceiverView& r) {
-    json::object o{{"id", r.id},         {"unit", r.unit},   {"name", r.name},
-                   {"volume", r.volume}, {"muted", r.muted}, {"online", r.online}};
+    json::object o{
+        {"id", r.id},       {"unit", r.unit},     {"name", r.name},          {"volume", r.volume},
+        {"muted", r.muted}, {"online", r.online}, {"emergency", r.emergency}};
     if (r.seen) {
         o["last_seen"] = r.last_seen_ms; // ms since 1970
         if (const auto* v = r.status.if_contains("version"))

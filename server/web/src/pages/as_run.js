@@ -5,7 +5,7 @@ import { html, useApi, ErrorBox, download, DateField } from '../ui.js';
 import { t, dateTime, localIso, parseLocal } from '../i18n.js';
 
 const COLUMNS = ['id', 'program', 'title', 'priority', 'channel', 'entry', 'override',
-  'scheduled_at', 'started_at', 'ended_at', 'outcome', 'receivers'];
+  'scheduled_at', 'started_at', 'ended_at', 'outcome', 'receivers', 'played'];
 
 function csv(rows) {
   const field = (v) => {
@@ -53,7 +53,8 @@ export function AsRun() {
     <p class="muted small">${t('log.count', { n: rows.length })}</p>
     <div class="table-wrap"><table data-testid="as-run">
       <thead><tr><th>${t('log.started')}</th><th>${t('log.ended')}</th><th>${t('log.channel')}</th>
-        <th>${t('log.program')}</th><th>${t('log.priority')}</th><th>${t('log.receivers')}</th><th>${t('log.outcome')}</th></tr></thead>
+        <th>${t('log.program')}</th><th>${t('log.priority')}</th><th>${t('log.receivers')}</th><th>${t('log.played')}</th>
+        <th>${t('log.outcome')}</th></tr></thead>
       <tbody>${rows.map((r) => html`<tr>
         <td>${dateTime(r.started_at_ms)}</td>
         <td>${r.ended_at_ms ? dateTime(r.ended_at_ms) : ''}</td>
@@ -61,6 +62,7 @@ export function AsRun() {
         <td translate=${false}>${r.title}</td>
         <td>${t(`priority.${r.priority}`)}</td>
         <td translate=${false}>${r.receivers}</td>
+        <td translate=${false} class=${r.played < r.receivers ? 'bad-text' : ''}>${r.played}</td>
         <td>${r.outcome === null ? html`<span class="pill ok">${t('outcome.on_air')}</span>` : t(`outcome.${r.outcome}`)}</td>
       </tr>`)}</tbody>
     </table></div>

@@ -9,7 +9,7 @@ import { t, dateTime } from '../i18n.js';
 function PlayedLevel({ status }) {
   const level = status && status.level_dbfs;
   if (typeof level !== 'number') return html`<span class="muted">—</span>`;
-  if (level <= -60) return html`<span class="muted" data-level=${level}>${t('rx.level_silent')}</span>`;
+  if (level < -60) return html`<span class="muted" data-level=${level}>${t('rx.level_silent')}</span>`;
   const width = Math.max(4, Math.min(100, ((level + 60) / 60) * 100));
   return html`<span class="level" data-level=${level} title=${`${level.toFixed(1)} dBFS`}>
     <span class="level-bar" style=${`width:${width.toFixed(0)}%`}></span>
@@ -106,7 +106,8 @@ export function Receivers({ user }) {
         <td>${r.last_seen ? dateTime(r.last_seen) : html`<span class="muted">${t('rx.never')}</span>`}</td>
         <td translate=${false}>${(r.loss_percent ?? 0).toFixed(1)}%${r.jitter_ms ? ` · ${r.jitter_ms.toFixed(0)} ms` : ''}</td>
         <td>${r.playing ? html`<span class="pill ok">${t('rx.on_air')}</span>` : html`<span class="muted">${t('rx.silent')}</span>`}</td>
-        <td><${PlayedLevel} status=${r.online && r.status} /></td>
+        <td><${PlayedLevel} status=${r.online && r.status} />
+          ${r.emergency && html`<div><span class="pill bad">${t('rx.emergency_volume')}</span></div>`}</td>
         <td><${Volume} r=${r} user=${user} onError=${setError} /></td>
         ${isAdmin(user) && html`<td class="actions-cell">
           <button class="secondary" onClick=${() => setConfirm({ method: 'receivers.rekey', id: r.id })}>${t('rx.rekey')}</button>

@@ -45,6 +45,9 @@ struct UnitSettings {
     std::string quiet_start = "22:00";
     std::string quiet_end = "05:00";
     bool approval_required = true;
+    /// The volume its clusters play emergencies at, even when muted or turned down (0.1-2;
+    /// a commune's default is its province's).
+    double emergency_volume = 1.0;
 };
 
 /// The province and its communes; each gets a channel named by its code.

@@ -39,8 +39,18 @@ struct MediaStats {
 struct ProgramSound {
     std::string key;                ///< the airing's program key
     std::set<std::string> channels; ///< units' codes or "@id"
+    std::chrono::milliseconds on_air_for{0};
+    /// Since it last had sustained sound (pipeline::kSustainedMs: a blip does not end a
+    /// silence), or went on air.
     std::chrono::milliseconds silent_for{0};
     double level_dbfs = pipeline::kSilenceDbfs; ///< its last 100 ms
+};
+
+/// What a channel carries, as sound.
+enum class ChannelSound : std::uint8_t {
+    off,     ///< nothing: no source, or one whose audio has stopped flowing
+    quiet,   ///< audio below the silence threshold (supervision.dead_air_dbfs)
+    sounding ///< sound
 };
 
 /// Owns the media plane. Start-up failures throw; nothing on the packet path does.
@@ -120,9 +130,9 @@ public:
     /// EncoderSettings::silence_below_dbfs, or sending nothing, since it last had sound or
     /// went on air. Any thread.
     std::vector<ProgramSound> program_sound() const;
-    /// Whether the channel each receiver is on carries sound now (its source had sound within
-    /// `recent`); a receiver whose channel is bound to nothing is silent. Any thread.
-    std::map<std::string, bool> channel_sound(std::chrono::milliseconds recent) const;
+    /// What the channel each receiver is on carries now, judged over `recent` (a source
+    /// with sound within it sounds; one whose audio flowed within it is quiet). Any thread.
+    std::map<std::string, ChannelSound> channel_sound(std::chrono::milliseconds recent) const;
 
 private:
     void add_receivers();

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -25,6 +26,7 @@
 #include "loa/server/events/notifier.hpp"
 #include "loa/server/media/media_server.hpp"
 #include "loa/server/receivers/registry.hpp"
+#include "loa/server/receivers/sound_history.hpp"
 #include "loa/server/schedule/schedule_api.hpp"
 
 namespace loa::server {
@@ -45,6 +47,10 @@ struct ReceiverView {
     std::string address;                ///< of its control connection, when `seen`
     boost::json::object status;         ///< its last status report as it sent it (filtered)
     std::optional<ReceiverStatus> link; ///< the media plane's figures, once it is on it
+    /// Playing an emergency: at its unit's emergency volume and unmuted, whatever `volume`
+    /// and `muted` (its own setting, which it returns to) say.
+    bool emergency = false;
+    double emergency_volume = 1.0; ///< its unit's, while `emergency`
 };
 
 /// How the hub behaves.
@@ -53,6 +59,8 @@ struct HubSettings {
     int status_interval_s = 10;             ///< how often receivers report
     std::string media_host;                 ///< advertised media host; "" = the Host header's
     std::chrono::seconds rekey_timeout{5};  ///< how long a rekey waits for the receiver
+    /// The volume each unit (by code) plays emergencies at; a unit not listed, 1.0.
+    std::map<std::string, double> emergency_volume;
 };
 
 /// Provisioned receivers, live. Thread-safe.
@@ -77,7 +85,8 @@ public:
                                           const std::string& name, const std::string& who);
     /// Tells the receiver (if connected) to forget its bundle, then removes it everywhere.
     common::Result<void> unprovision(const std::string& id);
-    /// Sets volume and/or mute, stores it, and pushes it to the receiver if connected.
+    /// Sets volume and/or mute, stores it, and pushes it to the receiver if connected. During
+    /// an emergency it applies at once too: the operator knows the cluster's place.
     common::Result<ReceiverRecord> set_output(const std::string& id, std::optional<double> volume,
                                               std::optional<bool> muted);
     /// Rotates a receiver's key and device secret. A connected receiver is given both first
@@ -95,6 +104,14 @@ public:
     common::Result<ReceiverRecord> record(const std::string& id) { return registry_.find(id); }
     /// Receivers online now.
     std::size_t online_count();
+    /// An emergency airs on `channel` (a unit's code, or "@id" for one cluster), or no longer
+    /// does: its clusters are told to play at their unit's emergency volume, unmuted, then
+    /// their own setting again. Any thread (the schedule engine's, as it assigns channels).
+    void set_emergency(const std::string& channel, bool on);
+    /// The clusters of `channel` (a unit's code, or "@id") that reported sound played in a
+    /// second of [from_ms, to_ms] (wall clock), as far back as SoundHistory remembers.
+    std::set<std::string> played(const std::string& channel, std::int64_t from_ms,
+                                 std::int64_t to_ms);
 
 private:
     class Connection;
@@ -110,6 +127,7 @@ private:
         std::string address;
         std::optional<std::chrono::steady_clock::time_point>
             status_published; ///< last receiver.status
+        SoundHistory sound;   ///< the seconds it played sound
     };
 
     /// Checks a receiver's hello and answers it; sets `id`, and `owed` if a rekey made while
@@ -123,6 +141,17 @@ private:
     /// The hello of `id` is answered; a rekey it is owed is queued for the sweeper.
     void hello_answered(const std::string& id);
     void on_status(const std::string& id, const boost::json::object& params);
+    /// What a receiver is to play at.
+    struct Output {
+        double volume = 1.0;
+        bool muted = false;
+        bool emergency = false;
+    };
+    /// Its own setting, or its unit's emergency volume while an emergency airs on its unit's
+    /// channel or its own. With mutex_ held.
+    Output output_of(const ReceiverRecord& record, const std::string& unit_code) const;
+    /// Pushes a receiver's output to it if it is connected.
+    void push_output(const ReceiverRecord& record, const std::string& unit_code);
     /// An answer to request `request` that came on connection `connection`: taken only from
     /// the connection the request went to.
     void on_reply(std::uint64_t connection, std::int64_t request, bool ok);
@@ -155,6 +184,9 @@ private:
     std::map<std::string, Live> live_;
     std::vector<std::string> owed_; ///< receivers to rekey once connected (sweeper)
     std::map<std::string, std::int64_t> unit_of_;
+    std::set<std::string> emergency_channels_; ///< channels an emergency airs on now
+    /// Clusters an operator set during the emergency they are in: their own setting applies.
+    std::set<std::string> emergency_lifted_;
     /// A request awaiting its answer, and the connection it was sent on.
     struct Pending {
         std::uint64_t connection = 0;

@@ -25,12 +25,19 @@ public:
     void release(const std::string& key) override;
     void silence(const std::string& channel) override;
     std::function<std::int64_t()> count_reached(const std::string& channel) override;
+    /// Told, as each channel is assigned, whether it now carries an emergency (a program of
+    /// the emergency class: an operator's emergency or a scheduled one). Set before the
+    /// engine runs.
+    void on_emergency(std::function<void(const std::string& channel, bool on)> listener) {
+        on_emergency_ = std::move(listener);
+    }
 
 private:
     MediaServer& media_;
     schedules::ScheduleStore& store_;
     const ProgramStore& programs_;
     std::function<void(const std::string&, bool)> on_ended_;
+    std::function<void(const std::string&, bool)> on_emergency_;
 };
 
 } // namespace loa::server

@@ -138,6 +138,11 @@ public:
     /// The overrides in force that `scope` sees (run under lock()).
     std::vector<ActiveOverride> active_overrides(const Scope& scope);
     boost::json::value list_as_run(const Params& p, const Scope& scope);
+    /// The as-run rows still open and those ended at or after `ended_after`: the ones whose
+    /// `played` count may still grow. Throws on a database error.
+    std::vector<schedules::AsRunRecord> recent_as_run(schedules::Millis ended_after);
+    /// Records how many clusters verifiably played an as-run row's airing.
+    void note_played(std::int64_t as_run, std::int64_t clusters);
     boost::json::value status(const Scope& scope);
 
     /// The media work of a call, done before lock() is taken so that an emergency never

@@ -30,12 +30,20 @@ struct Observed {
     /// When the HTTPS certificate expires; null without TLS.
     std::function<std::optional<std::chrono::system_clock::time_point>()> certificate_expiry;
     std::optional<std::int64_t> server_unit; ///< the province: whom the server's alarms concern
-    /// Whether each cluster's channel carries sound now (MediaServer::channel_sound).
-    std::function<std::map<std::string, bool>()> channel_sound;
+    /// What each cluster's channel carries now (MediaServer::channel_sound).
+    std::function<std::map<std::string, ChannelSound>()> channel_sound;
     /// The programs on air and how long each has been silent (MediaServer::program_sound).
     std::function<std::vector<ProgramSound>()> programs;
     /// The id of the unit of code `code`, if there is one.
     std::function<std::optional<std::int64_t>(const std::string& code)> unit_of_code;
+    /// The as-run rows open or ended at or after a time (ScheduleApi::recent_as_run).
+    std::function<std::vector<schedules::AsRunRecord>(schedules::Millis ended_after)> airings;
+    /// The clusters of a channel that played sound in [from_ms, to_ms] (ReceiverHub::played).
+    std::function<std::set<std::string>(const std::string& channel, std::int64_t from_ms,
+                                        std::int64_t to_ms)>
+        played;
+    /// Records how many clusters verifiably played an as-run row (ScheduleApi::note_played).
+    std::function<void(std::int64_t as_run, std::int64_t clusters)> note_played;
 };
 
 /// Runs the checks. Thread-safe.
@@ -59,6 +67,8 @@ private:
                     const std::map<std::string, std::int64_t>& unit_of);
     /// Dead air of the programs on air.
     void check_dead_air(const std::map<std::string, std::int64_t>& unit_of);
+    /// The as-run log's `played`: each recent airing's clusters that played sound during it.
+    void count_played();
 
     AlarmBook& alarms_;
     Observed observed_;
@@ -66,6 +76,9 @@ private:
     const common::Clock& clock_;
     std::chrono::steady_clock::time_point started_;
     PlayHistory play_; ///< the supervisor thread's own
+    /// The clusters that played each recent airing, by as-run row (the supervisor thread's).
+    std::map<std::int64_t, std::set<std::string>> played_;
+    std::chrono::steady_clock::time_point next_played_count_{};
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;

@@ -24,12 +24,17 @@ struct SupervisionSettings {
     int disk_free_min_percent = 5;               ///< ...or below this share of the disk
     int certificate_warn_days = 14;              ///< certificate_expiring this long before
     bool clock_check = true;                     ///< raise clock_unsynchronised at all
+    /// Judge clusters by what they play (cluster_no_media, _lossy, _silent, _unbidden).
+    bool proof_of_play = true;
     /// Proof of play looks at this much of each cluster's reports: a cluster silent (or
     /// without media, or lossy) through it while its channel plays all along is a fault.
     std::chrono::seconds proof_window{30};
     int loss_max_percent = 20; ///< cluster_lossy above this share of packets lost
-    /// dead_air: a program on air below opus.silence... (supervision.dead_air_dbfs) this long.
+    /// dead_air: a program on air below dead_air_dbfs (with no sustained sound) this long.
     std::chrono::seconds dead_air_after{20};
+    /// The level below which a program counts as silent (also EncoderSettings'
+    /// silence_below_dbfs, where it is measured).
+    double dead_air_dbfs = -40;
     std::vector<WebhookSettings> webhooks;
 };
 
