@@ -81,3 +81,17 @@ TEST(LevelMeter, SaysWhichOfTheLastSecondsHadSound) {
     EXPECT_EQ(meter.sound_seconds(53 * kSecond), std::uint64_t{1} << 51); // second 0 is out
     EXPECT_EQ(meter.sound_seconds(54 * kSecond), 0U) << "beyond the window";
 }
+
+TEST(LevelMeter, OnlyARunOfSoundOfThreeBlocksIsSustained) {
+    LevelMeter meter(-40);
+    auto loud = sine(100, 0.1);
+    auto quiet = sine(100, 0.001);
+    meter.feed(loud.data(), loud.size(), 1, 100 * kMs); // a blip
+    meter.feed(quiet.data(), quiet.size(), 1, 200 * kMs);
+    EXPECT_EQ(meter.totals().last_sustained_ns, 0);
+    EXPECT_EQ(meter.totals().last_sound_ns, 100 * kMs);
+    for (int i = 3; i <= 5; ++i)
+        meter.feed(loud.data(), loud.size(), 1, i * 100 * kMs);
+    EXPECT_EQ(meter.totals().last_sustained_ns, 500 * kMs) << "300 ms of sound";
+    EXPECT_EQ(meter.totals().last_block_ns, 500 * kMs);
+}

@@ -156,9 +156,9 @@ void ControlSocket::serve(int fd) {
         // briefly) before closing.
         ::shutdown(fd, SHUT_WR);
         char discard[4096];
-        for (int i = 0; i < 16; ++i) {
+        for (int i = 0; i < 5 && !stopping_; ++i) { // at most half a second
             pollfd p{fd, POLLIN, 0};
-            if (::poll(&p, 1, kPollMs) <= 0 || ::recv(fd, discard, sizeof discard, 0) <= 0)
+            if (::poll(&p, 1, 100) <= 0 || ::recv(fd, discard, sizeof discard, 0) <= 0)
                 break;
         }
         ::close(fd);

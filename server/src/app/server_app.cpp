@@ -107,8 +107,9 @@ ServerApp::ServerApp(Settings settings, std::function<Settings()> reread)
                                       monitoring_routes([this] { return metrics(); },
                                                         read_metrics_token(settings_)))),
             websocket_routes(gateway_, hub_)) {
-    runner_.on_emergency(
-        [this](const std::string& channel, bool on) { hub_.set_emergency(channel, on); });
+    runner_.on_emergency([this](const std::string& channel, const std::string& airing) {
+        hub_.set_emergency(channel, airing);
+    });
 }
 
 ServerApp::~ServerApp() {
@@ -244,9 +245,7 @@ Observed ServerApp::observed() {
     o.channel_sound = [this] { return media_.channel_sound(kSoundRecent); };
     o.programs = [this] { return media_.program_sound(); };
     o.airings = [this](schedules::Millis ended_after) { return api_.recent_as_run(ended_after); };
-    o.played = [this](const std::string& channel, std::int64_t from_ms, std::int64_t to_ms) {
-        return hub_.played(channel, from_ms, to_ms);
-    };
+    o.played = [this](const std::vector<PlayedQuery>& queries) { return hub_.played(queries); };
     o.note_played = [this](std::int64_t as_run, std::int64_t clusters) {
         api_.note_played(as_run, clusters);
     };

@@ -165,10 +165,11 @@ json::value ReceiverHub::hello(const http::HttpRequest& upgrade, std::uint64_t c
 json::object ReceiverHub::hello_answer(const ReceiverRecord& record, const std::string& unit,
                                        const http::HttpRequest& upgrade) {
     const auto& settings = media_.settings();
-    Output output;
+    Output output{record.volume, record.muted, false};
     {
         std::lock_guard lock(mutex_);
-        output = output_of(record, unit);
+        if (clusters_.count(record.id) != 0)
+            output = output_of(record.id);
     }
     json::object media{{"host", settings_.media_host.empty() ? host_of(upgrade.header("host"))
                                                              : settings_.media_host},

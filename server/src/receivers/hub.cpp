@@ -44,6 +44,7 @@ void ReceiverHub::start() {
         }
         std::lock_guard lock(mutex_);
         unit_of_[r.id] = r.unit;
+        note_cluster(r, codes.front());
     }
     log()->info("{} provisioned receiver(s)", unit_of_.size());
     sweeper_ = std::thread([this] { sweep(); });
@@ -159,6 +160,7 @@ common::Result<Provisioned> ReceiverHub::provision(const std::string& id, const 
     {
         std::lock_guard lock(mutex_);
         unit_of_[id] = unit_ids.front();
+        note_cluster(made->record, unit);
     }
     log()->info("receiver {} provisioned for {} by {}", id, unit, who);
     return made;
@@ -178,6 +180,8 @@ common::Result<void> ReceiverHub::unprovision(const std::string& id) {
         }
         unit = unit_of_[id];
         unit_of_.erase(id);
+        clusters_.erase(id);
+        emergency_set_.erase(id);
     }
     if (link) {
         link->send(json::serialize(jsonrpc::notification("unprovision", {})));
@@ -194,90 +198,98 @@ common::Result<ReceiverRecord> ReceiverHub::set_output(const std::string& id,
     auto record = registry_.set_output(id, volume, muted);
     if (!record)
         return record;
-    auto codes = schedule_.unit_codes({record->unit});
-    auto code = codes.empty() ? std::string() : codes.front();
     {
         std::lock_guard lock(mutex_);
-        if (output_of(*record, code).emergency)
-            emergency_lifted_.insert(id); // until its emergency is over
+        auto& cluster = clusters_[id];
+        cluster.volume = record->volume;
+        cluster.muted = record->muted;
+        // During its emergency the operator is obeyed at once, in what was asked only: a
+        // volume alone keeps the emergency's unmute.
+        auto now = output_of(id);
+        if (now.emergency || emergency_set_.count(id) != 0)
+            emergency_set_[id] = {volume.value_or(now.volume), muted.value_or(now.muted), false};
     }
-    push_output(*record, code);
+    push_output(id);
     return record;
 }
 
-ReceiverHub::Output ReceiverHub::output_of(const ReceiverRecord& record,
-                                           const std::string& unit_code) const {
-    if ((emergency_channels_.count("@" + record.id) == 0 &&
-         emergency_channels_.count(unit_code) == 0) ||
-        emergency_lifted_.count(record.id) != 0)
-        return {record.volume, record.muted, false};
-    auto it = settings_.emergency_volume.find(unit_code);
-    return {it != settings_.emergency_volume.end() ? it->second : 1.0, false, true};
+void ReceiverHub::note_cluster(const ReceiverRecord& record, const std::string& unit_code) {
+    clusters_[record.id] = {unit_code, record.volume, record.muted};
 }
 
-void ReceiverHub::push_output(const ReceiverRecord& record, const std::string& unit_code) {
+ReceiverHub::Output ReceiverHub::output_of(const std::string& id) const {
+    auto it = clusters_.find(id);
+    if (it == clusters_.end())
+        return {};
+    const auto& c = it->second;
+    if (emergency_channels_.count("@" + id) == 0 && emergency_channels_.count(c.unit_code) == 0)
+        return {c.volume, c.muted, false};
+    if (auto set = emergency_set_.find(id); set != emergency_set_.end())
+        return set->second;
+    auto volume = settings_.emergency_volume.find(c.unit_code);
+    return {volume != settings_.emergency_volume.end() ? volume->second : 1.0, false, true};
+}
+
+void ReceiverHub::push_output(const std::string& id) {
+    std::lock_guard push(push_mutex_);
     Output output;
     {
         std::lock_guard lock(mutex_);
-        output = output_of(record, unit_code);
+        output = output_of(id);
     }
     // Not waited for: a receiver that is offline gets it at its next hello.
-    (void)tell(record.id, "set_volume", {{"volume", output.volume}, {"muted", output.muted}});
+    (void)tell(id, "set_volume", {{"volume", output.volume}, {"muted", output.muted}});
 }
 
-std::set<std::string> ReceiverHub::played(const std::string& channel, std::int64_t from_ms,
-                                          std::int64_t to_ms) {
-    std::set<std::string> out;
-    std::optional<std::int64_t> unit;
-    if (channel.rfind('@', 0) != 0) {
-        try {
-            unit = schedule_.unit_ids({channel}).front();
-        } catch (const std::exception&) {
-            return out; // no such unit (any more)
-        }
-    }
+std::vector<std::set<std::string>> ReceiverHub::played(const std::vector<PlayedQuery>& queries) {
+    std::vector<std::set<std::string>> out(queries.size());
     std::lock_guard lock(mutex_);
-    for (const auto& [id, live] : live_) {
-        bool on_channel =
-            unit ? (unit_of_.count(id) != 0 && unit_of_.at(id) == *unit) : channel == "@" + id;
-        if (on_channel && live.sound.any(from_ms / 1000, to_ms / 1000))
-            out.insert(id);
+    // The clusters of each unit's channel, once.
+    std::map<std::string, std::vector<const std::string*>> by_unit;
+    for (const auto& [id, cluster] : clusters_)
+        by_unit[cluster.unit_code].push_back(&id);
+    auto played = [&](const std::string& id, const PlayedQuery& q) {
+        auto it = live_.find(id);
+        return it != live_.end() && it->second.sound.any(q.from_s, q.to_s);
+    };
+    for (std::size_t i = 0; i < queries.size(); ++i) {
+        const auto& q = queries[i];
+        if (q.channel.rfind('@', 0) == 0) {
+            if (played(q.channel.substr(1), q))
+                out[i].insert(q.channel.substr(1));
+            continue;
+        }
+        if (auto unit = by_unit.find(q.channel); unit != by_unit.end())
+            for (const auto* id : unit->second)
+                if (played(*id, q))
+                    out[i].insert(*id);
     }
     return out;
 }
 
-void ReceiverHub::set_emergency(const std::string& channel, bool on) {
+void ReceiverHub::set_emergency(const std::string& channel, const std::string& airing) {
+    std::lock_guard push(push_mutex_);
+    std::vector<std::pair<std::string, Output>> outputs;
     {
         std::lock_guard lock(mutex_);
-        bool changed = on ? emergency_channels_.insert(channel).second
-                          : emergency_channels_.erase(channel) > 0;
-        if (!changed)
+        auto it = emergency_channels_.find(channel);
+        if ((it == emergency_channels_.end() ? std::string() : it->second) == airing)
             return;
+        if (airing.empty())
+            emergency_channels_.erase(channel);
+        else
+            emergency_channels_[channel] = airing;
+        for (const auto& [id, cluster] : clusters_)
+            if (cluster.unit_code == channel || channel == "@" + id) {
+                emergency_set_.erase(id); // a new emergency, or one over: the override again
+                outputs.emplace_back(id, output_of(id));
+            }
     }
-    auto records = registry_.all();
-    if (!records) {
-        log()->error("emergency volume on {}: {}", channel, records.error().message);
-        return;
-    }
-    std::map<std::int64_t, std::string> codes;
-    int told = 0;
-    for (const auto& r : *records) {
-        auto [it, added] = codes.try_emplace(r.unit);
-        if (added) {
-            auto found = schedule_.unit_codes({r.unit});
-            it->second = found.empty() ? std::string() : found.front();
-        }
-        if (channel != it->second && channel != "@" + r.id)
-            continue;
-        {
-            std::lock_guard lock(mutex_); // a new emergency, or one over: the override again
-            emergency_lifted_.erase(r.id);
-        }
-        push_output(r, it->second);
-        ++told;
-    }
-    log()->info("emergency {} {}: {} cluster(s) {}", on ? "on" : "over on", channel, told,
-                on ? "at their unit's emergency volume" : "back to their own volume");
+    for (const auto& [id, output] : outputs)
+        (void)tell(id, "set_volume", {{"volume", output.volume}, {"muted", output.muted}});
+    log()->info("emergency {} on {}: {} cluster(s) {}", airing.empty() ? "over" : airing, channel,
+                outputs.size(),
+                airing.empty() ? "back to their own volume" : "at their unit's emergency volume");
 }
 
 common::Result<bool> ReceiverHub::rekey(const std::string& id) {
@@ -362,7 +374,7 @@ std::vector<ReceiverView> ReceiverHub::list(const Scope& scope) {
         v.name = r.name;
         v.volume = r.volume;
         v.muted = r.muted;
-        auto output = output_of(r, v.unit);
+        auto output = output_of(r.id);
         v.emergency = output.emergency;
         if (output.emergency)
             v.emergency_volume = output.volume;

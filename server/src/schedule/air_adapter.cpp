@@ -43,11 +43,13 @@ void AirAdapter::prepare(const schedules::Instance& instance, std::chrono::milli
 void AirAdapter::assign(const std::string& channel, const schedules::Instance* instance) {
     bool emergency =
         instance != nullptr && instance->priority == schedules::PriorityClass::emergency;
-    // The volume first: the receivers' jitter buffers hold the first packets for longer than
-    // the control message takes.
-    if (on_emergency_)
-        on_emergency_(channel, emergency);
+    // An emergency's volume before its first packet (the receivers' jitter buffers hold it
+    // longer than the control message takes); the clusters' own after its last.
+    if (on_emergency_ && emergency)
+        on_emergency_(channel, instance->key);
     media_.play_on(channel, instance != nullptr ? &instance->key : nullptr);
+    if (on_emergency_ && !emergency)
+        on_emergency_(channel, "");
 }
 
 void AirAdapter::release(const std::string& key) {

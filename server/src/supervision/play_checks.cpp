@@ -153,8 +153,14 @@ void PlayHistory::record(const std::map<std::string, PlaySample>& samples) {
             track.second = second;
         }
         for (; track.second < second; ++track.second) {
-            track.sounding.reset(slot(track.second + 1));
-            track.off.reset(slot(track.second + 1));
+            auto next = track.second + 1;
+            track.sounding.reset(slot(next));
+            track.off.reset(slot(next));
+            // A second no check fell in (a slow pass, a longer interval): as the last sample.
+            if (next < second && track.last.channel == ChannelSound::sounding)
+                track.sounding.set(slot(next));
+            if (next < second && track.last.channel == ChannelSound::off)
+                track.off.set(slot(next));
         }
         if (s.channel == ChannelSound::sounding)
             track.sounding.set(slot(second));

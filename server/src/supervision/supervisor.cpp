@@ -26,11 +26,17 @@ void Supervisor::start() {
     stopping_ = false;
     thread_ = std::thread([this] {
         std::unique_lock lock(mutex_);
+        // At fixed times, not an interval after each pass: the pass's own time (a province's
+        // clusters) must not stretch the period that proof of play's samples rely on.
+        auto next = std::chrono::steady_clock::now();
         while (!stopping_) {
             lock.unlock();
             check();
             lock.lock();
-            wake_.wait_for(lock, settings_.check_every, [this] { return stopping_; });
+            next += settings_.check_every;
+            if (next < std::chrono::steady_clock::now()) // fell behind: no burst to catch up
+                next = std::chrono::steady_clock::now() + settings_.check_every;
+            wake_.wait_until(lock, next, [this] { return stopping_; });
         }
     });
 }
@@ -136,24 +142,34 @@ void Supervisor::count_played() {
     // counted every 5 s, and for a minute after they close.
     constexpr auto kEvery = std::chrono::seconds(5);
     constexpr auto kAfterEnd = std::chrono::minutes(1);
+    // The first seconds of an airing may still be the last of what played before (jitter
+    // buffers, a second's rounding): a row longer than this is counted from after them.
+    constexpr std::int64_t kSwitchS = 2;
     auto steady = clock_.steady_now();
     if (steady < next_played_count_)
         return;
     next_played_count_ = steady + kEvery;
     try {
         auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(clock_.system_now());
+        auto rows = observed_.airings(schedules::Millis(now - kAfterEnd));
+        std::vector<PlayedQuery> queries;
+        for (const auto& row : rows) {
+            auto from = row.started_at.time_since_epoch().count() / 1000;
+            auto to =
+                (row.ended_at ? *row.ended_at : schedules::Millis(now)).time_since_epoch().count() /
+                1000;
+            queries.push_back({row.channel, to - from > 2 * kSwitchS ? from + kSwitchS : from, to});
+        }
+        auto played = observed_.played(queries);
         std::map<std::int64_t, std::set<std::string>> kept;
-        for (const auto& row : observed_.airings(schedules::Millis(now - kAfterEnd))) {
-            auto& clusters = kept[row.id];
-            if (auto it = played_.find(row.id); it != played_.end())
+        for (std::size_t i = 0; i < rows.size() && i < played.size(); ++i) {
+            auto& clusters = kept[rows[i].id];
+            if (auto it = played_.find(rows[i].id); it != played_.end())
                 clusters = std::move(it->second);
-            auto to = row.ended_at ? *row.ended_at : schedules::Millis(now);
-            auto played = observed_.played(row.channel, row.started_at.time_since_epoch().count(),
-                                           to.time_since_epoch().count());
-            clusters.insert(played.begin(), played.end());
+            clusters.insert(played[i].begin(), played[i].end());
             auto count = static_cast<std::int64_t>(clusters.size());
-            if (count > row.played) // never less than a count from before a restart
-                observed_.note_played(row.id, count);
+            if (count > rows[i].played) // never less than a count from before a restart
+                observed_.note_played(rows[i].id, count);
         }
         played_ = std::move(kept);
     } catch (const std::exception& e) {

@@ -383,7 +383,7 @@ TEST_F(ReceiverHubTest, AnEmergencyPlaysAtTheUnitsVolumeUnmutedAndTheOwnSettingR
     };
     EXPECT_EQ(output(), std::pair(0.2, true));
 
-    hub->set_emergency("70-001", true);
+    hub->set_emergency("70-001", "o1");
     EXPECT_EQ(output(), std::pair(0.5, false)) << "the unit's emergency volume, unmuted";
     auto r = listed();
     EXPECT_TRUE(r.at("emergency").as_bool());
@@ -393,28 +393,56 @@ TEST_F(ReceiverHubTest, AnEmergencyPlaysAtTheUnitsVolumeUnmutedAndTheOwnSettingR
     EXPECT_EQ(answer.at("volume").as_double(), 0.5);
     EXPECT_FALSE(answer.at("muted").as_bool());
 
-    hub->set_emergency("70-001", false);
+    hub->set_emergency("70-001", "");
     auto back = again.link->last_request("set_volume");
     ASSERT_TRUE(back);
     EXPECT_EQ(back->at("params").at("volume").as_double(), 0.2);
     EXPECT_TRUE(back->at("params").at("muted").as_bool());
     EXPECT_FALSE(listed().at("emergency").as_bool());
 
-    // An operator who sets the cluster during an emergency is obeyed at once, until the next.
-    hub->set_emergency("70-001", true);
-    ASSERT_TRUE(hub->set_output("box-1", 0.8, false));
+    // An operator who sets the cluster during an emergency is obeyed at once, in what was
+    // asked only: a volume alone keeps the emergency's unmute.
+    hub->set_emergency("70-001", "o2");
+    ASSERT_TRUE(hub->set_output("box-1", 0.8, std::nullopt));
     back = again.link->last_request("set_volume");
     EXPECT_EQ(back->at("params").at("volume").as_double(), 0.8);
+    EXPECT_FALSE(back->at("params").at("muted").as_bool()) << "its own mute waits";
     EXPECT_FALSE(listed().at("emergency").as_bool());
-    hub->set_emergency("70-001", false);
+    // The next emergency straight after it overrides again.
+    hub->set_emergency("70-001", "o3");
+    back = again.link->last_request("set_volume");
+    EXPECT_EQ(back->at("params").at("volume").as_double(), 0.5);
+    EXPECT_FALSE(back->at("params").at("muted").as_bool());
+    hub->set_emergency("70-001", "");
+    back = again.link->last_request("set_volume");
+    EXPECT_EQ(back->at("params").at("volume").as_double(), 0.8);
+    EXPECT_TRUE(back->at("params").at("muted").as_bool()) << "its own setting, as set";
 
     // A cluster's own channel, and another unit's emergency, which is not its own.
     auto before = again.link->sent().size();
-    hub->set_emergency("70", true);
+    hub->set_emergency("70", "o4");
     EXPECT_EQ(again.link->sent().size(), before);
-    hub->set_emergency("@box-1", true);
+    hub->set_emergency("@box-1", "o5");
     EXPECT_EQ(again.link->last_request("set_volume")->at("params").at("volume").as_double(), 0.5)
         << "aimed at the cluster alone: still its unit's emergency volume, set aside or not before";
+}
+
+TEST_F(ReceiverHubTest, PlayedSecondsReportedAreFoundByTheClustersChannelAndTime) {
+    auto p = connect();
+    ASSERT_TRUE(hello(p).contains("result"));
+    auto now_s = std::chrono::duration_cast<seconds>(clock.system_now().time_since_epoch()).count();
+    // Sound in the second of the report and the one 3 s before it (bits 0 and 3).
+    p.handler->on_message(R"({"jsonrpc": "2.0", "method": "status",
+        "params": {"played_ms": 4000, "sound_ms": 200, "sound_seconds": 9}})");
+    auto found = hub->played({{"70-001", now_s - 3, now_s - 3},
+                              {"70-001", now_s - 2, now_s - 1},
+                              {"@box-1", now_s, now_s + 10},
+                              {"70", now_s - 10, now_s}});
+    ASSERT_EQ(found.size(), 4U);
+    EXPECT_EQ(found[0], std::set<std::string>{"box-1"});
+    EXPECT_TRUE(found[1].empty());
+    EXPECT_EQ(found[2], std::set<std::string>{"box-1"});
+    EXPECT_TRUE(found[3].empty()) << "another unit's channel";
 }
 
 TEST_F(ReceiverHubTest, ARekeyRotatesKeyAndSecretOnlyOnceTheReceiverTakesThem) {

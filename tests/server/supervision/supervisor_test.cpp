@@ -33,6 +33,10 @@ struct FakeServer {
     std::optional<std::chrono::system_clock::time_point> expiry;
     std::map<std::string, server::ChannelSound> sound; ///< each cluster's channel
     std::vector<server::ProgramSound> programs;
+    std::vector<schedules::AsRunRecord> airings;
+    std::set<std::string> played; ///< what the hub answers for every row
+    std::vector<server::PlayedQuery> queries;
+    std::vector<std::pair<std::int64_t, std::int64_t>> noted;
 
     server::Observed observed() {
         server::Observed o;
@@ -54,6 +58,12 @@ struct FakeServer {
         o.unit_of_code = [](const std::string& code) -> std::optional<std::int64_t> {
             return code == "70-001" ? std::optional<std::int64_t>(2) : std::nullopt;
         };
+        o.airings = [this](schedules::Millis) { return airings; };
+        o.played = [this](const std::vector<server::PlayedQuery>& q) {
+            queries = q;
+            return std::vector<std::set<std::string>>(q.size(), played);
+        };
+        o.note_played = [this](std::int64_t row, std::int64_t n) { noted.emplace_back(row, n); };
         return o;
     }
 };
@@ -293,9 +303,9 @@ protected:
         clusters.push_back({cluster(id, true, true)});
         return clusters.back();
     }
-    /// Runs the checks once a second for `seconds`, each cluster reporting every 10 s.
-    void run(int seconds) {
-        for (int i = 0; i < seconds; ++i) {
+    /// Runs the checks `checks` times, one every `step`, each cluster reporting every tenth.
+    void run(int checks, std::chrono::milliseconds step = 1s) {
+        for (int i = 0; i < checks; ++i) {
             if (tick++ % 10 == 0)
                 for (auto& c : clusters)
                     c.report(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -308,7 +318,7 @@ protected:
                     fake.sound[c.view.id] = channel_sounds;
             }
             supervisor.check();
-            clock.advance(1s);
+            clock.advance(step);
         }
     }
     std::set<std::string> subjects(AlarmKind kind) {
@@ -450,6 +460,14 @@ TEST_F(SupervisorTest, DeadAirIsRaisedAfterItsThresholdOnTheProgramsChannelAndCl
     EXPECT_EQ(events.size(), 2U);
 }
 
+TEST_F(ProofOfPlayTest, SecondsNoCheckFellInCountAsTheLastSampleSaid) {
+    // A pass slower than a second (a province's clusters): some seconds have no sample.
+    channel_sounds = server::ChannelSound::off;
+    add("hums");
+    run(35, 1300ms);
+    EXPECT_EQ(subjects(AlarmKind::cluster_unbidden), std::set<std::string>{"hums"});
+}
+
 TEST_F(ProofOfPlayTest, ARestartedReceiverWhoseCountersStartAgainIsNoFault) {
     auto& box = add("box");
     run(25);
@@ -514,4 +532,32 @@ TEST_F(SupervisorTest, DeadAirOutlivesARestartAsOneEpisodeAndABlipDoesNotEndIt) 
     supervisor.check();
     EXPECT_EQ(active(AlarmKind::dead_air).size(), 1U);
     EXPECT_EQ(events.size(), 1U) << "neither cleared nor raised again";
+}
+
+TEST_F(SupervisorTest, EachRecentAiringCountsTheClustersThatPlayedItAndTheCountNeverShrinks) {
+    auto now_s =
+        std::chrono::duration_cast<std::chrono::seconds>(clock.system_now().time_since_epoch())
+            .count();
+    schedules::AsRunRecord row;
+    row.id = 7;
+    row.channel = "70-001";
+    row.started_at = schedules::Millis(std::chrono::seconds(now_s - 60));
+    fake.airings = {row};
+    fake.played = {"a", "b"};
+    supervisor.check();
+    ASSERT_EQ(fake.queries.size(), 1U);
+    EXPECT_EQ(fake.queries[0].from_s, now_s - 60 + 2) << "after the switch's first seconds";
+    EXPECT_EQ(fake.queries[0].to_s, now_s) << "still on air: up to now";
+    ASSERT_EQ(fake.noted.size(), 1U);
+    EXPECT_EQ(fake.noted[0], (std::pair<std::int64_t, std::int64_t>(7, 2)));
+    // Counted every 5 s; a cluster's seconds forgotten by the hub still count.
+    fake.airings[0].played = 2;
+    fake.played = {"c"};
+    clock.advance(std::chrono::seconds(1));
+    supervisor.check();
+    EXPECT_EQ(fake.noted.size(), 1U) << "not yet: every 5 s";
+    clock.advance(std::chrono::seconds(5));
+    supervisor.check();
+    ASSERT_EQ(fake.noted.size(), 2U);
+    EXPECT_EQ(fake.noted[1], (std::pair<std::int64_t, std::int64_t>(7, 3)));
 }

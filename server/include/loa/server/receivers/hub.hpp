@@ -53,6 +53,14 @@ struct ReceiverView {
     double emergency_volume = 1.0; ///< its unit's, while `emergency`
 };
 
+/// Which clusters of `channel` (a unit's code, or "@id") played sound in [from_s, to_s]
+/// (wall-clock seconds): an as-run row's question.
+struct PlayedQuery {
+    std::string channel;
+    std::int64_t from_s = 0;
+    std::int64_t to_s = 0;
+};
+
 /// How the hub behaves.
 struct HubSettings {
     std::chrono::seconds offline_grace{20}; ///< a dropped receiver counts as online this long
@@ -104,14 +112,15 @@ public:
     common::Result<ReceiverRecord> record(const std::string& id) { return registry_.find(id); }
     /// Receivers online now.
     std::size_t online_count();
-    /// An emergency airs on `channel` (a unit's code, or "@id" for one cluster), or no longer
-    /// does: its clusters are told to play at their unit's emergency volume, unmuted, then
-    /// their own setting again. Any thread (the schedule engine's, as it assigns channels).
-    void set_emergency(const std::string& channel, bool on);
-    /// The clusters of `channel` (a unit's code, or "@id") that reported sound played in a
-    /// second of [from_ms, to_ms] (wall clock), as far back as SoundHistory remembers.
-    std::set<std::string> played(const std::string& channel, std::int64_t from_ms,
-                                 std::int64_t to_ms);
+    /// The emergency airing `airing` (its key) is on `channel` (a unit's code, or "@id" for one
+    /// cluster), or none ("") is: the channel's clusters are told to play at their unit's
+    /// emergency volume, unmuted, then their own setting again. A new emergency overrides
+    /// again what operators set during the last. From memory, no database: the schedule
+    /// engine's thread calls it as it assigns channels, and an emergency never waits.
+    void set_emergency(const std::string& channel, const std::string& airing);
+    /// For each query, the clusters of its channel that reported sound played in a second of
+    /// its range (wall clock), as far back as SoundHistory remembers; all under one lock.
+    std::vector<std::set<std::string>> played(const std::vector<PlayedQuery>& queries);
 
 private:
     class Connection;
@@ -145,13 +154,22 @@ private:
     struct Output {
         double volume = 1.0;
         bool muted = false;
-        bool emergency = false;
+        bool emergency = false; ///< at its unit's emergency volume
     };
-    /// Its own setting, or its unit's emergency volume while an emergency airs on its unit's
-    /// channel or its own. With mutex_ held.
-    Output output_of(const ReceiverRecord& record, const std::string& unit_code) const;
+    /// A provisioned cluster as an emergency needs it, kept in memory.
+    struct Cluster {
+        std::string unit_code;
+        double volume = 1.0; ///< its own setting
+        bool muted = false;
+    };
+    /// Its own setting; its unit's emergency volume, unmuted, while an emergency airs on its
+    /// unit's channel or its own; or what an operator set during that emergency. With mutex_
+    /// held.
+    Output output_of(const std::string& id) const;
     /// Pushes a receiver's output to it if it is connected.
-    void push_output(const ReceiverRecord& record, const std::string& unit_code);
+    void push_output(const std::string& id);
+    /// Notes a provisioned cluster (start, provision). With mutex_ held.
+    void note_cluster(const ReceiverRecord& record, const std::string& unit_code);
     /// An answer to request `request` that came on connection `connection`: taken only from
     /// the connection the request went to.
     void on_reply(std::uint64_t connection, std::int64_t request, bool ok);
@@ -184,9 +202,13 @@ private:
     std::map<std::string, Live> live_;
     std::vector<std::string> owed_; ///< receivers to rekey once connected (sweeper)
     std::map<std::string, std::int64_t> unit_of_;
-    std::set<std::string> emergency_channels_; ///< channels an emergency airs on now
-    /// Clusters an operator set during the emergency they are in: their own setting applies.
-    std::set<std::string> emergency_lifted_;
+    std::map<std::string, Cluster> clusters_; ///< by id
+    /// The emergency airing on each channel that carries one now.
+    std::map<std::string, std::string> emergency_channels_;
+    /// What an operator set a cluster to during the emergency it is in, until it is over.
+    std::map<std::string, Output> emergency_set_;
+    /// One push at a time, computed and sent together: a cluster gets its outputs in order.
+    std::mutex push_mutex_;
     /// A request awaiting its answer, and the connection it was sent on.
     struct Pending {
         std::uint64_t connection = 0;

@@ -25,10 +25,11 @@ public:
     void release(const std::string& key) override;
     void silence(const std::string& channel) override;
     std::function<std::int64_t()> count_reached(const std::string& channel) override;
-    /// Told, as each channel is assigned, whether it now carries an emergency (a program of
-    /// the emergency class: an operator's emergency or a scheduled one). Set before the
-    /// engine runs.
-    void on_emergency(std::function<void(const std::string& channel, bool on)> listener) {
+    /// Told, as each channel is assigned, the emergency airing it now carries (its key; a
+    /// program of the emergency class: an operator's emergency or a scheduled one), or ""
+    /// for none. Set before the engine runs.
+    void on_emergency(
+        std::function<void(const std::string& channel, const std::string& airing)> listener) {
         on_emergency_ = std::move(listener);
     }
 
@@ -37,7 +38,7 @@ private:
     schedules::ScheduleStore& store_;
     const ProgramStore& programs_;
     std::function<void(const std::string&, bool)> on_ended_;
-    std::function<void(const std::string&, bool)> on_emergency_;
+    std::function<void(const std::string&, const std::string&)> on_emergency_;
 };
 
 } // namespace loa::server

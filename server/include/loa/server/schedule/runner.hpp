@@ -40,9 +40,10 @@ public:
     /// What each channel carries now (channel -> airing key), as of the engine's last tick:
     /// read without waiting for a tick in progress (which may be starting sources).
     std::map<std::string, std::string> on_air() const;
-    /// Told whether each channel assigned now carries an emergency (AirAdapter::on_emergency).
-    /// Set before start().
-    void on_emergency(std::function<void(const std::string& channel, bool on)> listener) {
+    /// Told the emergency airing each channel assigned now carries, or ""
+    /// (AirAdapter::on_emergency). Set before start().
+    void on_emergency(
+        std::function<void(const std::string& channel, const std::string& airing)> listener) {
         air_.on_emergency(std::move(listener));
     }
 

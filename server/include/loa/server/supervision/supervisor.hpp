@@ -38,9 +38,8 @@ struct Observed {
     std::function<std::optional<std::int64_t>(const std::string& code)> unit_of_code;
     /// The as-run rows open or ended at or after a time (ScheduleApi::recent_as_run).
     std::function<std::vector<schedules::AsRunRecord>(schedules::Millis ended_after)> airings;
-    /// The clusters of a channel that played sound in [from_ms, to_ms] (ReceiverHub::played).
-    std::function<std::set<std::string>(const std::string& channel, std::int64_t from_ms,
-                                        std::int64_t to_ms)>
+    /// For each query, the clusters of its channel that played sound (ReceiverHub::played).
+    std::function<std::vector<std::set<std::string>>(const std::vector<PlayedQuery>& queries)>
         played;
     /// Records how many clusters verifiably played an as-run row (ScheduleApi::note_played).
     std::function<void(std::int64_t as_run, std::int64_t clusters)> note_played;
