@@ -1,14 +1,29 @@
 #include "loa/common/sqlite.hpp"
 
+#include <mutex>
 #include <sqlite3.h>
 #include <stdexcept>
 
 namespace loa::common {
 namespace {
 
+std::mutex errors_mutex;
+DatabaseErrors errors; // guarded by errors_mutex
+
+/// Counts an error, unless `code` is a constraint violation (a caller's bad input).
+void count_error(int code, const std::string& message) {
+    if ((code & 0xff) == SQLITE_CONSTRAINT)
+        return;
+    std::lock_guard lock(errors_mutex);
+    ++errors.count;
+    errors.last = message;
+}
+
 Error sql_error(sqlite3* db, const std::string& sql) {
-    return make_error(Errc::io_error,
-                      std::string("database: ") + sqlite3_errmsg(db) + " (in: " + sql + ")");
+    auto error = make_error(Errc::io_error,
+                            std::string("database: ") + sqlite3_errmsg(db) + " (in: " + sql + ")");
+    count_error(sqlite3_extended_errcode(db), error.message);
+    return error;
 }
 
 } // namespace
@@ -142,7 +157,9 @@ Result<void> Database::execute(std::string_view sql) {
     if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
         std::string reason = message != nullptr ? message : "unknown error";
         sqlite3_free(message);
-        return make_error(Errc::io_error, "database: " + reason);
+        auto error = make_error(Errc::io_error, "database: " + reason);
+        count_error(sqlite3_extended_errcode(db_), error.message);
+        return error;
     }
     return {};
 }
@@ -227,6 +244,11 @@ Result<void> Transaction::commit() {
     if (committed)
         done_ = true;
     return committed;
+}
+
+DatabaseErrors database_errors() {
+    std::lock_guard lock(errors_mutex);
+    return errors;
 }
 
 } // namespace loa::common

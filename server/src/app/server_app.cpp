@@ -110,6 +110,7 @@ ServerApp::ServerApp(Settings settings, std::function<Settings()> reread)
     runner_.on_emergency([this](const std::string& channel, const std::string& airing) {
         hub_.set_emergency(channel, airing);
     });
+    runner_.on_failure([this](FailedAiring failed) { failed_airings_.note(std::move(failed)); });
 }
 
 ServerApp::~ServerApp() {
@@ -249,6 +250,14 @@ Observed ServerApp::observed() {
     o.note_played = [this](std::int64_t as_run, std::int64_t clusters) {
         api_.note_played(as_run, clusters);
     };
+    o.failed_airings = [this](std::chrono::system_clock::time_point since) {
+        return failed_airings_.since(since);
+    };
+    o.media_drops = [this] {
+        auto stats = media_.stats();
+        return stats.router_drops + stats.fanout.queue_drops;
+    };
+    o.database_errors = [] { return common::database_errors(); };
     o.unit_of_code = [this](const std::string& code) -> std::optional<std::int64_t> {
         try {
             return api_.unit_ids({code}).front();

@@ -242,7 +242,7 @@ void read_supervision(const ConfigNode& node, SupervisionSettings& s,
     node.reject_unknown_keys({"check_interval_ms", "disk_free_min_mb", "disk_free_min_percent",
                               "certificate_warn_days", "clock_check", "proof_of_play",
                               "proof_window_s", "loss_max_percent", "dead_air_s", "dead_air_dbfs",
-                              "webhooks"});
+                              "airing_late_s", "event_hold_s", "webhooks"});
     s.check_every = std::chrono::milliseconds(node.integer("check_interval_ms", 100, 60000, 1000));
     s.disk_free_min_mb = node.integer("disk_free_min_mb", 0, 1 << 30, s.disk_free_min_mb);
     s.disk_free_min_percent =
@@ -259,6 +259,8 @@ void read_supervision(const ConfigNode& node, SupervisionSettings& s,
     // volumes clusters are set to, or proof of play could not tell.
     s.dead_air_dbfs = node.number("dead_air_dbfs", -50, -10, s.dead_air_dbfs);
     encoder.silence_below_dbfs = s.dead_air_dbfs;
+    s.airing_late = std::chrono::seconds(node.integer("airing_late_s", 2, 60, 5));
+    s.event_hold = std::chrono::seconds(node.integer("event_hold_s", 30, 86400, 300));
     s.webhooks = read_webhooks(node);
 }
 

@@ -22,9 +22,12 @@ std::vector<ProgramSound> MediaServer::program_sound() const {
         if (program.channels.empty() || !sources_[program.slot])
             continue;
         auto level = sources_[program.slot]->level().totals();
-        ProgramSound p{key, program.channels, since(program.on_air_since),
+        ProgramSound p{key,
+                       program.channels,
+                       since(program.on_air_since),
                        since(std::max(program.on_air_since, steady_at(level.last_sustained_ns))),
-                       level.last_dbfs};
+                       level.last_dbfs,
+                       steady_at(level.last_block_ns) >= program.on_air_since};
         out.push_back(std::move(p));
     }
     return out;

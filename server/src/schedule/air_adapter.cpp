@@ -13,15 +13,15 @@ auto log() {
 } // namespace
 
 AirAdapter::AirAdapter(MediaServer& media, schedules::ScheduleStore& store,
-                       const ProgramStore& programs,
+                       const ProgramStore& programs, const common::Clock& clock,
                        std::function<void(const std::string& key, bool failed)> on_ended)
-    : media_(media), store_(store), programs_(programs), on_ended_(std::move(on_ended)) {}
+    : media_(media), store_(store), programs_(programs), clock_(clock),
+      on_ended_(std::move(on_ended)) {}
 
 void AirAdapter::prepare(const schedules::Instance& instance, std::chrono::milliseconds offset) {
     auto program = store_.program(instance.program);
     if (!program) {
-        log()->error("{}: {}", instance.key, program.error().message);
-        on_ended_(instance.key, true);
+        failed(instance, nullptr, program.error().message);
         return;
     }
     if (program->duration && offset >= *program->duration) {
@@ -31,13 +31,36 @@ void AirAdapter::prepare(const schedules::Instance& instance, std::chrono::milli
     }
     auto spec = programs_.source_for(*program, offset);
     if (!spec) {
-        log()->error("{}: {}", instance.key, spec.error().message);
-        on_ended_(instance.key, true);
+        failed(instance, &*program, spec.error().message);
         return;
     }
-    media_.start_program(
-        instance.key, *spec,
-        [on_ended = on_ended_, key = instance.key](bool failed) { on_ended(key, failed); });
+    FailedAiring failure{instance.key,
+                         program->title,
+                         instance.priority == schedules::PriorityClass::emergency,
+                         program->unit,
+                         "its source failed",
+                         {}};
+    media_.start_program(instance.key, *spec,
+                         [on_ended = on_ended_, on_failure = on_failure_, &clock = clock_,
+                          failure = std::move(failure)](bool failed) {
+                             if (failed && on_failure) {
+                                 auto noted = failure;
+                                 noted.at = clock.system_now();
+                                 on_failure(std::move(noted));
+                             }
+                             on_ended(failure.key, failed);
+                         });
+}
+
+void AirAdapter::failed(const schedules::Instance& instance, const schedules::Program* program,
+                        std::string reason) {
+    log()->error("{}: {}", instance.key, reason);
+    if (on_failure_)
+        on_failure_({instance.key, program != nullptr ? program->title : "",
+                     instance.priority == schedules::PriorityClass::emergency,
+                     program != nullptr ? std::optional(program->unit) : std::nullopt,
+                     std::move(reason), clock_.system_now()});
+    on_ended_(instance.key, true);
 }
 
 void AirAdapter::assign(const std::string& channel, const schedules::Instance* instance) {

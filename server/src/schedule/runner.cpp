@@ -52,7 +52,7 @@ void seed_units(schedules::ScheduleStore& store, const Settings& settings) {
 ScheduleRunner::ScheduleRunner(const Settings& settings, MediaServer& media,
                                const ProgramStore& programs, const common::Clock& clock)
     : store_(database_file(settings)), clock_(clock),
-      air_(media, store_, programs,
+      air_(media, store_, programs, clock,
            [this](const std::string& key, bool failed) {
                engine_.instance_ended(key, failed);
                wake();

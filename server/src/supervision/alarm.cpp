@@ -16,6 +16,10 @@ constexpr std::array kKinds = {
     std::pair{AlarmKind::cluster_silent, std::string_view("cluster_silent")},
     std::pair{AlarmKind::cluster_unbidden, std::string_view("cluster_unbidden")},
     std::pair{AlarmKind::dead_air, std::string_view("dead_air")},
+    std::pair{AlarmKind::airing_late, std::string_view("airing_late")},
+    std::pair{AlarmKind::airing_failed, std::string_view("airing_failed")},
+    std::pair{AlarmKind::fanout_behind, std::string_view("fanout_behind")},
+    std::pair{AlarmKind::database_errors, std::string_view("database_errors")},
 };
 
 constexpr std::array kSeverities = {
@@ -48,6 +52,13 @@ std::int64_t ms(schedules::Millis at) {
 }
 
 } // namespace
+
+std::string concat(std::initializer_list<std::string_view> pieces) {
+    std::string out;
+    for (auto piece : pieces)
+        out += piece;
+    return out;
+}
 
 std::string_view to_string(AlarmKind kind) {
     return name_of(kKinds, kind);

@@ -30,14 +30,6 @@ std::uint64_t counter(const boost::json::object& status, const char* key) {
     return 0;
 }
 
-/// The pieces one after the other.
-std::string join(std::initializer_list<std::string_view> pieces) {
-    std::string out;
-    for (auto piece : pieces)
-        out += piece;
-    return out;
-}
-
 /// What grew between two reports (a counter that went back was started again: a restart).
 std::uint64_t grown(std::uint64_t before, std::uint64_t after) {
     return after >= before ? after - before : after;
@@ -207,8 +199,8 @@ PlayFaults play_faults(const PlayHistory& history,
             if (j.sound >= half && j.sound_lately > 0)
                 out.unbidden.push_back(cluster_fault(
                     AlarmKind::cluster_unbidden, id, unit_of, Severity::minor,
-                    join({"Cụm thu ", id, " phát ra âm thanh khi kênh không phát gì"}),
-                    join({"Cluster ", id, " plays sound while its channel carries nothing"}), j,
+                    concat({"Cụm thu ", id, " phát ra âm thanh khi kênh không phát gì"}),
+                    concat({"Cluster ", id, " plays sound while its channel carries nothing"}), j,
                     last, window));
             continue;
         }
@@ -225,10 +217,10 @@ PlayFaults play_faults(const PlayHistory& history,
         if (j.received == 0) {
             out.no_media.push_back(
                 cluster_fault(AlarmKind::cluster_no_media, id, unit_of, grave,
-                              join({"Cụm thu ", id, " không nhận được gói tin nào trong ", secs,
-                                    " giây khi kênh đang phát"}),
-                              join({"Cluster ", id, " received nothing for ", secs,
-                                    " s while its channel plays"}),
+                              concat({"Cụm thu ", id, " không nhận được gói tin nào trong ", secs,
+                                      " giây khi kênh đang phát"}),
+                              concat({"Cluster ", id, " received nothing for ", secs,
+                                      " s while its channel plays"}),
                               j, last, window));
             out.unknown_lossy.insert(id);
             out.unknown_silent.insert(id); // its silence has a cause named
@@ -237,63 +229,23 @@ PlayFaults play_faults(const PlayHistory& history,
         double percent = static_cast<double>(j.lost) * 100.0 /
                          (static_cast<double>(j.received) + static_cast<double>(j.lost));
         if (percent > settings.loss_max_percent)
-            out.lossy.push_back(cluster_fault(
-                AlarmKind::cluster_lossy, id, unit_of, Severity::minor,
-                join({"Cụm thu ", id, " mất ", std::to_string(std::lround(percent)), "% gói tin"}),
-                join({"Cluster ", id, " loses ", std::to_string(std::lround(percent)),
-                      "% of packets"}),
-                j, last, window));
+            out.lossy.push_back(
+                cluster_fault(AlarmKind::cluster_lossy, id, unit_of, Severity::minor,
+                              concat({"Cụm thu ", id, " mất ", std::to_string(std::lround(percent)),
+                                      "% gói tin"}),
+                              concat({"Cluster ", id, " loses ",
+                                      std::to_string(std::lround(percent)), "% of packets"}),
+                              j, last, window));
         else if (percent * 2 > settings.loss_max_percent)
             out.unknown_lossy.insert(id); // between the thresholds: as it was
         if (j.owed && j.sound == 0)
-            out.silent.push_back(cluster_fault(
-                AlarmKind::cluster_silent, id, unit_of, grave,
-                join({"Cụm thu ", id, " không phát ra âm thanh trong ", secs,
-                      " giây dù kênh đang phát"}),
-                join({"Cluster ", id, " played no sound for ", secs, " s while its channel plays"}),
-                j, last, window));
-    }
-    return out;
-}
-
-std::vector<Fault> dead_air_faults(
-    const std::vector<ProgramSound>& programs,
-    const std::function<std::optional<std::int64_t>(const std::string&)>& unit_of_channel,
-    std::optional<std::int64_t> province, const SupervisionSettings& settings,
-    std::set<std::string>& undetermined) {
-    std::vector<Fault> out;
-    for (const auto& p : programs) {
-        if (p.silent_for < settings.dead_air_after) {
-            // Silent since it went on air (or since the server started again): not long enough
-            // to say, and an alarm it had stays.
-            if (p.silent_for >= p.on_air_for - std::chrono::milliseconds(500))
-                undetermined.insert(p.key);
-            continue;
-        }
-        auto seconds = std::chrono::duration_cast<std::chrono::seconds>(p.silent_for).count();
-        std::string channels;
-        boost::json::array listed;
-        for (const auto& c : p.channels) {
-            channels += channels.empty() ? "" : ", ";
-            channels += c;
-            listed.emplace_back(c);
-        }
-        Fault f;
-        f.kind = AlarmKind::dead_air;
-        f.subject = p.key;
-        // One channel: its unit's operators are told; many (a province's program): the
-        // province's.
-        f.unit = p.channels.size() == 1 ? unit_of_channel(*p.channels.begin()) : province;
-        f.severity = Severity::major;
-        auto secs = std::to_string(seconds);
-        f.text_vi = join({"Kênh ", channels, " im lặng ", secs, " giây trong khi đang phát"});
-        f.text_en = join({"Dead air on ", channels, ": silent for ", secs, " s during an airing"});
-        f.figures = {{"program", p.key},
-                     {"channels", std::move(listed)},
-                     {"silent_s", seconds},
-                     {"level_dbfs", p.level_dbfs},
-                     {"dead_air_s", settings.dead_air_after.count()}};
-        out.push_back(std::move(f));
+            out.silent.push_back(
+                cluster_fault(AlarmKind::cluster_silent, id, unit_of, grave,
+                              concat({"Cụm thu ", id, " không phát ra âm thanh trong ", secs,
+                                      " giây dù kênh đang phát"}),
+                              concat({"Cluster ", id, " played no sound for ", secs,
+                                      " s while its channel plays"}),
+                              j, last, window));
     }
     return out;
 }

@@ -15,7 +15,8 @@ auto log() {
 Supervisor::Supervisor(AlarmBook& alarms, Observed observed, SupervisionSettings settings,
                        const common::Clock& clock)
     : alarms_(alarms), observed_(std::move(observed)), settings_(std::move(settings)),
-      clock_(clock), started_(clock.steady_now()), play_(settings_.proof_window) {}
+      clock_(clock), started_(clock.steady_now()), play_(settings_.proof_window),
+      media_drops_(settings_.event_hold), database_errors_(settings_.event_hold) {}
 
 Supervisor::~Supervisor() {
     stop();
@@ -51,15 +52,16 @@ void Supervisor::stop() {
         thread_.join();
 }
 
+template <class Find> void Supervisor::reconcile(AlarmKind kind, Find&& find) {
+    try {
+        if (auto done = alarms_.reconcile(kind, find()); !done)
+            log()->error("{}: {}", to_string(kind), done.error().message);
+    } catch (const std::exception& e) {
+        log()->error("{}: {}", to_string(kind), e.what());
+    }
+}
+
 void Supervisor::check() {
-    auto reconcile = [this](AlarmKind kind, auto&& find) {
-        try {
-            if (auto done = alarms_.reconcile(kind, find()); !done)
-                log()->error("{}: {}", to_string(kind), done.error().message);
-        } catch (const std::exception& e) {
-            log()->error("{}: {}", to_string(kind), e.what());
-        }
-    };
     const auto& o = observed_;
     auto up = std::chrono::duration_cast<std::chrono::seconds>(clock_.steady_now() - started_);
     std::map<std::string, std::int64_t> unit_of;
@@ -79,8 +81,16 @@ void Supervisor::check() {
         } catch (const std::exception& e) {
             log()->error("clusters: {}", e.what());
         }
+    auto unit_of_channel = [&](const std::string& channel) -> std::optional<std::int64_t> {
+        if (channel.rfind('@', 0) == 0) {
+            auto it = unit_of.find(channel.substr(1));
+            return it != unit_of.end() ? std::optional(it->second) : std::nullopt;
+        }
+        return o.unit_of_code ? o.unit_of_code(channel) : std::nullopt;
+    };
     if (o.programs)
-        check_dead_air(unit_of);
+        check_programs(unit_of_channel);
+    check_events();
     if (o.airings && o.played && o.note_played)
         count_played();
     if (o.disk)
@@ -118,23 +128,43 @@ void Supervisor::check_play(const std::vector<ReceiverView>& receivers,
             log()->error("{}: {}", to_string(kind), done.error().message);
 }
 
-void Supervisor::check_dead_air(const std::map<std::string, std::int64_t>& unit_of) {
+void Supervisor::check_programs(
+    const std::function<std::optional<std::int64_t>(const std::string&)>& unit_of_channel) {
     try {
-        auto unit_of_channel = [&](const std::string& channel) -> std::optional<std::int64_t> {
-            if (channel.rfind('@', 0) == 0) {
-                auto it = unit_of.find(channel.substr(1));
-                return it != unit_of.end() ? std::optional(it->second) : std::nullopt;
-            }
-            return observed_.unit_of_code ? observed_.unit_of_code(channel) : std::nullopt;
-        };
         std::set<std::string> undetermined;
-        auto faults = dead_air_faults(observed_.programs(), unit_of_channel, observed_.server_unit,
-                                      settings_, undetermined);
+        auto programs = observed_.programs();
+        auto faults = dead_air_faults(programs, unit_of_channel, observed_.server_unit, settings_,
+                                      undetermined);
         if (auto done = alarms_.reconcile(AlarmKind::dead_air, faults, undetermined); !done)
             log()->error("dead_air: {}", done.error().message);
+        auto late = late_airing_faults(programs, unit_of_channel, observed_.server_unit, settings_);
+        if (auto done = alarms_.reconcile(AlarmKind::airing_late, late); !done)
+            log()->error("airing_late: {}", done.error().message);
     } catch (const std::exception& e) {
         log()->error("dead_air: {}", e.what());
     }
+}
+
+void Supervisor::check_events() {
+    const auto& o = observed_;
+    auto now = clock_.system_now();
+    auto steady = clock_.steady_now();
+    if (o.failed_airings)
+        reconcile(AlarmKind::airing_failed, [&] {
+            return failed_airing_faults(o.failed_airings(now - settings_.event_hold), now,
+                                        settings_, o.server_unit);
+        });
+    if (o.media_drops)
+        reconcile(AlarmKind::fanout_behind, [&] {
+            media_drops_.observe(o.media_drops(), steady);
+            return fanout_faults(media_drops_, steady, o.server_unit);
+        });
+    if (o.database_errors)
+        reconcile(AlarmKind::database_errors, [&] {
+            auto errors = o.database_errors();
+            database_errors_.observe(errors.count, steady);
+            return database_faults(database_errors_, errors.last, steady, o.server_unit);
+        });
 }
 
 void Supervisor::count_played() {

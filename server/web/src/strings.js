@@ -277,6 +277,10 @@ export const strings = {
   'kind.cluster_silent': ['Cụm thu không phát ra tiếng', 'Cluster silent (proof of play)'],
   'kind.cluster_unbidden': ['Cụm thu phát khi kênh im lặng', 'Cluster plays unbidden'],
   'kind.dead_air': ['Kênh im lặng khi đang phát', 'Dead air'],
+  'kind.airing_late': ['Chương trình phát chậm', 'Airing late'],
+  'kind.airing_failed': ['Chương trình không phát được', 'Airing failed'],
+  'kind.fanout_behind': ['Máy chủ phân phối chậm so với thời gian thực', 'Fan-out behind'],
+  'kind.database_errors': ['Lỗi cơ sở dữ liệu', 'Database errors'],
   'dash.alarms': ['Cảnh báo đang có', 'Active alarms'],
 
   'users.heading': ['Người dùng và vai trò', 'Users and roles'],

@@ -172,17 +172,22 @@ TEST(Settings, SupervisionThresholdsHaveDefaultsAndBounds) {
     EXPECT_EQ(defaults.proof_window, std::chrono::seconds(30));
     EXPECT_EQ(defaults.loss_max_percent, 20);
     EXPECT_EQ(defaults.dead_air_after, std::chrono::seconds(20));
+    EXPECT_EQ(defaults.airing_late, std::chrono::seconds(5));
+    EXPECT_EQ(defaults.event_hold, std::chrono::seconds(300));
     EXPECT_EQ(load_settings(Config::parse("{}", "t")).encoder.silence_below_dbfs, -40);
     auto s = load_settings(Config::parse(
         R"({"supervision": {"check_interval_ms": 250, "disk_free_min_mb": 4096,
                             "disk_free_min_percent": 10, "certificate_warn_days": 30,
                             "clock_check": false, "proof_window_s": 60, "loss_max_percent": 5,
-                            "dead_air_s": 10, "dead_air_dbfs": -50}})",
+                            "dead_air_s": 10, "dead_air_dbfs": -50, "airing_late_s": 3,
+                            "event_hold_s": 60}})",
         "t"));
     EXPECT_EQ(s.supervision.proof_window, std::chrono::seconds(60));
     EXPECT_EQ(s.supervision.loss_max_percent, 5);
     EXPECT_EQ(s.supervision.dead_air_after, std::chrono::seconds(10));
     EXPECT_EQ(s.encoder.silence_below_dbfs, -50);
+    EXPECT_EQ(s.supervision.airing_late, std::chrono::seconds(3));
+    EXPECT_EQ(s.supervision.event_hold, std::chrono::seconds(60));
     EXPECT_NE(error_of(R"({"control": {"status_interval_s": 20}})").find("twice"),
               std::string::npos)
         << "the default window of 30 s is shorter than two reports";

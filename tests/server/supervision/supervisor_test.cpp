@@ -438,7 +438,7 @@ TEST_F(ProofOfPlayTest, AnOfflineClusterKeepsItsAlarmsUntilItCanBeJudgedAgain) {
 }
 
 TEST_F(SupervisorTest, DeadAirIsRaisedAfterItsThresholdOnTheProgramsChannelAndClearedBySound) {
-    server::ProgramSound program{"entry-7", {"70-001"}, 60s, 19s, -70};
+    server::ProgramSound program{"entry-7", {"70-001"}, 60s, 19s, -70, true};
     fake.programs = {program};
     supervisor.check();
     EXPECT_TRUE(active(AlarmKind::dead_air).empty());
@@ -523,12 +523,12 @@ TEST_F(ProofOfPlayTest, LossBetweenHalfTheThresholdAndItKeepsTheAlarmAsItIs) {
 }
 
 TEST_F(SupervisorTest, DeadAirOutlivesARestartAsOneEpisodeAndABlipDoesNotEndIt) {
-    fake.programs = {{"o5", {"70-001", "70-002"}, 60s, 30s, -70}};
+    fake.programs = {{"o5", {"70-001", "70-002"}, 60s, 30s, -70, true}};
     supervisor.check();
     ASSERT_EQ(active(AlarmKind::dead_air).size(), 1U);
     EXPECT_EQ(active(AlarmKind::dead_air)[0].fault.unit, 1) << "two channels: the province's";
     // The server restarts: the airing is back on air, silent since, not yet for 20 s.
-    fake.programs = {{"o5", {"70-001", "70-002"}, 3s, 3s, -70}};
+    fake.programs = {{"o5", {"70-001", "70-002"}, 3s, 3s, -70, true}};
     supervisor.check();
     EXPECT_EQ(active(AlarmKind::dead_air).size(), 1U);
     EXPECT_EQ(events.size(), 1U) << "neither cleared nor raised again";

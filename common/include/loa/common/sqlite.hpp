@@ -122,4 +122,15 @@ private:
     bool done_ = false;
 };
 
+/// The database errors of every connection in this process so far: what the supervisor's
+/// database_errors alarm watches. A constraint violation is a caller's bad input (a name
+/// taken, a row still referenced), answered as such, and not counted.
+struct DatabaseErrors {
+    std::uint64_t count = 0;
+    std::string last; ///< the last one's message and statement (never bound values)
+};
+
+/// A snapshot of the process's database errors. Thread-safe.
+DatabaseErrors database_errors();
+
 } // namespace loa::common

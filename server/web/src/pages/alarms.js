@@ -9,7 +9,8 @@ import { t, language, dateTime, localIso, parseLocal } from '../i18n.js';
 export const SEVERITIES = ['critical', 'major', 'minor', 'warning'];
 const KINDS = [
   'cluster_offline', 'cluster_no_media', 'cluster_lossy', 'cluster_silent', 'cluster_unbidden',
-  'dead_air', 'disk_low', 'clock_unsynchronised', 'certificate_expiring',
+  'dead_air', 'airing_late', 'airing_failed', 'fanout_behind', 'database_errors', 'disk_low',
+  'clock_unsynchronised', 'certificate_expiring',
 ];
 const COLUMNS = ['id', 'severity', 'kind', 'subject', 'unit', 'text', 'raised_at', 'cleared_at',
   'acknowledged_by', 'acknowledged_at'];

@@ -87,6 +87,7 @@ private:
     Webhooks webhooks_;
     AlarmBook alarms_;
     ReceiverHub hub_;
+    FailedAirings failed_airings_;
     Supervisor supervisor_;
     ApiGateway gateway_;
     ControlSocket control_;

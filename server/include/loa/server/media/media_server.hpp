@@ -44,6 +44,7 @@ struct ProgramSound {
     /// silence), or went on air.
     std::chrono::milliseconds silent_for{0};
     double level_dbfs = pipeline::kSilenceDbfs; ///< its last 100 ms
+    bool started = false; ///< its source has sent audio (of any level) since it went on air
 };
 
 /// What a channel carries, as sound.

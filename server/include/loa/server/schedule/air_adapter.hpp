@@ -6,9 +6,11 @@
 #include <functional>
 #include <string>
 
+#include "loa/common/clock.hpp"
 #include "loa/schedules/engine.hpp"
 #include "loa/schedules/store.hpp"
 #include "loa/server/media/media_server.hpp"
+#include "loa/server/schedule/failed_airings.hpp"
 #include "loa/server/schedule/program_store.hpp"
 
 namespace loa::server {
@@ -18,6 +20,7 @@ class AirAdapter final : public schedules::Air {
 public:
     /// `on_ended(key, failed)` is called from a source's thread when a program ends by itself.
     AirAdapter(MediaServer& media, schedules::ScheduleStore& store, const ProgramStore& programs,
+               const common::Clock& clock,
                std::function<void(const std::string& key, bool failed)> on_ended);
 
     void prepare(const schedules::Instance& instance, std::chrono::milliseconds offset) override;
@@ -33,12 +36,24 @@ public:
         on_emergency_ = std::move(listener);
     }
 
+    /// Told of each airing whose program cannot be played (any thread: a source's failure
+    /// comes from its own). Set before the engine runs.
+    void on_failure(std::function<void(FailedAiring failed)> listener) {
+        on_failure_ = std::move(listener);
+    }
+
 private:
+    /// Tells the failure listener, and the engine, that `instance` failed.
+    void failed(const schedules::Instance& instance, const schedules::Program* program,
+                std::string reason);
+
     MediaServer& media_;
     schedules::ScheduleStore& store_;
     const ProgramStore& programs_;
+    const common::Clock& clock_;
     std::function<void(const std::string&, bool)> on_ended_;
     std::function<void(const std::string&, const std::string&)> on_emergency_;
+    std::function<void(FailedAiring)> on_failure_;
 };
 
 } // namespace loa::server

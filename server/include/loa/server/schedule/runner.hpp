@@ -47,6 +47,11 @@ public:
         air_.on_emergency(std::move(listener));
     }
 
+    /// Told of each airing that cannot be played (AirAdapter::on_failure). Set before start().
+    void on_failure(std::function<void(FailedAiring failed)> listener) {
+        air_.on_failure(std::move(listener));
+    }
+
 private:
     void run();
     void wake();

@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,10 @@ enum class AlarmKind {
     cluster_silent,       ///< proof of play failed: its output is silent, its channel is not
     cluster_unbidden,     ///< a cluster plays sound while its channel is silent
     dead_air,             ///< a program on air has been silent (or sent nothing) too long
+    airing_late,          ///< an airing's audio has not started within its time's allowance
+    airing_failed,        ///< an airing's program could not be played (file, bulletin, source)
+    fanout_behind,        ///< the media path fell behind real time and dropped frames
+    database_errors,      ///< the database failed a statement (not a caller's bad input)
 };
 
 /// How grave, most grave first (the order of the enum).
@@ -60,6 +65,9 @@ struct Alarm {
 
     bool active() const { return !cleared_at; }
 };
+
+/// The pieces one after the other (an alarm's texts).
+std::string concat(std::initializer_list<std::string_view> pieces);
 
 /// An alarm as the API shows it (docs/api.md, "Alarms"); `unit_code` is its unit's code.
 boost::json::object alarm_json(const Alarm& alarm, const std::string& unit_code);

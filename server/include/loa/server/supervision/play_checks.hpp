@@ -110,14 +110,4 @@ PlayFaults play_faults(const PlayHistory& history,
                        const std::map<std::string, std::int64_t>& unit_of,
                        const SupervisionSettings& settings);
 
-/// Programs on air silent for dead_air_after or longer. `unit_of_channel` gives the unit of a
-/// channel (a unit's code, or "@id" for one cluster); a program on several channels concerns
-/// `province`. Programs that cannot be judged yet are added to `undetermined`: silent since
-/// they went on air (after a restart too) but not yet for the threshold.
-std::vector<Fault> dead_air_faults(
-    const std::vector<ProgramSound>& programs,
-    const std::function<std::optional<std::int64_t>(const std::string&)>& unit_of_channel,
-    std::optional<std::int64_t> province, const SupervisionSettings& settings,
-    std::set<std::string>& undetermined);
-
 } // namespace loa::server

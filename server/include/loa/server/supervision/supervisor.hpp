@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "loa/common/clock.hpp"
+#include "loa/common/sqlite.hpp"
+#include "loa/server/supervision/airing_checks.hpp"
 #include "loa/server/supervision/alarm_book.hpp"
 #include "loa/server/supervision/checks.hpp"
 #include "loa/server/supervision/play_checks.hpp"
@@ -43,6 +45,13 @@ struct Observed {
         played;
     /// Records how many clusters verifiably played an as-run row (ScheduleApi::note_played).
     std::function<void(std::int64_t as_run, std::int64_t clusters)> note_played;
+    /// The airings that failed at or after a time (FailedAirings::since).
+    std::function<std::vector<FailedAiring>(std::chrono::system_clock::time_point since)>
+        failed_airings;
+    /// Frames the media path dropped since the server started, as it fell behind.
+    std::function<std::uint64_t()> media_drops;
+    /// The process's database errors (common::database_errors).
+    std::function<common::DatabaseErrors()> database_errors;
 };
 
 /// Runs the checks. Thread-safe.
@@ -61,13 +70,19 @@ public:
     void check();
 
 private:
+    /// Raises and clears `kind`'s alarms from the faults `find()` returns; logs a failure.
+    template <class Find> void reconcile(AlarmKind kind, Find&& find);
     /// Proof of play: samples every cluster, then raises and clears its four kinds.
     void check_play(const std::vector<ReceiverView>& receivers,
                     const std::map<std::string, std::int64_t>& unit_of);
-    /// Dead air of the programs on air.
-    void check_dead_air(const std::map<std::string, std::int64_t>& unit_of);
+    /// The programs on air: dead air, audio late to start. `unit_of_channel` gives a channel's
+    /// unit.
+    void check_programs(
+        const std::function<std::optional<std::int64_t>(const std::string&)>& unit_of_channel);
     /// The as-run log's `played`: each recent airing's clusters that played sound during it.
     void count_played();
+    /// Events: airings that failed, frames dropped, database errors.
+    void check_events();
 
     AlarmBook& alarms_;
     Observed observed_;
@@ -78,6 +93,8 @@ private:
     /// The clusters that played each recent airing, by as-run row (the supervisor thread's).
     std::map<std::int64_t, std::set<std::string>> played_;
     std::chrono::steady_clock::time_point next_played_count_{};
+    EventWatch media_drops_;     ///< the supervisor thread's own
+    EventWatch database_errors_; ///< the supervisor thread's own
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;

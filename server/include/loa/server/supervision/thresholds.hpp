@@ -35,6 +35,11 @@ struct SupervisionSettings {
     /// The level below which a program counts as silent (also EncoderSettings'
     /// silence_below_dbfs, where it is measured).
     double dead_air_dbfs = -40;
+    /// airing_late: a program on air this long without audio.
+    std::chrono::seconds airing_late{5};
+    /// An event's alarm (airing_failed, fanout_behind, database_errors) stays this long after
+    /// its last occurrence.
+    std::chrono::seconds event_hold{300};
     std::vector<WebhookSettings> webhooks;
 };
 
