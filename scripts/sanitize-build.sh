@@ -4,7 +4,9 @@
 # instrumented for libFuzzer (-fsanitize=fuzzer-no-link), the tests (but the browser tests) and
 # the fuzz targets, no benchmarks; warnings are errors. A Debug build (asserts on) at -O1 with
 # line tables only: sanitizer reports still name file and line, and clang compiles the Beast
-# and Asio heavy files in a fraction of the time and memory that -O2 -g takes.
+# and Asio heavy files in a fraction of the time and memory that -O2 -g takes. The heaviest that
+# neither the fuzz targets nor timed tests lean on (TLS sessions, the HTTP and API clients)
+# compile at -O0, in half the time again (server/http and clients CMakeLists.txt).
 # usage: scripts/sanitize-build.sh [TARGET...]   (default: everything)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -90,9 +90,7 @@ void print_summary(const loa::clients::MediaLink& link, const loa::clients::Play
 /// The level it plays now, to a tenth of a dB: the last block's, or silence once nothing
 /// has been played for a second (the stream stopped).
 double level_now(const loa::pipeline::LevelTotals& played) {
-    auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                   std::chrono::steady_clock::now().time_since_epoch())
-                   .count();
+    auto now = loa::pipeline::steady_ns();
     if (played.last_block_ns == 0 || now - played.last_block_ns > 1'000'000'000)
         return loa::pipeline::kSilenceDbfs;
     return std::round(played.last_dbfs * 10) / 10;

@@ -123,9 +123,7 @@ void Player::push(const std::uint8_t* packet, std::size_t len) {
 }
 
 std::uint64_t Player::sound_seconds() const {
-    return played_.sound_seconds(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     std::chrono::steady_clock::now().time_since_epoch())
-                                     .count());
+    return played_.sound_seconds(pipeline::steady_ns());
 }
 
 void Player::set_volume(double volume) {

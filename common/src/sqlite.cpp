@@ -234,8 +234,14 @@ Transaction::Transaction(Database& db) : db_(db) {
         throw std::runtime_error(begun.error().message);
 }
 
+bool Database::in_transaction() const {
+    return sqlite3_get_autocommit(db_) == 0;
+}
+
 Transaction::~Transaction() {
-    if (!done_)
+    // An error such as a full disk may have rolled the transaction back already: a ROLLBACK
+    // then fails, and would be counted in place of the error that mattered.
+    if (!done_ && db_.in_transaction())
         (void)db_.execute("ROLLBACK");
 }
 

@@ -31,6 +31,12 @@ double to_dbfs(double mean_square) {
 
 } // namespace
 
+std::int64_t steady_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
 double rms_dbfs(const std::int16_t* samples, std::size_t count) {
     if (count == 0)
         return kSilenceDbfs;
@@ -124,11 +130,8 @@ bool meter_pad(GstElement* pipeline, const char* element, const char* pad, Level
         GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
         GstMapInfo map;
         if (buffer != nullptr && gst_buffer_map(buffer, &map, GST_MAP_READ)) {
-            auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                           std::chrono::steady_clock::now().time_since_epoch())
-                           .count();
             target->meter->feed(reinterpret_cast<const std::int16_t*>(map.data), map.size / 2,
-                                target->channels, now);
+                                target->channels, steady_ns());
             gst_buffer_unmap(buffer, &map);
         }
         return GST_PAD_PROBE_OK;

@@ -1,6 +1,7 @@
 // An operator starts an emergency for one commune from the console, with a confirmation; only
-// that commune's receivers carry it, the dashboard shows the banner, the listen-in plays it in
-// the browser, and a guarded stop hands back to the schedule.
+// that commune's receivers carry it, the dashboard shows the banner, the receivers page the
+// level each cluster plays, the listen-in plays it in the browser, and a guarded stop hands
+// back to the schedule; the as-run log counts the clusters that verifiably played it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useLoa, login, visit, waitFor, wavSamples, wavSize, secondsOfSound,
@@ -19,9 +20,10 @@ test('an emergency for one commune reaches only its receivers and stops when tol
   await page.locator('[data-testid=no-overrides]').waitFor();
   const form = page.locator('[data-testid=emergency-form]');
   await form.locator('input[data-unit="70-001"]').check();
-  // Long enough (about 30 s) to be on air through the listen-in below; it ends by itself.
+  // Long enough (about 50 s) to be on air through the listen-in and the clusters' next reports
+  // below; it is stopped before it ends.
   await form.locator('textarea[name=text]').fill(
-    'Cảnh báo lũ khẩn cấp. Bà con xã Tân Lập di chuyển ngay lên vùng cao. '.repeat(5));
+    'Cảnh báo lũ khẩn cấp. Bà con xã Tân Lập di chuyển ngay lên vùng cao. '.repeat(8));
   await form.locator('[data-testid=start-emergency]').click();
   // The first click only asks; nothing is on air until the confirmation.
   await page.locator('[role=dialog]').waitFor();
@@ -51,6 +53,19 @@ test('an emergency for one commune reaches only its receivers and stops when tol
       throw new Error(`${e.message}: ${state}`);
     });
 
+  // Proof of play: the receivers page shows what each cluster plays, as its next report says.
+  const levelOf = async (id) => {
+    const level = page.locator(`tr[data-receiver="${id}"] [data-level]`);
+    return (await level.count()) === 0 ? null : Number(await level.getAttribute('data-level'));
+  };
+  await waitFor(async () => {
+    await visit(page, 'receivers');
+    const level = await levelOf('r-001');
+    return level !== null && level > -40;
+  }, 30000, '70-001\'s cluster to report the emergency\'s level');
+  const quiet = await levelOf('r-002');
+  assert.ok(quiet === null || quiet < -60, `70-002's cluster plays nothing (${quiet})`);
+
   await visit(page, 'emergency');
   await page.click('[data-testid=stop-override]');
   await page.locator('[role=dialog]').waitFor();
@@ -62,5 +77,13 @@ test('an emergency for one commune reaches only its receivers and stops when tol
   const log = loa.call('as_run.list', {}).filter((r) => r.channel === '70-001' && r.override);
   assert.equal(log.length, 1);
   assert.equal(log[0].outcome, 'stopped');
+  // The as-run log: sent to one cluster, and that one verifiably played it (counted from the
+  // clusters' reports, which come every few seconds, and after the airing's end).
+  const played = page.locator(`tr[data-as-run="${log[0].id}"] [data-testid=played]`);
+  await waitFor(async () => {
+    await visit(page, 'as-run');
+    return (await played.count()) === 1 && (await played.innerText()) === '1';
+  }, 40000, 'the as-run log to count the cluster that played');
+  assert.equal(loa.call('as_run.list', {}).find((r) => r.id === log[0].id).receivers, 1);
   assert.deepEqual(page.errors, []);
 });

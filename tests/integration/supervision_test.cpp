@@ -4,7 +4,9 @@
 // test) down while alarms are raised. Prints the time from the kill to the alarm
 // (docs/performance.md, "Supervision"). Proof of play with a cluster whose output a drilled
 // local fault silences during an emergency, dead air when a relay's web server stops, an
-// airing late when a relay's server never answers, and an airing failed when its file is gone.
+// airing late when a relay's server never answers, and an airing failed when its file is gone;
+// in a network namespace of its own, a cluster whose packets are lost in part (lossy) or in
+// whole (no media) while its control channel stays up.
 #include <boost/json.hpp>
 #include <csignal>
 #include <filesystem>
@@ -18,6 +20,7 @@
 #include "harness.hpp"
 #include "loa/common/sqlite.hpp"
 #include "loa/http/server.hpp"
+#include "netns.hpp"
 #include "tcp_client.hpp"
 #include "wav.hpp"
 
@@ -389,6 +392,73 @@ http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), Mute).serve_for
     EXPECT_EQ(failed->at("unit"), "70-001");
     EXPECT_NE(failed->at("text_en").as_string().find("Bản tin"), std::string::npos)
         << json::serialize(*failed);
+}
+
+TEST(Supervision, AClusterLosingPacketsIsLossyAndOneReceivingNoneHasNoMedia) {
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root for ip netns and nft";
+    Netns ns;
+    ASSERT_TRUE(ns.ok()) << "cannot create a network namespace";
+    Scenario s("supervision-network");
+    s.use_netns(ns.name()); // the server and the receiver; the test speaks by the control socket
+    write_tone_wav(s.dir().file("tone.wav"), 440, 300); // longer than the test
+    // Provisioned by the control socket, which has no Host to name the server by in the bundle.
+    s.add_http_settings(R"("public_url": "ws://127.0.0.1:)" + std::to_string(s.http_port()) +
+                        R"(")");
+    s.write_province_config(kProvince, R"("supervision": {"proof_window_s": 5})");
+    s.start_server();
+    auto made = s.call("receivers.provision", R"({"id": "box", "unit": "70-001"})");
+    std::string bundle = s.dir().file("box.bundle.json");
+    std::ofstream(bundle) << json::serialize(made.at("bundle"));
+    s.start_provisioned_receiver("box", bundle);
+    ASSERT_TRUE(wait_until(
+        [&] {
+            auto list = s.call("receivers.list").as_array();
+            return list.size() == 1 && list[0].at("online").as_bool();
+        },
+        seconds(20)))
+        << read_file(s.receiver_log("box"));
+    s.call("emergency.start",
+           R"({"units": ["70-001"], "path": ")" + s.dir().file("tone.wav") + R"("})");
+    auto active = [&](const std::string& kind) {
+        return !s.call("alarms.list", R"({"kind": ")" + kind + R"("})").as_array().empty();
+    };
+    /// Seconds from now until `kind` is active (bounded), or -1.
+    auto time_to = [&](const std::string& kind) {
+        auto from = std::chrono::steady_clock::now();
+        if (!wait_until([&] { return active(kind); }, seconds(40)))
+            return -1.0;
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - from).count();
+    };
+    // A healthy window first: the cluster plays, nothing is wrong.
+    ASSERT_TRUE(wait_until(
+        [&] {
+            auto list = s.call("receivers.list").as_array();
+            const auto& status = list[0].as_object();
+            return status.contains("status") &&
+                   status.at("status").as_object().contains("sound_ms") &&
+                   status.at("status").at("sound_ms").to_number<double>() > 0;
+        },
+        seconds(20)));
+
+    ASSERT_TRUE(ns.loss(50)); // half of the UDP, each way: media and the receiver's reports
+    auto lossy = time_to("cluster_lossy");
+    ASSERT_GE(lossy, 0) << "no cluster_lossy within 40 s of 50 % loss";
+    std::printf("supervision: cluster lossy, 50 %% loss to alarm: %.1f s (window 5 s)\n", lossy);
+
+    ASSERT_TRUE(ns.loss(100)); // no media at all; the control channel (TCP) stays up
+    auto no_media = time_to("cluster_no_media");
+    ASSERT_GE(no_media, 0) << "no cluster_no_media within 40 s of an outage of the media";
+    std::printf("supervision: cluster no media, outage to alarm: %.1f s (window 5 s)\n", no_media);
+    EXPECT_TRUE(s.call("receivers.list").as_array()[0].at("online").as_bool())
+        << "online all along: the control channel is up";
+
+    ASSERT_TRUE(ns.loss(0));
+    EXPECT_TRUE(wait_until([&] { return !active("cluster_no_media") && !active("cluster_lossy"); },
+                           seconds(40)))
+        << "the network is whole again: both clear";
+    EXPECT_EQ(s.call("overrides.list").as_array().size(), 1U)
+        << "cleared while the emergency still plays";
 }
 
 TEST(Supervision, AMutedClusterPlaysAnEmergencyAtItsUnitsVolumeAndIsMutedAgainAfter) {

@@ -70,7 +70,11 @@ void AirAdapter::assign(const std::string& channel, const schedules::Instance* i
     // longer than the control message takes); the clusters' own after its last.
     if (on_emergency_ && emergency)
         on_emergency_(channel, instance->key);
-    media_.play_on(channel, instance != nullptr ? &instance->key : nullptr);
+    if (!media_.play_on(channel, instance != nullptr ? &instance->key : nullptr) &&
+        instance != nullptr && on_failure_)
+        on_failure_({instance->key, "", emergency, std::nullopt,
+                     std::string("it could not be put on channel ").append(channel),
+                     clock_.system_now()});
     if (on_emergency_ && !emergency)
         on_emergency_(channel, "");
 }

@@ -68,11 +68,16 @@ std::vector<Fault> dead_air_faults(
 std::vector<Fault> late_airing_faults(
     const std::vector<ProgramSound>& programs,
     const std::function<std::optional<std::int64_t>(const std::string&)>& unit_of_channel,
-    std::optional<std::int64_t> province, const SupervisionSettings& settings) {
+    std::optional<std::int64_t> province, const SupervisionSettings& settings,
+    std::set<std::string>& undetermined) {
     std::vector<Fault> out;
     for (const auto& p : programs) {
-        if (p.started || p.on_air_for < settings.airing_late)
+        if (p.started)
             continue;
+        if (p.on_air_for < settings.airing_late) {
+            undetermined.insert(p.key);
+            continue;
+        }
         auto [channels, listed] = listed_channels(p.channels);
         auto seconds = std::chrono::duration_cast<std::chrono::seconds>(p.on_air_for).count();
         auto secs = std::to_string(seconds);
@@ -117,12 +122,10 @@ std::vector<Fault> failed_airing_faults(const std::vector<FailedAiring>& failed,
                       std::chrono::duration_cast<std::chrono::milliseconds>(a.at.time_since_epoch())
                           .count()},
                      {"event_hold_s", settings.event_hold.count()}};
-        // A later failure of the same airing replaces the earlier one's figures.
-        auto same = std::find_if(out.begin(), out.end(),
-                                 [&](const Fault& o) { return o.subject == f.subject; });
-        if (same != out.end())
-            *same = std::move(f);
-        else
+        // An airing that failed again (made ready, then not put on air) is one alarm: the
+        // first failure says most.
+        if (std::none_of(out.begin(), out.end(),
+                         [&](const Fault& o) { return o.subject == f.subject; }))
             out.push_back(std::move(f));
     }
     return out;

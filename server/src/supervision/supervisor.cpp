@@ -52,9 +52,10 @@ void Supervisor::stop() {
         thread_.join();
 }
 
-template <class Find> void Supervisor::reconcile(AlarmKind kind, Find&& find) {
+template <class Find>
+void Supervisor::reconcile(AlarmKind kind, Find&& find, const std::set<std::string>& undetermined) {
     try {
-        if (auto done = alarms_.reconcile(kind, find()); !done)
+        if (auto done = alarms_.reconcile(kind, find(), undetermined); !done)
             log()->error("{}: {}", to_string(kind), done.error().message);
     } catch (const std::exception& e) {
         log()->error("{}: {}", to_string(kind), e.what());
@@ -137,8 +138,10 @@ void Supervisor::check_programs(
                                       undetermined);
         if (auto done = alarms_.reconcile(AlarmKind::dead_air, faults, undetermined); !done)
             log()->error("dead_air: {}", done.error().message);
-        auto late = late_airing_faults(programs, unit_of_channel, observed_.server_unit, settings_);
-        if (auto done = alarms_.reconcile(AlarmKind::airing_late, late); !done)
+        std::set<std::string> starting;
+        auto late = late_airing_faults(programs, unit_of_channel, observed_.server_unit, settings_,
+                                       starting);
+        if (auto done = alarms_.reconcile(AlarmKind::airing_late, late, starting); !done)
             log()->error("airing_late: {}", done.error().message);
     } catch (const std::exception& e) {
         log()->error("dead_air: {}", e.what());
@@ -149,22 +152,37 @@ void Supervisor::check_events() {
     const auto& o = observed_;
     auto now = clock_.system_now();
     auto steady = clock_.steady_now();
+    // An event's alarm lasts its hold from when it was raised, even across a restart of the
+    // server, which forgets the events themselves: those raised within the hold stay.
+    std::map<AlarmKind, std::set<std::string>> held;
+    for (const auto& a : alarms_.active(AlarmFilter{}))
+        if (a.raised_at > now - settings_.event_hold)
+            held[a.fault.kind].insert(a.fault.subject);
     if (o.failed_airings)
-        reconcile(AlarmKind::airing_failed, [&] {
-            return failed_airing_faults(o.failed_airings(now - settings_.event_hold), now,
-                                        settings_, o.server_unit);
-        });
+        reconcile(
+            AlarmKind::airing_failed,
+            [&] {
+                return failed_airing_faults(o.failed_airings(now - settings_.event_hold), now,
+                                            settings_, o.server_unit);
+            },
+            held[AlarmKind::airing_failed]);
     if (o.media_drops)
-        reconcile(AlarmKind::fanout_behind, [&] {
-            media_drops_.observe(o.media_drops(), steady);
-            return fanout_faults(media_drops_, steady, o.server_unit);
-        });
+        reconcile(
+            AlarmKind::fanout_behind,
+            [&] {
+                media_drops_.observe(o.media_drops(), steady);
+                return fanout_faults(media_drops_, steady, o.server_unit);
+            },
+            held[AlarmKind::fanout_behind]);
     if (o.database_errors)
-        reconcile(AlarmKind::database_errors, [&] {
-            auto errors = o.database_errors();
-            database_errors_.observe(errors.count, steady);
-            return database_faults(database_errors_, errors.last, steady, o.server_unit);
-        });
+        reconcile(
+            AlarmKind::database_errors,
+            [&] {
+                auto errors = o.database_errors();
+                database_errors_.observe(errors.count, steady);
+                return database_faults(database_errors_, errors.last, steady, o.server_unit);
+            },
+            held[AlarmKind::database_errors]);
 }
 
 void Supervisor::count_played() {

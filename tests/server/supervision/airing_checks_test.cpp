@@ -25,7 +25,7 @@ protected:
             return code == "70-001" ? std::optional<std::int64_t>(2) : std::nullopt;
         };
         o.failed_airings = [this](std::chrono::system_clock::time_point since) {
-            return failed.since(since);
+            return restarted ? std::vector<server::FailedAiring>{} : failed.since(since);
         };
         o.media_drops = [this] { return drops; };
         o.database_errors = [this] { return database; };
@@ -55,6 +55,7 @@ protected:
     server::SupervisionSettings settings; ///< airing_late 5 s, event_hold 300 s
     std::vector<server::ProgramSound> programs;
     server::FailedAirings failed;
+    bool restarted = false; ///< the failures noted before are forgotten
     std::uint64_t drops = 0;
     common::DatabaseErrors database;
     server::Supervisor supervisor{book, observed(), settings, clock};
@@ -190,4 +191,37 @@ TEST_F(EventsTest, DatabaseErrorsAreCountedButNotACallersConstraintViolation) {
         << "the statement is in the figures, not the text";
     run(300);
     EXPECT_TRUE(active(AlarmKind::database_errors).empty());
+}
+
+TEST_F(EventsTest, EventAlarmsOutliveARestartForTheirHoldAndALateAiringStaysOneEpisode) {
+    failed.note(
+        {"e3@1700000000", "Bản tin sáng", false, 2, "its source failed", clock.system_now()});
+    drops = 3;
+    programs = {on_air("o5", {"70-001"}, 8s)};
+    supervisor.check();
+    ASSERT_EQ(events.size(), 3U);
+    run(100);
+
+    // The server starts again: it forgets the events and the drops; the airing comes back on
+    // air from the start, still without audio.
+    restarted = true;
+    drops = 0;
+    programs = {on_air("o5", {"70-001"}, 1s)};
+    server::Supervisor again{book, observed(), settings, clock};
+    again.check();
+    EXPECT_EQ(events.size(), 3U) << "nothing cleared, nothing raised again";
+    for (int i = 0; i < 199; ++i) {
+        clock.advance(1s);
+        programs[0].on_air_for += 1s;
+        again.check();
+    }
+    EXPECT_EQ(active(AlarmKind::airing_failed).size(), 1U);
+    EXPECT_EQ(active(AlarmKind::fanout_behind).size(), 1U);
+    EXPECT_EQ(active(AlarmKind::airing_late).size(), 1U);
+    EXPECT_EQ(events.size(), 3U);
+    clock.advance(1s);
+    again.check();
+    EXPECT_TRUE(active(AlarmKind::airing_failed).empty()) << "300 s after it was raised";
+    EXPECT_TRUE(active(AlarmKind::fanout_behind).empty());
+    EXPECT_EQ(active(AlarmKind::airing_late).size(), 1U) << "still no audio";
 }

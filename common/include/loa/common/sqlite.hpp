@@ -102,6 +102,8 @@ public:
     std::int64_t last_insert_id() const;
     /// Rows changed by the last statement.
     int changes() const;
+    /// Whether a transaction is open (SQLite ends one by itself on some errors).
+    bool in_transaction() const;
 
 private:
     sqlite3* db_ = nullptr;

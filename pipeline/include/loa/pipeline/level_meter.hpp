@@ -20,6 +20,9 @@ constexpr double kSilenceDbfs = -100.0;
 /// RMS of 16-bit samples, in dBFS (a full-scale sine is -3 dBFS); kSilenceDbfs for silence.
 double rms_dbfs(const std::int16_t* samples, std::size_t count);
 
+/// The monotonic clock now, in nanoseconds: the time base of LevelTotals' times.
+std::int64_t steady_ns();
+
 /// What a meter has measured since it was made.
 struct LevelTotals {
     std::uint64_t measured_ms = 0;   ///< audio measured

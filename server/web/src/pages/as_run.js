@@ -55,14 +55,14 @@ export function AsRun() {
       <thead><tr><th>${t('log.started')}</th><th>${t('log.ended')}</th><th>${t('log.channel')}</th>
         <th>${t('log.program')}</th><th>${t('log.priority')}</th><th>${t('log.receivers')}</th><th>${t('log.played')}</th>
         <th>${t('log.outcome')}</th></tr></thead>
-      <tbody>${rows.map((r) => html`<tr>
+      <tbody>${rows.map((r) => html`<tr data-as-run=${r.id} data-channel=${r.channel}>
         <td>${dateTime(r.started_at_ms)}</td>
         <td>${r.ended_at_ms ? dateTime(r.ended_at_ms) : ''}</td>
         <td translate=${false}>${nameOf(r.channel)}</td>
         <td translate=${false}>${r.title}</td>
         <td>${t(`priority.${r.priority}`)}</td>
         <td translate=${false}>${r.receivers}</td>
-        <td translate=${false} class=${r.played < r.receivers ? 'bad-text' : ''}>${r.played}</td>
+        <td translate=${false} class=${r.played < r.receivers ? 'bad-text' : ''} data-testid="played">${r.played}</td>
         <td>${r.outcome === null ? html`<span class="pill ok">${t('outcome.on_air')}</span>` : t(`outcome.${r.outcome}`)}</td>
       </tr>`)}</tbody>
     </table></div>

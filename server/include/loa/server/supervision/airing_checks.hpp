@@ -32,11 +32,13 @@ std::vector<Fault> dead_air_faults(
 
 /// Programs on air whose audio has not started SupervisionSettings::airing_late after they
 /// went on air. Units as dead_air_faults: `unit_of_channel` for a program on one channel,
-/// `province` for one on several.
+/// `province` for one on several. Programs without audio yet but not for that long are added
+/// to `undetermined` (after a restart of the server, an alarm they had stays).
 std::vector<Fault> late_airing_faults(
     const std::vector<ProgramSound>& programs,
     const std::function<std::optional<std::int64_t>(const std::string&)>& unit_of_channel,
-    std::optional<std::int64_t> province, const SupervisionSettings& settings);
+    std::optional<std::int64_t> province, const SupervisionSettings& settings,
+    std::set<std::string>& undetermined);
 
 /// The airings that failed within SupervisionSettings::event_hold of `now` (critical for an
 /// emergency's, major otherwise).

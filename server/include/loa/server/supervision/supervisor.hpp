@@ -70,8 +70,10 @@ public:
     void check();
 
 private:
-    /// Raises and clears `kind`'s alarms from the faults `find()` returns; logs a failure.
-    template <class Find> void reconcile(AlarmKind kind, Find&& find);
+    /// Raises and clears `kind`'s alarms from the faults `find()` returns, keeping those of
+    /// `undetermined` as they are; logs a failure.
+    template <class Find>
+    void reconcile(AlarmKind kind, Find&& find, const std::set<std::string>& undetermined = {});
     /// Proof of play: samples every cluster, then raises and clears its four kinds.
     void check_play(const std::vector<ReceiverView>& receivers,
                     const std::map<std::string, std::int64_t>& unit_of);
