@@ -131,21 +131,29 @@ void Supervisor::check_play(const std::vector<ReceiverView>& receivers,
 
 void Supervisor::check_programs(
     const std::function<std::optional<std::int64_t>(const std::string&)>& unit_of_channel) {
+    std::vector<ProgramSound> programs;
     try {
-        std::set<std::string> undetermined;
-        auto programs = observed_.programs();
-        auto faults = dead_air_faults(programs, unit_of_channel, observed_.server_unit, settings_,
-                                      undetermined);
-        if (auto done = alarms_.reconcile(AlarmKind::dead_air, faults, undetermined); !done)
-            log()->error("dead_air: {}", done.error().message);
-        std::set<std::string> starting;
-        auto late = late_airing_faults(programs, unit_of_channel, observed_.server_unit, settings_,
-                                       starting);
-        if (auto done = alarms_.reconcile(AlarmKind::airing_late, late, starting); !done)
-            log()->error("airing_late: {}", done.error().message);
+        programs = observed_.programs();
     } catch (const std::exception& e) {
-        log()->error("dead_air: {}", e.what());
+        log()->error("programs on air: {}", e.what());
+        return;
     }
+    std::set<std::string> silent_so_far;
+    reconcile(
+        AlarmKind::dead_air,
+        [&] {
+            return dead_air_faults(programs, unit_of_channel, observed_.server_unit, settings_,
+                                   silent_so_far);
+        },
+        silent_so_far);
+    std::set<std::string> starting;
+    reconcile(
+        AlarmKind::airing_late,
+        [&] {
+            return late_airing_faults(programs, unit_of_channel, observed_.server_unit, settings_,
+                                      starting);
+        },
+        starting);
 }
 
 void Supervisor::check_events() {
@@ -154,10 +162,15 @@ void Supervisor::check_events() {
     auto steady = clock_.steady_now();
     // An event's alarm lasts its hold from when it was raised, even across a restart of the
     // server, which forgets the events themselves: those raised within the hold stay.
-    std::map<AlarmKind, std::set<std::string>> held;
-    for (const auto& a : alarms_.active(AlarmFilter{}))
-        if (a.raised_at > now - settings_.event_hold)
-            held[a.fault.kind].insert(a.fault.subject);
+    auto held = [&](AlarmKind kind) {
+        AlarmFilter filter;
+        filter.kind = kind;
+        std::set<std::string> subjects;
+        for (const auto& a : alarms_.active(filter))
+            if (a.raised_at > now - settings_.event_hold)
+                subjects.insert(a.fault.subject);
+        return subjects;
+    };
     if (o.failed_airings)
         reconcile(
             AlarmKind::airing_failed,
@@ -165,7 +178,7 @@ void Supervisor::check_events() {
                 return failed_airing_faults(o.failed_airings(now - settings_.event_hold), now,
                                             settings_, o.server_unit);
             },
-            held[AlarmKind::airing_failed]);
+            held(AlarmKind::airing_failed));
     if (o.media_drops)
         reconcile(
             AlarmKind::fanout_behind,
@@ -173,7 +186,7 @@ void Supervisor::check_events() {
                 media_drops_.observe(o.media_drops(), steady);
                 return fanout_faults(media_drops_, steady, o.server_unit);
             },
-            held[AlarmKind::fanout_behind]);
+            held(AlarmKind::fanout_behind));
     if (o.database_errors)
         reconcile(
             AlarmKind::database_errors,
@@ -182,7 +195,7 @@ void Supervisor::check_events() {
                 database_errors_.observe(errors.count, steady);
                 return database_faults(database_errors_, errors.last, steady, o.server_unit);
             },
-            held[AlarmKind::database_errors]);
+            held(AlarmKind::database_errors));
 }
 
 void Supervisor::count_played() {
