@@ -1,5 +1,6 @@
 #include "loa/common/sqlite.hpp"
 
+#include <chrono>
 #include <mutex>
 #include <sqlite3.h>
 #include <stdexcept>
@@ -19,10 +20,21 @@ void count_error(int code, const std::string& message) {
     errors.last = message;
 }
 
-Error sql_error(sqlite3* db, const std::string& sql) {
-    auto error = make_error(Errc::io_error,
-                            std::string("database: ") + sqlite3_errmsg(db) + " (in: " + sql + ")");
-    count_error(sqlite3_extended_errcode(db), error.message);
+/// Why the database was busy, so that a lock held too long can be told from a conflict.
+std::string busy_reason(int code, std::chrono::steady_clock::duration waited) {
+    if (code == SQLITE_BUSY_SNAPSHOT)
+        return ", another connection wrote since this one began reading";
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(waited).count();
+    return ", waited " + std::to_string(ms) + " ms for another connection's write to end";
+}
+
+Error sql_error(sqlite3* db, const std::string& sql,
+                std::chrono::steady_clock::duration waited = {}) {
+    int code = sqlite3_extended_errcode(db);
+    std::string why = (code & 0xff) == SQLITE_BUSY ? busy_reason(code, waited) : "";
+    auto error = make_error(Errc::io_error, std::string("database: ") + sqlite3_errmsg(db) + why +
+                                                " (in: " + sql + ")");
+    count_error(code, error.message);
     return error;
 }
 
@@ -70,12 +82,13 @@ Statement& Statement::bind(int index, const std::optional<std::string>& value) {
 }
 
 Result<bool> Statement::step() {
+    auto began = std::chrono::steady_clock::now();
     int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW)
         return true;
     if (rc == SQLITE_DONE)
         return false;
-    return sql_error(sqlite3_db_handle(stmt_), sql_);
+    return sql_error(sqlite3_db_handle(stmt_), sql_, std::chrono::steady_clock::now() - began);
 }
 
 Result<void> Statement::run() {
@@ -127,7 +140,7 @@ Database::Database(const std::string& path) : path_(path) {
         db_ = nullptr;
         throw std::runtime_error("cannot open the database " + path + ": " + reason);
     }
-    sqlite3_busy_timeout(db_, 5000);
+    set_busy_timeout(std::chrono::seconds(5));
     for (const char* pragma :
          {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL"})
         if (auto done = execute(pragma); !done)
@@ -154,11 +167,15 @@ Statement Database::prepare(std::string_view sql) {
 Result<void> Database::execute(std::string_view sql) {
     std::string text(sql);
     char* message = nullptr;
+    auto began = std::chrono::steady_clock::now();
     if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
         std::string reason = message != nullptr ? message : "unknown error";
         sqlite3_free(message);
+        int code = sqlite3_extended_errcode(db_);
+        if ((code & 0xff) == SQLITE_BUSY)
+            reason += busy_reason(code, std::chrono::steady_clock::now() - began);
         auto error = make_error(Errc::io_error, "database: " + reason);
-        count_error(sqlite3_extended_errcode(db_), error.message);
+        count_error(code, error.message);
         return error;
     }
     return {};
@@ -232,6 +249,10 @@ int Database::changes() const {
 Transaction::Transaction(Database& db) : db_(db) {
     if (auto begun = db_.execute("BEGIN IMMEDIATE"); !begun)
         throw std::runtime_error(begun.error().message);
+}
+
+void Database::set_busy_timeout(std::chrono::milliseconds wait) {
+    sqlite3_busy_timeout(db_, static_cast<int>(wait.count()));
 }
 
 bool Database::in_transaction() const {

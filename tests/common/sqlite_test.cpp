@@ -74,6 +74,39 @@ TEST(Database, TransactionRollsBackUnlessCommitted) {
     EXPECT_EQ(s.text(0), "b");
 }
 
+TEST(Database, AWriteKeptWaitingSaysHowLongItWaitedAndAStaleReadSaysWhy) {
+    DatabaseFile file("busy");
+    Database writer(file.path);
+    writer.migrate(kSchema);
+    Database other(file.path);
+    other.set_busy_timeout(std::chrono::milliseconds(200));
+    {
+        Transaction held(writer);
+        auto insert = other.prepare("INSERT INTO unit (code) VALUES ('kept waiting')").run();
+        ASSERT_FALSE(insert);
+        EXPECT_NE(insert.error().message.find("database is locked, waited "), std::string::npos)
+            << insert.error().message;
+        EXPECT_NE(insert.error().message.find("kept waiting"), std::string::npos)
+            << "names the statement";
+        auto begin = other.execute("BEGIN IMMEDIATE");
+        ASSERT_FALSE(begin);
+        EXPECT_NE(begin.error().message.find("ms for another connection's write to end"),
+                  std::string::npos)
+            << begin.error().message;
+    }
+    // A read still open on `other` began before `writer`'s insert: no wait can make its
+    // snapshot current, and the error says so at once.
+    ASSERT_TRUE(other.prepare("INSERT INTO unit (code) VALUES ('a')").run());
+    auto reading = other.prepare("SELECT code FROM unit");
+    ASSERT_TRUE(*reading.step());
+    ASSERT_TRUE(writer.prepare("INSERT INTO unit (code) VALUES ('b')").run());
+    auto stale = other.prepare("INSERT INTO unit (code) VALUES ('c')").run();
+    ASSERT_FALSE(stale);
+    EXPECT_NE(stale.error().message.find("another connection wrote since this one began reading"),
+              std::string::npos)
+        << stale.error().message;
+}
+
 TEST(Database, NullsRoundTripAndBadSqlIsABug) {
     DatabaseFile file("null");
     Database db(file.path);

@@ -1,9 +1,11 @@
 #include "harness.hpp"
 
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <stdexcept>
 #include <sys/socket.h>
@@ -18,6 +20,16 @@ namespace loa::test {
 Scenario::Scenario(const std::string& name)
     : dir_(name), port_(free_udp_port()), http_port_(free_tcp_port()),
       programs_json_(R"("import_dir": ")" + dir_.path() + R"(", "allow_private_relays": true)") {}
+
+Scenario::~Scenario() {
+    // A failed test's server log goes with its report: the folder is removed with the scenario.
+    if (server_ && ::testing::Test::HasFailure()) {
+        std::string log = read_file(server_log());
+        constexpr std::size_t kTail = 16000;
+        std::fprintf(stderr, "--- the last of %s ---\n%s\n", server_log().c_str(),
+                     log.size() > kTail ? log.substr(log.size() - kTail).c_str() : log.c_str());
+    }
+}
 
 std::string Scenario::new_key(std::size_t bytes) {
     std::vector<std::uint8_t> key(bytes);

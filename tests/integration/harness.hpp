@@ -25,6 +25,10 @@ struct TestReceiver {
 class Scenario {
 public:
     explicit Scenario(const std::string& name);
+    /// Prints the end of the server's log if the test has failed.
+    ~Scenario();
+    Scenario(const Scenario&) = delete;
+    Scenario& operator=(const Scenario&) = delete;
 
     /// A fresh base64 key: 30 bytes (AES-CM) by default, 28 for AES-GCM.
     static std::string new_key(std::size_t bytes = 30);

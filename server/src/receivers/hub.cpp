@@ -152,7 +152,12 @@ common::Result<Provisioned> ReceiverHub::provision(const std::string& id, const 
     auto made = registry_.provision(id, unit_ids.front(), name, who);
     if (!made)
         return made;
-    schedule_.put_cluster({id, unit_ids.front(), name});
+    try {
+        schedule_.put_cluster({id, unit_ids.front(), name});
+    } catch (...) {
+        (void)registry_.unprovision(id); // all or nothing: the same id may be provisioned again
+        throw;
+    }
     if (auto added = media_.add_receiver(id, unit, made->record.key); !added) {
         (void)registry_.unprovision(id);
         return added.error();

@@ -183,6 +183,7 @@ common::Result<ReceiverRecord> ReceiverRegistry::check_secret(const std::string&
     if (!current && !rotated)
         return make_error(Errc::unauthorized, "unknown receiver or wrong secret");
     auto record = read_record(query);
+    query.reset(); // a read left open would make the write below fail if another connection wrote
     if (!next.empty()) {
         // A rekey that got no answer: the secret the receiver comes back with settles it.
         auto settle = db_.prepare(rotated ? "UPDATE receiver SET secret_hash = next_secret_hash, "

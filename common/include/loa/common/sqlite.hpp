@@ -3,6 +3,7 @@
 /// A small RAII wrapper over SQLite: one connection per owner, WAL mode, foreign keys on,
 /// prepared statements only, versioned migrations.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -104,6 +105,10 @@ public:
     int changes() const;
     /// Whether a transaction is open (SQLite ends one by itself on some errors).
     bool in_transaction() const;
+    /// How long a statement waits for another connection's write before failing (5 s unless
+    /// set). A failure says how long it waited, or that another connection wrote since this
+    /// one's read began (a conflict no wait resolves).
+    void set_busy_timeout(std::chrono::milliseconds wait);
 
 private:
     sqlite3* db_ = nullptr;
