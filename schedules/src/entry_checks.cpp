@@ -150,9 +150,10 @@ common::Result<void> ScheduleStore::check_quiet_hours(const Entry& e, TimePoint 
     auto all_clusters = clusters();
     if (!all_clusters)
         return all_clusters.error();
-    std::set<std::int64_t> reached;
-    for (auto u : covered_units(e.units))
-        reached.insert(u);
+    auto covered = covered_units(e.units);
+    if (!covered)
+        return covered.error();
+    std::set<std::int64_t> reached(covered->begin(), covered->end());
     for (const auto& c : *all_clusters)
         if (std::find(e.receivers.begin(), e.receivers.end(), c.id) != e.receivers.end())
             reached.insert(c.unit);
@@ -184,10 +185,12 @@ common::Result<void> ScheduleStore::check_conflicts(const Entry& e, TimePoint no
     auto all_clusters = clusters();
     if (!all_clusters)
         return all_clusters.error();
-    auto coverage = [&](const Entry& entry) {
+    auto coverage = [&](const Entry& entry) -> common::Result<Coverage> {
         Coverage c;
-        for (auto u : covered_units(entry.units))
-            c.units.insert(u);
+        auto covered = covered_units(entry.units);
+        if (!covered)
+            return covered.error();
+        c.units.insert(covered->begin(), covered->end());
         for (const auto& cluster : *all_clusters)
             if (std::find(entry.receivers.begin(), entry.receivers.end(), cluster.id) !=
                 entry.receivers.end())
@@ -195,13 +198,18 @@ common::Result<void> ScheduleStore::check_conflicts(const Entry& e, TimePoint no
         return c;
     };
     auto mine_reach = coverage(e);
+    if (!mine_reach)
+        return mine_reach.error();
     auto mine = windows(e.when, e.duration, now, now + kValidationHorizon);
     if (!mine)
         return mine.error();
     for (const auto& other : *existing) {
         if (other.priority != e.priority || (e.id != 0 && other.id == e.id))
             continue;
-        auto shared = mine_reach.shared_with(coverage(other));
+        auto theirs_reach = coverage(other);
+        if (!theirs_reach)
+            return theirs_reach.error();
+        auto shared = mine_reach->shared_with(*theirs_reach);
         if (!shared)
             continue;
         auto theirs = windows(other.when, other.duration, now, now + kValidationHorizon);

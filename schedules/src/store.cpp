@@ -217,15 +217,72 @@ common::Result<std::int64_t> ScheduleStore::add_unit(const Unit& u) {
     return db_.last_insert_id();
 }
 
+namespace {
+
+std::string named(const Unit& u) {
+    return "\"" + u.code + "\" (" + u.name + ")";
+}
+
+} // namespace
+
+common::Result<void> ScheduleStore::check_merge(const Unit& from, const Unit& into,
+                                                const std::string& date) {
+    auto refused = [](const std::string& why) { return make_error(Errc::invalid_argument, why); };
+    if (from.id == into.id)
+        return refused("a unit cannot be merged into itself");
+    if (from.merged_into) {
+        auto then = unit(*from.merged_into);
+        return refused("unit " + named(from) + " was merged into " +
+                       (then ? named(*then) : "#" + std::to_string(*from.merged_into)) + " on " +
+                       from.valid_to.value_or("?") + " already");
+    }
+    // Whatever `into` became: a unit merged into `from` (at any remove) would make a cycle.
+    for (auto at = into; at.merged_into;) {
+        if (*at.merged_into == from.id)
+            return refused("merging " + named(from) + " into " + named(into) +
+                           " would make a cycle: " + named(into) + " was merged into " +
+                           named(from));
+        auto next = unit(*at.merged_into);
+        if (!next)
+            return next.error();
+        at = *next;
+    }
+    if (into.merged_into) {
+        auto then = unit(*into.merged_into);
+        return refused("unit " + named(into) + " ended on " + into.valid_to.value_or("?") +
+                       " (merged into " +
+                       (then ? named(*then) : "#" + std::to_string(*into.merged_into)) +
+                       "): merge into the unit it became");
+    }
+    if (into.valid_to && *into.valid_to <= date)
+        return refused("unit " + named(into) + " ends on " + *into.valid_to +
+                       ": a unit cannot be merged into a unit that no longer exists");
+    if (!from.parent && into.parent)
+        return refused("a province cannot be merged into a commune: " + named(from) + " into " +
+                       named(into));
+    if (from.parent && !into.parent)
+        return refused("a commune is merged into a commune, not into a province: " + named(from) +
+                       " into " + named(into));
+    if (date < from.valid_from || date < into.valid_from)
+        return refused("a merge on " + date + " comes before " +
+                       named(date < from.valid_from ? from : into) + " began (" +
+                       std::max(from.valid_from, into.valid_from) + ")");
+    return {};
+}
+
 common::Result<void> ScheduleStore::merge_unit(std::int64_t unit, std::int64_t into,
                                                const std::string& date) {
+    auto from = this->unit(unit);
+    if (!from)
+        return from.error();
+    auto successor = this->unit(into);
+    if (!successor)
+        return successor.error();
+    if (auto ok = check_merge(*from, *successor, date); !ok)
+        return ok;
     auto s = db_.prepare("UPDATE unit SET valid_to = ?, merged_into = ? WHERE id = ?");
     s.bind(1, std::string_view(date)).bind(2, into).bind(3, unit);
-    if (auto done = s.run(); !done)
-        return done.error();
-    if (db_.changes() == 0)
-        return make_error(Errc::not_found, "no unit #" + std::to_string(unit));
-    return {};
+    return s.run();
 }
 
 common::Result<Unit> ScheduleStore::unit(std::int64_t id) {

@@ -167,27 +167,35 @@ common::Result<std::vector<Entry>> ScheduleStore::entries() {
     return all;
 }
 
-std::vector<std::int64_t> ScheduleStore::covered_units(const std::vector<std::int64_t>& units) {
+common::Result<std::vector<std::int64_t>>
+ScheduleStore::covered_units(const std::vector<std::int64_t>& units) {
+    // A unit's territory: the units within it, and the units merged into it (whose clusters
+    // are still theirs, on their own channels), at any depth. A province-wide emergency must
+    // reach a commune merged last month as surely as it reached it before.
     std::set<std::int64_t> covered(units.begin(), units.end());
-    auto children = db_.prepare("SELECT id FROM unit WHERE parent = ? AND merged_into IS NULL");
-    for (auto u : units) {
-        children.bind(1, u);
-        while (true) {
-            auto row = children.step();
-            if (!row || !*row)
-                break;
-            covered.insert(children.integer(0));
+    auto all = this->units();
+    if (!all)
+        return all.error();
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (const auto& u : *all) {
+            bool inside = (u.parent && covered.contains(*u.parent)) ||
+                          (u.merged_into && covered.contains(*u.merged_into));
+            if (inside && covered.insert(u.id).second)
+                grew = true;
         }
-        children.reset();
     }
-    return {covered.begin(), covered.end()};
+    return std::vector<std::int64_t>(covered.begin(), covered.end());
 }
 
 common::Result<std::vector<std::string>>
 ScheduleStore::channels_of(const std::vector<std::int64_t>& units,
                            const std::vector<std::string>& receivers) {
     std::vector<std::string> out;
-    for (auto u : covered_units(units)) {
+    auto covered = covered_units(units);
+    if (!covered)
+        return covered.error();
+    for (auto u : *covered) {
         auto found = unit(u);
         if (!found)
             return found.error();

@@ -173,8 +173,6 @@ json::value ScheduleApi::merge_units(const Params& p, const Scope& scope) {
     // targeted, and errors point at the one it went into.
     auto from = unit_id(p.string("unit"));
     auto into = unit_id(p.string("into"));
-    if (from == into)
-        throw RpcError(rpc_code::kInvalidParams, "a unit cannot be merged into itself");
     auto date = p.optional_string("date");
     if (!date)
         date =

@@ -124,7 +124,11 @@ public:
     explicit ScheduleStore(const std::string& path);
 
     common::Result<std::int64_t> add_unit(const Unit& unit);
-    /// Ends `unit` on `date` and points it at `into`; entries can no longer target it.
+    /// Ends `unit` on `date` and points it at `into`; entries can no longer target it, and
+    /// targets of `into` (or of a unit above it) reach its clusters. Refused (invalid_argument,
+    /// naming the units): into itself, a unit merged already, a cycle, into a unit merged or
+    /// ended, a province into a commune or a commune into a province, a date before either
+    /// unit began.
     common::Result<void> merge_unit(std::int64_t unit, std::int64_t into, const std::string& date);
     common::Result<Unit> unit(std::int64_t id);
     common::Result<Unit> unit_by_code(const std::string& code);
@@ -202,9 +206,11 @@ public:
 
 private:
     common::Result<void> check_targets(const Entry& entry, TimePoint start);
+    common::Result<void> check_merge(const Unit& from, const Unit& into, const std::string& date);
     common::Result<void> check_quiet_hours(const Entry& entry, TimePoint now);
     common::Result<void> check_conflicts(const Entry& entry, TimePoint now);
-    std::vector<std::int64_t> covered_units(const std::vector<std::int64_t>& units);
+    /// `units`, the units within them and those merged into them, at any depth.
+    common::Result<std::vector<std::int64_t>> covered_units(const std::vector<std::int64_t>& units);
     /// Saves the unit and cluster targets of entry or override `id` (inside its transaction).
     common::Result<void> save_targets(const char* unit_sql, const char* cluster_sql,
                                       std::int64_t id, const std::vector<std::int64_t>& units,
