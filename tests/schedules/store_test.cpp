@@ -131,6 +131,86 @@ TEST_F(StoreTest, AMergedUnitCannotBeTargeted) {
     EXPECT_EQ(unit->merged_into, commune1);
 }
 
+TEST_F(StoreTest, AMergedCommunesClustersAreReachedThroughItsSuccessorAndItsProvince) {
+    ASSERT_TRUE(store->put_cluster({"loa-tan-hoa", commune2, ""}));
+    ASSERT_TRUE(store->merge_unit(commune2, commune1, "2026-07-01"));
+    auto channels_of_entry = [&](std::vector<std::int64_t> units) {
+        auto id = store->add_entry(at(news, PriorityClass::normal, std::move(units),
+                                      "2026-11-25T08:00:00", "", minutes(10)),
+                                   now);
+        EXPECT_TRUE(id) << id.error().message;
+        for (const auto& e : *store->scheduled_entries())
+            if (id && e.id == *id) {
+                EXPECT_TRUE(store->remove_entry(*id));
+                return e.channels;
+            }
+        return std::vector<std::string>{};
+    };
+    // Its clusters still play on its own channel until they are moved: whoever targets the
+    // commune it went into, or the province, reaches them.
+    EXPECT_EQ(channels_of_entry({commune1}), (std::vector<std::string>{"70-001", "70-002"}));
+    EXPECT_EQ(channels_of_entry({province}), (std::vector<std::string>{"70", "70-001", "70-002"}));
+    OverrideRecord emergency;
+    emergency.kind = Override::Kind::emergency;
+    emergency.program = news;
+    emergency.units = {province};
+    emergency.started_by = "admin";
+    ASSERT_TRUE(store->start_override(emergency));
+    auto active = store->active_overrides();
+    ASSERT_TRUE(active);
+    ASSERT_EQ(active->size(), 1U);
+    EXPECT_EQ(active->front().channels, (std::vector<std::string>{"70", "70-001", "70-002"}));
+}
+
+TEST_F(StoreTest, AMergeThatCannotBeIsRefusedAndNamesTheUnits) {
+    auto commune3 = *store->add_unit(unit_of("70-003", "Xã Tân Phú", province));
+    auto other = *store->add_unit(unit_of("75", "Đồng Nai", std::nullopt));
+    auto refusal = [&](std::int64_t from, std::int64_t into, const std::string& date) {
+        auto merged = store->merge_unit(from, into, date);
+        return merged ? std::string("merged") : merged.error().message;
+    };
+    EXPECT_EQ(refusal(commune1, commune1, "2026-07-01"), "a unit cannot be merged into itself");
+    EXPECT_EQ(refusal(province, commune1, "2026-07-01"),
+              "a province cannot be merged into a commune: \"70\" (Bình Phước) into \"70-001\" "
+              "(Xã Tân Lập)");
+    EXPECT_EQ(refusal(commune1, other, "2026-07-01"),
+              "a commune is merged into a commune, not into a province: \"70-001\" (Xã Tân "
+              "Lập) into \"75\" (Đồng Nai)");
+    EXPECT_EQ(refusal(commune1, commune2, "2025-06-30"),
+              "a merge on 2025-06-30 comes before \"70-001\" (Xã Tân Lập) began (2025-07-01)");
+
+    ASSERT_EQ(refusal(commune2, commune1, "2026-07-01"), "merged");
+    EXPECT_EQ(refusal(commune2, commune3, "2026-08-01"),
+              "unit \"70-002\" (Xã Tân Hòa) was merged into \"70-001\" (Xã Tân Lập) on "
+              "2026-07-01 already");
+    EXPECT_EQ(refusal(commune1, commune2, "2026-08-01"),
+              "merging \"70-001\" (Xã Tân Lập) into \"70-002\" (Xã Tân Hòa) would make a "
+              "cycle: \"70-002\" (Xã Tân Hòa) was merged into \"70-001\" (Xã Tân Lập)");
+    ASSERT_EQ(refusal(commune1, commune3, "2026-08-01"), "merged");
+    EXPECT_EQ(refusal(commune3, commune2, "2026-09-01"),
+              "merging \"70-003\" (Xã Tân Phú) into \"70-002\" (Xã Tân Hòa) would make a "
+              "cycle: \"70-002\" (Xã Tân Hòa) was merged into \"70-003\" (Xã Tân Phú)")
+        << "a cycle at two removes";
+    auto fourth = *store->add_unit(unit_of("70-004", "Xã Tân Tiến", province));
+    EXPECT_EQ(refusal(fourth, commune1, "2026-09-01"),
+              "unit \"70-001\" (Xã Tân Lập) ended on 2026-08-01 (merged into \"70-003\" (Xã "
+              "Tân Phú)): merge into the unit it became");
+    EXPECT_EQ(refusal(province, other, "2026-07-01"), "merged") << "provinces merge too";
+    // Province-wide still reaches every cluster of the merged province's communes.
+    OverrideRecord emergency;
+    emergency.program = news;
+    emergency.units = {other};
+    emergency.started_by = "admin";
+    ASSERT_TRUE(store->start_override(emergency));
+    auto active = store->active_overrides();
+    ASSERT_TRUE(active);
+    ASSERT_EQ(active->size(), 1U);
+    auto channels = active->front().channels;
+    std::sort(channels.begin(), channels.end());
+    EXPECT_EQ(channels,
+              (std::vector<std::string>{"70", "70-001", "70-002", "70-003", "70-004", "75"}));
+}
+
 TEST_F(StoreTest, OnlyApprovedProgramsGoOnAirWhereApprovalIsRequired) {
     auto draft =
         *store->add_program(program_of(province, ProgramKind::file, "Nhạc", "/media/x.ogg"));

@@ -23,7 +23,8 @@ using namespace schedule_json; // NOLINT(google-build-using-namespace)
 ScheduleApi::ScheduleApi(const Settings& settings, const ProgramStore& media,
                          const common::Clock& clock, ServerView view, std::function<void()> changed)
     : settings_(settings), media_(media), clock_(clock), view_(std::move(view)),
-      changed_(std::move(changed)), store_(database_file(settings)) {}
+      changed_(std::move(changed)), store_(database_file(settings)),
+      units_(database_file(settings)) {}
 
 Millis ScheduleApi::now() const {
     return std::chrono::floor<std::chrono::milliseconds>(clock_.system_now());
@@ -34,13 +35,21 @@ std::int64_t ScheduleApi::unit_id(const std::string& code) {
 }
 
 std::vector<std::int64_t> ScheduleApi::unit_ids(const std::vector<std::string>& codes) {
-    std::lock_guard lock(mutex_);
-    return ids_of(codes);
+    std::lock_guard lock(units_mutex_);
+    std::vector<std::int64_t> out;
+    out.reserve(codes.size());
+    for (const auto& c : codes)
+        out.push_back(value_or_throw(units_.unit_by_code(c)).id);
+    return out;
 }
 
 std::vector<std::string> ScheduleApi::unit_codes(const std::vector<std::int64_t>& ids) {
-    std::lock_guard lock(mutex_);
-    return codes_of(ids);
+    std::lock_guard lock(units_mutex_);
+    std::vector<std::string> out;
+    for (auto id : ids)
+        if (auto u = units_.unit(id))
+            out.push_back(u->code);
+    return out;
 }
 
 std::vector<std::int64_t> ScheduleApi::ids_of(const std::vector<std::string>& codes) {

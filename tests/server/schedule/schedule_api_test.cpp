@@ -1,5 +1,7 @@
 #include "schedule_api_fixture.hpp"
 
+#include <future>
+
 using namespace loa::test; // NOLINT(google-build-using-namespace)
 
 TEST_F(ScheduleApiTest, UnitsListShowsTheProvinceAndItsCommunes) {
@@ -337,4 +339,19 @@ TEST_F(ScheduleApiTest, CallsThroughJsonRpcGetTheSameErrors) {
     EXPECT_NE(std::string(response.at("error").at("message").as_string()).find("quiet hours"),
               std::string::npos)
         << text;
+}
+
+TEST_F(ScheduleApiTest, UnitLookupsAnswerWhileTheSchedulesLockIsHeld) {
+    // The alarm book names units inside its own write transaction. Were the lookups to wait for
+    // the schedule's lock, a method holding that lock while it waits for the write lock would
+    // make a cycle of waits that only the database's busy timeout breaks, failing the method.
+    auto held = api->lock();
+    auto codes = std::async(std::launch::async, [&] {
+        auto ids = api->unit_ids({"70-001", "70-002"});
+        return api->unit_codes(ids);
+    });
+    bool answered = codes.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+    held.unlock(); // a lookup still waiting then ends, and so does the test
+    ASSERT_TRUE(answered) << "a unit lookup waited for the schedule's lock";
+    EXPECT_EQ(codes.get(), (std::vector<std::string>{"70-001", "70-002"}));
 }

@@ -91,9 +91,11 @@ public:
     /// The scope of a user acting for `units` (ids): those, the units within them, and for
     /// reading the units above them. Empty `units`: province-wide.
     Scope scope_of(const std::vector<std::int64_t>& units);
-    /// Unit ids by code; throws RpcError naming an unknown code.
+    /// Unit ids by code; throws RpcError naming an unknown code. Like unit_codes, it reads
+    /// through a connection of its own and never waits for the schedule's lock or a write.
     std::vector<std::int64_t> unit_ids(const std::vector<std::string>& codes);
-    /// Unit codes by id (unknown ids are left out).
+    /// Unit codes by id (unknown ids are left out). Safe inside another connection's
+    /// transaction (the alarm book names units in its own).
     std::vector<std::string> unit_codes(const std::vector<std::int64_t>& ids);
     /// The unit a cluster belongs to; throws RpcError if there is no such cluster.
     std::int64_t cluster_unit(const std::string& cluster);
@@ -183,6 +185,12 @@ private:
     std::function<void()> changed_;
     std::mutex mutex_;
     schedules::ScheduleStore store_;
+    /// The unit lookups' own connection: it only reads, so in WAL mode it never waits behind
+    /// a write, and whoever holds a write transaction elsewhere may call it without a cycle
+    /// of waits (a write transaction waiting for mutex_ while mutex_'s holder waits for the
+    /// write lock).
+    std::mutex units_mutex_;
+    schedules::ScheduleStore units_;
 };
 
 } // namespace loa::server
