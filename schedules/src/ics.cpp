@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <ctime>
 #include <libical/ical.h>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ranges>
@@ -84,8 +85,12 @@ common::Result<Component> event_of(ScheduleStore& store, const Entry& e, icaltim
     add(icalproperty_new_duration(icaldurationtype_from_int(static_cast<int>(e.duration.count()))));
     // Written as text, not through libical's RRULE type, so that it reads back exactly as
     // saved (libical would reorder its parts and drop defaults such as WKST=MO).
-    if (!e.when.rule.empty())
-        add(x_property("RRULE", e.when.rule));
+    if (!e.when.rule.empty()) {
+        auto rule = rule_with_utc_until(e.when);
+        if (!rule)
+            return rule.error();
+        add(x_property("RRULE", *rule));
+    }
     for (const auto& skipped : e.when.exceptions) {
         auto t = floating(skipped);
         if (!t)
@@ -387,15 +392,37 @@ common::Result<std::string> export_ics(ScheduleStore& store, std::int64_t unit) 
     // UTC needs no zone data: libical only stamps the time with its static UTC zone.
     icaltimetype stamp =
         icaltime_from_timet_with_zone(std::time(nullptr), 0, icaltimezone_get_utc_timezone());
+    std::vector<const Entry*> exported;
+    std::map<std::string, TimePoint> zones; // each zone named, from its earliest start
     for (const auto& e : *entries) {
         if (std::count(e.units.begin(), e.units.end(), unit) == 0 &&
             std::none_of(e.receivers.begin(), e.receivers.end(),
                          [&](const std::string& r) { return own_clusters.count(r) != 0; }))
             continue;
-        auto ev = event_of(store, e, stamp);
+        exported.push_back(&e);
+        auto first = local_to_utc(e.when.start_local, e.when.time_zone);
+        if (!first)
+            return first.error();
+        auto [at, added] = zones.emplace(e.when.time_zone, *first);
+        if (!added)
+            at->second = std::min(at->second, *first);
+    }
+    // Every TZID the events name has its VTIMEZONE (RFC 5545 §3.6.5): a strict calendar
+    // application refuses a zone it is not told about.
+    for (const auto& [zone, from] : zones) {
+        auto text = vtimezone(zone, from);
+        if (!text)
+            return text.error();
+        Component component(icalcomponent_new_from_string(text->c_str()));
+        if (!component)
+            return make_error(Errc::io_error, "no VTIMEZONE for \"" + zone + "\"");
+        icalcomponent_add_component(cal.get(), component.release());
+    }
+    for (const auto* e : exported) {
+        auto ev = event_of(store, *e, stamp);
         if (!ev)
             return make_error(ev.error().code,
-                              "entry #" + std::to_string(e.id) + ": " + ev.error().message);
+                              "entry #" + std::to_string(e->id) + ": " + ev.error().message);
         icalcomponent_add_component(cal.get(), ev->release());
     }
     char* text = icalcomponent_as_ical_string_r(cal.get());

@@ -183,4 +183,62 @@ common::Result<std::vector<TimePoint>> occurrences(const Recurrence& r, TimePoin
     return out;
 }
 
+common::Result<std::string> vtimezone(const std::string& time_zone, TimePoint from) {
+    std::lock_guard lock(ical_mutex());
+    auto zone = find_zone(time_zone);
+    if (!zone)
+        return zone.error();
+    icalcomponent* builtin = icaltimezone_get_component(*zone);
+    if (builtin == nullptr)
+        return make_error(Errc::io_error, "no VTIMEZONE data for \"" + time_zone + "\"");
+    // libical names its zones with a prefix of its own; DTSTART;TZID= names the zone plainly,
+    // and the two must match.
+    icalcomponent* copy = icalcomponent_new_clone(builtin);
+    // The zone's history since 1893 is of no use to a schedule: its rules from a day before
+    // `from` on, as calendar applications write them.
+    auto day_before = from - std::chrono::days(1);
+    icaltimezone_truncate_vtimezone(
+        copy,
+        icaltime_from_timet_with_zone(static_cast<time_t>(day_before.time_since_epoch().count()), 0,
+                                      icaltimezone_get_utc_timezone()),
+        icaltime_null_time(), 0);
+    icalproperty* tzid = icalcomponent_get_first_property(copy, ICAL_TZID_PROPERTY);
+    if (tzid != nullptr)
+        icalproperty_set_tzid(tzid, time_zone.c_str());
+    else
+        icalcomponent_add_property(copy, icalproperty_new_tzid(time_zone.c_str()));
+    char* text = icalcomponent_as_ical_string_r(copy);
+    std::string out = text != nullptr ? text : "";
+    icalmemory_free_buffer(text);
+    icalcomponent_free(copy);
+    return out;
+}
+
+common::Result<std::string> rule_with_utc_until(const Recurrence& r) {
+    static const std::regex until(R"((^|;)UNTIL=(\d{8})(T(\d{6})(Z?))?(;|$))");
+    std::smatch m;
+    if (!std::regex_search(r.rule, m, until) || m[5].length() == 1)
+        return r.rule; // no UNTIL, or one in UTC already
+    // A time without Z is local wall time. A date alone is that day's local midnight: libical,
+    // which expands the schedule, compares an occurrence with it as with a time of 00:00, so
+    // the rule ends as that day begins, and the export must say what airs.
+    std::string day = m[2].str();
+    std::string clock = m[3].matched ? m[4].str() : "000000";
+    std::string local = day.substr(0, 4) + "-" + day.substr(4, 2) + "-" + day.substr(6, 2) + "T" +
+                        clock.substr(0, 2) + ":" + clock.substr(2, 2) + ":" + clock.substr(4, 2);
+    auto at = local_to_utc(local, r.time_zone);
+    if (!at)
+        return make_error(Errc::invalid_argument, "RRULE UNTIL: " + at.error().message);
+    auto midnight = std::chrono::floor<std::chrono::days>(*at);
+    std::chrono::hh_mm_ss time(*at - midnight);
+    std::chrono::year_month_day date(midnight);
+    char text[24];
+    std::snprintf(text, sizeof text, "%04d%02u%02uT%02d%02d%02dZ", static_cast<int>(date.year()),
+                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                  static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+                  static_cast<int>(time.seconds().count()));
+    return r.rule.substr(0, static_cast<std::size_t>(m.position(0))) + m[1].str() +
+           "UNTIL=" + text + m[6].str() + m.suffix().str();
+}
+
 } // namespace loa::schedules

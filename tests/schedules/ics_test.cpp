@@ -178,6 +178,51 @@ TEST_F(IcsTest, AUnitsScheduleRoundTripsThroughICalendar) {
     EXPECT_EQ(all().size(), mine.size() + theirs.size());
 }
 
+TEST_F(IcsTest, AnExportCarriesAVTimezoneForEveryZoneItNamesAndItsUntilsInUtc) {
+    auto entry = [&](std::string start, std::string rule, std::string zone) {
+        return saved(news, PriorityClass::normal, {commune1}, {},
+                     Recurrence{std::move(start), std::move(zone), std::move(rule), {}},
+                     minutes(10));
+    };
+    std::vector<Entry> mine = {
+        entry("2026-11-23T06:30:00", "FREQ=DAILY;UNTIL=20261205", kDefaultTimeZone),
+        entry("2026-11-23T18:00:00", "FREQ=DAILY;UNTIL=20261130T180000;INTERVAL=2",
+              kDefaultTimeZone),
+        entry("2026-11-23T17:00:00", "FREQ=WEEKLY;UNTIL=20270115T170000", "Europe/Berlin"),
+        entry("2026-11-24T09:00:00", "FREQ=WEEKLY;UNTIL=20270301T000000Z", "Europe/Berlin"),
+    };
+    auto text = export_ics(*store, commune1);
+    ASSERT_TRUE(text) << text.error().message;
+    auto flat = unfold(*text);
+    for (const std::string zone : {kDefaultTimeZone, "Europe/Berlin"}) {
+        auto component = flat.find("BEGIN:VTIMEZONE\r\nTZID:" + zone + "\r\n");
+        ASSERT_NE(component, std::string::npos) << zone << " in\n" << flat;
+        EXPECT_EQ(flat.find("TZID:" + zone + "\r\n", component + 20), std::string::npos) << "once";
+        EXPECT_LT(component, flat.find("DTSTART;TZID=" + zone)) << "before the events in it";
+        auto end = flat.find("END:VTIMEZONE", component);
+        EXPECT_NE(flat.substr(component, end - component).find("BEGIN:STANDARD"),
+                  std::string::npos);
+    }
+    // RFC 5545 §3.3.10: with a DTSTART in a zone, UNTIL is a UTC date-time. A date alone ends
+    // with its local day (UTC+7), a local time is turned into UTC (Berlin in winter is UTC+1).
+    for (const auto* rule : {"RRULE:FREQ=DAILY;UNTIL=20261204T170000Z\r\n",
+                             "RRULE:FREQ=DAILY;UNTIL=20261130T110000Z;INTERVAL=2\r\n",
+                             "RRULE:FREQ=WEEKLY;UNTIL=20270115T160000Z\r\n",
+                             "RRULE:FREQ=WEEKLY;UNTIL=20270301T000000Z\r\n"})
+        EXPECT_NE(flat.find(rule), std::string::npos) << rule << " in\n" << flat;
+    // And they mean what the saved rules mean: the same occurrences, to the last one.
+    for (const auto& e : mine) {
+        auto utc = e.when;
+        utc.rule = *rule_with_utc_until(e.when);
+        auto from = vn(2026, 11, 1, 0, 0), to = vn(2027, 6, 1, 0, 0);
+        auto saved_ones = occurrences(e.when, from, to, 1000);
+        auto exported = occurrences(utc, from, to, 1000);
+        ASSERT_TRUE(saved_ones && exported);
+        EXPECT_EQ(*exported, *saved_ones) << e.when.rule << " -> " << utc.rule;
+        EXPECT_FALSE(saved_ones->empty());
+    }
+}
+
 TEST_F(IcsTest, AnImportIsAllOrNothingAndNamesTheEventThatFailed) {
     std::string p = "X-LOA-PROGRAM:" + std::to_string(news);
     std::vector<std::string> first = {"UID:a@x",

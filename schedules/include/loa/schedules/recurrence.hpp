@@ -39,4 +39,14 @@ common::Result<TimePoint> local_to_utc(const std::string& local, const std::stri
 /// A UTC time point as local wall time "YYYY-MM-DDTHH:MM:SS" in `time_zone`.
 common::Result<std::string> utc_to_local(TimePoint at, const std::string& time_zone);
 
+/// The VTIMEZONE component of `time_zone` (RFC 5545 §3.6.5) as iCalendar text, its TZID the
+/// zone's plain IANA name, as DTSTART;TZID= names it, with the zone's rules from `from` on.
+common::Result<std::string> vtimezone(const std::string& time_zone, TimePoint from);
+
+/// The recurrence's rule with its UNTIL as a UTC date-time, as RFC 5545 §3.3.10 requires with a
+/// DTSTART in a zone: a date alone means that local day's midnight (as the schedule expands it:
+/// the day itself is not included), a time without Z local wall time. A rule without UNTIL, or
+/// already in UTC, comes back as it is.
+common::Result<std::string> rule_with_utc_until(const Recurrence& recurrence);
+
 } // namespace loa::schedules
