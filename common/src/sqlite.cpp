@@ -246,8 +246,8 @@ int Database::changes() const {
     return sqlite3_changes(db_);
 }
 
-Transaction::Transaction(Database& db) : db_(db) {
-    if (auto begun = db_.execute("BEGIN IMMEDIATE"); !begun)
+Transaction::Transaction(Database& db) : db_(db), nested_(db.in_transaction()) {
+    if (auto begun = db_.execute(nested_ ? "SAVEPOINT loa_nested" : "BEGIN IMMEDIATE"); !begun)
         throw std::runtime_error(begun.error().message);
 }
 
@@ -263,11 +263,11 @@ Transaction::~Transaction() {
     // An error such as a full disk may have rolled the transaction back already: a ROLLBACK
     // then fails, and would be counted in place of the error that mattered.
     if (!done_ && db_.in_transaction())
-        (void)db_.execute("ROLLBACK");
+        (void)db_.execute(nested_ ? "ROLLBACK TO loa_nested; RELEASE loa_nested" : "ROLLBACK");
 }
 
 Result<void> Transaction::commit() {
-    auto committed = db_.execute("COMMIT");
+    auto committed = db_.execute(nested_ ? "RELEASE loa_nested" : "COMMIT");
     if (committed)
         done_ = true;
     return committed;

@@ -313,19 +313,31 @@ std::optional<std::string> parse_error(icalcomponent* ev) {
     return std::nullopt;
 }
 
-common::Result<Entry> read_event(ScheduleStore& store, icalcomponent* ev, const Scope& scope,
-                                 const std::string& rule) {
-    if (auto note = parse_error(ev))
-        return make_error(Errc::invalid_argument, *note);
-    Entry e;
+/// The program an X-LOA-PROGRAM names, if the event has one.
+common::Result<std::optional<std::int64_t>> loa_program(icalcomponent* ev) {
     auto program = x_value(ev, "X-LOA-PROGRAM");
     if (!program)
-        return make_error(Errc::invalid_argument, "no X-LOA-PROGRAM:<program id>");
+        return std::optional<std::int64_t>();
+    std::int64_t id = 0;
     std::string_view digits = *program;
-    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), e.program);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), id);
     if (ec != std::errc() || end != digits.data() + digits.size())
         return make_error(Errc::invalid_argument,
                           "X-LOA-PROGRAM \"" + *program + "\" is not a program id");
+    return std::optional<std::int64_t>(id);
+}
+
+using ProgramOf = std::function<common::Result<std::int64_t>(icalcomponent*)>;
+
+common::Result<Entry> read_event(ScheduleStore& store, icalcomponent* ev, const Scope& scope,
+                                 const std::string& rule, const ProgramOf& program_of) {
+    if (auto note = parse_error(ev))
+        return make_error(Errc::invalid_argument, *note);
+    Entry e;
+    auto program = program_of(ev);
+    if (!program)
+        return program.error();
+    e.program = *program;
     if (auto name = x_value(ev, "X-LOA-PRIORITY")) {
         auto priority = parse_priority(*name);
         if (!priority)
@@ -348,6 +360,42 @@ std::string label_of(icalcomponent* ev, std::size_t index) {
     if (const char* summary = icalcomponent_get_summary(ev))
         label += " (\"" + std::string(summary) + "\")";
     return label;
+}
+
+/// The one program titled `title` that an event may play (as `check` says the caller may use),
+/// neither rejected nor an emergency's own record; an error names the candidates otherwise.
+common::Result<std::int64_t> program_titled(const std::vector<Program>& programs,
+                                            const std::string& title, const EntryCheck& check) {
+    auto same = [](std::string_view a, std::string_view b) {
+        auto trim = [](std::string_view s) {
+            auto first = s.find_first_not_of(" \t");
+            return first == std::string_view::npos
+                       ? std::string_view()
+                       : s.substr(first, s.find_last_not_of(" \t") - first + 1);
+        };
+        return trim(a) == trim(b);
+    };
+    std::vector<std::int64_t> found;
+    for (const auto& p : programs) {
+        if (!same(p.title, title) || p.approval == Approval::rejected || p.emergency_record)
+            continue;
+        Entry probe;
+        probe.program = p.id;
+        if (!check || check(probe))
+            found.push_back(p.id);
+    }
+    if (found.size() == 1)
+        return found.front();
+    if (found.empty())
+        return make_error(Errc::invalid_argument,
+                          "no program you may use is titled \"" + title +
+                              "\": name the program (program) or give it this title");
+    std::string ids;
+    for (auto id : found)
+        ids += (ids.empty() ? "#" : ", #") + std::to_string(id);
+    return make_error(Errc::invalid_argument, std::to_string(found.size()) +
+                                                  " programs are titled \"" + title + "\" (" + ids +
+                                                  "): name the one to play (program)");
 }
 
 common::Result<Scope> scope_of(ScheduleStore& store, std::int64_t unit) {
@@ -431,9 +479,10 @@ common::Result<std::string> export_ics(ScheduleStore& store, std::int64_t unit) 
     return out;
 }
 
-common::Result<std::vector<std::int64_t>>
-import_ics(ScheduleStore& store, std::int64_t unit, std::string_view text, TimePoint now,
-           const std::function<common::Result<void>(const Entry&)>& check) {
+common::Result<IcsImport> import_calendar(ScheduleStore& store, std::int64_t unit,
+                                          std::string_view text, TimePoint now,
+                                          const IcsImportOptions& options,
+                                          const EntryCheck& check) {
     auto scope = scope_of(store, unit);
     if (!scope)
         return scope.error();
@@ -448,36 +497,71 @@ import_ics(ScheduleStore& store, std::int64_t unit, std::string_view text, TimeP
         events.push_back(e);
     if (events.empty())
         return make_error(Errc::invalid_argument, "the calendar has no VEVENT: nothing to import");
+    auto programs = store.programs();
+    if (!programs)
+        return programs.error();
+    ProgramOf program_of = [&](icalcomponent* ev) -> common::Result<std::int64_t> {
+        if (options.program)
+            return *options.program;
+        auto named = loa_program(ev);
+        if (!named)
+            return named.error();
+        if (*named)
+            return **named;
+        if (!options.match_titles)
+            return make_error(Errc::invalid_argument,
+                              "no X-LOA-PROGRAM: name the program for every event (program) or "
+                              "match events to programs by title (match_titles)");
+        return program_titled(*programs, text_of(icalcomponent_get_summary(ev)), check);
+    };
     auto rules = rules_of(events, text);
-    // Read every event before saving any, so that a malformed one needs no rollback.
-    std::vector<Entry> entries;
-    for (std::size_t i = 0; i < events.size(); ++i) {
-        auto e = read_event(store, events[i], *scope, rules[i]);
-        if (!e)
-            return make_error(e.error().code, label_of(events[i], i) + ": " + e.error().message);
-        if (check)
-            if (auto accepted = check(*e); !accepted)
-                return make_error(accepted.error().code,
-                                  label_of(events[i], i) + ": " + accepted.error().message);
-        entries.push_back(std::move(*e));
-    }
-    std::vector<std::int64_t> saved;
-    for (std::size_t i = 0; i < entries.size(); ++i) {
-        auto id = store.add_entry(entries[i], now);
-        if (id) {
-            saved.push_back(*id);
-            continue;
+    IcsImport out;
+    // Saved in one transaction, so that the entries see each other's conflicts and the import
+    // is all or nothing; a dry run is undone at the end, and goes on past a refused event to
+    // list every one.
+    auto work = [&]() -> common::Result<void> {
+        for (std::size_t i = 0; i < events.size(); ++i) {
+            auto e = read_event(store, events[i], *scope, rules[i], program_of);
+            common::Result<void> accepted;
+            if (!e)
+                accepted = e.error();
+            else if (check)
+                accepted = check(*e);
+            if (accepted) {
+                auto id = store.add_entry(*e, now);
+                if (!id)
+                    accepted = id.error();
+                else if (!options.dry_run)
+                    e->id = *id;
+            }
+            if (!accepted) {
+                auto refusal = make_error(accepted.error().code,
+                                          label_of(events[i], i) + ": " + accepted.error().message);
+                if (!options.dry_run)
+                    return refusal;
+                out.refused.push_back(refusal.message);
+                continue;
+            }
+            out.events.push_back(label_of(events[i], i));
+            out.entries.push_back(std::move(*e));
         }
-        std::string message = label_of(events[i], i) + ": " + id.error().message;
-        for (std::size_t k = saved.size(); k-- > 0;) { // newest first
-            auto undone = store.remove_entry(saved[k]);
-            if (!undone)
-                message += "; could not remove entry #" + std::to_string(saved[k]) +
-                           " saved by this import: " + undone.error().message;
-        }
-        return make_error(id.error().code, message);
-    }
-    return saved;
+        return {};
+    };
+    if (auto done = store.atomically(work, !options.dry_run); !done)
+        return done.error();
+    return out;
+}
+
+common::Result<std::vector<std::int64_t>> import_ics(ScheduleStore& store, std::int64_t unit,
+                                                     std::string_view text, TimePoint now,
+                                                     const EntryCheck& check) {
+    auto imported = import_calendar(store, unit, text, now, {}, check);
+    if (!imported)
+        return imported.error();
+    std::vector<std::int64_t> ids;
+    for (const auto& e : imported->entries)
+        ids.push_back(e.id);
+    return ids;
 }
 
 } // namespace loa::schedules

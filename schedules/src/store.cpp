@@ -270,6 +270,14 @@ common::Result<void> ScheduleStore::check_merge(const Unit& from, const Unit& in
     return {};
 }
 
+common::Result<void> ScheduleStore::atomically(const std::function<common::Result<void>()>& work,
+                                               bool keep) {
+    common::Transaction tx(db_);
+    if (auto done = work(); !done || !keep)
+        return done; // undone as tx ends
+    return tx.commit();
+}
+
 common::Result<void> ScheduleStore::merge_unit(std::int64_t unit, std::int64_t into,
                                                const std::string& date) {
     auto from = this->unit(unit);

@@ -74,6 +74,41 @@ TEST(Database, TransactionRollsBackUnlessCommitted) {
     EXPECT_EQ(s.text(0), "b");
 }
 
+TEST(Database, ATransactionInsideAnotherIsASavepointThatTheOuterOneCommitsOrUndoes) {
+    DatabaseFile file("nested");
+    Database db(file.path);
+    db.migrate(kSchema);
+    auto codes = [&] {
+        auto s = db.prepare("SELECT coalesce(group_concat(code), '') FROM unit");
+        EXPECT_TRUE(*s.step());
+        return s.text(0);
+    };
+    {
+        Transaction outer(db);
+        ASSERT_TRUE(db.prepare("INSERT INTO unit (code) VALUES ('a')").run());
+        {
+            Transaction inner(db);
+            ASSERT_TRUE(db.prepare("INSERT INTO unit (code) VALUES ('b')").run());
+        } // undone alone
+        {
+            Transaction inner(db);
+            ASSERT_TRUE(db.prepare("INSERT INTO unit (code) VALUES ('c')").run());
+            ASSERT_TRUE(inner.commit());
+        }
+        EXPECT_EQ(codes(), "a,c");
+        ASSERT_TRUE(outer.commit());
+    }
+    EXPECT_EQ(codes(), "a,c");
+    {
+        Transaction outer(db);
+        Transaction inner(db);
+        ASSERT_TRUE(db.prepare("INSERT INTO unit (code) VALUES ('d')").run());
+        ASSERT_TRUE(inner.commit());
+    } // the outer one undoes what the inner one kept
+    EXPECT_EQ(codes(), "a,c");
+    EXPECT_FALSE(db.in_transaction());
+}
+
 TEST(Database, AWriteKeptWaitingSaysHowLongItWaitedAndAStaleReadSaysWhy) {
     DatabaseFile file("busy");
     Database writer(file.path);

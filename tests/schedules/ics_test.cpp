@@ -223,6 +223,93 @@ TEST_F(IcsTest, AnExportCarriesAVTimezoneForEveryZoneItNamesAndItsUntilsInUtc) {
     }
 }
 
+TEST_F(IcsTest, ACalendarThatNamesNoProgramImportsWithOneNamedOrByTitleAndADryRunSavesNothing) {
+    // As an ordinary calendar application writes it: no Loa property at all.
+    auto text = calendar({{"UID:morning@example.org", "SUMMARY:Bản tin sáng",
+                           "DTSTART;TZID=Asia/Ho_Chi_Minh:20261201T063000", "DURATION:PT15M",
+                           "RRULE:FREQ=DAILY;COUNT=3"},
+                          {"UID:music@example.org", "SUMMARY:Nhạc",
+                           "DTSTART;TZID=Asia/Ho_Chi_Minh:20261201T120000", "DURATION:PT30M"}});
+    auto before = all().size();
+    EXPECT_EQ(import_error(commune1, text),
+              "event \"morning@example.org\" (\"Bản tin sáng\"): no X-LOA-PROGRAM: name the "
+              "program for every event (program) or match events to programs by title "
+              "(match_titles)");
+
+    IcsImportOptions named;
+    named.program = news;
+    auto both = import_calendar(*store, commune1, text, now, named);
+    ASSERT_TRUE(both) << both.error().message;
+    ASSERT_EQ(both->entries.size(), 2U);
+    for (const auto& e : both->entries) {
+        EXPECT_EQ(e.program, news);
+        ASSERT_TRUE(store->remove_entry(e.id));
+    }
+
+    IcsImportOptions by_title;
+    by_title.match_titles = true;
+    auto untitled = import_calendar(*store, commune1, text, now, by_title);
+    ASSERT_FALSE(untitled);
+    EXPECT_EQ(untitled.error().message,
+              "event \"music@example.org\" (\"Nhạc\"): no program you may use is titled "
+              "\"Nhạc\": name the program (program) or give it this title");
+    EXPECT_EQ(all().size(), before) << "all or nothing: the morning news was not kept";
+    auto music = approved("Nhạc");
+    auto more_music = approved("Nhạc");
+    auto twice = import_calendar(*store, commune1, text, now, by_title);
+    ASSERT_FALSE(twice);
+    EXPECT_NE(twice.error().message.find("2 programs are titled \"Nhạc\" (#" +
+                                         std::to_string(music) + ", #" +
+                                         std::to_string(more_music) + ")"),
+              std::string::npos)
+        << twice.error().message;
+    // Only the programs the caller may use count: the other one is out of reach.
+    auto only_music = [&](const Entry& e) -> loa::common::Result<void> {
+        if (e.program == more_music)
+            return loa::common::make_error(loa::common::Errc::unauthorized, "not yours");
+        return {};
+    };
+    auto matched = import_calendar(*store, commune1, text, now, by_title, only_music);
+    ASSERT_TRUE(matched) << matched.error().message;
+    ASSERT_EQ(matched->entries.size(), 2U);
+    EXPECT_EQ(matched->entries[0].program, news);
+    EXPECT_EQ(matched->entries[1].program, music);
+
+    // A dry run of the same calendar again: each event overlaps what was just saved, and a
+    // third overlaps the second within the file. Every refusal is listed; nothing changes.
+    auto again = calendar({{"UID:morning@example.org", "SUMMARY:Bản tin sáng",
+                            "DTSTART;TZID=Asia/Ho_Chi_Minh:20261215T063000", "DURATION:PT15M"},
+                           {"UID:noon@example.org", "SUMMARY:Bản tin sáng",
+                            "DTSTART;TZID=Asia/Ho_Chi_Minh:20261215T120000", "DURATION:PT15M"},
+                           {"UID:clash@example.org", "SUMMARY:Bản tin sáng",
+                            "DTSTART;TZID=Asia/Ho_Chi_Minh:20261215T120500", "DURATION:PT15M"},
+                           {"UID:music@example.org", "SUMMARY:Nhạc",
+                            "DTSTART;TZID=Asia/Ho_Chi_Minh:20261201T120000", "DURATION:PT30M"}});
+    auto count = all().size();
+    IcsImportOptions dry = by_title;
+    dry.dry_run = true;
+    auto checked = import_calendar(*store, commune1, again, now, dry, only_music);
+    ASSERT_TRUE(checked) << checked.error().message;
+    EXPECT_EQ(checked->events,
+              (std::vector<std::string>{"event \"morning@example.org\" (\"Bản tin sáng\")",
+                                        "event \"noon@example.org\" (\"Bản tin sáng\")"}));
+    EXPECT_EQ(checked->entries[0].id, 0) << "not saved";
+    ASSERT_EQ(checked->refused.size(), 2U);
+    EXPECT_EQ(checked->refused[0].rfind("event \"clash@example.org\" (\"Bản tin sáng\"): "
+                                        "overlaps entry #",
+                                        0),
+              0U)
+        << "checked against the events before it: " << checked->refused[0];
+    EXPECT_EQ(checked->refused[1].rfind("event \"music@example.org\" (\"Nhạc\"): overlaps", 0), 0U)
+        << checked->refused[1];
+    EXPECT_EQ(all().size(), count) << "a dry run saves nothing";
+    // Without the dry run the same file is refused whole, at its first refused event.
+    auto refused = import_calendar(*store, commune1, again, now, by_title, only_music);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("clash@example.org"), std::string::npos);
+    EXPECT_EQ(all().size(), count);
+}
+
 TEST_F(IcsTest, AnImportIsAllOrNothingAndNamesTheEventThatFailed) {
     std::string p = "X-LOA-PROGRAM:" + std::to_string(news);
     std::vector<std::string> first = {"UID:a@x",

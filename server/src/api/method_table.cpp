@@ -111,7 +111,7 @@ const std::array kMethods = {
            Channel::any, MediaWork::none, true, true, true},
     Method{"schedule.import", P::change, U::named,
            [](C& c) { return c.schedule.import_schedule(c.params, c.caller.scope); },
-           "{unit, ics, program} → {imported}", Channel::any, MediaWork::none, true, true, true},
+           "{unit, ics, program?, match_titles?, dry_run?} → {entries} (dry_run: nothing saved)", Channel::any, MediaWork::none, true, true, true},
     Method{"emergency.start", P::change, U::named,
            [](C& c) {
                return c.schedule.start_emergency(c.params, c.caller.name(), c.caller.scope,

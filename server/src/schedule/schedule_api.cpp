@@ -412,10 +412,44 @@ json::value ScheduleApi::import_schedule(const Params& p, const Scope& scope) {
                                           " is outside the units you act for");
         return {};
     };
-    auto ids = value_or_throw(schedules::import_ics(
-        store_, unit, p.string("ics"), std::chrono::floor<std::chrono::seconds>(now()), may_use));
-    changed_();
-    return json::object{{"entries", array_of(ids, [](auto id) { return json::value(id); })}};
+    schedules::IcsImportOptions options;
+    options.program = p.optional_integer("program");
+    options.match_titles = p.optional_boolean("match_titles").value_or(false);
+    options.dry_run = p.optional_boolean("dry_run").value_or(false);
+    auto today = std::chrono::floor<std::chrono::seconds>(now());
+    auto imported = value_or_throw(
+        schedules::import_calendar(store_, unit, p.string("ics"), today, options, may_use));
+    if (!options.dry_run) {
+        changed_();
+        return json::object{{"entries", array_of(imported.entries,
+                                                 [](const auto& e) { return json::value(e.id); })}};
+    }
+    // What would be saved, each with its occurrences in the next two weeks, and what not.
+    json::array entries;
+    for (std::size_t i = 0; i < imported.entries.size(); ++i) {
+        const auto& e = imported.entries[i];
+        auto program = value_or_throw(store_.program(e.program));
+        auto starts = value_or_throw(
+            schedules::occurrences(e.when, today, today + std::chrono::days(14), 50));
+        entries.push_back(json::object{
+            {"event", imported.events[i]},
+            {"program", e.program},
+            {"title", program.title},
+            {"priority", schedules::to_string(e.priority)},
+            {"start", e.when.start_local},
+            {"time_zone", e.when.time_zone},
+            {"rule", e.when.rule},
+            {"duration_s", e.duration.count()},
+            {"occurrences_ms", array_of(starts, [](auto at) {
+                 return json::value(
+                     std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch())
+                         .count());
+             })}});
+    }
+    return json::object{
+        {"dry_run", true},
+        {"entries", std::move(entries)},
+        {"refused", array_of(imported.refused, [](const auto& r) { return json::value(r); })}};
 }
 
 } // namespace loa::server

@@ -355,3 +355,32 @@ TEST_F(ScheduleApiTest, UnitLookupsAnswerWhileTheSchedulesLockIsHeld) {
     ASSERT_TRUE(answered) << "a unit lookup waited for the schedule's lock";
     EXPECT_EQ(codes.get(), (std::vector<std::string>{"70-001", "70-002"}));
 }
+
+TEST_F(ScheduleApiTest, ACalendarFromAnotherApplicationIsCheckedByADryRunThenImportedByTitle) {
+    auto program = approved_program("Bản tin sáng");
+    std::string ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Other//Calendar//EN\r\n"
+                      "BEGIN:VEVENT\r\nUID:a@example.org\r\nDTSTAMP:20261120T000000Z\r\n"
+                      "SUMMARY:Bản tin sáng\r\nDTSTART;TZID=Asia/Ho_Chi_Minh:20270116T063000\r\n"
+                      "DURATION:PT15M\r\nRRULE:FREQ=DAILY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    auto before = changes;
+    auto dry = call("schedule.import",
+                    {{"unit", "70-001"}, {"ics", ics}, {"match_titles", true}, {"dry_run", true}});
+    ASSERT_TRUE(dry.ok()) << dry.message;
+    EXPECT_EQ(changes, before) << "nothing changed";
+    EXPECT_TRUE(call("entries.list").result.as_array().empty());
+    const auto& entry = dry.result.at("entries").as_array().at(0);
+    EXPECT_EQ(entry.at("program"), program);
+    EXPECT_EQ(entry.at("event"), "event \"a@example.org\" (\"Bản tin sáng\")");
+    // The manual clock is 2027-01-15T15:00 local: 14 days hold 14 mornings from the 16th.
+    EXPECT_EQ(entry.at("occurrences_ms").as_array().size(), 14U);
+    EXPECT_TRUE(dry.result.at("refused").as_array().empty());
+
+    auto saved =
+        call("schedule.import", {{"unit", "70-001"}, {"ics", ics}, {"match_titles", true}});
+    ASSERT_TRUE(saved.ok()) << saved.message;
+    EXPECT_EQ(saved.result.at("entries").as_array().size(), 1U);
+    EXPECT_EQ(changes, before + 1);
+    EXPECT_EQ(call("schedule.import", {{"unit", "70-001"}, {"ics", ics}}).code,
+              rpc_code::kInvalidParams)
+        << "no X-LOA-PROGRAM, no program, no match_titles";
+}

@@ -115,7 +115,9 @@ private:
     std::string path_;
 };
 
-/// BEGIN IMMEDIATE on construction, ROLLBACK on destruction unless commit() was called.
+/// BEGIN IMMEDIATE on construction, ROLLBACK on destruction unless commit() was called. Inside
+/// another transaction it is a savepoint: commit() keeps its changes for the outer one to
+/// commit, and destruction without it undoes only its own.
 class Transaction {
 public:
     explicit Transaction(Database& db);
@@ -126,6 +128,7 @@ public:
 
 private:
     Database& db_;
+    bool nested_; ///< inside another transaction: a savepoint, released or rolled back to
     bool done_ = false;
 };
 

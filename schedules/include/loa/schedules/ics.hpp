@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,20 +28,49 @@ inline constexpr const char* kIcsProductId = "-//Loa//Loa schedule//EN";
 /// none). Lines end in CRLF and are folded at 75 octets.
 common::Result<std::string> export_ics(ScheduleStore& store, std::int64_t unit);
 
-/// Saves every VEVENT of an iCalendar text as an entry of `unit`, all or none, and returns the
-/// new ids in the order of the events.
+/// Whether a caller may save an entry (e.g. use its program); its error refuses the entry.
+using EntryCheck = std::function<common::Result<void>(const Entry&)>;
+
+/// How an iCalendar file's events become entries.
+struct IcsImportOptions {
+    /// Every event plays this program (a calendar made in an ordinary calendar application,
+    /// whose events name no program); X-LOA-PROGRAM is then ignored.
+    std::optional<std::int64_t> program;
+    /// An event without X-LOA-PROGRAM plays the one program titled as its SUMMARY that the
+    /// caller may use (neither rejected nor an emergency's record); none or several is an error
+    /// that names them.
+    bool match_titles = false;
+    /// Check every event as the import would, save nothing, and list every refusal instead of
+    /// stopping at the first.
+    bool dry_run = false;
+};
+
+/// What an import saved, or in a dry run would save.
+struct IcsImport {
+    std::vector<Entry> entries;       ///< in the order of the events (ids unset in a dry run)
+    std::vector<std::string> events;  ///< each entry's event: UID and SUMMARY
+    std::vector<std::string> refused; ///< dry run: each refused event and why
+};
+
+/// Saves every VEVENT of an iCalendar text as an entry of `unit`, all or none, in one
+/// transaction (the entries are checked against each other as against the schedule).
 ///
-/// The program comes from X-LOA-PROGRAM (required); the targets from X-LOA-UNITS (codes) and
-/// X-LOA-CLUSTERS, or `unit` itself when both are missing; the class from X-LOA-PRIORITY (default
-/// normal); the recurrence from DTSTART with its TZID (a UTC or floating DTSTART is read in
-/// kDefaultTimeZone), RRULE and EXDATE; the duration from DURATION or DTEND - DTSTART.
-/// Targets must be `unit`, one of its communes, or a cluster of those. Each entry is saved
-/// with ScheduleStore::add_entry(entry, now); if any event is malformed or refused, the
-/// entries this import already saved are removed and the error names the event (UID and
-/// SUMMARY) and the reason. `check`, if given, sees every entry read before any is saved
-/// (e.g. whether the caller may use its program); its error refuses the whole import.
-common::Result<std::vector<std::int64_t>>
-import_ics(ScheduleStore& store, std::int64_t unit, std::string_view text, TimePoint now,
-           const std::function<common::Result<void>(const Entry&)>& check = {});
+/// The program comes from `options` (program, or X-LOA-PROGRAM, or the title); the targets
+/// from X-LOA-UNITS (codes) and X-LOA-CLUSTERS, or `unit` itself when both are missing; the
+/// class from X-LOA-PRIORITY (default normal); the recurrence from DTSTART with its TZID (a UTC
+/// or floating DTSTART is read in kDefaultTimeZone), RRULE and EXDATE; the duration from
+/// DURATION or DTEND - DTSTART. Targets must be `unit`, one of its communes, or a cluster of
+/// those. Each entry is saved with ScheduleStore::add_entry(entry, now); the error names the
+/// event (UID and SUMMARY) and the reason. `check`, if given, sees every entry before it is
+/// saved (whether the caller may use its program).
+common::Result<IcsImport> import_calendar(ScheduleStore& store, std::int64_t unit,
+                                          std::string_view text, TimePoint now,
+                                          const IcsImportOptions& options,
+                                          const EntryCheck& check = {});
+
+/// import_calendar with the default options (X-LOA-PROGRAM on every event): the new ids.
+common::Result<std::vector<std::int64_t>> import_ics(ScheduleStore& store, std::int64_t unit,
+                                                     std::string_view text, TimePoint now,
+                                                     const EntryCheck& check = {});
 
 } // namespace loa::schedules

@@ -5,6 +5,7 @@
 /// being discovered on air.
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -129,6 +130,11 @@ public:
     /// naming the units): into itself, a unit merged already, a cycle, into a unit merged or
     /// ended, a province into a commune or a commune into a province, a date before either
     /// unit began.
+    /// Runs `work` in one transaction: all of its changes or none. With `keep` false they are
+    /// undone even when it succeeds (a dry run sees what it would change, and changes nothing).
+    /// The store's own changes inside it are savepoints of it.
+    common::Result<void> atomically(const std::function<common::Result<void>()>& work,
+                                    bool keep = true);
     common::Result<void> merge_unit(std::int64_t unit, std::int64_t into, const std::string& date);
     common::Result<Unit> unit(std::int64_t id);
     common::Result<Unit> unit_by_code(const std::string& code);
