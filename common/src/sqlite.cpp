@@ -131,16 +131,18 @@ std::optional<std::string> Statement::optional_text(int column) const {
     return text(column);
 }
 
-Database::Database(const std::string& path) : path_(path) {
-    if (sqlite3_open_v2(path.c_str(), &db_,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                        nullptr) != SQLITE_OK) {
+Database::Database(const std::string& path, Access access) : path_(path) {
+    int flags = access == Access::read_only ? SQLITE_OPEN_READONLY
+                                            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
         std::string reason = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
         sqlite3_close(db_);
         db_ = nullptr;
         throw std::runtime_error("cannot open the database " + path + ": " + reason);
     }
     set_busy_timeout(std::chrono::seconds(5));
+    if (access == Access::read_only)
+        return; // as it is: a backup looked at, never changed
     for (const char* pragma :
          {"PRAGMA journal_mode=WAL", "PRAGMA foreign_keys=ON", "PRAGMA synchronous=NORMAL"})
         if (auto done = execute(pragma); !done)
@@ -249,6 +251,12 @@ int Database::changes() const {
 Transaction::Transaction(Database& db) : db_(db), nested_(db.in_transaction()) {
     if (auto begun = db_.execute(nested_ ? "SAVEPOINT loa_nested" : "BEGIN IMMEDIATE"); !begun)
         throw std::runtime_error(begun.error().message);
+}
+
+Result<void> Database::vacuum_into(const std::string& file) {
+    auto copy = prepare("VACUUM INTO ?");
+    copy.bind(1, std::string_view(file));
+    return copy.run();
 }
 
 void Database::set_busy_timeout(std::chrono::milliseconds wait) {

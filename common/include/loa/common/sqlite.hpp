@@ -80,8 +80,10 @@ struct Migration {
 /// A connection to one SQLite file.
 class Database {
 public:
+    enum class Access { read_write, read_only };
     /// Opens (creating if needed) with WAL, foreign keys and a busy timeout; throws on failure.
-    explicit Database(const std::string& path);
+    /// Read-only opens an existing file as it is (a backup being checked).
+    explicit Database(const std::string& path, Access access = Access::read_write);
     Database(Database&& other) noexcept;
     Database& operator=(Database&&) = delete;
     Database(const Database&) = delete;
@@ -109,6 +111,9 @@ public:
     /// set). A failure says how long it waited, or that another connection wrote since this
     /// one's read began (a conflict no wait resolves).
     void set_busy_timeout(std::chrono::milliseconds wait);
+    /// Writes a consistent copy of the whole database into `file` (which must not exist) while
+    /// other connections go on writing: SQLite's VACUUM INTO, one read transaction long.
+    Result<void> vacuum_into(const std::string& file);
 
 private:
     sqlite3* db_ = nullptr;
