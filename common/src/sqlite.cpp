@@ -248,9 +248,15 @@ int Database::changes() const {
     return sqlite3_changes(db_);
 }
 
-Transaction::Transaction(Database& db) : db_(db), nested_(db.in_transaction()) {
+Transaction::Transaction(Database& db) : db_(db), nested_(db.transactions_ > 0) {
+    // SQLite ends a transaction by itself on some errors (a full disk): what would follow
+    // inside it must not run, and commit, on its own.
+    if (nested_ && !db_.in_transaction())
+        throw std::runtime_error("database: the enclosing transaction was rolled back after an "
+                                 "error");
     if (auto begun = db_.execute(nested_ ? "SAVEPOINT loa_nested" : "BEGIN IMMEDIATE"); !begun)
         throw std::runtime_error(begun.error().message);
+    ++db_.transactions_;
 }
 
 Result<void> Database::vacuum_into(const std::string& file) {
@@ -272,12 +278,16 @@ Transaction::~Transaction() {
     // then fails, and would be counted in place of the error that mattered.
     if (!done_ && db_.in_transaction())
         (void)db_.execute(nested_ ? "ROLLBACK TO loa_nested; RELEASE loa_nested" : "ROLLBACK");
+    if (!done_)
+        --db_.transactions_;
 }
 
 Result<void> Transaction::commit() {
     auto committed = db_.execute(nested_ ? "RELEASE loa_nested" : "COMMIT");
-    if (committed)
+    if (committed) {
         done_ = true;
+        --db_.transactions_;
+    }
     return committed;
 }
 

@@ -497,6 +497,12 @@ common::Result<IcsImport> import_calendar(ScheduleStore& store, std::int64_t uni
         events.push_back(e);
     if (events.empty())
         return make_error(Errc::invalid_argument, "the calendar has no VEVENT: nothing to import");
+    // The import holds the database's write lock while it checks and saves: bounded.
+    if (events.size() > kMaxImportedEvents)
+        return make_error(Errc::invalid_argument,
+                          "the calendar has " + std::to_string(events.size()) +
+                              " events; at most " + std::to_string(kMaxImportedEvents) +
+                              " are imported at once: split it");
     auto programs = store.programs();
     if (!programs)
         return programs.error();
@@ -537,7 +543,8 @@ common::Result<IcsImport> import_calendar(ScheduleStore& store, std::int64_t uni
             if (!accepted) {
                 auto refusal = make_error(accepted.error().code,
                                           label_of(events[i], i) + ": " + accepted.error().message);
-                if (!options.dry_run)
+                // A dry run lists a caller's refusals; a failure of the database ends it.
+                if (!options.dry_run || accepted.error().code == Errc::io_error)
                     return refusal;
                 out.refused.push_back(refusal.message);
                 continue;

@@ -1,5 +1,7 @@
 #include "loa/schedules/store.hpp"
 
+#include <set>
+
 namespace loa::schedules {
 namespace {
 
@@ -236,8 +238,12 @@ common::Result<void> ScheduleStore::check_merge(const Unit& from, const Unit& in
                        (then ? named(*then) : "#" + std::to_string(*from.merged_into)) + " on " +
                        from.valid_to.value_or("?") + " already");
     }
+    if (from.valid_to && *from.valid_to <= date)
+        return refused("unit " + named(from) + " ended on " + *from.valid_to);
     // Whatever `into` became: a unit merged into `from` (at any remove) would make a cycle.
-    for (auto at = into; at.merged_into;) {
+    // Bounded: a database from before these checks may hold a cycle already.
+    std::set<std::int64_t> seen{into.id};
+    for (auto at = into; at.merged_into && seen.insert(*at.merged_into).second;) {
         if (*at.merged_into == from.id)
             return refused("merging " + named(from) + " into " + named(into) +
                            " would make a cycle: " + named(into) + " was merged into " +

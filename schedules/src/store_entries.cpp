@@ -179,8 +179,10 @@ ScheduleStore::covered_units(const std::vector<std::int64_t>& units) {
     for (bool grew = true; grew;) {
         grew = false;
         for (const auto& u : *all) {
-            bool inside = (u.parent && covered.contains(*u.parent)) ||
-                          (u.merged_into && covered.contains(*u.merged_into));
+            // A merged unit is reached through its successor only (it may have gone into a
+            // commune of another province).
+            bool inside = u.merged_into ? covered.contains(*u.merged_into)
+                                        : u.parent && covered.contains(*u.parent);
             if (inside && covered.insert(u.id).second)
                 grew = true;
         }

@@ -107,6 +107,17 @@ TEST(Database, ATransactionInsideAnotherIsASavepointThatTheOuterOneCommitsOrUndo
     } // the outer one undoes what the inner one kept
     EXPECT_EQ(codes(), "a,c");
     EXPECT_FALSE(db.in_transaction());
+    {
+        // SQLite may end a transaction by itself (a full disk): what follows inside it is
+        // refused rather than begun and committed on its own.
+        Transaction outer(db);
+        ASSERT_TRUE(db.execute("ROLLBACK"));
+        EXPECT_THROW(Transaction inner(db), std::runtime_error);
+    }
+    Transaction after(db); // the connection is usable again
+    ASSERT_TRUE(db.prepare("INSERT INTO unit (code) VALUES ('e')").run());
+    ASSERT_TRUE(after.commit());
+    EXPECT_EQ(codes(), "a,c,e");
 }
 
 TEST(Database, AWriteKeptWaitingSaysHowLongItWaitedAndAStaleReadSaysWhy) {

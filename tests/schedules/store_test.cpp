@@ -195,6 +195,10 @@ TEST_F(StoreTest, AMergeThatCannotBeIsRefusedAndNamesTheUnits) {
     EXPECT_EQ(refusal(fourth, commune1, "2026-09-01"),
               "unit \"70-001\" (Xã Tân Lập) ended on 2026-08-01 (merged into \"70-003\" (Xã "
               "Tân Phú)): merge into the unit it became");
+    auto ended = *store->add_unit(unit_of("70-009", "Xã Cũ", province));
+    ASSERT_TRUE(loa::common::Database(path).execute(
+        "UPDATE unit SET valid_to = '2026-01-01' WHERE code = '70-009'"));
+    EXPECT_EQ(refusal(ended, fourth, "2026-09-01"), "unit \"70-009\" (Xã Cũ) ended on 2026-01-01");
     EXPECT_EQ(refusal(province, other, "2026-07-01"), "merged") << "provinces merge too";
     // Province-wide still reaches every cluster of the merged province's communes.
     OverrideRecord emergency;
@@ -207,8 +211,8 @@ TEST_F(StoreTest, AMergeThatCannotBeIsRefusedAndNamesTheUnits) {
     ASSERT_EQ(active->size(), 1U);
     auto channels = active->front().channels;
     std::sort(channels.begin(), channels.end());
-    EXPECT_EQ(channels,
-              (std::vector<std::string>{"70", "70-001", "70-002", "70-003", "70-004", "75"}));
+    EXPECT_EQ(channels, (std::vector<std::string>{"70", "70-001", "70-002", "70-003", "70-004",
+                                                  "70-009", "75"}));
 }
 
 TEST_F(StoreTest, OnlyApprovedProgramsGoOnAirWhereApprovalIsRequired) {

@@ -96,7 +96,9 @@ common::Result<Backup> read_manifest(const fs::path& folder) {
 /// A media file of the state worth keeping: not a preview, not a file still being written.
 bool kept_media(const fs::directory_entry& entry) {
     auto name = entry.path().filename().string();
-    return entry.is_regular_file() && !name.ends_with(".partial") && !name.starts_with(".");
+    // A bulletin being spoken is written as speech-KEY.partial.wav, an upload as NAME.partial.
+    return entry.is_regular_file() && name.find(".partial") == std::string::npos &&
+           !name.starts_with(".");
 }
 
 /// Copies `from` into the pool as `to`, through a temporary name, synced.
@@ -141,6 +143,8 @@ copy_media(const fs::path& state_media, const fs::path& pool, const std::vector<
         auto sha = found != known.end() && found->second.bytes == m.bytes
                        ? std::optional(found->second.sha256)
                        : common::sha256_file(entry.path().string());
+        if (!sha && !fs::exists(entry.path(), ec))
+            continue; // removed since it was listed (a program deleted): not needed
         if (!sha)
             return make_error(Errc::io_error, "cannot read " + entry.path().string());
         m.sha256 = *sha;
@@ -154,6 +158,8 @@ copy_media(const fs::path& state_media, const fs::path& pool, const std::vector<
             return copied.error();
         out.push_back(std::move(m));
     }
+    if (!sync(pool)) // the pool's new names, before a manifest names them
+        return make_error(Errc::io_error, "cannot sync " + pool.string());
     std::sort(out.begin(), out.end(),
               [](const BackupMedia& a, const BackupMedia& b) { return a.name < b.name; });
     return out;

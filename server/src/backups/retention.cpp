@@ -96,6 +96,17 @@ common::Result<std::vector<std::string>> prune_backups(const std::string& dir,
         removed.push_back(b.name);
         log()->info("backup {} removed (retention)", b.name);
     }
+    // A backup folder whose manifest cannot be read (or one being written) may need any
+    // media: then the pool is left whole.
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        auto name = entry.path().filename().string();
+        bool listed = std::any_of(backups.begin(), backups.end(),
+                                  [&](const Backup& b) { return b.path == entry.path().string(); });
+        if ((name.starts_with("loa-") && !listed) || name.starts_with(".partial-")) {
+            log()->warn("{}: the backups' media are kept whole", entry.path().string());
+            return removed;
+        }
+    }
     for (const auto& entry : fs::directory_iterator(fs::path(dir) / "media", ec))
         if (!needed.contains(entry.path().filename().string()))
             fs::remove(entry.path(), ec);

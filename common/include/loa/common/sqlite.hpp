@@ -116,8 +116,10 @@ public:
     Result<void> vacuum_into(const std::string& file);
 
 private:
+    friend class Transaction;
     sqlite3* db_ = nullptr;
     std::string path_;
+    int transactions_ = 0; ///< Transactions open on this connection, outermost first
 };
 
 /// BEGIN IMMEDIATE on construction, ROLLBACK on destruction unless commit() was called. Inside

@@ -45,6 +45,9 @@ struct IcsImportOptions {
     bool dry_run = false;
 };
 
+/// The most events one import takes (it holds the database's write lock while it checks them).
+inline constexpr std::size_t kMaxImportedEvents = 500;
+
 /// What an import saved, or in a dry run would save.
 struct IcsImport {
     std::vector<Entry> entries;       ///< in the order of the events (ids unset in a dry run)
