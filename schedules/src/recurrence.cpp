@@ -7,6 +7,8 @@
 #include <regex>
 #include <string_view>
 
+#include "loa/common/clock.hpp"
+
 namespace loa::schedules {
 namespace {
 
@@ -229,16 +231,8 @@ common::Result<std::string> rule_with_utc_until(const Recurrence& r) {
     auto at = local_to_utc(local, r.time_zone);
     if (!at)
         return make_error(Errc::invalid_argument, "RRULE UNTIL: " + at.error().message);
-    auto midnight = std::chrono::floor<std::chrono::days>(*at);
-    std::chrono::hh_mm_ss time(*at - midnight);
-    std::chrono::year_month_day date(midnight);
-    char text[24];
-    std::snprintf(text, sizeof text, "%04d%02u%02uT%02d%02d%02dZ", static_cast<int>(date.year()),
-                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                  static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
-                  static_cast<int>(time.seconds().count()));
     return r.rule.substr(0, static_cast<std::size_t>(m.position(0))) + m[1].str() +
-           "UNTIL=" + text + m[6].str() + m.suffix().str();
+           "UNTIL=" + common::basic_utc(*at) + m[6].str() + m.suffix().str();
 }
 
 } // namespace loa::schedules

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include "loa/schedules/store.hpp"
@@ -51,6 +52,25 @@ protected:
                 priority, std::move(units),
                 {},       Recurrence{std::move(start), kDefaultTimeZone, std::move(rule), {}},
                 duration};
+    }
+
+    /// Starts an emergency of `news` on `unit`, the only one active; the channels it reaches,
+    /// sorted.
+    std::vector<std::string> emergency_channels(std::int64_t unit) {
+        OverrideRecord emergency;
+        emergency.kind = Override::Kind::emergency;
+        emergency.program = news;
+        emergency.units = {unit};
+        emergency.started_by = "admin";
+        EXPECT_TRUE(store->start_override(emergency));
+        auto active = store->active_overrides();
+        if (!active || active->size() != 1U) {
+            ADD_FAILURE() << "not one active override";
+            return {};
+        }
+        auto channels = active->front().channels;
+        std::sort(channels.begin(), channels.end());
+        return channels;
     }
 
     std::string error_of(const Entry& e) {
@@ -150,16 +170,7 @@ TEST_F(StoreTest, AMergedCommunesClustersAreReachedThroughItsSuccessorAndItsProv
     // commune it went into, or the province, reaches them.
     EXPECT_EQ(channels_of_entry({commune1}), (std::vector<std::string>{"70-001", "70-002"}));
     EXPECT_EQ(channels_of_entry({province}), (std::vector<std::string>{"70", "70-001", "70-002"}));
-    OverrideRecord emergency;
-    emergency.kind = Override::Kind::emergency;
-    emergency.program = news;
-    emergency.units = {province};
-    emergency.started_by = "admin";
-    ASSERT_TRUE(store->start_override(emergency));
-    auto active = store->active_overrides();
-    ASSERT_TRUE(active);
-    ASSERT_EQ(active->size(), 1U);
-    EXPECT_EQ(active->front().channels, (std::vector<std::string>{"70", "70-001", "70-002"}));
+    EXPECT_EQ(emergency_channels(province), (std::vector<std::string>{"70", "70-001", "70-002"}));
 }
 
 TEST_F(StoreTest, AMergeThatCannotBeIsRefusedAndNamesTheUnits) {
@@ -201,18 +212,9 @@ TEST_F(StoreTest, AMergeThatCannotBeIsRefusedAndNamesTheUnits) {
     EXPECT_EQ(refusal(ended, fourth, "2026-09-01"), "unit \"70-009\" (Xã Cũ) ended on 2026-01-01");
     EXPECT_EQ(refusal(province, other, "2026-07-01"), "merged") << "provinces merge too";
     // Province-wide still reaches every cluster of the merged province's communes.
-    OverrideRecord emergency;
-    emergency.program = news;
-    emergency.units = {other};
-    emergency.started_by = "admin";
-    ASSERT_TRUE(store->start_override(emergency));
-    auto active = store->active_overrides();
-    ASSERT_TRUE(active);
-    ASSERT_EQ(active->size(), 1U);
-    auto channels = active->front().channels;
-    std::sort(channels.begin(), channels.end());
-    EXPECT_EQ(channels, (std::vector<std::string>{"70", "70-001", "70-002", "70-003", "70-004",
-                                                  "70-009", "75"}));
+    EXPECT_EQ(
+        emergency_channels(other),
+        (std::vector<std::string>{"70", "70-001", "70-002", "70-003", "70-004", "70-009", "75"}));
 }
 
 TEST_F(StoreTest, OnlyApprovedProgramsGoOnAirWhereApprovalIsRequired) {

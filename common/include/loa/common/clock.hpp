@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <string>
 
 namespace loa::common {
 
@@ -39,5 +40,9 @@ private:
     std::chrono::steady_clock::time_point steady_{std::chrono::hours(1)};
     std::chrono::system_clock::time_point system_{std::chrono::seconds(1'800'000'000)};
 };
+
+/// `at` in ISO 8601's basic UTC form, to the second: "20261130T201315Z" (iCalendar's UTC
+/// DATE-TIME, and the stamp in a backup's name).
+std::string basic_utc(std::chrono::system_clock::time_point at);
 
 } // namespace loa::common

@@ -45,8 +45,9 @@ struct Program {
     ProgramKind kind = ProgramKind::file;
     std::string title;
     std::string source; ///< original file name, bulletin text, URL or capture device
-    /// The audio that goes on air: the stored file (named by its content hash) for files and
-    /// the cached rendering for bulletins; empty for relays and live inputs.
+    /// The audio that goes on air: the name, in the server's media folder, of the stored file
+    /// (named by its content hash) for files and of the cached rendering for bulletins; empty
+    /// for relays and live inputs. Rows from before held a whole path: only its name counts.
     std::string media;
     std::optional<std::chrono::milliseconds> duration; ///< measured, or given for a relay
     std::string voice = "vi";                          ///< bulletins only
