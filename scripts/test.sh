@@ -10,6 +10,12 @@ jobs=$(nproc)
 
 bash scripts/setup.sh
 
+# A run writes several GiB (three builds and the tests' files); a full disk fails a compile
+# with "No space left on device", so the free space is said first.
+tmp=${TMPDIR:-/tmp}
+echo "== disk: $(df -h --output=avail . | tail -1 | tr -d ' ') free here," \
+    "$(df -h --output=avail "$tmp" | tail -1 | tr -d ' ') in $tmp"
+
 echo "== format"
 bash scripts/check-format.sh
 

@@ -9,6 +9,7 @@
 #include "loa/server/app/control_client.hpp"
 #include "loa/server/app/options.hpp"
 #include "loa/server/app/server_app.hpp"
+#include "loa/server/backups/restore.hpp"
 #include "loa/server/media/sdp.hpp"
 
 namespace {
@@ -33,6 +34,21 @@ int print_sdp(const loa::server::Settings& settings, const std::string& receiver
     return 0;
 }
 
+/// --restore BACKUP_FOLDER: the backup into state_dir, the server stopped.
+int restore(const loa::server::Settings& settings, const std::string& backup) {
+    auto restored = loa::server::restore_backup(backup, settings.state_dir,
+                                                loa::server::seal_key_file(settings),
+                                                std::chrono::system_clock::now());
+    if (!restored)
+        throw std::runtime_error(restored.error().message);
+    std::cout << "restored " << restored->backup.name << " into " << settings.state_dir << " ("
+              << restored->media_files << " media files)\n";
+    if (!restored->moved_aside.empty())
+        std::cout << "what was there before is in " << restored->moved_aside << "\n";
+    std::cout << "start the server: its receivers come back by themselves\n";
+    return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -49,6 +65,8 @@ int main(int argc, char** argv) {
         loa::common::init_logging(settings.log_level);
         if (!options.sdp_receiver.empty())
             return print_sdp(settings, options.sdp_receiver);
+        if (!options.restore.empty())
+            return restore(settings, options.restore);
         loa::server::ServerApp app(std::move(settings),
                                    [options] { return loa::server::read_settings(options); });
         return app.run();

@@ -68,7 +68,7 @@ common::Result<void> save_secret(const std::string& path, const std::string& sec
 std::chrono::milliseconds next_backoff(std::chrono::milliseconds previous) {
     static thread_local std::mt19937 random{std::random_device{}()};
     auto base =
-        std::clamp(previous * 2, std::chrono::milliseconds(1000), std::chrono::milliseconds(60000));
+        std::clamp(previous * 2, std::chrono::milliseconds(1000), std::chrono::milliseconds(8000));
     std::uniform_real_distribution<double> jitter(0.75, 1.25);
     return std::chrono::milliseconds(
         static_cast<std::int64_t>(static_cast<double>(base.count()) * jitter(random)));

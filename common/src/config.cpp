@@ -139,6 +139,23 @@ ConfigNode ConfigNode::object(const std::string& key) const {
     return ConfigNode(&v->as_object(), key_path(key));
 }
 
+std::vector<std::string> ConfigNode::strings(const std::string& key,
+                                             std::vector<std::string> fallback) const {
+    const auto* v = find(key);
+    if (v == nullptr)
+        return fallback;
+    if (!v->is_array())
+        fail(key, "expected a list of strings, got " + describe(*v));
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < v->as_array().size(); ++i) {
+        const auto& item = v->as_array()[i];
+        if (!item.is_string())
+            fail(key + "[" + std::to_string(i) + "]", "expected a string, got " + describe(item));
+        out.emplace_back(item.as_string());
+    }
+    return out;
+}
+
 std::vector<ConfigNode> ConfigNode::objects(const std::string& key) const {
     std::vector<ConfigNode> out;
     const auto* v = find(key);

@@ -323,7 +323,8 @@ std::vector<Case> override_cases() {
     };
 }
 
-/// The admins' methods: users, the audit log, receivers' provisioning and keys, merging units.
+/// The admins' methods: users, the audit log, backups, receivers' provisioning and keys, merging
+/// units.
 std::vector<Case> admin_cases() {
     auto receiver = [](const char* unit, bool provisioned) {
         return [unit, provisioned](World& w, const CallerSpec&) {
@@ -341,6 +342,8 @@ std::vector<Case> admin_cases() {
     return {
         read("users.list"),
         read("audit.list"),
+        read("backups.list"),
+        {"backups.run", "-", W::none, Phase::changes, no_params},
         {"users.create", "-", W::none, Phase::changes,
          [](World& w, const CallerSpec&) {
              return json::object{{"name", "made-" + std::to_string(w.next())},

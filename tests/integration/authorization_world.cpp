@@ -41,7 +41,9 @@ World::World(const std::string& name) : s(name) {
     write_tone_wav(s.dir().file("short.wav"), 880, 1);
     write_tone_wav(s.dir().file("long.wav"), 660, 120);
     s.write_province_config(
-        kProvince, R"("live_inputs": [{"id": "studio", "device": "hw:9,0", "name": "Studio"}])");
+        kProvince, R"("live_inputs": [{"id": "studio", "device": "hw:9,0", "name": "Studio"}],)"
+                   R"( "backups": {"dir": ")" +
+                       s.dir().file("nas") + R"("})");
     s.start_server();
     control("users.set_password", {{"name", "admin"}, {"password", kPassword}});
     for (const auto& c : callers())

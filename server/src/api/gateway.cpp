@@ -124,15 +124,28 @@ public:
 private:
     json::value subscribe(const Params& p) {
         auto topics = p.strings("topics");
-        if (topics.empty())
+        bool all = topics.empty();
+        if (all)
             topics = kTopics;
+        // The backups are province-wide admins' (backups.list).
+        bool admin = caller_.local ||
+                     (caller_.user && caller_.user->role == Role::admin && caller_.scope.all);
         std::set<std::string> wanted;
         for (const auto& t : topics) {
-            if (std::find(kTopics.begin(), kTopics.end(), t) == kTopics.end())
-                throw RpcError(rpc_code::kInvalidParams,
-                               "params.topics: \"" + t +
-                                   "\" is not a topic; expected receivers, channels, overrides "
-                                   "or schedule");
+            if (std::find(kTopics.begin(), kTopics.end(), t) == kTopics.end()) {
+                std::string names;
+                for (const auto& known : kTopics)
+                    names.append(names.empty() ? "" : ", ").append(known);
+                std::string message = "params.topics: \"";
+                message.append(t).append("\" is not a topic; expected ").append(names);
+                throw RpcError(rpc_code::kInvalidParams, message);
+            }
+            if (t == "backups" && !admin) {
+                if (all)
+                    continue;
+                throw RpcError(rpc_code::kUnauthorized,
+                               "params.topics: \"backups\" is for province-wide admins");
+            }
             wanted.insert(t);
         }
         (void)unsubscribe();
@@ -173,9 +186,10 @@ private:
 };
 
 ApiGateway::ApiGateway(AuthStore& auth, ScheduleApi& schedule, ReceiverHub& receivers,
-                       Notifier& notifier, AlarmBook& alarms, GatewaySettings settings)
+                       Notifier& notifier, AlarmBook& alarms, GatewaySettings settings,
+                       BackupScheduler* backups)
     : auth_(auth), schedule_(schedule), receivers_(receivers), notifier_(notifier), alarms_(alarms),
-      settings_(std::move(settings)) {}
+      settings_(std::move(settings)), backups_(backups) {}
 
 Caller ApiGateway::anonymous(const http::HttpRequest& request) {
     Caller c;

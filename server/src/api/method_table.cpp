@@ -169,6 +169,14 @@ const std::array kMethods = {
     Method{"receivers.rekey", P::admin, U::receiver,
            [](C& c) { return gateway(c).rekey(c.params); }, "{id} → {id, rekeyed, online}",
            Channel::any, MediaWork::none, false, true},
+    Method{"backups.list", P::admin, U::province,
+           [](C& c) { return gateway(c).list_backups(); },
+           "→ {enabled, dir, running, last_*, next_at_ms, backups: [backup]}", Channel::any,
+           MediaWork::none, false, true},
+    Method{"backups.run", P::admin, U::province,
+           [](C& c) { return gateway(c).run_backup(); },
+           "→ {started}: a backup now; backup.done tells how it went", Channel::any,
+           MediaWork::none, false, true},
 };
 // clang-format on
 

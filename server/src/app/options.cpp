@@ -13,6 +13,7 @@ constexpr const char* kUsage =
        loa-server --config FILE --sdp RECEIVER_ID
        loa-server --new-key [aes_cm_128_hmac_sha1_80|aead_aes_128_gcm]
        loa-server --config FILE --call METHOD [PARAMS_JSON]
+       loa-server --config FILE --restore BACKUP_FOLDER
 
   --config FILE       JSON configuration (see docs/operations.md)
   --set KEY=VALUE     override one setting, e.g. --set media.port=5006
@@ -22,6 +23,9 @@ constexpr const char* kUsage =
                       (docs/api.md), print the result as JSON, then exit; e.g.
                       --call emergency.start '{"units": ["70"], "text": "..."}'
   --methods-markdown  print the method table as docs/api.md lists it, then exit
+  --restore BACKUP_FOLDER  restore a backup (e.g. /mnt/nas/loa/loa-20261130T193000Z) into
+                      state_dir with the server stopped; what was there is moved aside into
+                      state_dir/before-restore-*, not deleted (docs/operations.md)
 Signals: SIGHUP reloads sources and channel bindings, SIGUSR1 logs figures, SIGTERM stops.
 )";
 
@@ -52,6 +56,8 @@ Options parse_options(int argc, char** argv) {
         } else if (arg == "--call") {
             o.call_method = value("--call");
             optional(o.call_params);
+        } else if (arg == "--restore") {
+            o.restore = value("--restore");
         } else if (arg == "--new-key") {
             o.new_key = true;
             optional(o.new_key_profile);

@@ -94,11 +94,14 @@ ServerApp::ServerApp(Settings settings, std::function<Settings()> reread)
       hub_(registry_, media_, api_, notifier_, clock_,
            {settings_.offline_grace, settings_.status_interval_s, settings_.media_advertise_host,
             std::chrono::seconds(5), emergency_volumes(settings_)}),
+      backups_(settings_.state_dir, settings_.backups, clock_,
+               [this](const BackupState& state) { publish_backup(state); }),
       supervisor_(alarms_, observed(), settings_.supervision, clock_),
       gateway_(auth_, api_, hub_, notifier_, alarms_,
                {settings_.session_ttl, settings_.public_url, settings_.tls_certificate,
                 settings_.time_zone,
-                settings_.province ? settings_.province->province.name : std::string()}),
+                settings_.province ? settings_.province->province.name : std::string()},
+               &backups_),
       control_(control_socket_file(settings_), control_calls(gateway_)),
       watch_([this] { return runner_.on_air(); }, api_, hub_, notifier_),
       http_(http_options(),
@@ -171,6 +174,7 @@ void ServerApp::start() {
     watch_.start();
     webhooks_.start();
     supervisor_.start();
+    backups_.start();
     http_.start();
 }
 
@@ -179,6 +183,7 @@ void ServerApp::stop() {
         return;
     stopped_ = true;
     http_.stop();
+    backups_.stop();
     supervisor_.stop();
     webhooks_.stop();
     watch_.stop();
@@ -201,6 +206,8 @@ Metrics ServerApp::metrics() {
             n;
     }
     m.webhook_pending = webhooks_.pending();
+    if (!settings_.backups.dir.empty())
+        m.backups = backups_.state();
     return m;
 }
 
@@ -216,6 +223,13 @@ void ServerApp::publish_alarm(const Alarm& alarm, AlarmEvent event) {
                        alarm_json(alarm, unit_code(alarm)),
                        std::move(units),
                        {}});
+}
+
+void ServerApp::publish_backup(const BackupState& state) {
+    std::vector<std::int64_t> units; // the province's: province-wide callers see it
+    if (settings_.province)
+        units = api_.unit_ids({settings_.province->province.code});
+    notifier_.publish({"backups", "backup.done", backup_state_json(state), std::move(units), {}});
 }
 
 std::string ServerApp::unit_code(const Alarm& alarm) {
@@ -258,6 +272,9 @@ Observed ServerApp::observed() {
         return stats.router_drops + stats.fanout.queue_drops;
     };
     o.database_errors = [] { return common::database_errors(); };
+    if (!settings_.backups.dir.empty())
+        o.backups = [this] { return backups_.state(); };
+    o.backup_late_after = settings_.backups.late_after;
     o.unit_of_code = [this](const std::string& code) -> std::optional<std::int64_t> {
         try {
             return api_.unit_ids({code}).front();

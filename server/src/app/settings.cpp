@@ -264,6 +264,32 @@ void read_supervision(const ConfigNode& node, SupervisionSettings& s,
     s.webhooks = read_webhooks(node);
 }
 
+/// backups: where, when, how many are kept, and the copy command.
+void read_backups(const ConfigNode& node, Settings& s) {
+    node.reject_unknown_keys({"dir", "at", "keep_daily", "keep_weekly", "keep_monthly",
+                              "after_command", "after_command_timeout_s", "retry_after_s",
+                              "late_after_h"});
+    BackupSettings& b = s.backups;
+    b.dir = node.string("dir", "");
+    b.at = node.strings("at", b.at);
+    b.keep.daily = static_cast<int>(node.integer("keep_daily", 1, 3660, b.keep.daily));
+    b.keep.weekly = static_cast<int>(node.integer("keep_weekly", 0, 520, b.keep.weekly));
+    b.keep.monthly = static_cast<int>(node.integer("keep_monthly", 0, 1200, b.keep.monthly));
+    b.keep.time_zone = s.time_zone;
+    b.after_command = node.strings("after_command");
+    b.after_command_timeout =
+        std::chrono::seconds(node.integer("after_command_timeout_s", 10, 86400, 1800));
+    b.retry_after = std::chrono::seconds(node.integer("retry_after_s", 60, 86400, 900));
+    b.late_after = std::chrono::hours(node.integer("late_after_h", 1, 960, 26));
+    if (auto fault = check_backup_settings(b))
+        node.fail(fault->first, fault->second);
+    // A backup inside the state it copies would copy itself the next time.
+    auto dir = std::filesystem::weakly_canonical(b.dir);
+    auto state = std::filesystem::weakly_canonical(s.state_dir);
+    if (!b.dir.empty() && (dir == state || dir.string().starts_with(state.string() + "/")))
+        node.fail("dir", "must be outside state_dir (" + s.state_dir + ")");
+}
+
 /// schedule, control, speech, live_inputs, programs, secrets and supervision.
 void read_operations(const ConfigNode& root, Settings& s) {
     auto schedule = root.object("schedule");
@@ -287,6 +313,7 @@ void read_operations(const ConfigNode& root, Settings& s) {
     secrets.reject_unknown_keys({"seal_key_file"});
     s.seal_key_file = secrets.string("seal_key_file", "");
     read_supervision(root.object("supervision"), s.supervision, s.encoder);
+    read_backups(root.object("backups"), s);
     // Proof of play compares reports on both sides of its window.
     if (s.supervision.proof_of_play &&
         s.supervision.proof_window.count() < 2LL * s.status_interval_s)
@@ -346,7 +373,7 @@ Settings load_settings(const common::Config& config) {
     ConfigNode root = config.root();
     root.reject_unknown_keys({"log_level", "state_dir", "media", "opus", "sources", "channels",
                               "receivers", "province", "schedule", "speech", "http", "control",
-                              "live_inputs", "programs", "secrets", "supervision"});
+                              "live_inputs", "programs", "secrets", "supervision", "backups"});
     Settings s;
     s.log_level =
         root.choice("log_level", {"trace", "debug", "info", "warn", "error", "off"}, "info");

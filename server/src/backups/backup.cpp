@@ -6,9 +6,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
+#include <tuple>
 #include <unistd.h>
 
+#include "files.hpp"
+#include "loa/common/clock.hpp"
 #include "loa/common/logging.hpp"
 #include "loa/common/secret.hpp"
 #include "loa/common/sqlite.hpp"
@@ -21,37 +25,18 @@ namespace json = boost::json;
 using common::Errc;
 using common::make_error;
 
+using backup_files::kDatabase;
+using backup_files::kManifest;
+using backup_files::sync;
 constexpr const char* kPartial = ".partial-";
-constexpr const char* kManifest = "manifest.json";
-constexpr const char* kDatabase = "loa.db";
 
 auto log() {
     static auto logger = common::logger("backups");
     return logger;
 }
 
-/// fsync of a file or a folder (so that a rename is on the disk too).
-bool sync(const fs::path& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    bool done = ::fsync(fd) == 0;
-    ::close(fd);
-    return done;
-}
-
 std::string name_at(std::chrono::system_clock::time_point now) {
-    auto seconds = std::chrono::floor<std::chrono::seconds>(now);
-    auto day = std::chrono::floor<std::chrono::days>(seconds);
-    std::chrono::year_month_day date(day);
-    std::chrono::hh_mm_ss time(seconds - day);
-    char text[32];
-    std::snprintf(text, sizeof text, "loa-%04d%02u%02uT%02d%02d%02dZ",
-                  static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                  static_cast<unsigned>(date.day()), static_cast<int>(time.hours().count()),
-                  static_cast<int>(time.minutes().count()),
-                  static_cast<int>(time.seconds().count()));
-    return text;
+    return "loa-" + common::basic_utc(now);
 }
 
 json::object manifest_of(const Backup& b) {
@@ -101,33 +86,21 @@ bool kept_media(const fs::directory_entry& entry) {
            !name.starts_with(".");
 }
 
-/// Copies `from` into the pool as `to`, through a temporary name, synced.
-common::Result<void> copy_into_pool(const fs::path& from, const fs::path& to) {
-    fs::path copying = to.string() + ".copying";
-    std::error_code ec;
-    fs::copy_file(from, copying, fs::copy_options::overwrite_existing, ec);
-    if (!ec && !sync(copying))
-        ec = std::error_code(errno, std::generic_category());
-    if (!ec)
-        fs::rename(copying, to, ec);
-    if (ec) {
-        fs::remove(copying, ec);
-        return make_error(Errc::io_error, "cannot copy " + from.string() +
-                                              " into the backups' "
-                                              "media: " +
-                                              ec.message());
-    }
-    return {};
-}
+/// The media a backup needs, and those of them found whole in the pool while copying (read and
+/// checked already: verification need not read them again).
+struct PooledMedia {
+    std::vector<BackupMedia> media;
+    std::set<std::string> checked;
+};
 
-common::Result<std::vector<BackupMedia>>
-copy_media(const fs::path& state_media, const fs::path& pool, const std::vector<Backup>& earlier) {
+common::Result<PooledMedia> copy_media(const fs::path& state_media, const fs::path& pool,
+                                       const std::vector<Backup>& earlier) {
     // The checksums the backups recorded: a state's file is not read twice.
     std::map<std::string, BackupMedia> known;
     for (const auto& b : earlier)
         for (const auto& m : b.media)
             known[m.name] = m;
-    std::vector<BackupMedia> out;
+    PooledMedia out;
     std::error_code ec;
     if (!fs::is_directory(state_media, ec))
         return out;
@@ -151,16 +124,17 @@ copy_media(const fs::path& state_media, const fs::path& pool, const std::vector<
         // In the pool already, and whole: not copied again.
         if (fs::exists(target, ec) && fs::file_size(target, ec) == m.bytes &&
             common::sha256_file(target.string()) == m.sha256) {
-            out.push_back(std::move(m));
+            out.checked.insert(m.name);
+            out.media.push_back(std::move(m));
             continue;
         }
-        if (auto copied = copy_into_pool(entry.path(), target); !copied)
+        if (auto copied = backup_files::copy_synced(entry.path(), target); !copied)
             return copied.error();
-        out.push_back(std::move(m));
+        out.media.push_back(std::move(m)); // read back when the backup is verified
     }
     if (!sync(pool)) // the pool's new names, before a manifest names them
         return make_error(Errc::io_error, "cannot sync " + pool.string());
-    std::sort(out.begin(), out.end(),
+    std::sort(out.media.begin(), out.media.end(),
               [](const BackupMedia& a, const BackupMedia& b) { return a.name < b.name; });
     return out;
 }
@@ -178,9 +152,9 @@ common::Result<void> write_manifest(const fs::path& folder, const Backup& b) {
     return {};
 }
 
-} // namespace
-
-common::Result<Backup> verify_backup(const std::string& dir, const std::string& path) {
+/// verify_backup, skipping the checksums of the media in `checked`.
+common::Result<Backup> verify(const std::string& dir, const std::string& path,
+                              const std::set<std::string>& checked) {
     auto backup = read_manifest(path);
     if (!backup)
         return backup;
@@ -209,12 +183,20 @@ common::Result<Backup> verify_backup(const std::string& dir, const std::string& 
     for (const auto& m : backup->media) {
         fs::path file = fs::path(dir) / "media" / m.name;
         auto size = fs::file_size(file, ec);
+        if (!ec && size == m.bytes && checked.contains(m.name))
+            continue;
         auto hash = ec ? std::nullopt : common::sha256_file(file.string());
         if (ec || size != m.bytes || !hash || *hash != m.sha256)
             return make_error(Errc::io_error, "the backups' media file " + m.name +
                                                   " is missing or not the one " + path + " needs");
     }
     return backup;
+}
+
+} // namespace
+
+common::Result<Backup> verify_backup(const std::string& dir, const std::string& path) {
+    return verify(dir, path, {});
 }
 
 common::Result<Backup> take_backup(const std::string& state_dir, const std::string& dir,
@@ -238,8 +220,12 @@ common::Result<Backup> take_backup(const std::string& state_dir, const std::stri
     b.name = name_at(now);
     b.taken_ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-    if (fs::exists(root / b.name, ec))
-        return make_error(Errc::already_exists, "a backup named " + b.name + " exists already");
+    // A second backup within the same second (an admin's right after the scheduled one).
+    for (int n = 2; fs::exists(root / b.name, ec); ++n) {
+        if (n > 100)
+            return make_error(Errc::already_exists, "too many backups named " + name_at(now));
+        b.name = name_at(now) + "-" + std::to_string(n);
+    }
     fs::path staging = root / (kPartial + b.name);
     fs::create_directories(staging, ec);
     auto fail = [&](const common::Error& error) -> common::Result<Backup> {
@@ -265,10 +251,10 @@ common::Result<Backup> take_backup(const std::string& state_dir, const std::stri
     auto media = copy_media(fs::path(state_dir) / "media", pool, list_backups(dir));
     if (!media)
         return fail(media.error());
-    b.media = std::move(*media);
+    b.media = std::move(media->media);
     if (auto written = write_manifest(staging, b); !written)
         return fail(written.error());
-    if (auto verified = verify_backup(dir, staging.string()); !verified)
+    if (auto verified = verify(dir, staging.string(), media->checked); !verified)
         return fail(verified.error());
     fs::rename(staging, root / b.name, ec);
     if (ec || !sync(root))
@@ -290,9 +276,39 @@ std::vector<Backup> list_backups(const std::string& dir) {
         if (auto b = read_manifest(entry.path()))
             out.push_back(std::move(*b));
     }
-    std::sort(out.begin(), out.end(),
-              [](const Backup& a, const Backup& b) { return a.taken_ms < b.taken_ms; });
+    std::sort(out.begin(), out.end(), [](const Backup& a, const Backup& b) {
+        return std::tie(a.taken_ms, a.name) < std::tie(b.taken_ms, b.name);
+    });
     return out;
 }
+
+namespace backup_files {
+
+bool sync(const fs::path& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool done = ::fsync(fd) == 0;
+    ::close(fd);
+    return done;
+}
+
+common::Result<void> copy_synced(const fs::path& from, const fs::path& to) {
+    fs::path copying = to.string() + ".copying";
+    std::error_code ec;
+    fs::copy_file(from, copying, fs::copy_options::overwrite_existing, ec);
+    if (!ec && !sync(copying))
+        ec = std::error_code(errno, std::generic_category());
+    if (!ec)
+        fs::rename(copying, to, ec);
+    if (ec) {
+        fs::remove(copying, ec);
+        return make_error(Errc::io_error, "cannot copy " + from.string() + " to " + to.string() +
+                                              ": " + ec.message());
+    }
+    return {};
+}
+
+} // namespace backup_files
 
 } // namespace loa::server

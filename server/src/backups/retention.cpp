@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <tuple>
 
 #include "loa/common/logging.hpp"
 #include "loa/schedules/recurrence.hpp"
@@ -54,7 +55,9 @@ std::set<std::string> kept_backups(const std::vector<Backup>& backups, const Ret
             kept.insert(b.name); // a date that cannot be read is not a reason to delete
     }
     std::sort(newest_first.begin(), newest_first.end(), [](const Dated& a, const Dated& b) {
-        return a.backup->taken_ms > b.backup->taken_ms;
+        // Within one second, the later of loa-NAME and loa-NAME-2.
+        return std::tie(a.backup->taken_ms, a.backup->name) >
+               std::tie(b.backup->taken_ms, b.backup->name);
     });
     // The newest backup of each of the last `count` periods that have one.
     auto newest_of = [&](const std::function<const std::string&(const Dated&)>& period, int count) {

@@ -80,6 +80,33 @@ std::string prometheus_text(const Metrics& m) {
     family(out, "loa_webhook_deliveries_pending", "gauge",
            "Alarm events kept for webhooks and not yet delivered (they are retried).");
     out << "loa_webhook_deliveries_pending " << m.webhook_pending << '\n';
+    if (m.backups) {
+        const auto& b = *m.backups;
+        family(out, "loa_backup_newest_timestamp_seconds", "gauge",
+               "When the newest backup was taken (Unix time; 0: none yet).");
+        out << "loa_backup_newest_timestamp_seconds " << (b.newest ? b.newest->taken_ms / 1000 : 0)
+            << '\n';
+        std::uint64_t media = 0;
+        if (b.newest)
+            for (const auto& f : b.newest->media)
+                media += f.bytes;
+        family(out, "loa_backup_newest_bytes", "gauge",
+               "The newest backup's database and the media it needs, in bytes.");
+        out << "loa_backup_newest_bytes{part=\"database\"} "
+            << (b.newest ? b.newest->database_bytes : 0) << '\n'
+            << "loa_backup_newest_bytes{part=\"media\"} " << media << '\n';
+        family(out, "loa_backup_last_duration_seconds", "gauge",
+               "How long the last backup attempt took.");
+        out << "loa_backup_last_duration_seconds " << b.last_seconds << '\n';
+        family(out, "loa_backup_last_success", "gauge",
+               "1 if the last backup attempt worked (copy command included), else 0.");
+        out << "loa_backup_last_success " << (b.last_error.empty() ? 1 : 0) << '\n';
+        family(out, "loa_backups_kept", "gauge", "Backups in the backups folder.");
+        out << "loa_backups_kept " << b.count << '\n';
+        family(out, "loa_backup_failures_total", "counter",
+               "Backup attempts that failed since the server started.");
+        out << "loa_backup_failures_total " << b.failures << '\n';
+    }
     return out.str();
 }
 

@@ -145,6 +145,10 @@ void ProgramStore::trim_previews() const {
         fs::remove(kept[i].second, ec);
 }
 
+std::string ProgramStore::media_path(const std::string& stored) const {
+    return (std::filesystem::path(dir_) / std::filesystem::path(stored).filename()).string();
+}
+
 common::Result<pipeline::SourceSpec>
 ProgramStore::source_for(const schedules::Program& program,
                          std::chrono::milliseconds offset) const {
@@ -157,7 +161,7 @@ ProgramStore::source_for(const schedules::Program& program,
             return make_error(Errc::not_found,
                               "program #" + std::to_string(program.id) + " has no stored audio");
         spec.kind = pipeline::SourceKind::file;
-        spec.location = program.media;
+        spec.location = media_path(program.media);
         spec.start_offset = offset;
         break;
     case schedules::ProgramKind::relay:

@@ -168,7 +168,7 @@ std::string ScheduleApi::program_audio(std::int64_t id, const Scope& scope) {
     if (program.media.empty())
         throw RpcError(rpc_code::kNotFound, "program #" + std::to_string(id) +
                                                 " has no stored audio (a relay or live input)");
-    return program.media;
+    return media_.media_path(program.media);
 }
 
 json::value ScheduleApi::list_units() {
@@ -293,7 +293,7 @@ ProgramInput ScheduleApi::prepare_program(const Params& p, const CallFiles& file
             files.upload.empty() ? importable(p.string("path"), files) : files.upload;
         in.source = files.upload.empty() ? file : "upload";
         auto stored = value_or_throw(media_.store_file(file, use));
-        in.media = stored.path;
+        in.media = std::filesystem::path(stored.path).filename().string();
         in.duration = stored.duration;
         break;
     }
@@ -303,7 +303,7 @@ ProgramInput ScheduleApi::prepare_program(const Params& p, const CallFiles& file
         in.rate_wpm =
             static_cast<int>(p.optional_integer("rate_wpm").value_or(settings_.speech_rate_wpm));
         auto stored = value_or_throw(media_.speak(in.source, in.voice, in.rate_wpm, use));
-        in.media = stored.path;
+        in.media = std::filesystem::path(stored.path).filename().string();
         in.duration = stored.duration;
         break;
     }

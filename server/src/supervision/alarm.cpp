@@ -20,6 +20,8 @@ constexpr std::array kKinds = {
     std::pair{AlarmKind::airing_failed, std::string_view("airing_failed")},
     std::pair{AlarmKind::fanout_behind, std::string_view("fanout_behind")},
     std::pair{AlarmKind::database_errors, std::string_view("database_errors")},
+    std::pair{AlarmKind::backup_failed, std::string_view("backup_failed")},
+    std::pair{AlarmKind::backup_late, std::string_view("backup_late")},
 };
 
 constexpr std::array kSeverities = {

@@ -116,4 +116,48 @@ std::vector<Fault> certificate_faults(std::optional<std::chrono::system_clock::t
     return {std::move(f)};
 }
 
+std::vector<Fault> backup_faults(const BackupState& state,
+                                 std::chrono::system_clock::time_point now,
+                                 std::chrono::system_clock::time_point up_since,
+                                 std::chrono::hours late_after,
+                                 std::optional<std::int64_t> server_unit) {
+    if (!state.enabled)
+        return {};
+    std::vector<Fault> out;
+    auto fault = [&](AlarmKind kind, Severity severity) -> Fault& {
+        Fault& f = out.emplace_back();
+        f.kind = kind;
+        f.subject = "server";
+        f.unit = server_unit;
+        f.severity = severity;
+        return f;
+    };
+    if (!state.last_error.empty()) {
+        Fault& f = fault(AlarmKind::backup_failed, Severity::major);
+        f.text_vi = "Sao lưu thất bại: " + state.last_error;
+        f.text_en = "The backup failed: " + state.last_error;
+        f.figures = {{"dir", state.dir}, {"failures", state.failures}, {"error", state.last_error}};
+    }
+    using std::chrono::system_clock;
+    auto newest = state.newest
+                      ? system_clock::time_point(std::chrono::milliseconds(state.newest->taken_ms))
+                      : up_since;
+    if (now - newest > late_after) {
+        auto hours = std::chrono::duration_cast<std::chrono::hours>(now - newest).count();
+        Fault& f = fault(AlarmKind::backup_late, Severity::minor);
+        std::string newest_name = state.newest ? state.newest->name : std::string();
+        f.text_vi = state.newest ? "Không có bản sao lưu nào trong " + std::to_string(hours) +
+                                       " giờ qua (mới nhất: " + newest_name + ")"
+                                 : "Chưa có bản sao lưu nào ở " + state.dir;
+        f.text_en = state.newest ? "No backup in the last " + std::to_string(hours) +
+                                       " hours (newest: " + newest_name + ")"
+                                 : "No backup in " + state.dir + " yet";
+        f.figures = {{"dir", state.dir},
+                     {"hours_since", hours},
+                     {"late_after_h", late_after.count()},
+                     {"newest", newest_name}};
+    }
+    return out;
+}
+
 } // namespace loa::server

@@ -1,5 +1,8 @@
 #include "loa/server/supervision/supervisor.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 #include "loa/common/logging.hpp"
 
 namespace loa::server {
@@ -15,8 +18,9 @@ auto log() {
 Supervisor::Supervisor(AlarmBook& alarms, Observed observed, SupervisionSettings settings,
                        const common::Clock& clock)
     : alarms_(alarms), observed_(std::move(observed)), settings_(std::move(settings)),
-      clock_(clock), started_(clock.steady_now()), play_(settings_.proof_window),
-      media_drops_(settings_.event_hold), database_errors_(settings_.event_hold) {}
+      clock_(clock), started_(clock.steady_now()), started_at_(clock.system_now()),
+      play_(settings_.proof_window), media_drops_(settings_.event_hold),
+      database_errors_(settings_.event_hold) {}
 
 Supervisor::~Supervisor() {
     stop();
@@ -24,6 +28,7 @@ Supervisor::~Supervisor() {
 
 void Supervisor::start() {
     started_ = clock_.steady_now();
+    started_at_ = clock_.system_now();
     stopping_ = false;
     thread_ = std::thread([this] {
         std::unique_lock lock(mutex_);
@@ -94,6 +99,17 @@ void Supervisor::check() {
     check_events();
     if (o.airings && o.played && o.note_played)
         count_played();
+    if (o.backups) {
+        auto faults = backup_faults(o.backups(), clock_.system_now(), started_at_,
+                                    o.backup_late_after, o.server_unit);
+        for (auto kind : {AlarmKind::backup_failed, AlarmKind::backup_late})
+            reconcile(kind, [&] {
+                std::vector<Fault> of_kind;
+                std::copy_if(faults.begin(), faults.end(), std::back_inserter(of_kind),
+                             [&](const Fault& f) { return f.kind == kind; });
+                return of_kind;
+            });
+    }
     if (o.disk)
         reconcile(AlarmKind::disk_low,
                   [&] { return disk_faults(o.disk(), o.state_dir, settings_, o.server_unit); });

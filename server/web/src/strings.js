@@ -281,6 +281,8 @@ export const strings = {
   'kind.airing_failed': ['Chương trình không phát được', 'Airing failed'],
   'kind.fanout_behind': ['Máy chủ phân phối chậm so với thời gian thực', 'Fan-out behind'],
   'kind.database_errors': ['Lỗi cơ sở dữ liệu', 'Database errors'],
+  'kind.backup_failed': ['Sao lưu thất bại', 'Backup failed'],
+  'kind.backup_late': ['Quá hạn sao lưu', 'Backup late'],
   'dash.alarms': ['Cảnh báo đang có', 'Active alarms'],
 
   'users.heading': ['Người dùng và vai trò', 'Users and roles'],

@@ -225,3 +225,39 @@ TEST(Settings, SupervisionThresholdsHaveDefaultsAndBounds) {
             .find("min_severity"),
         std::string::npos);
 }
+
+TEST(Settings, BackupsAreOffUntilAFolderIsSetAndTheirErrorsNameTheKey) {
+    auto defaults = load_settings(Config::parse("{}", "t")).backups;
+    EXPECT_EQ(defaults.dir, "");
+    EXPECT_EQ(defaults.at, std::vector<std::string>{"02:30"});
+    EXPECT_EQ(defaults.keep.daily, 7);
+    EXPECT_EQ(defaults.keep.weekly, 4);
+    EXPECT_EQ(defaults.keep.monthly, 12);
+    EXPECT_EQ(defaults.late_after, std::chrono::hours(26));
+    auto s = load_settings(Config::parse(
+        R"({"schedule": {"time_zone": "Asia/Bangkok"},
+            "backups": {"dir": "/mnt/nas/loa", "at": ["01:00", "13:00"], "keep_daily": 14,
+                        "keep_weekly": 0, "after_command": ["/usr/local/bin/offsite", "-q"],
+                        "after_command_timeout_s": 600, "late_after_h": 13}})",
+        "t"));
+    EXPECT_EQ(s.backups.at, (std::vector<std::string>{"01:00", "13:00"}));
+    EXPECT_EQ(s.backups.keep.daily, 14);
+    EXPECT_EQ(s.backups.keep.weekly, 0);
+    EXPECT_EQ(s.backups.keep.time_zone, "Asia/Bangkok") << "the schedule's";
+    EXPECT_EQ(s.backups.after_command, (std::vector<std::string>{"/usr/local/bin/offsite", "-q"}));
+    EXPECT_EQ(s.backups.after_command_timeout, std::chrono::seconds(600));
+    EXPECT_EQ(s.backups.late_after, std::chrono::hours(13));
+    EXPECT_EQ(error_of(R"({"backups": {"dir": "nas"}})"),
+              "config key \"backups.dir\": must be an absolute path");
+    EXPECT_EQ(error_of(R"({"state_dir": "/var/lib/loa", "backups": {"dir": "/var/lib/loa/b"}})"),
+              "config key \"backups.dir\": must be outside state_dir (/var/lib/loa)");
+    EXPECT_EQ(error_of(R"({"backups": {"dir": "/mnt/nas", "at": ["2:30"]}})"),
+              "config key \"backups.at\": \"2:30\" is not a time of day \"HH:MM\"");
+    EXPECT_EQ(error_of(R"({"backups": {"dir": "/mnt/nas", "at": "02:30"}})"),
+              "config key \"backups.at\": expected a list of strings, got \"02:30\"");
+    EXPECT_EQ(error_of(R"({"backups": {"dir": "/mnt/nas", "after_command": ["rsync"]}})"),
+              "config key \"backups.after_command\": its program must be an absolute path (it "
+              "runs without a shell)");
+    EXPECT_NE(error_of(R"({"backups": {"folder": "/mnt/nas"}})").find("backups.folder"),
+              std::string::npos);
+}

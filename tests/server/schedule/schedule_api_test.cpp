@@ -32,8 +32,9 @@ TEST_F(ScheduleApiTest, AnUploadedFileBecomesADraftThatCanBeApproved) {
     auto id = created.result.at("id").as_int64();
     auto stored = store->program(id);
     ASSERT_TRUE(stored);
-    EXPECT_EQ(fs::path(stored->media).parent_path(), fs::path(media_dir(settings)));
-    EXPECT_TRUE(fs::exists(stored->media));
+    EXPECT_EQ(fs::path(stored->media).filename(), stored->media)
+        << "its name in the media folder, so that a restored or moved state plays";
+    EXPECT_TRUE(fs::exists(fs::path(media_dir(settings)) / stored->media));
 
     auto decided = call("programs.decide", {{"id", id}, {"approval", "approved"}});
     ASSERT_TRUE(decided.ok()) << decided.message;

@@ -37,6 +37,7 @@ struct FakeServer {
     std::set<std::string> played; ///< what the hub answers for every row
     std::vector<server::PlayedQuery> queries;
     std::vector<std::pair<std::int64_t, std::int64_t>> noted;
+    server::BackupState backups; ///< off unless a test turns them on
 
     server::Observed observed() {
         server::Observed o;
@@ -64,6 +65,8 @@ struct FakeServer {
             return std::vector<std::set<std::string>>(q.size(), played);
         };
         o.note_played = [this](std::int64_t row, std::int64_t n) { noted.emplace_back(row, n); };
+        o.backups = [this] { return backups; };
+        o.backup_late_after = 26h;
         return o;
     }
 };
@@ -228,6 +231,50 @@ TEST_F(SupervisorTest, ACertificateWarnsFourteenDaysAheadAndIsCriticalOnceExpire
                                               server::SupervisionSettings{}, 1);
     ASSERT_EQ(expired.size(), 1U);
     EXPECT_EQ(expired[0].severity, Severity::critical);
+}
+
+TEST_F(SupervisorTest, AFailedBackupIsMajorUntilOneWorksAndNoneForADayIsLate) {
+    auto taken_at = [](std::chrono::system_clock::time_point t) {
+        server::Backup b;
+        b.name = "loa-" + common::basic_utc(t);
+        b.taken_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+        return b;
+    };
+    fake.backups.enabled = true;
+    fake.backups.dir = "/mnt/nas";
+    supervisor.check();
+    EXPECT_TRUE(active(AlarmKind::backup_late).empty()) << "the server has just started";
+    fake.backups.last_error = "cannot create /mnt/nas/media: Read-only file system";
+    fake.backups.failures = 1;
+    supervisor.check();
+    auto failed = active(AlarmKind::backup_failed);
+    ASSERT_EQ(failed.size(), 1U);
+    EXPECT_EQ(failed[0].fault.severity, Severity::major);
+    EXPECT_EQ(failed[0].fault.text_en,
+              "The backup failed: cannot create /mnt/nas/media: Read-only file system");
+    EXPECT_EQ(failed[0].fault.unit, 1) << "the province's";
+    clock.advance(26h + 1s);
+    supervisor.check();
+    auto late = active(AlarmKind::backup_late);
+    ASSERT_EQ(late.size(), 1U);
+    EXPECT_EQ(late[0].fault.severity, Severity::minor);
+    EXPECT_EQ(late[0].fault.text_en, "No backup in /mnt/nas yet");
+    // One works: both clear.
+    fake.backups.last_error.clear();
+    fake.backups.newest = taken_at(clock.system_now());
+    supervisor.check();
+    EXPECT_TRUE(active(AlarmKind::backup_failed).empty());
+    EXPECT_TRUE(active(AlarmKind::backup_late).empty());
+    clock.advance(27h);
+    supervisor.check();
+    late = active(AlarmKind::backup_late);
+    ASSERT_EQ(late.size(), 1U);
+    EXPECT_EQ(late[0].fault.text_en,
+              "No backup in the last 27 hours (newest: " + fake.backups.newest->name + ")");
+    fake.backups.enabled = false;
+    supervisor.check();
+    EXPECT_TRUE(active(AlarmKind::backup_late).empty()) << "backups turned off";
 }
 
 TEST_F(SupervisorTest, ItsThreadChecksUntilStopped) {

@@ -80,8 +80,9 @@ private:
     int status_interval_s_ = 10;
 };
 
-/// The next reconnection delay: doubling from 1 s up to 60 s, with +-25 % jitter so that a
-/// province of receivers does not come back in one burst.
+/// The next reconnection delay: doubling from 1 s up to 8 s, with +-25 % jitter so that a
+/// province of receivers does not come back in one burst, and every one is back within 10 s
+/// of the server (a restart, a restore, an upgrade), however long it was away.
 std::chrono::milliseconds next_backoff(std::chrono::milliseconds previous);
 
 } // namespace loa::clients

@@ -41,6 +41,9 @@ public:
                        std::optional<std::string> fallback = std::nullopt) const;
     /// A nested object; an absent key gives an empty object.
     ConfigNode object(const std::string& key) const;
+    /// An array of strings; `fallback` is used when the key is absent.
+    std::vector<std::string> strings(const std::string& key,
+                                     std::vector<std::string> fallback = {}) const;
     /// An array of objects; an absent key gives an empty list.
     std::vector<ConfigNode> objects(const std::string& key) const;
     /// Refuses keys not in `known`, naming the closest known key.

@@ -10,7 +10,7 @@ export const SEVERITIES = ['critical', 'major', 'minor', 'warning'];
 const KINDS = [
   'cluster_offline', 'cluster_no_media', 'cluster_lossy', 'cluster_silent', 'cluster_unbidden',
   'dead_air', 'airing_late', 'airing_failed', 'fanout_behind', 'database_errors', 'disk_low',
-  'clock_unsynchronised', 'certificate_expiring',
+  'clock_unsynchronised', 'certificate_expiring', 'backup_failed', 'backup_late',
 ];
 const COLUMNS = ['id', 'severity', 'kind', 'subject', 'unit', 'text', 'raised_at', 'cleared_at',
   'acknowledged_by', 'acknowledged_at'];

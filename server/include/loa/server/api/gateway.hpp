@@ -21,6 +21,7 @@
 #include "loa/server/api/caller.hpp"
 #include "loa/server/api/method_table.hpp"
 #include "loa/server/api/rpc.hpp"
+#include "loa/server/backups/backup_scheduler.hpp"
 #include "loa/server/events/notifier.hpp"
 #include "loa/server/receivers/hub.hpp"
 #include "loa/server/schedule/schedule_api.hpp"
@@ -47,7 +48,7 @@ inline constexpr const char* kServerVersion = "0.5.0";
 class ApiGateway {
 public:
     ApiGateway(AuthStore& auth, ScheduleApi& schedule, ReceiverHub& receivers, Notifier& notifier,
-               AlarmBook& alarms, GatewaySettings settings);
+               AlarmBook& alarms, GatewaySettings settings, BackupScheduler* backups = nullptr);
 
     /// Calls a method for `caller` (auth.login and auth.resume change `caller`); throws
     /// RpcError.
@@ -97,6 +98,9 @@ public:
     boost::json::value list_alarms(const Params& params, const Caller& caller);
     boost::json::value alarm_history(const Params& params, const Caller& caller);
     boost::json::value acknowledge_alarm(const Params& params, const Caller& caller);
+    /// backups.list and backups.run (methods/backup_methods.cpp).
+    boost::json::value list_backups();
+    boost::json::value run_backup();
     /// Alarms as the API shows them, with their units' codes.
     boost::json::array alarms_json(const std::vector<Alarm>& alarms);
 
@@ -135,6 +139,7 @@ private:
     Notifier& notifier_;
     AlarmBook& alarms_;
     GatewaySettings settings_;
+    BackupScheduler* backups_; ///< null without backups' settings (tests)
     std::atomic<std::uint64_t> requests_{0}, errors_{0};
     std::mutex tickets_mutex_;
     std::map<std::string, Ticket> tickets_; ///< by the ticket's SHA-256

@@ -19,6 +19,7 @@ struct Options {
     std::string new_key_profile;        ///< its profile ("" for the default)
     std::string call_method;            ///< --call: one method on the running server
     std::string call_params = "{}";     ///< its params, a JSON object
+    std::string restore;                ///< --restore: a backup folder into state_dir, then exit
 };
 
 /// Reads the command line; --help prints the usage and exits. Throws common::ConfigError with

@@ -68,6 +68,8 @@ private:
     void publish_alarm(const Alarm& alarm, AlarmEvent event);
     /// The code of the alarm's unit; "" if none.
     std::string unit_code(const Alarm& alarm);
+    /// Tells subscribers of the topic "backups" how a backup went.
+    void publish_backup(const BackupState& state);
     /// What the supervisor watches on this server.
     Observed observed();
 
@@ -88,6 +90,7 @@ private:
     AlarmBook alarms_;
     ReceiverHub hub_;
     FailedAirings failed_airings_;
+    BackupScheduler backups_;
     Supervisor supervisor_;
     ApiGateway gateway_;
     ControlSocket control_;

@@ -13,6 +13,7 @@
 #include "loa/pipeline/endpoint.hpp"
 #include "loa/pipeline/source.hpp"
 #include "loa/pipeline/srtp.hpp"
+#include "loa/server/backups/backup_scheduler.hpp"
 #include "loa/server/supervision/thresholds.hpp"
 
 namespace loa::server {
@@ -110,6 +111,7 @@ struct Settings {
     /// "" = state_dir/seal.key. LOA_SEAL_KEY (base64) takes its place when set.
     std::string seal_key_file;
     SupervisionSettings supervision; ///< alarms' thresholds
+    BackupSettings backups;          ///< off unless backups.dir is set
 };
 
 /// The schedule database: state_dir/loa.db.

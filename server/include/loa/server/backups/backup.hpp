@@ -6,7 +6,8 @@
 /// open it before it is named a backup. Secrets stay out: the sealing key is never copied, and
 /// the database holds receivers' keys sealed and passwords, secrets and tokens only hashed.
 ///
-/// A backup folder DIR holds `loa-YYYYMMDDTHHMMSSZ/` (`loa.db`, `manifest.json`) per backup
+/// A backup folder DIR holds `loa-YYYYMMDDTHHMMSSZ/` (`-2`, `-3`... after it for another in the
+/// same second; `loa.db`, `manifest.json`) per backup
 /// and `media/`, the pool. A backup is written into `DIR/.partial-NAME/` and renamed once
 /// verified, so that a run cut short (power, SIGKILL) leaves no folder that looks whole.
 

@@ -16,16 +16,16 @@ namespace loa::server {
 
 /// One event, as a JSON-RPC notification.
 struct Notification {
-    std::string topic;          ///< "receivers", "channels", "overrides", "schedule" or "alarms"
-    std::string method;         ///< e.g. "receiver.online"
-    boost::json::object params; ///< what happened
+    std::string topic;  ///< "receivers", "channels", "overrides", "schedule", "alarms", "backups"
+    std::string method; ///< e.g. "receiver.online"
+    boost::json::object params;      ///< what happened
     std::vector<std::int64_t> units; ///< the units it concerns; empty: everyone may see it
     std::string text;                ///< the notification's JSON text (filled by publish)
 };
 
 /// The topics a subscriber may ask for.
-inline const std::vector<std::string> kTopics = {"receivers", "channels", "overrides", "schedule",
-                                                 "alarms"};
+inline const std::vector<std::string> kTopics = {"receivers", "channels", "overrides",
+                                                 "schedule",  "alarms",   "backups"};
 
 /// Fans events out to subscribers. Thread-safe; sinks are called on the publishing thread and
 /// must not block (a WebSocket link queues).

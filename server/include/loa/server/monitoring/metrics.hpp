@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 
 #include "loa/http/server.hpp"
+#include "loa/server/backups/backup_scheduler.hpp"
 #include "loa/server/media/media_server.hpp"
 #include "loa/server/monitoring/presence.hpp"
 
@@ -26,6 +28,8 @@ struct Metrics {
     /// Active alarms by kind, severity and unit code ("" for none).
     std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> alarms_active;
     std::int64_t webhook_pending = 0; ///< alarm deliveries kept for webhooks, not yet made
+    /// The backups, when they are on.
+    std::optional<BackupState> backups;
 };
 
 /// The figures as Prometheus text.

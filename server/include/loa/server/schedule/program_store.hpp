@@ -58,6 +58,10 @@ public:
                                                     std::chrono::milliseconds offset) const;
 
     const std::string& dir() const { return dir_; }
+    /// Where a program's stored audio is: `stored` (schedules::Program::media) is its file's name
+    /// in this store's folder. Rows from before keeping names alone held a whole path, whose
+    /// name is taken, so that a state folder restored or moved elsewhere still plays.
+    std::string media_path(const std::string& stored) const;
 
 private:
     /// A place among kMaxJobs, or none when they are all taken (an emergency takes one anyway).

@@ -31,6 +31,8 @@ enum class AlarmKind {
     airing_failed,        ///< an airing's program could not be played (file, bulletin, source)
     fanout_behind,        ///< the media path fell behind real time and dropped frames
     database_errors,      ///< the database failed a statement (not a caller's bad input)
+    backup_failed,        ///< the last backup (or its copy command) failed
+    backup_late,          ///< no backup newer than backups.late_after_h
 };
 
 /// How grave, most grave first (the order of the enum).

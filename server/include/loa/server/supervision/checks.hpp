@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "loa/server/backups/backup_scheduler.hpp"
 #include "loa/server/receivers/hub.hpp"
 #include "loa/server/supervision/alarm.hpp"
 #include "loa/server/supervision/thresholds.hpp"
@@ -52,5 +53,13 @@ std::vector<Fault> certificate_faults(std::optional<std::chrono::system_clock::t
                                       std::chrono::system_clock::time_point now,
                                       const SupervisionSettings& settings,
                                       std::optional<std::int64_t> server_unit);
+
+/// The backups: the last attempt failed (major, until one works), or the newest backup is
+/// older than `late_after` (minor; counted from `up_since` when there is none yet).
+std::vector<Fault> backup_faults(const BackupState& state,
+                                 std::chrono::system_clock::time_point now,
+                                 std::chrono::system_clock::time_point up_since,
+                                 std::chrono::hours late_after,
+                                 std::optional<std::int64_t> server_unit);
 
 } // namespace loa::server

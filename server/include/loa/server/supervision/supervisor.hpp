@@ -52,6 +52,9 @@ struct Observed {
     std::function<std::uint64_t()> media_drops;
     /// The process's database errors (common::database_errors).
     std::function<common::DatabaseErrors()> database_errors;
+    /// What the backups did last (BackupScheduler::state); null without backups.
+    std::function<BackupState()> backups;
+    std::chrono::hours backup_late_after{26}; ///< backups.late_after_h
 };
 
 /// Runs the checks. Thread-safe.
@@ -91,7 +94,8 @@ private:
     SupervisionSettings settings_;
     const common::Clock& clock_;
     std::chrono::steady_clock::time_point started_;
-    PlayHistory play_; ///< the supervisor thread's own
+    std::chrono::system_clock::time_point started_at_; ///< the same on the wall clock
+    PlayHistory play_;                                 ///< the supervisor thread's own
     /// The clusters that played each recent airing, by as-run row (the supervisor thread's).
     std::map<std::int64_t, std::set<std::string>> played_;
     std::chrono::steady_clock::time_point next_played_count_{};

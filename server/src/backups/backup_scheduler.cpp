@@ -1,0 +1,332 @@
+// When backups are taken, and what is done after each: pruning and the off-site copy.
+
+#include "loa/server/backups/backup_scheduler.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "loa/common/logging.hpp"
+#include "loa/schedules/recurrence.hpp"
+
+extern char** environ;
+
+namespace loa::server {
+namespace {
+
+using std::chrono::system_clock;
+namespace json = boost::json;
+
+auto log() {
+    static auto logger = common::logger("backups");
+    return logger;
+}
+
+/// "2026-11-30" moved by `days`.
+std::string day_after(const std::string& day, int days) {
+    int y = 0;
+    unsigned m = 0, d = 0;
+    if (std::sscanf(day.c_str(), "%d-%u-%u", &y, &m, &d) != 3)
+        return day;
+    std::chrono::year_month_day date(
+        std::chrono::sys_days(std::chrono::year(y) / std::chrono::month(m) / std::chrono::day(d)) +
+        std::chrono::days(days));
+    char text[16];
+    std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(date.year()),
+                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+    return text;
+}
+
+/// The configured times of day on the days from `day` - 1 to `day` + 1, in UTC.
+std::vector<system_clock::time_point> times_around(const std::string& day,
+                                                   const BackupSettings& settings) {
+    std::vector<system_clock::time_point> out;
+    for (int offset : {-1, 0, 1})
+        for (const auto& at : settings.at)
+            if (auto t = schedules::local_to_utc(day_after(day, offset) + "T" + at + ":00",
+                                                 settings.keep.time_zone))
+                out.emplace_back(*t);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::int64_t ms_of(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+json::value optional_ms(const std::optional<std::chrono::system_clock::time_point>& t) {
+    return t ? json::value(ms_of(*t)) : json::value(nullptr);
+}
+
+bool valid_time_of_day(const std::string& at) {
+    unsigned h = 0, m = 0;
+    char end = 0;
+    return at.size() == 5 && std::sscanf(at.c_str(), "%2u:%2u%c", &h, &m, &end) == 2 && h < 24 &&
+           m < 60;
+}
+
+} // namespace
+
+json::object backup_json(const Backup& b) {
+    std::uint64_t media_bytes = 0;
+    for (const auto& m : b.media)
+        media_bytes += m.bytes;
+    return {{"name", b.name},
+            {"taken_at_ms", b.taken_ms},
+            {"database_bytes", b.database_bytes},
+            {"media_files", b.media.size()},
+            {"media_bytes", media_bytes}};
+}
+
+json::object backup_state_json(const BackupState& s) {
+    return {{"enabled", s.enabled},
+            {"dir", s.dir},
+            {"running", s.running},
+            {"count", s.count},
+            {"newest", s.newest ? json::value(backup_json(*s.newest)) : json::value(nullptr)},
+            {"last_attempt_at_ms", optional_ms(s.last_attempt)},
+            {"last_seconds", s.last_seconds},
+            {"last_error", s.last_error},
+            {"failures", s.failures},
+            {"next_at_ms", optional_ms(s.next)}};
+}
+
+std::optional<std::pair<std::string, std::string>>
+check_backup_settings(const BackupSettings& settings) {
+    using Fault = std::pair<std::string, std::string>;
+    if (settings.dir.empty())
+        return std::nullopt;
+    if (settings.dir.front() != '/')
+        return Fault{"dir", "must be an absolute path"};
+    if (settings.at.empty())
+        return Fault{"at", "must name at least one time of day (\"HH:MM\")"};
+    for (const auto& at : settings.at)
+        if (!valid_time_of_day(at))
+            return Fault{"at", "\"" + at + R"(" is not a time of day "HH:MM")"};
+    if (settings.keep.daily < 1 || settings.keep.weekly < 0 || settings.keep.monthly < 0)
+        return Fault{"keep_daily", "keep_daily must be 1 or more, keep_weekly and keep_monthly 0 "
+                                   "or more"};
+    if (!settings.after_command.empty() && !settings.after_command.front().starts_with('/'))
+        return Fault{"after_command",
+                     "its program must be an absolute path (it runs without a shell)"};
+    return std::nullopt;
+}
+
+BackupScheduler::BackupScheduler(std::string state_dir, BackupSettings settings,
+                                 const common::Clock& clock, Done done)
+    : state_dir_(std::move(state_dir)), settings_(std::move(settings)), clock_(clock),
+      done_(std::move(done)) {
+    state_.enabled = !settings_.dir.empty();
+    state_.dir = settings_.dir;
+    if (state_.enabled) {
+        auto backups = list_backups(settings_.dir);
+        state_.count = backups.size();
+        if (!backups.empty())
+            state_.newest = std::move(backups.back());
+        state_.next = next_time_of_day(clock_.system_now());
+    }
+}
+
+BackupScheduler::~BackupScheduler() {
+    stop();
+}
+
+void BackupScheduler::start(std::chrono::milliseconds tick) {
+    if (settings_.dir.empty())
+        return;
+    stopping_ = false;
+    thread_ = std::thread([this, tick] {
+        std::unique_lock lock(mutex_);
+        while (!stopping_) {
+            lock.unlock();
+            run_due();
+            lock.lock();
+            wake_.wait_for(lock, tick, [this] { return stopping_ || requested_; });
+        }
+    });
+    log()->info("backups into {} at {} ({}), keeping {} daily, {} weekly, {} monthly",
+                settings_.dir, settings_.at.front(), settings_.keep.time_zone, settings_.keep.daily,
+                settings_.keep.weekly, settings_.keep.monthly);
+}
+
+void BackupScheduler::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable())
+        thread_.join();
+}
+
+bool BackupScheduler::request() {
+    {
+        std::lock_guard lock(mutex_);
+        if (!state_.enabled || state_.running || requested_)
+            return false;
+        requested_ = true;
+    }
+    wake_.notify_all();
+    return true;
+}
+
+bool BackupScheduler::run_due() {
+    if (settings_.dir.empty())
+        return false;
+    auto now = clock_.system_now();
+    {
+        std::lock_guard lock(mutex_);
+        if (state_.running)
+            return false;
+        bool due = requested_;
+        if (!due) {
+            auto last = last_time_of_day(now);
+            bool missed =
+                last &&
+                (!state_.newest ||
+                 state_.newest->taken_ms <
+                     std::chrono::duration_cast<std::chrono::milliseconds>(last->time_since_epoch())
+                         .count());
+            // After a failure: again once retry_after has passed, or at the next time of day.
+            bool waiting = retry_at_ && now < *retry_at_ && state_.last_attempt &&
+                           *state_.last_attempt >= *last;
+            due = missed && !waiting;
+        }
+        if (!due)
+            return false;
+        requested_ = false;
+        state_.running = true;
+    }
+    auto started = clock_.steady_now();
+    auto error = take();
+    auto backups = list_backups(settings_.dir);
+    BackupState done;
+    {
+        std::lock_guard lock(mutex_);
+        state_.running = false;
+        state_.last_attempt = clock_.system_now();
+        state_.last_seconds = std::chrono::duration<double>(clock_.steady_now() - started).count();
+        state_.last_error = error;
+        state_.count = backups.size();
+        state_.newest = backups.empty() ? std::nullopt : std::optional(std::move(backups.back()));
+        state_.next = next_time_of_day(*state_.last_attempt);
+        if (error.empty()) {
+            retry_at_.reset();
+        } else {
+            ++state_.failures;
+            retry_at_ = *state_.last_attempt + settings_.retry_after;
+        }
+        done = state_;
+    }
+    if (done_)
+        done_(done);
+    return true;
+}
+
+BackupState BackupScheduler::state() const {
+    std::lock_guard lock(mutex_);
+    return state_;
+}
+
+std::optional<system_clock::time_point>
+BackupScheduler::last_time_of_day(system_clock::time_point now) const {
+    auto local = schedules::utc_to_local(std::chrono::floor<std::chrono::seconds>(now),
+                                         settings_.keep.time_zone);
+    if (!local)
+        return std::nullopt;
+    std::optional<system_clock::time_point> last;
+    for (auto t : times_around(local->substr(0, 10), settings_))
+        if (t <= now)
+            last = t;
+    return last;
+}
+
+std::optional<system_clock::time_point>
+BackupScheduler::next_time_of_day(system_clock::time_point now) const {
+    auto local = schedules::utc_to_local(std::chrono::floor<std::chrono::seconds>(now),
+                                         settings_.keep.time_zone);
+    if (!local)
+        return std::nullopt;
+    for (auto t : times_around(local->substr(0, 10), settings_))
+        if (t > now)
+            return t;
+    return std::nullopt;
+}
+
+std::string BackupScheduler::take() {
+    auto backup = take_backup(state_dir_, settings_.dir, clock_.system_now());
+    if (!backup)
+        return backup.error().message;
+    if (auto pruned = prune_backups(settings_.dir, settings_.keep); !pruned)
+        return "the backup " + backup->name +
+               " was taken, but pruning failed: " + pruned.error().message;
+    if (!settings_.after_command.empty())
+        return copy_off_site(backup->path);
+    return "";
+}
+
+std::string BackupScheduler::copy_off_site(const std::string& folder) {
+    std::vector<std::string> args = settings_.after_command;
+    args.push_back(folder);
+    std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
+    for (auto& a : args)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    pid_t pid = 0;
+    int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    const auto& program = settings_.after_command.front();
+    if (spawned != 0)
+        return "the copy command " + program + " could not start: " + std::strerror(spawned);
+    int status = 0;
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd < 0) { // a kernel without pidfd: waited for without a timeout
+        waitpid(pid, &status, 0);
+    } else {
+        // Waited for in slices of real time, so that a server stopping does not wait it out.
+        auto deadline = std::chrono::steady_clock::now() + settings_.after_command_timeout;
+        bool timed_out = false, stopping = false;
+        for (;;) {
+            pollfd exited{pidfd, POLLIN, 0};
+            if (::poll(&exited, 1, 200) > 0)
+                break;
+            std::lock_guard lock(mutex_);
+            stopping = stopping_;
+            timed_out = std::chrono::steady_clock::now() >= deadline;
+            if (stopping || timed_out)
+                break;
+        }
+        ::close(pidfd);
+        if (stopping || timed_out) {
+            ::kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            return "the copy command " + program +
+                   (timed_out ? " was stopped after " +
+                                    std::to_string(settings_.after_command_timeout.count()) + " s"
+                              : std::string(" was stopped with the server"));
+        }
+        waitpid(pid, &status, 0);
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        log()->info("copy command {} done for {}", program, folder);
+        return "";
+    }
+    return "the copy command " + program + " failed (" +
+           (WIFEXITED(status) ? "exit code " + std::to_string(WEXITSTATUS(status))
+                              : "signal " + std::to_string(WTERMSIG(status))) +
+           ")";
+}
+
+} // namespace loa::server
