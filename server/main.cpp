@@ -2,6 +2,7 @@
 // parts and how they are wired: server/src/app/server_app.cpp.
 #include <iostream>
 #include <stdexcept>
+#include <sys/stat.h>
 
 #include "loa/common/config.hpp"
 #include "loa/common/logging.hpp"
@@ -36,6 +37,7 @@ int print_sdp(const loa::server::Settings& settings, const std::string& receiver
 
 /// --restore BACKUP_FOLDER: the backup into state_dir, the server stopped.
 int restore(const loa::server::Settings& settings, const std::string& backup) {
+    ::umask(077); // the restored files are the server's alone, as it keeps them
     auto restored = loa::server::restore_backup(backup, settings.state_dir,
                                                 loa::server::seal_key_file(settings),
                                                 std::chrono::system_clock::now());
@@ -45,7 +47,9 @@ int restore(const loa::server::Settings& settings, const std::string& backup) {
               << restored->media_files << " media files)\n";
     if (!restored->moved_aside.empty())
         std::cout << "what was there before is in " << restored->moved_aside << "\n";
-    std::cout << "start the server: its receivers come back by themselves\n";
+    std::cout << "start the server: its receivers come back by themselves, except those "
+                 "provisioned or rekeyed after the backup (provision them again); users and "
+                 "passwords are the backup's\n";
     return 0;
 }
 

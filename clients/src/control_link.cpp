@@ -70,8 +70,10 @@ std::chrono::milliseconds next_backoff(std::chrono::milliseconds previous) {
     auto base =
         std::clamp(previous * 2, std::chrono::milliseconds(1000), std::chrono::milliseconds(8000));
     std::uniform_real_distribution<double> jitter(0.75, 1.25);
-    return std::chrono::milliseconds(
-        static_cast<std::int64_t>(static_cast<double>(base.count()) * jitter(random)));
+    // At most 8 s, jitter included: back within 10 s of the server, however long it was away.
+    return std::min(std::chrono::milliseconds(static_cast<std::int64_t>(
+                        static_cast<double>(base.count()) * jitter(random))),
+                    std::chrono::milliseconds(8000));
 }
 
 ControlLink::ControlLink(Bundle bundle, std::string state_dir, std::string bundle_path)

@@ -94,7 +94,8 @@ struct PooledMedia {
 };
 
 common::Result<PooledMedia> copy_media(const fs::path& state_media, const fs::path& pool,
-                                       const std::vector<Backup>& earlier) {
+                                       const std::vector<Backup>& earlier,
+                                       const std::atomic<bool>* cancel) {
     // The checksums the backups recorded: a state's file is not read twice.
     std::map<std::string, BackupMedia> known;
     for (const auto& b : earlier)
@@ -105,6 +106,8 @@ common::Result<PooledMedia> copy_media(const fs::path& state_media, const fs::pa
     if (!fs::is_directory(state_media, ec))
         return out;
     for (const auto& entry : fs::directory_iterator(state_media, ec)) {
+        if (cancel != nullptr && *cancel)
+            return make_error(Errc::io_error, "stopped with the server");
         if (!kept_media(entry))
             continue;
         BackupMedia m;
@@ -200,7 +203,8 @@ common::Result<Backup> verify_backup(const std::string& dir, const std::string& 
 }
 
 common::Result<Backup> take_backup(const std::string& state_dir, const std::string& dir,
-                                   std::chrono::system_clock::time_point now) {
+                                   std::chrono::system_clock::time_point now,
+                                   const std::atomic<bool>* cancel) {
     auto started = std::chrono::steady_clock::now();
     std::error_code ec;
     fs::path root(dir);
@@ -248,7 +252,7 @@ common::Result<Backup> take_backup(const std::string& state_dir, const std::stri
     if (!sha)
         return fail(make_error(Errc::io_error, "cannot read the copy of the database"));
     b.database_sha256 = *sha;
-    auto media = copy_media(fs::path(state_dir) / "media", pool, list_backups(dir));
+    auto media = copy_media(fs::path(state_dir) / "media", pool, list_backups(dir), cancel);
     if (!media)
         return fail(media.error());
     b.media = std::move(media->media);

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <string_view>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -67,10 +68,53 @@ json::value optional_ms(const std::optional<std::chrono::system_clock::time_poin
 }
 
 bool valid_time_of_day(const std::string& at) {
-    unsigned h = 0, m = 0;
-    char end = 0;
-    return at.size() == 5 && std::sscanf(at.c_str(), "%2u:%2u%c", &h, &m, &end) == 2 && h < 24 &&
-           m < 60;
+    auto digit = [&](std::size_t i) { return at[i] >= '0' && at[i] <= '9'; };
+    if (at.size() != 5 || !digit(0) || !digit(1) || at[2] != ':' || !digit(3) || !digit(4))
+        return false;
+    return (at[0] - '0') * 10 + (at[1] - '0') < 24 && at[3] < '6';
+}
+
+/// Starts `command` with `folder` added, without a shell: stdin from /dev/null, none of the
+/// server's other descriptors (its listening sockets), no signal blocked or ignored, in a
+/// process group of its own (so that a timeout ends what it started too), and the server's
+/// environment without its LOA_ variables (the sealing key, the first admin's password).
+common::Result<pid_t> spawn_copy_command(const std::vector<std::string>& command,
+                                         const std::string& folder) {
+    std::vector<std::string> args = command;
+    args.push_back(folder);
+    std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
+    for (auto& a : args)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<char*> env;
+    for (char** e = environ; *e != nullptr; ++e)
+        if (std::string_view(*e).substr(0, 4) != "LOA_")
+            env.push_back(*e);
+    env.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    for (int s : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGUSR1})
+        sigaddset(&defaults, s);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setsigdefault(&attributes, &defaults);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                              POSIX_SPAWN_SETPGROUP);
+    pid_t pid = 0;
+    int spawned = posix_spawn(&pid, argv[0], &actions, &attributes, argv.data(), env.data());
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    if (spawned != 0)
+        return common::make_error(common::Errc::io_error, std::strerror(spawned));
+    return pid;
 }
 
 } // namespace
@@ -143,6 +187,7 @@ void BackupScheduler::start(std::chrono::milliseconds tick) {
     if (settings_.dir.empty())
         return;
     stopping_ = false;
+    cancel_ = false;
     thread_ = std::thread([this, tick] {
         std::unique_lock lock(mutex_);
         while (!stopping_) {
@@ -158,6 +203,7 @@ void BackupScheduler::start(std::chrono::milliseconds tick) {
 }
 
 void BackupScheduler::stop() {
+    cancel_ = true; // a backup running stops between two media files
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
@@ -196,9 +242,11 @@ bool BackupScheduler::run_due() {
                      std::chrono::duration_cast<std::chrono::milliseconds>(last->time_since_epoch())
                          .count());
             // After a failure: again once retry_after has passed, or at the next time of day.
-            bool waiting = retry_at_ && now < *retry_at_ && state_.last_attempt &&
-                           *state_.last_attempt >= *last;
-            due = missed && !waiting;
+            // After a failure (the backup, its pruning or its copy command): again once
+            // retry_after has passed, or at the next time of day, whichever comes first.
+            bool failed_since_last =
+                retry_at_ && last && state_.last_attempt && *state_.last_attempt >= *last;
+            due = (missed && !failed_since_last) || (retry_at_ && now >= *retry_at_);
         }
         if (!due)
             return false;
@@ -262,7 +310,7 @@ BackupScheduler::next_time_of_day(system_clock::time_point now) const {
 }
 
 std::string BackupScheduler::take() {
-    auto backup = take_backup(state_dir_, settings_.dir, clock_.system_now());
+    auto backup = take_backup(state_dir_, settings_.dir, clock_.system_now(), &cancel_);
     if (!backup)
         return backup.error().message;
     if (auto pruned = prune_backups(settings_.dir, settings_.keep); !pruned)
@@ -274,51 +322,45 @@ std::string BackupScheduler::take() {
 }
 
 std::string BackupScheduler::copy_off_site(const std::string& folder) {
-    std::vector<std::string> args = settings_.after_command;
-    args.push_back(folder);
-    std::vector<char*> argv;
-    argv.reserve(args.size() + 1);
-    for (auto& a : args)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    pid_t pid = 0;
-    int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
     const auto& program = settings_.after_command.front();
-    if (spawned != 0)
-        return "the copy command " + program + " could not start: " + std::strerror(spawned);
+    auto child = spawn_copy_command(settings_.after_command, folder);
+    if (!child)
+        return "the copy command " + program + " could not start: " + child.error().message;
+    pid_t pid = *child;
     int status = 0;
+    // Waited for in slices of real time, so that a server stopping does not wait it out.
+    auto deadline = std::chrono::steady_clock::now() + settings_.after_command_timeout;
+    bool timed_out = false, stopping = false;
     int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    if (pidfd < 0) { // a kernel without pidfd: waited for without a timeout
-        waitpid(pid, &status, 0);
-    } else {
-        // Waited for in slices of real time, so that a server stopping does not wait it out.
-        auto deadline = std::chrono::steady_clock::now() + settings_.after_command_timeout;
-        bool timed_out = false, stopping = false;
-        for (;;) {
+    for (;;) {
+        if (pidfd >= 0) {
             pollfd exited{pidfd, POLLIN, 0};
             if (::poll(&exited, 1, 200) > 0)
                 break;
-            std::lock_guard lock(mutex_);
-            stopping = stopping_;
-            timed_out = std::chrono::steady_clock::now() >= deadline;
-            if (stopping || timed_out)
+        } else { // a kernel without pidfd
+            if (::waitpid(pid, &status, WNOHANG) == pid) {
+                pid = 0;
                 break;
+            }
+            ::poll(nullptr, 0, 200);
         }
-        ::close(pidfd);
-        if (stopping || timed_out) {
-            ::kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            return "the copy command " + program +
-                   (timed_out ? " was stopped after " +
-                                    std::to_string(settings_.after_command_timeout.count()) + " s"
-                              : std::string(" was stopped with the server"));
-        }
-        waitpid(pid, &status, 0);
+        stopping = cancel_;
+        timed_out = std::chrono::steady_clock::now() >= deadline;
+        if (stopping || timed_out)
+            break;
     }
+    if (pidfd >= 0)
+        ::close(pidfd);
+    if (stopping || timed_out) {
+        ::kill(-pid, SIGKILL); // its group: what a wrapper script started goes too
+        ::waitpid(pid, &status, 0);
+        return "the copy command " + program +
+               (timed_out ? " was stopped after " +
+                                std::to_string(settings_.after_command_timeout.count()) + " s"
+                          : std::string(" was stopped with the server"));
+    }
+    if (pid != 0)
+        ::waitpid(pid, &status, 0);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         log()->info("copy command {} done for {}", program, folder);
         return "";

@@ -2,11 +2,13 @@
 
 #include "loa/server/backups/restore.hpp"
 
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <vector>
 
 #include "files.hpp"
 #include "loa/common/clock.hpp"
@@ -61,7 +63,9 @@ common::Result<void> check_seal_key(const fs::path& database, const std::string&
         return make_error(Errc::io_error, e.what());
     }
     std::error_code ec;
-    if (std::getenv("LOA_SEAL_KEY") == nullptr && !fs::exists(seal_key_file, ec))
+    const char* from_environment = std::getenv("LOA_SEAL_KEY");
+    bool in_environment = from_environment != nullptr && *from_environment != '\0';
+    if (!in_environment && !fs::exists(seal_key_file, ec))
         return make_error(Errc::not_found,
                           "the backup's receiver keys are sealed, and there is no sealing key at " +
                               seal_key_file +
@@ -80,26 +84,64 @@ common::Result<void> check_seal_key(const fs::path& database, const std::string&
     return {};
 }
 
-/// Moves the state found in `state` (the database, its journals, media/) into `aside`.
-common::Result<std::string> move_aside(const fs::path& state, const fs::path& aside) {
+/// What a state folder holds that a restore replaces.
+constexpr std::array kReplaced = {"loa.db", "loa.db-wal", "loa.db-shm", "media"};
+
+/// Moves `names` from `from` into `to` (made if needed); the names moved, or the error with
+/// those moved before it.
+struct Moved {
+    std::vector<std::string> names;
+    std::string error;
+};
+
+Moved move_all(const fs::path& from, const fs::path& to, const std::vector<std::string>& names) {
+    Moved out;
     std::error_code ec;
-    bool created = false;
-    for (const char* name : {"loa.db", "loa.db-wal", "loa.db-shm", "media"}) {
-        if (!fs::exists(state / name, ec))
+    for (const auto& name : names) {
+        if (!fs::exists(from / name, ec))
             continue;
-        if (!created) {
-            fs::create_directories(aside, ec);
-            if (ec)
-                return make_error(Errc::io_error,
-                                  "cannot create " + aside.string() + ": " + ec.message());
-            created = true;
+        fs::create_directories(to, ec);
+        fs::rename(from / name, to / name, ec);
+        if (ec) {
+            out.error = "cannot move " + (from / name).string() + " to " + to.string() + ": " +
+                        ec.message();
+            return out;
         }
-        fs::rename(state / name, aside / name, ec);
-        if (ec)
-            return make_error(Errc::io_error, "cannot move " + (state / name).string() + " to " +
-                                                  aside.string() + ": " + ec.message());
+        out.names.push_back(name);
     }
-    return created ? aside.string() : std::string();
+    return out;
+}
+
+/// A name in `state` not taken yet: `base`, else `base-2`, `base-3`...
+fs::path free_name(const fs::path& state, const std::string& base) {
+    std::error_code ec;
+    fs::path path = state / base;
+    for (int n = 2; fs::exists(path, ec); ++n)
+        path = state / (base + "-" + std::to_string(n));
+    return path;
+}
+
+/// Copies the backup (its database and the media it needs) into `staging`, synced.
+common::Result<std::size_t> copy_backup(const fs::path& folder, const fs::path& backups,
+                                        const Backup& backup, const fs::path& staging) {
+    std::error_code ec;
+    fs::create_directories(staging / "media", ec);
+    if (ec)
+        return make_error(Errc::io_error,
+                          "cannot create " + staging.string() + ": " + ec.message());
+    std::size_t files = 0;
+    for (const auto& m : backup.media) {
+        if (auto copied =
+                backup_files::copy_synced(backups / "media" / m.name, staging / "media" / m.name);
+            !copied)
+            return copied.error();
+        ++files;
+    }
+    if (auto copied = backup_files::copy_synced(folder / kDatabase, staging / kDatabase); !copied)
+        return copied.error();
+    if (!backup_files::sync(staging / "media") || !backup_files::sync(staging))
+        return make_error(Errc::io_error, "cannot sync " + staging.string());
+    return files;
 }
 
 } // namespace
@@ -108,7 +150,9 @@ common::Result<Restored> restore_backup(const std::string& backup, const std::st
                                         const std::string& seal_key_file,
                                         std::chrono::system_clock::time_point now) {
     std::error_code ec;
-    fs::path folder = fs::absolute(backup, ec);
+    fs::path folder = fs::absolute(backup, ec).lexically_normal();
+    if (!folder.has_filename()) // ".../loa-20261130T193000Z/"
+        folder = folder.parent_path();
     fs::path backups = folder.parent_path();
     auto verified = verify_backup(backups.string(), folder.string());
     if (!verified)
@@ -123,22 +167,39 @@ common::Result<Restored> restore_backup(const std::string& backup, const std::st
     fs::create_directories(state, ec);
     Restored out;
     out.backup = *verified;
-    auto aside = move_aside(state, state / ("before-restore-" + common::basic_utc(now)));
-    if (!aside)
-        return aside.error();
-    out.moved_aside = *aside;
-    fs::create_directories(state / "media", ec);
-    for (const auto& m : verified->media) {
-        if (auto copied =
-                backup_files::copy_synced(backups / "media" / m.name, state / "media" / m.name);
-            !copied)
-            return copied.error();
-        ++out.media_files;
+    // 1. The backup copied into the state folder's file system, beside what is there: a disk
+    // too small fails here, with nothing changed.
+    auto stamp = common::basic_utc(now);
+    fs::path staging = free_name(state, ".restoring-" + stamp);
+    auto copied = copy_backup(folder, backups, *verified, staging);
+    if (!copied) {
+        fs::remove_all(staging, ec);
+        return make_error(copied.error().code,
+                          "not restored: " + copied.error().message + " (nothing was changed)");
     }
-    // The database last: a restore cut short leaves no database, so no server starts on half.
-    if (auto copied = backup_files::copy_synced(folder / kDatabase, state / kDatabase); !copied)
-        return copied.error();
-    if (!backup_files::sync(state / "media") || !backup_files::sync(state))
+    out.media_files = *copied;
+    // 2. What is there moved aside, never over an earlier restore's; 3. the copy moved in.
+    // Renames within one file system: a failure puts back what was there.
+    fs::path aside = free_name(state, "before-restore-" + stamp);
+    std::vector<std::string> replaced(kReplaced.begin(), kReplaced.end());
+    auto moved_aside = move_all(state, aside, replaced);
+    Moved moved_in;
+    if (moved_aside.error.empty())
+        moved_in = move_all(staging, state, {"media", std::string(kDatabase)});
+    if (!moved_aside.error.empty() || !moved_in.error.empty()) {
+        move_all(state, staging, moved_in.names);
+        auto back = move_all(aside, state, moved_aside.names);
+        fs::remove_all(staging, ec);
+        auto error = moved_aside.error.empty() ? moved_in.error : moved_aside.error;
+        if (!back.error.empty())
+            return make_error(Errc::io_error, "not restored: " + error + "; what was there is in " +
+                                                  aside.string() + ": move it back by hand (" +
+                                                  back.error + ")");
+        return make_error(Errc::io_error, "not restored: " + error + " (nothing was changed)");
+    }
+    fs::remove_all(staging, ec);
+    out.moved_aside = moved_aside.names.empty() ? std::string() : aside.string();
+    if (!backup_files::sync(state))
         return make_error(Errc::io_error, "cannot sync " + state_dir);
     log()->info("restored {} into {} ({} media files{})", verified->name, state_dir,
                 out.media_files,

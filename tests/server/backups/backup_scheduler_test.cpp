@@ -109,10 +109,12 @@ TEST_F(BackupSchedulerTest, AFailureIsToldAndRetriedLaterNotAtEveryTick) {
     EXPECT_TRUE(s.newest);
 }
 
-TEST_F(BackupSchedulerTest, TheCopyCommandGetsTheNewBackupsFolder) {
+TEST_F(BackupSchedulerTest, TheCopyCommandGetsTheNewBackupsFolderAndNoneOfTheServersSecrets) {
     auto offsite = root.file("offsite");
     fs::create_directories(offsite);
-    settings.after_command = {script("copy.sh", "exec cp -r \"$2\" \"$1\""), offsite};
+    ::setenv("LOA_SEAL_KEY_FOR_THE_TEST", "a secret", 1);
+    settings.after_command = {
+        script("copy.sh", "env > " + root.file("env") + "; exec cp -r \"$2\" \"$1\""), offsite};
     auto backups = scheduler();
     ASSERT_TRUE(backups->run_due());
     auto s = backups->state();
@@ -120,24 +122,45 @@ TEST_F(BackupSchedulerTest, TheCopyCommandGetsTheNewBackupsFolder) {
     ASSERT_TRUE(s.newest);
     EXPECT_TRUE(fs::exists(offsite + "/" + s.newest->name + "/manifest.json"));
     EXPECT_TRUE(fs::exists(offsite + "/" + s.newest->name + "/loa.db"));
+    auto env = loa::test::read_file(root.file("env"));
+    ::unsetenv("LOA_SEAL_KEY_FOR_THE_TEST");
+    EXPECT_NE(env.find("PATH="), std::string::npos);
+    EXPECT_EQ(env.find("LOA_"), std::string::npos) << env;
 }
 
 TEST_F(BackupSchedulerTest, ACopyCommandThatFailsOrHangsIsAFailedBackup) {
-    settings.after_command = {script("fail.sh", "exit 3")};
+    auto mended = root.file("mended"); // the off-site link back
+    settings.after_command = {script("fail.sh", "[ -e " + mended + " ] && exit 0; exit 3")};
     auto backups = scheduler();
     ASSERT_TRUE(backups->run_due());
     EXPECT_NE(backups->state().last_error.find("failed (exit code 3)"), std::string::npos)
         << backups->state().last_error;
     EXPECT_TRUE(backups->state().newest) << "the backup itself is kept";
 
-    settings.after_command = {script("hang.sh", "exec sleep 600")};
+    // A copy that failed is tried again after retry_after (a new backup, then its copy).
+    EXPECT_FALSE(backups->run_due());
+    std::ofstream(mended) << "";
+    clock.advance(settings.retry_after);
+    EXPECT_TRUE(backups->run_due());
+    EXPECT_EQ(backups->state().last_error, "");
+
+    // One that hangs is stopped at its timeout, with what it started.
+    auto grandchild = root.file("grandchild.pid");
+    settings.after_command = {script("hang.sh", "sleep 600 & echo $! > " + grandchild + "; wait")};
     settings.after_command_timeout = seconds(1);
     backups = scheduler();
     ASSERT_TRUE(backups->request());
-    clock.advance(seconds(1)); // a backup name of its own
     ASSERT_TRUE(backups->run_due());
     EXPECT_NE(backups->state().last_error.find("was stopped after 1 s"), std::string::npos)
         << backups->state().last_error;
+    auto pid = loa::test::read_file(grandchild);
+    ASSERT_FALSE(pid.empty());
+    auto gone = [&] {
+        auto stat = loa::test::read_file("/proc/" + pid.substr(0, pid.find('\n')) + "/stat");
+        auto state = stat.find(") ");
+        return stat.empty() || (state != std::string::npos && stat[state + 2] == 'Z');
+    };
+    EXPECT_TRUE(loa::test::wait_until(gone, seconds(5))) << "the command's own child is ended";
 }
 
 TEST_F(BackupSchedulerTest, WithoutAFolderThereAreNoBackups) {
@@ -157,6 +180,10 @@ TEST(BackupSettings, WrongSettingsNameTheirKey) {
     s.at = {"2:30"};
     EXPECT_EQ(check_backup_settings(s)->first, "at");
     s.at = {"24:00"};
+    EXPECT_EQ(check_backup_settings(s)->first, "at");
+    s.at = {" 2:30"};
+    EXPECT_EQ(check_backup_settings(s)->first, "at");
+    s.at = {"+2:30"};
     EXPECT_EQ(check_backup_settings(s)->first, "at");
     s.at = {"23:59"};
     s.after_command = {"rsync", "-a"};

@@ -90,6 +90,18 @@ TEST_F(RestoreTest, TheStateBecomesTheBackupsAndWhatWasThereIsMovedAsideNotLost)
     EXPECT_TRUE(registry.find("box-1"));
 }
 
+TEST_F(RestoreTest, RestoredTwiceInOneSecondBothEarlierStatesAreKept) {
+    auto first = restore_backup(backup + "/", state, state + "/seal.key", clock.system_now());
+    ASSERT_TRUE(first) << first.error().message << " (a folder named with its slash)";
+    auto second = restore_backup(backup, state, state + "/seal.key", clock.system_now());
+    ASSERT_TRUE(second) << second.error().message;
+    EXPECT_EQ(second->moved_aside, first->moved_aside + "-2");
+    EXPECT_EQ(unit_codes(first->moved_aside + "/loa.db").size(), 2U) << "the state before both";
+    EXPECT_EQ(unit_codes(second->moved_aside + "/loa.db").size(), 1U);
+    for (const auto& entry : fs::directory_iterator(state))
+        EXPECT_FALSE(entry.path().filename().string().starts_with(".restoring-")) << entry.path();
+}
+
 TEST_F(RestoreTest, IntoAnEmptyFolderNothingIsMovedAside) {
     auto fresh = root.file("new-server");
     fs::create_directories(fresh);

@@ -80,7 +80,7 @@ private:
     int status_interval_s_ = 10;
 };
 
-/// The next reconnection delay: doubling from 1 s up to 8 s, with +-25 % jitter so that a
+/// The next reconnection delay: doubling from 1 s, with +-25 % jitter, at most 8 s, so that a
 /// province of receivers does not come back in one burst, and every one is back within 10 s
 /// of the server (a restart, a restore, an upgrade), however long it was away.
 std::chrono::milliseconds next_backoff(std::chrono::milliseconds previous);

@@ -11,6 +11,7 @@
 /// and `media/`, the pool. A backup is written into `DIR/.partial-NAME/` and renamed once
 /// verified, so that a run cut short (power, SIGKILL) leaves no folder that looks whole.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <set>
@@ -49,9 +50,11 @@ struct Retention {
 
 /// Takes a backup of `state_dir` (its loa.db and media/) into `dir` at `now`, verifies it and
 /// returns it. A stray `.partial-*` of an interrupted run is removed first. Fails, leaving no
-/// backup, if the database cannot be copied, the copy does not verify, or the disk is full.
+/// backup, if the database cannot be copied, the copy does not verify, or the disk is full, or
+/// when `cancel` becomes true (checked between media files: a server stopping).
 common::Result<Backup> take_backup(const std::string& state_dir, const std::string& dir,
-                                   std::chrono::system_clock::time_point now);
+                                   std::chrono::system_clock::time_point now,
+                                   const std::atomic<bool>* cancel = nullptr);
 
 /// Checks the backup `path` (a folder in `dir`) as a restore would: its manifest readable, its
 /// database of the manifest's size and checksum, whole (PRAGMA integrity_check) and readable

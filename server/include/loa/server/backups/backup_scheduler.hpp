@@ -6,6 +6,7 @@
 /// off-site copy command. What it did last is kept for backups.list, /metrics and the
 /// supervisor's backup alarms.
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
 #include <condition_variable>
@@ -98,6 +99,7 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;
+    std::atomic<bool> cancel_ = false; ///< stop() asks a running backup or command to end
     bool requested_ = false;
     BackupState state_;
     std::optional<std::chrono::system_clock::time_point> retry_at_;
