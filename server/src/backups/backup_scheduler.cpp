@@ -46,10 +46,16 @@ std::string day_after(const std::string& day, int days) {
     return text;
 }
 
-/// The configured times of day on the days from `day` - 1 to `day` + 1, in UTC.
-std::vector<system_clock::time_point> times_around(const std::string& day,
+/// The configured times of day on the local days before, of and after `now`, in UTC, sorted;
+/// none if the time zone cannot say what day it is.
+std::vector<system_clock::time_point> times_around(system_clock::time_point now,
                                                    const BackupSettings& settings) {
     std::vector<system_clock::time_point> out;
+    auto local = schedules::utc_to_local(std::chrono::floor<std::chrono::seconds>(now),
+                                         settings.keep.time_zone);
+    if (!local)
+        return out;
+    auto day = local->substr(0, 10);
     for (int offset : {-1, 0, 1})
         for (const auto& at : settings.at)
             if (auto t = schedules::local_to_utc(day_after(day, offset) + "T" + at + ":00",
@@ -286,12 +292,8 @@ BackupState BackupScheduler::state() const {
 
 std::optional<system_clock::time_point>
 BackupScheduler::last_time_of_day(system_clock::time_point now) const {
-    auto local = schedules::utc_to_local(std::chrono::floor<std::chrono::seconds>(now),
-                                         settings_.keep.time_zone);
-    if (!local)
-        return std::nullopt;
     std::optional<system_clock::time_point> last;
-    for (auto t : times_around(local->substr(0, 10), settings_))
+    for (auto t : times_around(now, settings_))
         if (t <= now)
             last = t;
     return last;
@@ -299,11 +301,7 @@ BackupScheduler::last_time_of_day(system_clock::time_point now) const {
 
 std::optional<system_clock::time_point>
 BackupScheduler::next_time_of_day(system_clock::time_point now) const {
-    auto local = schedules::utc_to_local(std::chrono::floor<std::chrono::seconds>(now),
-                                         settings_.keep.time_zone);
-    if (!local)
-        return std::nullopt;
-    for (auto t : times_around(local->substr(0, 10), settings_))
+    for (auto t : times_around(now, settings_))
         if (t > now)
             return t;
     return std::nullopt;
