@@ -109,6 +109,18 @@ ALTER TABLE program ADD COLUMN emergency_record INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE as_run ADD COLUMN played INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX as_run_by_end ON as_run(ended_at_ms);
 )"},
+    // Reorganisations: the codes and names units bore before (renames), kept for history.
+    {5, R"(
+ALTER TABLE unit ADD COLUMN named_from TEXT;
+CREATE TABLE unit_former_name (
+    unit INTEGER NOT NULL REFERENCES unit(id),
+    code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT NOT NULL
+);
+CREATE INDEX unit_former_name_by_unit ON unit_former_name(unit, valid_from);
+)"},
 };
 
 const char* kinds[] = {"file", "tts", "relay", "live"};
@@ -148,12 +160,13 @@ Unit read_unit(const common::Statement& s) {
     u.approval_required = s.integer(7) != 0;
     u.quiet_start = s.text(8);
     u.quiet_end = s.text(9);
+    u.named_from = s.optional_text(10).value_or(u.valid_from);
     return u;
 }
 
 constexpr const char* kUnitColumns = "SELECT id, code, name, parent, valid_from, valid_to, "
-                                     "merged_into, approval_required, quiet_start, quiet_end "
-                                     "FROM unit ";
+                                     "merged_into, approval_required, quiet_start, quiet_end, "
+                                     "named_from FROM unit ";
 
 } // namespace
 

@@ -18,7 +18,8 @@ const context = useLoa((loa) => {
   loa.call('programs.create', { unit: '70-001', kind: 'tts', title: 'Thông báo', text: 'Xin chào.' });
 });
 
-const pages = ['dashboard', 'calendar', 'programs', 'emergency', 'receivers', 'as-run', 'listen', 'users'];
+const pages = ['dashboard', 'calendar', 'programs', 'emergency', 'receivers', 'as-run', 'listen', 'units',
+  'users'];
 
 /** The visible strings of the page that are the console's own (not data marked translate=no). */
 const visibleStrings = (page) =>

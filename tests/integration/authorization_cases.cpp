@@ -1,5 +1,8 @@
 #include "authorization_cases.hpp"
 
+#include <chrono>
+#include <cstdio>
+
 namespace loa::test::authz {
 namespace {
 
@@ -97,6 +100,14 @@ std::vector<Case> read_cases() {
     };
     return {
         read("units.list"),
+        read("units.lineage",
+             [](World&, const CallerSpec&) {
+                 return json::object{{"unit", "70"}};
+             }),
+        read("units.find",
+             [](World&, const CallerSpec&) {
+                 return json::object{{"text", "xa"}};
+             }),
         read("live_inputs.list"),
         listing("clusters.list", no_params,
                 [](World&, const json::value& r) { return any_of(r, "id", "box-out"); }),
@@ -362,6 +373,17 @@ std::vector<Case> admin_cases() {
              return json::object{{"unit", c.who == Who::local ? "70-099" : "70-098"},
                                  {"into", "70-002"},
                                  {"date", "2031-06-01"}};
+         }},
+        // Each rename a day later than the one before (none after today).
+        {"units.rename", "70-001", W::none, Phase::changes,
+         [](World& w, const CallerSpec&) {
+             using namespace std::chrono;
+             year_month_day day{sys_days(2026y / January / 1) + days(w.next())};
+             char date[32];
+             std::snprintf(date, sizeof date, "%04d-%02u-%02u", static_cast<int>(day.year()),
+                           static_cast<unsigned>(day.month()), static_cast<unsigned>(day.day()));
+             return json::object{
+                 {"unit", "70-001"}, {"name", "Xã A " + std::to_string(w.next())}, {"date", date}};
          }},
         {"receivers.provision", "70-001", W::inside, Phase::changes, receiver("70-001", false),
          undo_receiver},

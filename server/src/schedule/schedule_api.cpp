@@ -171,32 +171,6 @@ std::string ScheduleApi::program_audio(std::int64_t id, const Scope& scope) {
     return media_.media_path(program.media);
 }
 
-json::value ScheduleApi::list_units() {
-    return array_of(value_or_throw(store_.units()), unit_json);
-}
-
-json::value ScheduleApi::merge_units(const Params& p, const Scope& scope) {
-    if (!scope.all)
-        throw RpcError(rpc_code::kUnauthorized, "merging units is for province admins");
-    // Since 2025 communes merge; the old one keeps its history but can no longer be
-    // targeted, and errors point at the one it went into.
-    auto from = unit_id(p.string("unit"));
-    auto into = unit_id(p.string("into"));
-    auto date = p.optional_string("date");
-    if (!date)
-        date =
-            value_or_throw(schedules::utc_to_local(std::chrono::floor<std::chrono::seconds>(now()),
-                                                   settings_.time_zone))
-                .substr(0, 10);
-    if (auto valid = schedules::local_to_utc(*date + "T00:00:00", settings_.time_zone);
-        !valid || date->size() != 10)
-        throw RpcError(rpc_code::kInvalidParams,
-                       "params.date: expected a date YYYY-MM-DD, got \"" + *date + "\"");
-    value_or_throw(store_.merge_unit(from, into, *date));
-    changed_();
-    return unit_json(value_or_throw(store_.unit(from)));
-}
-
 json::value ScheduleApi::list_clusters(const Scope& scope) {
     json::array out;
     for (const auto& c : value_or_throw(store_.clusters()))

@@ -26,6 +26,7 @@ json::object unit_json(const schedules::Unit& u) {
                    {"code", u.code},
                    {"name", u.name},
                    {"valid_from", u.valid_from},
+                   {"named_from", u.named_from},
                    {"approval_required", u.approval_required},
                    {"quiet_hours", u.quiet_start + "-" + u.quiet_end}};
     o["parent"] = u.parent ? json::value(*u.parent) : json::value(nullptr);

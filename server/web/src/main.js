@@ -12,6 +12,7 @@ import { Emergency } from './pages/emergency.js';
 import { Receivers } from './pages/receivers.js';
 import { AsRun } from './pages/as_run.js';
 import { Users } from './pages/users.js';
+import { Units } from './pages/units.js';
 import { Listen } from './pages/listen.js';
 import { Alarms, AlarmBadge } from './pages/alarms.js';
 
@@ -24,6 +25,7 @@ const pages = [
   { path: 'alarms', label: 'nav.alarms', page: Alarms },
   { path: 'as-run', label: 'nav.as_run', page: AsRun },
   { path: 'listen', label: 'nav.listen', page: Listen },
+  { path: 'units', label: 'nav.units', page: Units },
   { path: 'users', label: 'nav.users', page: Users, admin: true },
 ];
 

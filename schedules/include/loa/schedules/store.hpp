@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,9 +29,26 @@ struct Unit {
     std::string valid_from = "2025-07-01"; ///< ISO date
     std::optional<std::string> valid_to;   ///< set when the unit ends (merged away)
     std::optional<std::int64_t> merged_into;
+    /// The first day of its current name: valid_from, or the day of its last rename.
+    std::string named_from = "2025-07-01";
     bool approval_required = true;
     std::string quiet_start = "22:00"; ///< local time; normal and priority entries are refused
     std::string quiet_end = "05:00";   ///< from quiet_start up to quiet_end; equal: none
+};
+
+/// A code and name a unit bore over a period: its names before renames, and its current one.
+struct UnitName {
+    std::string code;
+    std::string name;
+    std::string valid_from;              ///< ISO date: the first day it bore them
+    std::optional<std::string> valid_to; ///< the first day it no longer did; nullopt: current
+};
+
+/// A unit found by a search, with the code and name of it that matched (a former one, or the
+/// current one).
+struct FoundUnit {
+    Unit unit;
+    UnitName matched;
 };
 
 /// What a program is made of.
@@ -139,6 +157,19 @@ public:
     common::Result<void> merge_unit(std::int64_t unit, std::int64_t into, const std::string& date);
     common::Result<Unit> unit(std::int64_t id);
     common::Result<Unit> unit_by_code(const std::string& code);
+    /// Renames `unit` from `date` (ISO, local): the name it bore until then stays in its
+    /// history, where searches find it. Refused (invalid_argument): a unit merged away or
+    /// ended, a name empty, of more than 200 bytes, with control characters or unchanged, a date
+    /// not after the first day of its current name.
+    common::Result<void> rename_unit(std::int64_t unit, const std::string& name,
+                                     const std::string& date);
+    /// Every code and name `unit` bore, oldest first, the current one last.
+    common::Result<std::vector<UnitName>> unit_names(std::int64_t unit);
+    /// The names units bore before their current ones, oldest first, by unit.
+    common::Result<std::map<std::int64_t, std::vector<UnitName>>> former_unit_names();
+    /// Units whose code or name, now or before, contains `text`, ignoring case and Vietnamese
+    /// diacritics ("dong nai" finds "Đồng Nai"); at most `limit`, in unit order.
+    common::Result<std::vector<FoundUnit>> find_units(const std::string& text, std::size_t limit);
 
     /// Every unit, in id order.
     common::Result<std::vector<Unit>> units();

@@ -116,6 +116,9 @@ public:
 
     boost::json::value list_units();
     boost::json::value merge_units(const Params& p, const Scope& scope);
+    boost::json::value rename_unit(const Params& p, const Scope& scope);
+    boost::json::value unit_lineage(const Params& p);
+    boost::json::value find_units(const Params& p);
     boost::json::value list_clusters(const Scope& scope);
     boost::json::value list_programs(const Scope& scope);
     boost::json::value create_program(const Params& p, const Scope& scope,
@@ -175,6 +178,15 @@ private:
     boost::json::object on_air_of(const Scope& scope);
     bool sees_channel(const Scope& scope, const std::string& channel);
     std::int64_t unit_id(const std::string& code);
+    /// Today in the server's time zone, YYYY-MM-DD.
+    std::string local_today();
+    /// params.date (default today) as a checked YYYY-MM-DD: the day a reorganisation counts from.
+    std::string effective_date(const Params& p);
+    /// `unit` with its names and, at any depth, the units merged into it (`seen` bounds a
+    /// cycle an old database may hold).
+    boost::json::object lineage_of(const schedules::Unit& unit,
+                                   const std::vector<schedules::Unit>& all,
+                                   std::set<std::int64_t>& seen);
     std::map<std::string, std::int64_t> cluster_units();
     schedules::Millis now() const;
 
