@@ -26,21 +26,22 @@ cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLOA_WER
 cmake --build build/release -j "$jobs"
 
 # The tests mostly wait on sockets, timers and real time and leave the cores idle: clang-tidy
-# and the sanitizer build run beside them at the lowest priority, so that a test that needs a
-# core gets it first. Each writes to a log of its own, shown if it fails, and runs in a session
-# of its own, whose whole process group is killed when this script ends early.
+# and the sanitizer build run beside them at the lowest CPU and disk priority, so that a test
+# that needs a core or the disk gets it first. Each writes to a log of its own, shown if it
+# fails, and runs in a session of its own (a background job here leads no process group, so
+# setsid keeps its pid), whose whole process group is killed when this script ends early.
 logs=$(mktemp -d)
 background=()
 trap 'for job in "${background[@]}"; do kill -- "-$job" 2>/dev/null || true; done; rm -rf "$logs"' EXIT
 step "clang-tidy (beside the tests, at the lowest priority)"
-setsid nice -n 19 bash scripts/tidy.sh >"$logs/tidy" 2>&1 &
+setsid nice -n 19 ionice -c3 bash scripts/tidy.sh >"$logs/tidy" 2>&1 &
 background+=($!)
 tidy=$!
 sanitize=
 if [ "${LOA_SKIP_SANITIZERS:-0}" != 1 ]; then
     step "build (clang, AddressSanitizer + UndefinedBehaviorSanitizer, fuzz targets;" \
         "beside the tests, at the lowest priority)"
-    setsid nice -n 19 bash scripts/sanitize-build.sh >"$logs/sanitize" 2>&1 &
+    setsid nice -n 19 ionice -c3 bash scripts/sanitize-build.sh >"$logs/sanitize" 2>&1 &
     background+=($!)
     sanitize=$!
 fi

@@ -40,6 +40,12 @@ if [ ${#changed[@]} -gt 0 ] && ! printf '%s\n' "${changed[@]}" |
     exit 1
 fi
 if [ "$record_after" = 1 ]; then
-    grep -v '^none ' "$keys" | sort -k2 >"$record"
-    echo "clang-tidy: $(wc -l <"$record") keys recorded in $record"
+    # Only the keys that still hold: a file changed while clang-tidy ran was checked as it was
+    # then, or not at all, so it is left out (and checked next time).
+    after=$(mktemp)
+    python3 scripts/tidy_keys.py "$build" "${sources[@]}" >"$after"
+    grep -x -F -f "$keys" "$after" | grep -v '^none ' | sort -k2 >"$record" || true
+    echo "clang-tidy: $(wc -l <"$record") keys recorded in $record" \
+        "($(grep -v -x -F -c -f "$keys" "$after" || true) changed while it ran, left out)"
+    rm -f "$after"
 fi

@@ -3,6 +3,13 @@
 #include <mutex>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
+// The one instantiation of fmt's formatting engine that every file which logs calls (see
+// logging.hpp).
+template void fmt::detail::vformat_to<char>(fmt::detail::buffer<char>&,
+                                            fmt::basic_string_view<char>,
+                                            fmt::basic_format_args<fmt::buffer_context<char>>,
+                                            fmt::detail::locale_ref);
+
 namespace loa::common {
 namespace {
 

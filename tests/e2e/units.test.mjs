@@ -24,7 +24,7 @@ test('a renamed commune keeps its former name, and old names still find it', asy
   await waitFor(async () => (await row.locator('[data-testid=unit-name]').innerText()) === 'Phường Tân Lập',
     10000, 'the new name');
   assert.match(await row.locator('[data-testid=former-names]').innerText(),
-    /^Tên cũ:\s+Xã Tân Lập \(70-001\)\s+đến 2026-07-01$/);
+    /^Tên cũ:\s+Xã Tân Lập \(70-001\)\s+từ 2025-07-01 đến 2026-06-30$/);
 
   // A rename before the current name began is refused with the reason, and changes nothing.
   await form.locator('input[name=name]').fill('Phường Khác');
@@ -48,7 +48,7 @@ test('a renamed commune keeps its former name, and old names still find it', asy
   await search(admin, 'XA TAN LAP');
   await admin.locator('li[data-found="70-001"]').waitFor();
   assert.match(await admin.locator('li[data-found="70-001"]').innerText(),
-    /Xã Tân Lập \(70-001\)\s+đến 2026-07-01\s+→\s+Phường Tân Lập/);
+    /Xã Tân Lập \(70-001\)\s+từ 2025-07-01 đến 2026-06-30\s+→\s+Phường Tân Lập/);
   await search(admin, 'Hà Nội');
   await admin.locator('[data-testid=no-units-found]').waitFor();
 

@@ -9,18 +9,10 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <cctype>
-#include <fmt/format.h>
 #include <memory>
 #include <spdlog/spdlog.h>
 #include <string>
 #include <string_view>
-
-/// libfmt's compiled formatting engine, not one instantiated in each session file (as
-/// loa/common/logging.hpp says).
-extern template void
-fmt::detail::vformat_to<char>(fmt::detail::buffer<char>&, fmt::basic_string_view<char>,
-                              fmt::basic_format_args<fmt::buffer_context<char>>,
-                              fmt::detail::locale_ref);
 
 #include "loa/http/server.hpp"
 #include "stream_sink.hpp"

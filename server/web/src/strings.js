@@ -41,7 +41,7 @@ export const strings = {
   'units.active': ['Đang hoạt động', 'Active'],
   'units.merged_into': ['Đã sáp nhập từ {date} vào', 'Merged on {date} into'],
   'units.formerly': ['Tên cũ:', 'Formerly:'],
-  'units.until': ['đến {date}', 'until {date}'],
+  'units.period': ['từ {from} đến {to}', 'from {from} to {to}'],
   'units.new_name': ['Tên mới', 'New name'],
   'units.from': ['Từ ngày', 'From'],
   'units.rename': ['Đổi tên', 'Rename'],

@@ -8,11 +8,9 @@
 #include <string>
 #include <string_view>
 
-/// fmt 9 compiles its formatting engine into libfmt (which exports `detail::vformat_to<char>`)
-/// but does not declare it there, so every file that logs instantiated and optimised the whole
-/// engine again through spdlog: half of a typical file's compile time under clang. Declared
-/// here, every file calls libfmt's. (server/http/src/beast_support.hpp says it again for the
-/// transport, which does not include Loa's headers.)
+/// fmt's formatting engine, instantiated once in logging.cpp: without this, every file that
+/// logs instantiated and optimised the whole engine again through spdlog (half of a typical
+/// file's compile time under clang). Not libfmt's own copy: gcc and clang name it differently.
 extern template void
 fmt::detail::vformat_to<char>(fmt::detail::buffer<char>&, fmt::basic_string_view<char>,
                               fmt::basic_format_args<fmt::buffer_context<char>>,

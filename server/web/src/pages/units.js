@@ -6,10 +6,16 @@ import { api } from '../api.js';
 import { html, useApi, ErrorBox, isAdmin, DateField } from '../ui.js';
 import { t, localIso } from '../i18n.js';
 
+/** The days a former name was borne: its first and its last (the day before the next began). */
+function period(n) {
+  const last = new Date(Date.parse(`${n.valid_to}T00:00:00Z`) - 86400000).toISOString().slice(0, 10);
+  return t('units.period', { from: n.valid_from, to: last });
+}
+
 function Former({ names }) {
   if (!names.length) return '';
   return html`<span class="muted small" data-testid="former-names">${t('units.formerly')}${names.map((n, i) =>
-    html`${i ? '; ' : ' '}<span translate=${false}>${n.name} (${n.code})</span>${' '}${t('units.until', { date: n.valid_to })}`)}</span>`;
+    html`${i ? '; ' : ' '}<span translate=${false}>${n.name} (${n.code})</span>${' '}${period(n)}`)}</span>`;
 }
 
 function Rename({ unit, onDone, onError }) {
@@ -55,7 +61,7 @@ function Search() {
     ${found && (found.length === 0 ? html`<p class="muted" data-testid="no-units-found">${t('units.none_found')}</p>`
       : html`<ul data-testid="units-found">${found.map((f) => html`<li data-found=${f.unit.code}>
         <span translate=${false}>${f.matched.name} (${f.matched.code})</span>
-        ${f.matched.valid_to && html`${' '}<span class="muted">${t('units.until', { date: f.matched.valid_to })}</span>`}
+        ${f.matched.valid_to && html`${' '}<span class="muted">${period(f.matched)}</span>`}
         ${f.matched.name !== f.unit.name && html`${' → '}<span translate=${false}>${f.unit.name}</span>`}
         ${f.now && html`${' '}<span data-testid="now-in">${t('units.now_in')}${' '}<span translate=${false}>${f.now.name} (${f.now.code})</span></span>`}
       </li>`)}</ul>`)}
