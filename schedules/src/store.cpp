@@ -286,6 +286,10 @@ common::Result<void> ScheduleStore::check_merge(const Unit& from, const Unit& in
         return refused("a merge on " + date + " comes before " +
                        named(date < from.valid_from ? from : into) + " began (" +
                        std::max(from.valid_from, into.valid_from) + ")");
+    // Its current name runs from named_from to the merge: never backwards.
+    if (date < from.named_from)
+        return refused("a merge on " + date + " comes before " + named(from) +
+                       " bore its current name (from " + from.named_from + ")");
     return {};
 }
 

@@ -1,6 +1,7 @@
 // Units through reorganisations: renames that keep the names units bore before, and searches
 // that find a unit by any of them.
 #include <algorithm>
+#include <optional>
 
 #include "loa/schedules/search_text.hpp"
 #include "loa/schedules/store.hpp"
@@ -21,30 +22,47 @@ UnitName current_name(const Unit& u) {
     return {u.code, u.name, u.named_from, u.valid_to};
 }
 
+/// Whether `name` may name a unit: 1 to kMaxUnitName bytes, not blank, without C0 or C1
+/// control characters (U+0080-U+009F are C2 80 - C2 9F in UTF-8); the reason if not.
+std::optional<std::string> bad_unit_name(const std::string& name) {
+    if (name.empty() || name.size() > kMaxUnitName)
+        return "a name has 1 to " + std::to_string(kMaxUnitName) + " bytes";
+    if (name.find_first_not_of(" \t") == std::string::npos)
+        return "a name is not blank";
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        auto c = static_cast<unsigned char>(name[i]);
+        bool c1 = c == 0xc2 && i + 1 < name.size() &&
+                  static_cast<unsigned char>(name[i + 1]) >= 0x80 &&
+                  static_cast<unsigned char>(name[i + 1]) <= 0x9f;
+        if (c < 0x20 || c == 0x7f || c1)
+            return "a name has no control characters";
+    }
+    return std::nullopt;
+}
+
 } // namespace
 
 common::Result<void> ScheduleStore::rename_unit(std::int64_t id, const std::string& name,
                                                 const std::string& date) {
-    auto u = unit(id);
-    if (!u)
-        return u.error();
-    auto refused = [&](const std::string& why) {
-        return make_error(Errc::invalid_argument,
-                          "cannot rename unit \"" + u->code + "\" (" + u->name + "): " + why);
-    };
-    if (u->merged_into || u->valid_to)
-        return refused("it ended on " + u->valid_to.value_or("?") + "; rename the unit it became");
-    if (name.empty() || name.size() > kMaxUnitName)
-        return refused("a name has 1 to " + std::to_string(kMaxUnitName) + " bytes");
-    if (std::any_of(name.begin(), name.end(),
-                    [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
-        return refused("a name has no control characters");
-    if (name == u->name)
-        return refused("it is named so already");
-    if (date <= u->named_from)
-        return refused("it bears its name from " + u->named_from +
-                       "; a rename takes effect on a later day");
+    // Read, checked and changed in one transaction: nothing renames it in between.
     return atomically([&]() -> common::Result<void> {
+        auto u = unit(id);
+        if (!u)
+            return u.error();
+        auto refused = [&](const std::string& why) {
+            return make_error(Errc::invalid_argument,
+                              "cannot rename unit \"" + u->code + "\" (" + u->name + "): " + why);
+        };
+        if (u->merged_into || u->valid_to)
+            return refused("it ended on " + u->valid_to.value_or("?") +
+                           "; rename the unit it became");
+        if (auto bad = bad_unit_name(name))
+            return refused(*bad);
+        if (name == u->name)
+            return refused("it is named so already");
+        if (date <= u->named_from)
+            return refused("it bears its name from " + u->named_from +
+                           "; a rename takes effect on a later day");
         auto keep = db_.prepare("INSERT INTO unit_former_name (unit, code, name, valid_from, "
                                 "valid_to) VALUES (?, ?, ?, ?, ?)");
         keep.bind(1, id)

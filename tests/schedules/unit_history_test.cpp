@@ -91,6 +91,10 @@ TEST_F(UnitHistoryTest, ARenameThatCannotBeIsRefusedWithTheReasonAndChangesNothi
               "cannot rename unit \"25117\" (Xã Tân Lập): a name has 1 to 200 bytes");
     EXPECT_EQ(refusal(tan_lap, "Xã\nTân", "2026-01-01"),
               "cannot rename unit \"25117\" (Xã Tân Lập): a name has no control characters");
+    EXPECT_EQ(refusal(tan_lap, "Xã\xc2\x85Tân", "2026-01-01"),
+              "cannot rename unit \"25117\" (Xã Tân Lập): a name has no control characters");
+    EXPECT_EQ(refusal(tan_lap, " \t ", "2026-01-01"),
+              "cannot rename unit \"25117\" (Xã Tân Lập): a name is not blank");
     EXPECT_EQ(refusal(tan_lap, "Phường Tân Lập", "2025-07-01"),
               "cannot rename unit \"25117\" (Xã Tân Lập): it bears its name from 2025-07-01; a "
               "rename takes effect on a later day");
@@ -116,6 +120,15 @@ TEST_F(UnitHistoryTest, ASearchFindsAUnitByAnyNameItBoreWithoutDiacritics) {
               (std::vector<std::string>{"25117 as Xã Tân Lập", "25120 as Xã Tân Hòa"}));
     EXPECT_TRUE(found("Hà Nội").empty());
     EXPECT_EQ(store->find_units("xa", 1)->size(), 1U);
+}
+
+TEST_F(UnitHistoryTest, AUnitIsNotMergedAwayBeforeItBoreItsCurrentName) {
+    ASSERT_TRUE(store->rename_unit(tan_lap, "Phường Tân Lập", "2026-07-01"));
+    auto early = store->merge_unit(tan_lap, tan_hoa, "2026-03-01");
+    ASSERT_FALSE(early);
+    EXPECT_EQ(early.error().message, "a merge on 2026-03-01 comes before \"25117\" (Phường Tân "
+                                     "Lập) bore its current name (from 2026-07-01)");
+    EXPECT_TRUE(store->merge_unit(tan_lap, tan_hoa, "2026-07-01"));
 }
 
 TEST_F(UnitHistoryTest, NamesSurviveReopeningTheDatabase) {

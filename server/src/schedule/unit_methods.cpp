@@ -2,6 +2,7 @@
 // through what they were made of and found by any of their names.
 #include <set>
 
+#include "loa/schedules/search_text.hpp"
 #include "loa/server/schedule/schedule_api.hpp"
 #include "schedule_json.hpp"
 
@@ -125,6 +126,10 @@ json::value ScheduleApi::find_units(const Params& p) {
     if (text.empty() || text.size() > kMaxSearchText)
         throw RpcError(rpc_code::kInvalidParams,
                        "params.text: 1 to " + std::to_string(kMaxSearchText) + " bytes");
+    // Marks alone (combining accents) leave nothing to look for, and would find every unit.
+    if (schedules::search_key(text).find_first_not_of(" \t") == std::string::npos)
+        throw RpcError(rpc_code::kInvalidParams, "params.text: nothing to search for but marks "
+                                                 "or spaces");
     json::array out;
     for (const auto& found : value_or_throw(store_.find_units(text, kMaxFound))) {
         json::object o{{"unit", unit_json(found.unit)}, {"matched", name_json(found.matched)}};

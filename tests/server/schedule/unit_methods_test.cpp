@@ -94,6 +94,8 @@ TEST_F(ScheduleApiTest, AFindByAnOldNameLeadsToTheUnitItLivesOnIn) {
     EXPECT_EQ(call("units.find", {{"text", ""}}).code, rpc_code::kInvalidParams);
     EXPECT_EQ(call("units.find", {{"text", std::string(101, 'a')}}).code, rpc_code::kInvalidParams);
     EXPECT_EQ(call("units.find", {{"text", 7}}).code, rpc_code::kInvalidParams);
+    // A combining accent alone would match every unit.
+    EXPECT_EQ(call("units.find", {{"text", "\xcc\x81 "}}).code, rpc_code::kInvalidParams);
 }
 
 } // namespace
