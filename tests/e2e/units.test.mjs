@@ -1,5 +1,6 @@
 // Units through a reorganisation on the console: an admin renames a commune from a date and the
-// table keeps its former name; a commune merged away says which one it went into; a search by
+// table keeps its former name; a merge is previewed, then made, and the commune merged away
+// says which one it went into; a search by
 // an old name, without diacritics, finds the unit and the one it lives on in.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,9 +35,18 @@ test('a renamed commune keeps its former name, and old names still find it', asy
   assert.match(await admin.locator('.error').innerText(), /2026-07-01/);
   assert.equal(await row.locator('[data-testid=unit-name]').innerText(), 'Phường Tân Lập');
 
-  // 70-002 goes into 70-001; its row says so, live.
-  loa.call('units.merge', { unit: '70-002', into: '70-001', date: '2026-07-01' });
+  // 70-002 goes into 70-001: previewed first (nothing saved), then merged; its row says so.
+  const merge = admin.locator('[data-testid=merge-units]');
+  await merge.locator('select[name=into]').selectOption('70-001');
+  await merge.locator('input[data-unit="70-002"]').check();
+  await merge.locator('input[name=date]').fill('01/07/2026');
+  await merge.locator('button[type=submit]').click();
+  await merge.locator('[data-testid=merge-outcome]').waitFor();
+  assert.match(await merge.locator('[data-testid=merge-outcome]').innerText(),
+    /^Sẽ chuyển sang đơn vị mới: \d+ lịch phát, \d+ chương trình, 1 cụm loa, 0 người dùng, \d+ cảnh báo\./);
   const merged = admin.locator('tr[data-unit="70-002"]');
+  assert.match(await merged.innerText(), /Đang hoạt động/, 'a preview merges nothing');
+  await merge.locator('[data-testid=merge-confirm]').click();
   await waitFor(async () => /Đã sáp nhập từ 2026-07-01 vào\s+Phường Tân Lập/.test(await merged.innerText()),
     10000, 'the merge on the console');
   assert.equal(await admin.locator('[data-testid="rename-70-002"]').count(), 0);

@@ -371,8 +371,7 @@ std::vector<Case> admin_cases() {
         {"units.merge", "70-098 or 70-099", W::none, Phase::changes,
          [](World&, const CallerSpec& c) {
              return json::object{{"unit", c.who == Who::local ? "70-099" : "70-098"},
-                                 {"into", "70-002"},
-                                 {"date", "2031-06-01"}};
+                                 {"into", "70-002"}};
          }},
         // Each rename a day later than the one before (none after today).
         {"units.rename", "70-001", W::none, Phase::changes,

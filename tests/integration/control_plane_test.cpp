@@ -309,7 +309,7 @@ TEST(ControlPlane, EveryMethodAnswersOverAWebSocketAndManagersStayInTheirCommune
 
     a->call("receivers.unprovision", {{"id", "box-2"}});
     EXPECT_EQ(a->call("receivers.list").as_array().size(), 1U);
-    a->call("units.merge", {{"unit", "70-002"}, {"into", "70-001"}, {"date", "2031-01-01"}});
+    a->call("units.merge", {{"unit", "70-002"}, {"into", "70-001"}});
     a->call("users.disable", {{"name", "m1"}});
     EXPECT_EQ(code_of(*m, "entries.list", {}), kUnauthorized) << "a disabled user's session ends";
     EXPECT_GT(a->call("audit.list").as_array().size(), 10U);

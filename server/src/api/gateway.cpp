@@ -235,6 +235,8 @@ void ApiGateway::check_session(Caller& caller) {
                        "disabled); log in again");
     }
     caller.user = *user;
+    // Its role or units may have changed (a merge moves users' units to the successor).
+    caller.scope = user->role == Role::admin ? Scope{} : schedule_.scope_of(user->units);
     caller.checked_generation = generation;
     caller.checked_at = now;
 }

@@ -155,7 +155,9 @@ const std::array kMethods = {
     // Admins.
     Method{"units.merge", P::admin, U::province,
            [](C& c) { return c.schedule.merge_units(c.params, c.caller.scope); },
-           "{unit, into, date?} → unit", Channel::any, MediaWork::none, true, true, true},
+           "{units, into, name?, date?, dry_run?} → {unit, merged, moved, collisions}: what "
+           "was theirs moves to `into`",
+           Channel::any, MediaWork::none, true, true, true},
     Method{"units.rename", P::admin, U::province,
            [](C& c) { return c.schedule.rename_unit(c.params, c.caller.scope); },
            "{unit, name, date?} → unit: its former name kept", Channel::any, MediaWork::none,

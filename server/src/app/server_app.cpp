@@ -114,6 +114,11 @@ ServerApp::ServerApp(Settings settings, std::function<Settings()> reread)
         hub_.set_emergency(channel, airing);
     });
     runner_.on_failure([this](FailedAiring failed) { failed_airings_.note(std::move(failed)); });
+    api_.on_units_merged([this](const UnitsMerged& merged) {
+        hub_.move(merged.clusters);
+        alarms_.note_units_merged(merged.units, merged.into);
+        auth_.note_scopes_changed();
+    });
 }
 
 ServerApp::~ServerApp() {

@@ -197,6 +197,39 @@ common::Result<void> ReceiverHub::unprovision(const std::string& id) {
     return {};
 }
 
+void ReceiverHub::move(const std::vector<std::string>& ids) {
+    for (const auto& id : ids) {
+        auto record = registry_.find(id);
+        if (!record) {
+            log()->warn("receiver {} to move: {}", id, record.error().message);
+            continue;
+        }
+        auto codes = schedule_.unit_codes({record->unit});
+        if (codes.empty()) {
+            log()->warn("receiver {}: its unit #{} no longer exists; not moved", id, record->unit);
+            continue;
+        }
+        (void)media_.remove_receiver(id);
+        if (auto added = media_.add_receiver(id, codes.front(), record->key); !added) {
+            log()->error("receiver {} cannot join channel {}: {}", id, codes.front(),
+                         added.error().message);
+            continue;
+        }
+        std::shared_ptr<http::WebSocketLink> link;
+        {
+            std::lock_guard lock(mutex_);
+            unit_of_[id] = record->unit;
+            note_cluster(*record, codes.front());
+            if (auto it = live_.find(id); it != live_.end())
+                link = it->second.link;
+        }
+        // Its next hello tells it its new unit and where its packets come from.
+        if (link)
+            link->close();
+        log()->info("receiver {} moved to unit {}", id, codes.front());
+    }
+}
+
 common::Result<ReceiverRecord> ReceiverHub::set_output(const std::string& id,
                                                        std::optional<double> volume,
                                                        std::optional<bool> muted) {

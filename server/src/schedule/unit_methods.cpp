@@ -1,4 +1,4 @@
-// Units through reorganisations: listed with the names they bore, merged, renamed, traced back
+// Units through reorganisations: listed with the names they bore, renamed, traced back
 // through what they were made of and found by any of their names.
 #include <set>
 
@@ -42,12 +42,17 @@ std::string ScheduleApi::local_today() {
         .substr(0, 10);
 }
 
-std::string ScheduleApi::effective_date(const Params& p) {
+std::string ScheduleApi::effective_date(const Params& p, const std::string& what) {
     auto date = p.optional_string("date").value_or(local_today());
     if (auto valid = schedules::local_to_utc(date + "T00:00:00", settings_.time_zone);
         !valid || date.size() != 10)
         throw RpcError(rpc_code::kInvalidParams,
                        "params.date: expected a date YYYY-MM-DD, got \"" + date + "\"");
+    auto today = local_today();
+    if (date > today)
+        throw RpcError(rpc_code::kInvalidParams,
+                       "params.date: " + what + " takes effect on a day up to today (" + today +
+                           "), not on " + date + "; make it on that day");
     return date;
 }
 
@@ -59,29 +64,11 @@ json::value ScheduleApi::list_units() {
     return out;
 }
 
-json::value ScheduleApi::merge_units(const Params& p, const Scope& scope) {
-    if (!scope.all)
-        throw RpcError(rpc_code::kUnauthorized, "merging units is for province admins");
-    // Since 2025 communes merge; the old one keeps its history but can no longer be
-    // targeted, and errors point at the one it went into.
-    auto from = unit_id(p.string("unit"));
-    auto into = unit_id(p.string("into"));
-    auto date = effective_date(p);
-    value_or_throw(store_.merge_unit(from, into, date));
-    changed_();
-    return unit_json(value_or_throw(store_.unit(from)));
-}
-
 json::value ScheduleApi::rename_unit(const Params& p, const Scope& scope) {
     if (!scope.all)
         throw RpcError(rpc_code::kUnauthorized, "renaming units is for province admins");
     auto id = unit_id(p.string("unit"));
-    auto date = effective_date(p);
-    auto today = local_today();
-    if (date > today)
-        throw RpcError(rpc_code::kInvalidParams,
-                       "params.date: a rename takes effect on a day up to today (" + today +
-                           "), not on " + date + "; make it on that day");
+    auto date = effective_date(p, "a rename");
     value_or_throw(store_.rename_unit(id, p.string("name"), date));
     changed_();
     return listed_unit(value_or_throw(store_.unit(id)), value_or_throw(store_.former_unit_names()));

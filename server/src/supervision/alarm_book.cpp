@@ -272,6 +272,14 @@ common::Result<Alarm> AlarmBook::acknowledge(std::int64_t id, const std::string&
     return alarm;
 }
 
+void AlarmBook::note_units_merged(const std::vector<std::int64_t>& units, std::int64_t into) {
+    std::lock_guard lock(mutex_);
+    for (auto& [key, alarm] : active_)
+        if (alarm.fault.unit &&
+            std::find(units.begin(), units.end(), *alarm.fault.unit) != units.end())
+            alarm.fault.unit = into;
+}
+
 std::map<std::tuple<AlarmKind, Severity, std::optional<std::int64_t>>, std::int64_t>
 AlarmBook::active_counts() const {
     std::map<std::tuple<AlarmKind, Severity, std::optional<std::int64_t>>, std::int64_t> out;

@@ -145,7 +145,7 @@ TEST_F(ScheduleApiTest, AMergedCommuneCanNoLongerBeTargetedAndTheErrorSaysWhereI
     auto program = approved_program("Nhạc");
     auto merged = call("units.merge", {{"unit", "70-002"}, {"into", "70-001"}});
     ASSERT_TRUE(merged.ok()) << merged.message;
-    EXPECT_FALSE(merged.result.at("merged_into").is_null());
+    EXPECT_FALSE(merged.result.at("merged").at(0).at("merged_into").is_null());
     EXPECT_EQ(changes, 2); // the approval, the merge
     auto r = call("entries.create", entry(program, "70-002", "2027-01-16T08:00:00"));
     EXPECT_EQ(r.code, rpc_code::kInvalidParams);

@@ -98,4 +98,56 @@ TEST_F(ScheduleApiTest, AFindByAnOldNameLeadsToTheUnitItLivesOnIn) {
     EXPECT_EQ(call("units.find", {{"text", "\xcc\x81 "}}).code, rpc_code::kInvalidParams);
 }
 
+TEST_F(ScheduleApiTest, AMergeMovesEntriesToTheSuccessorListsCollisionsAndADryRunChangesNothing) {
+    auto program = approved_program("Nhạc");
+    auto mine = call("entries.create", entry(program, "70-001", "2027-01-16T08:00:00"));
+    auto theirs = call("entries.create", entry(program, "70-002", "2027-01-16T08:05:00"));
+    ASSERT_TRUE(mine.ok() && theirs.ok()) << mine.message << theirs.message;
+    auto theirs_id = theirs.result.at("id").as_int64();
+    json::object merge{{"units", json::array{"70-002"}},
+                       {"into", "70-001"},
+                       {"name", "Xã Tân Lập Mới"},
+                       {"date", "2027-01-10"}};
+
+    auto preview = merge;
+    preview["dry_run"] = true;
+    auto dry = call("units.merge", preview);
+    ASSERT_TRUE(dry.ok()) << dry.message;
+    EXPECT_EQ(dry.result.at("dry_run"), true);
+    EXPECT_EQ(dry.result.at("unit").at("name"), "Xã Tân Lập Mới");
+    EXPECT_EQ(dry.result.at("merged").at(0).at("merged_into"), dry.result.at("unit").at("id"));
+    EXPECT_EQ(changes, 3) << "the approval and the two entries only";
+    EXPECT_TRUE(call("units.list").result.as_array()[2].at("merged_into").is_null());
+    EXPECT_EQ(call("units.list").result.as_array()[1].at("name"), "Xã Tân Lập");
+
+    auto done = call("units.merge", merge);
+    ASSERT_TRUE(done.ok()) << done.message;
+    EXPECT_EQ(changes, 4);
+    EXPECT_EQ(done.result.at("moved").at("entries"), (json::array{theirs_id}));
+    const auto& collisions = done.result.at("collisions").as_array();
+    ASSERT_EQ(collisions.size(), 1U) << json::serialize(collisions);
+    EXPECT_EQ(collisions[0].at("entry"), theirs_id);
+    EXPECT_NE(json::value_to<std::string>(collisions[0].at("problem")).find("overlaps entry"),
+              std::string::npos);
+    auto entries = call("entries.list").result;
+    for (const auto& e : entries.as_array())
+        EXPECT_EQ(e.at("units"), (json::array{"70-001"}));
+    auto lineage = call("units.lineage", {{"unit", "70-001"}}).result;
+    EXPECT_EQ(lineage.at("names").as_array().size(), 2U) << "renamed on the day of the merge";
+    EXPECT_EQ(lineage.at("predecessors").at(0).at("unit").at("code"), "70-002");
+}
+
+TEST_F(ScheduleApiTest, AMergeIsRefusedForADayToComeOrWithoutUnits) {
+    auto later =
+        call("units.merge",
+             {{"units", json::array{"70-002"}}, {"into", "70-001"}, {"date", "2027-02-01"}});
+    EXPECT_EQ(later.code, rpc_code::kInvalidParams);
+    EXPECT_EQ(later.message, "params.date: a merge takes effect on a day up to today "
+                             "(2027-01-15), not on 2027-02-01; make it on that day");
+    EXPECT_EQ(call("units.merge", {{"into", "70-001"}}).code, rpc_code::kInvalidParams);
+    EXPECT_EQ(call("units.merge", {{"units", json::array{"70-009"}}, {"into", "70-001"}}).code,
+              rpc_code::kNotFound);
+    EXPECT_EQ(changes, 0);
+}
+
 } // namespace

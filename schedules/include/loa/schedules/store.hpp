@@ -51,6 +51,23 @@ struct FoundUnit {
     UnitName matched;
 };
 
+/// An entry that a merge moved onto its successor and that now breaks a rule there: it
+/// overlaps an entry of its class, or falls in the successor's quiet hours. It is kept as it
+/// is, for a person to resolve.
+struct EntryCollision {
+    std::int64_t entry = 0;
+    std::string problem; ///< as add_entry would refuse it
+};
+
+/// What merging units into one moved to the successor, and what it left for a person.
+struct UnitMerge {
+    std::vector<std::int64_t> entries;  ///< entries that targeted a merged unit
+    std::vector<std::int64_t> programs; ///< programs the merged units owned
+    std::vector<std::string> clusters;  ///< clusters of the merged units
+    std::vector<std::int64_t> units;    ///< units within the merged ones (a province's communes)
+    std::vector<EntryCollision> collisions;
+};
+
 /// What a program is made of.
 enum class ProgramKind { file, tts, relay, live };
 /// Approval workflow: draft -> pending -> approved | rejected.
@@ -155,6 +172,20 @@ public:
     common::Result<void> atomically(const std::function<common::Result<void>()>& work,
                                     bool keep = true);
     common::Result<void> merge_unit(std::int64_t unit, std::int64_t into, const std::string& date);
+    /// Rows other components keep by unit (receivers, users' scopes, alarms), moved from a
+    /// merged unit to its successor inside the merge's transaction, on the store's connection.
+    using UnitFollower = std::function<common::Result<void>(common::Database& db, std::int64_t from,
+                                                            std::int64_t into)>;
+    /// Merges `units` into `into` on `date` (ISO, local), all or nothing: each is checked and
+    /// ended as merge_unit does it, then what was theirs becomes the successor's: the entries
+    /// that targeted them, their programs, their clusters, the units within them, and what
+    /// `follow` moves. The history (as-run log, former names, audit) keeps them as they were.
+    /// Moved entries that now overlap an entry of their class, or fall in the successor's
+    /// quiet hours, are listed, not changed; `now` bounds those checks. Refused as well: no
+    /// unit, or one named twice.
+    common::Result<UnitMerge> merge_units(const std::vector<std::int64_t>& units, std::int64_t into,
+                                          const std::string& date, TimePoint now,
+                                          const UnitFollower& follow = {});
     common::Result<Unit> unit(std::int64_t id);
     common::Result<Unit> unit_by_code(const std::string& code);
     /// Renames `unit` from `date` (ISO, local): the name it bore until then stays in its
@@ -246,6 +277,10 @@ private:
     common::Result<void> check_targets(const Entry& entry, TimePoint start);
     common::Result<void> check_merge(const Unit& from, const Unit& into, const std::string& date);
     common::Result<void> check_quiet_hours(const Entry& entry, TimePoint now);
+    /// Gives `into` what was `from`'s (inside merge_units), noting it in `merge`.
+    common::Result<void> take_over(std::int64_t from, std::int64_t into, UnitMerge& merge);
+    /// Notes in `merge` the moved entries that now break a rule (inside merge_units).
+    common::Result<void> list_collisions(UnitMerge& merge, TimePoint now);
     common::Result<void> check_conflicts(const Entry& entry, TimePoint now);
     /// `units`, the units within them and those merged into them, at any depth.
     common::Result<std::vector<std::int64_t>> covered_units(const std::vector<std::int64_t>& units);

@@ -1,10 +1,11 @@
 // Administrative units through reorganisations: each with the names it bore before, what was
-// merged into it, renamed by admins from a date; found by any code or name, old or new, with or
+// merged into it, renamed and merged by admins from a date; found by any code or name, old or new, with or
 // without diacritics.
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { html, useApi, ErrorBox, isAdmin, DateField } from '../ui.js';
 import { t, localIso } from '../i18n.js';
+import { MergeUnits } from './unit_merge.js';
 
 /** The days a former name was borne: its first and its last (the day before the next began). */
 function period(n) {
@@ -92,5 +93,7 @@ export function Units({ user }) {
           onDone=${() => { setError(null); units.reload(); }} onError=${setError} />`}</td>`}
       </tr>`)}</tbody>
     </table></div>
+    ${admin && html`<${MergeUnits} active=${all.filter((u) => !u.merged_into && !u.valid_to)}
+      onDone=${() => { setError(null); units.reload(); }} />`}
   </section>`;
 }

@@ -85,6 +85,8 @@ public:
     /// Changes whenever sessions may have ended (a logout, a password changed, a user
     /// disabled): connections that logged in earlier check their token again.
     std::uint64_t sessions_generation() const { return sessions_generation_.load(); }
+    /// Users' units changed elsewhere (a merge moved them): sessions check their user again.
+    void note_scopes_changed() { ++sessions_generation_; }
 
     /// At first start: if there is no user, creates "admin" with `password` or, if empty, a
     /// random one, which is returned to be shown once; nullopt if users exist already.

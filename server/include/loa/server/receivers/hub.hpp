@@ -93,6 +93,9 @@ public:
                                           const std::string& name, const std::string& who);
     /// Tells the receiver (if connected) to forget its bundle, then removes it everywhere.
     common::Result<void> unprovision(const std::string& id);
+    /// Puts receivers whose unit changed in the registry (a merge) on their new unit's
+    /// channel; a connected one is disconnected, and its next hello gives it the new unit.
+    void move(const std::vector<std::string>& ids);
     /// Sets volume and/or mute, stores it, and pushes it to the receiver if connected. During
     /// an emergency it applies at once too: the operator knows the cluster's place.
     common::Result<ReceiverRecord> set_output(const std::string& id, std::optional<double> volume,

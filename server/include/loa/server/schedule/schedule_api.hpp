@@ -74,6 +74,14 @@ struct ActiveOverride {
 /// An override as overrides.list and its notifications show it.
 boost::json::object override_json(const ActiveOverride& o);
 
+/// What a merge of units moved that others keep in memory: the receivers now on the
+/// successor's channel, and the units whose active alarms are now the successor's.
+struct UnitsMerged {
+    std::vector<std::int64_t> units; ///< the merged units (ids)
+    std::int64_t into = 0;
+    std::vector<std::string> clusters;
+};
+
 /// The schedule's methods, with their own connection to the store. Thread-safe: the methods run
 /// under lock() (the gateway takes it), and the lookups take it themselves.
 class ScheduleApi {
@@ -81,6 +89,11 @@ public:
     /// `changed` is called after every change to the schedule or the overrides.
     ScheduleApi(const Settings& settings, const ProgramStore& media, const common::Clock& clock,
                 ServerView view, std::function<void()> changed);
+
+    /// `merged` is called (under lock()) after units.merge has moved units to a successor.
+    void on_units_merged(std::function<void(const UnitsMerged&)> merged) {
+        units_merged_ = std::move(merged);
+    }
 
     /// What each channel the scope sees carries now: {channel: airing key}.
     boost::json::object on_air(const Scope& scope);
@@ -180,8 +193,9 @@ private:
     std::int64_t unit_id(const std::string& code);
     /// Today in the server's time zone, YYYY-MM-DD.
     std::string local_today();
-    /// params.date (default today) as a checked YYYY-MM-DD: the day a reorganisation counts from.
-    std::string effective_date(const Params& p);
+    /// params.date (default today) as a checked YYYY-MM-DD: the day a reorganisation (`what`:
+    /// "a merge", "a rename") counts from, never a day still to come.
+    std::string effective_date(const Params& p, const std::string& what);
     /// `unit` with its names and, at any depth, the units merged into it (`seen` bounds a
     /// cycle an old database may hold).
     boost::json::object lineage_of(const schedules::Unit& unit,
@@ -195,6 +209,7 @@ private:
     const common::Clock& clock_;
     ServerView view_;
     std::function<void()> changed_;
+    std::function<void(const UnitsMerged&)> units_merged_;
     std::mutex mutex_;
     schedules::ScheduleStore store_;
     /// The unit lookups' own connection: it only reads, so in WAL mode it never waits behind

@@ -63,6 +63,8 @@ public:
     common::Result<Alarm> find(std::int64_t id);
     /// Records that `who` acknowledged alarm `id` (the first acknowledgement stays).
     common::Result<Alarm> acknowledge(std::int64_t id, const std::string& who);
+    /// The active alarms of `units` are `into`'s now: a merge moved them in the database.
+    void note_units_merged(const std::vector<std::int64_t>& units, std::int64_t into);
     /// Active alarms by kind, severity and unit (nullopt: none), for /metrics.
     std::map<std::tuple<AlarmKind, Severity, std::optional<std::int64_t>>, std::int64_t>
     active_counts() const;

@@ -1,0 +1,145 @@
+// A reorganisation with real processes: two communes merge into a third, which keeps its code
+// and takes a new name. The clusters of the merged communes move to it by themselves and play
+// what is sent to it; a manager of a merged commune acts for the successor without logging in
+// again; the old codes stay searchable and can no longer be targeted.
+#include <boost/json.hpp>
+#include <fstream>
+#include <gtest/gtest.h>
+
+#include "harness.hpp"
+
+using namespace loa::test;
+namespace json = boost::json;
+using std::chrono::seconds;
+
+namespace {
+
+constexpr const char* kProvince = R"({"code": "70", "name": "Tỉnh", "quiet_hours": "none",
+    "approval_required": false, "communes": [
+      {"code": "70-001", "name": "Xã Tân Lập", "quiet_hours": "none", "approval_required": false},
+      {"code": "70-002", "name": "Xã Tân Hòa", "quiet_hours": "none", "approval_required": false},
+      {"code": "70-003", "name": "Xã Tân Bình", "quiet_hours": "none",
+       "approval_required": false}]})";
+
+/// The code of a failed call (0 if it succeeded) and its message.
+std::pair<int, std::string> refusal(loa::clients::ApiConnection& c, const std::string& method,
+                                    json::object params) {
+    try {
+        c.call(method, std::move(params));
+        return {0, ""};
+    } catch (const loa::clients::ApiError& e) {
+        return {e.code, e.what()};
+    }
+}
+
+/// receivers.list as {id: receiver}.
+std::map<std::string, json::object> receivers(loa::clients::ApiConnection& c) {
+    std::map<std::string, json::object> out;
+    auto list = c.call("receivers.list");
+    for (const auto& r : list.as_array())
+        out[std::string(r.at("id").as_string())] = r.as_object();
+    return out;
+}
+
+double sound_ms(const json::object& r) {
+    const auto* status = r.if_contains("status");
+    const auto* sound = status != nullptr && status->is_object()
+                            ? status->as_object().if_contains("sound_ms")
+                            : nullptr;
+    return sound != nullptr ? sound->to_number<double>() : 0.0;
+}
+
+} // namespace
+
+TEST(Reorganisation, MergedCommunesClustersMoveToTheSuccessorAndPlayWhatIsSentThere) {
+    Scenario s("reorganisation");
+    s.write_province_config(kProvince);
+    s.start_server();
+    auto admin = connect_api(s.api_url() + "/api/v1/ws");
+    admin->call("auth.login", {{"name", "admin"}, {"password", Scenario::kAdminPassword}});
+    for (auto [id, unit] : {std::pair{"box-2", "70-002"}, std::pair{"box-3", "70-003"}}) {
+        auto made = admin->call("receivers.provision", {{"id", id}, {"unit", unit}});
+        std::string bundle = s.dir().file(std::string(id) + ".bundle.json");
+        std::ofstream(bundle) << json::serialize(made.as_object().at("bundle"));
+        s.start_provisioned_receiver(id, bundle);
+    }
+    // Each cluster online, in its unit.
+    auto online_in = [&](const std::map<std::string, std::string>& units) {
+        auto list = receivers(*admin);
+        return list.size() == units.size() &&
+               std::all_of(units.begin(), units.end(), [&](const auto& want) {
+                   const auto& r = list[want.first];
+                   return r.at("online").as_bool() && r.at("unit") == want.second.c_str();
+               });
+    };
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return online_in({{"box-2", "70-002"}, {"box-3", "70-003"}});
+        },
+        seconds(20)));
+    admin->call("users.create", {{"name", "hoa-manager"},
+                                 {"password", "mật-khẩu-dài-1"},
+                                 {"role", "manager"},
+                                 {"units", json::array{"70-002"}}});
+    auto manager = connect_api(s.api_url() + "/api/v1/ws");
+    manager->call("auth.login", {{"name", "hoa-manager"}, {"password", "mật-khẩu-dài-1"}});
+    auto program = manager->call("programs.create", {{"unit", "70-002"},
+                                                     {"title", "Bản tin Tân Hòa"},
+                                                     {"kind", "tts"},
+                                                     {"text", "Bà con chú ý, đây là bản tin."}});
+    EXPECT_EQ(refusal(*manager, "programs.create",
+                      {{"unit", "70-001"}, {"title", "x"}, {"kind", "tts"}, {"text", "x"}})
+                  .first,
+              -32004);
+
+    json::object merge{
+        {"units", json::array{"70-002", "70-003"}}, {"into", "70-001"}, {"name", "Xã Tân Lập Mới"}};
+    auto preview = merge;
+    preview["dry_run"] = true;
+    auto dry = admin->call("units.merge", preview).as_object();
+    EXPECT_EQ(dry.at("moved").at("clusters"), (json::array{"box-2", "box-3"}));
+    EXPECT_EQ(dry.at("moved").at("users"), (json::array{"hoa-manager"}));
+    EXPECT_EQ(dry.at("unit").at("name"), "Xã Tân Lập Mới");
+    EXPECT_EQ(receivers(*admin)["box-2"].at("unit"), "70-002") << "a dry run changes nothing";
+    EXPECT_TRUE(admin->call("units.list").as_array()[2].at("merged_into").is_null());
+
+    auto merged = std::chrono::steady_clock::now();
+    auto done = admin->call("units.merge", merge).as_object();
+    EXPECT_EQ(done.at("dry_run"), false);
+    EXPECT_EQ(done.at("merged").as_array().size(), 2U);
+    EXPECT_EQ(done.at("moved").at("programs"), (json::array{program.at("id")}));
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return online_in({{"box-2", "70-001"}, {"box-3", "70-001"}});
+        },
+        seconds(20)))
+        << json::serialize(admin->call("receivers.list"));
+    std::printf("reorganisation: merge to both clusters online in the successor: %.2f s\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - merged).count());
+
+    // What is sent to the successor plays on the merged communes' clusters.
+    auto before = receivers(*admin);
+    auto emergency = manager->call(
+        "emergency.start", {{"units", json::array{"70-001"}}, {"program", program.at("id")}});
+    EXPECT_TRUE(wait_until(
+        [&] {
+            auto now = receivers(*admin);
+            return sound_ms(now["box-2"]) > sound_ms(before["box-2"]) + 500 &&
+                   sound_ms(now["box-3"]) > sound_ms(before["box-3"]) + 500;
+        },
+        seconds(20)))
+        << "the successor's emergency reaches both moved clusters";
+    manager->call("emergency.stop", {{"id", emergency.at("override")}});
+
+    // The old code is history: found, not targeted.
+    auto [code, message] =
+        refusal(*manager, "programs.create",
+                {{"unit", "70-002"}, {"title", "x"}, {"kind", "tts"}, {"text", "x"}});
+    EXPECT_NE(code, 0);
+    auto found = admin->call("units.find", {{"text", "tan hoa"}}).as_array();
+    ASSERT_EQ(found.size(), 1U);
+    EXPECT_EQ(found[0].at("now").at("code"), "70-001");
+    auto again =
+        refusal(*admin, "units.merge", {{"units", json::array{"70-002"}}, {"into", "70-001"}});
+    EXPECT_NE(again.second.find("was merged into"), std::string::npos) << again.second;
+}
