@@ -1,6 +1,6 @@
 // Units through a reorganisation on the console: an admin renames a commune from a date and the
 // table keeps its former name; a merge is previewed, then made, and the commune merged away
-// says which one it went into; a search by
+// says which one it went into; the national list is previewed with what keeps it from applying; a search by
 // an old name, without diacritics, finds the unit and the one it lives on in.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,6 +61,20 @@ test('a renamed commune keeps its former name, and old names still find it', asy
     /Xã Tân Lập \(70-001\)\s+từ 2025-07-01 đến 2026-06-30\s+→\s+Phường Tân Lập/);
   await search(admin, 'Hà Nội');
   await admin.locator('[data-testid=no-units-found]').waitFor();
+
+  // The national list, previewed: a commune to add, and a problem that keeps it from applying.
+  const list = admin.locator('[data-testid=import-units]');
+  await list.locator('input[name=list]').setInputFiles({
+    name: 'danh-muc.csv', mimeType: 'text/csv',
+    buffer: Buffer.from('\uFEFFMã;Tên;Cấp\r\n70;Tỉnh Thử Nghiệm;Tỉnh\r\n26800;Xã Phú Lý;Xã\r\n'),
+  });
+  await list.locator('button[type=submit]').click();
+  await list.locator('[data-testid=import-plan]').waitFor();
+  assert.match(await list.locator('li[data-change=add]').innerText(), /^Thêm\s+26800\s+Xã Phú Lý$/);
+  assert.match(await list.locator('[data-testid=import-problems]').innerText(),
+    /unit 70-001 \(Phường Tân Lập\) is not in the list but has clusters/);
+  assert.equal(await list.locator('[data-testid=import-confirm]').count(), 0, 'nothing to apply');
+  assert.equal(await admin.locator('tr[data-unit="26800"]').count(), 0);
 
   // A manager sees the units and searches, but renames nothing.
   const manager = await login(browser, loa, 'quan-ly', MANAGER_PASSWORD);

@@ -373,6 +373,11 @@ std::vector<Case> admin_cases() {
              return json::object{{"unit", c.who == Who::local ? "70-099" : "70-098"},
                                  {"into", "70-002"}};
          }},
+        // A preview: the world's communes have no official codes to list.
+        {"units.import", "70", W::none, Phase::changes,
+         [](World&, const CallerSpec&) {
+             return json::object{{"csv", "Mã,Tên\n70,Tỉnh\n"}, {"dry_run", true}};
+         }},
         // Each rename a day later than the one before (none after today).
         {"units.rename", "70-001", W::none, Phase::changes,
          [](World& w, const CallerSpec&) {

@@ -1,8 +1,11 @@
 // A reorganisation with real processes: two communes merge into a third, which keeps its code
 // and takes a new name. The clusters of the merged communes move to it by themselves and play
 // what is sent to it; a manager of a merged commune acts for the successor without logging in
-// again; the old codes stay searchable and can no longer be targeted.
+// again; the old codes stay searchable and can no longer be targeted. The national list of
+// units, imported, renames a ward and adds a commune whose cluster plays, before and after a
+// restart (its channel comes from the database).
 #include <boost/json.hpp>
+#include <csignal>
 #include <fstream>
 #include <gtest/gtest.h>
 
@@ -142,4 +145,82 @@ TEST(Reorganisation, MergedCommunesClustersMoveToTheSuccessorAndPlayWhatIsSentTh
     auto again =
         refusal(*admin, "units.merge", {{"units", json::array{"70-002"}}, {"into", "70-001"}});
     EXPECT_NE(again.second.find("was merged into"), std::string::npos) << again.second;
+}
+
+namespace {
+
+constexpr const char* kDongNai = R"({"code": "75", "name": "Tỉnh Đồng Nai", "quiet_hours": "none",
+    "approval_required": false, "communes": [
+      {"code": "26734", "name": "Phường Biên Hòa", "quiet_hours": "none",
+       "approval_required": false},
+      {"code": "26737", "name": "Phường Tam Hiệp", "quiet_hours": "none",
+       "approval_required": false}]})";
+
+constexpr const char* kOfficialList = "Mã;Tên;Cấp\r\n"
+                                      "75;Tỉnh Đồng Nai;Tỉnh\r\n"
+                                      "26734;Phường Trấn Biên;Phường\r\n"
+                                      "26737;Phường Tam Hiệp;Phường\r\n"
+                                      "26800;Xã Phú Lý;Xã\r\n";
+
+/// Starts an emergency of a new bulletin on `unit` and waits (bounded) until `box` plays it.
+bool plays(loa::clients::ApiConnection& admin, const std::string& unit, const std::string& box) {
+    auto before = sound_ms(receivers(admin)[box]);
+    auto bulletin = admin.call("programs.create", {{"unit", unit},
+                                                   {"title", "Bản tin"},
+                                                   {"kind", "tts"},
+                                                   {"text", "Bà con chú ý, đây là bản tin."}});
+    auto emergency = admin.call(
+        "emergency.start", {{"units", json::array{unit.c_str()}}, {"program", bulletin.at("id")}});
+    bool heard =
+        wait_until([&] { return sound_ms(receivers(admin)[box]) > before + 500; }, seconds(20));
+    admin.call("emergency.stop", {{"id", emergency.at("override")}});
+    return heard;
+}
+
+} // namespace
+
+TEST(Reorganisation, TheNationalListAddsAUnitWhoseClusterPlaysAcrossARestart) {
+    Scenario s("unit-list");
+    s.write_province_config(kDongNai);
+    s.start_server();
+    auto login = [&] {
+        auto admin = connect_api(s.api_url() + "/api/v1/ws");
+        admin->call("auth.login", {{"name", "admin"}, {"password", Scenario::kAdminPassword}});
+        return admin;
+    };
+    auto admin = login();
+    auto preview = admin->call("units.import", {{"csv", kOfficialList}, {"dry_run", true}});
+    EXPECT_EQ(
+        preview.at("changes"),
+        (json::array{
+            json::object{{"kind", "rename"},
+                         {"code", "26734"},
+                         {"name", "Phường Trấn Biên"},
+                         {"old_name", "Phường Biên Hòa"},
+                         {"line", 3}},
+            json::object{{"kind", "add"}, {"code", "26800"}, {"name", "Xã Phú Lý"}, {"line", 5}}}));
+    EXPECT_EQ(admin->call("units.list").as_array().size(), 3U) << "a preview adds nothing";
+    auto applied = admin->call("units.import", {{"csv", kOfficialList}});
+    EXPECT_EQ(applied.at("problems"), json::array{});
+    EXPECT_EQ(admin->call("units.list").as_array().size(), 4U);
+
+    auto made = admin->call("receivers.provision", {{"id", "phu-ly-1"}, {"unit", "26800"}});
+    std::string bundle = s.dir().file("phu-ly-1.bundle.json");
+    std::ofstream(bundle) << json::serialize(made.as_object().at("bundle"));
+    s.start_provisioned_receiver("phu-ly-1", bundle);
+    auto online = [&] { return receivers(*admin)["phu-ly-1"].at("online").as_bool(); };
+    ASSERT_TRUE(wait_until(online, seconds(20)));
+    EXPECT_TRUE(plays(*admin, "26800", "phu-ly-1")) << "the new unit's channel, made at run time";
+
+    admin.reset();
+    s.kill_server(SIGTERM);
+    s.start_server();
+    admin = login();
+    ASSERT_TRUE(wait_until(online, seconds(30)));
+    EXPECT_TRUE(plays(*admin, "26800", "phu-ly-1")) << "the channel, from the database at start";
+    auto units = admin->call("units.list").as_array();
+    EXPECT_EQ(units[1].at("name"), "Phường Trấn Biên") << "the configuration renames nothing back";
+    auto found = admin->call("units.find", {{"text", "bien hoa"}}).as_array();
+    ASSERT_EQ(found.size(), 1U);
+    EXPECT_EQ(found[0].at("unit").at("code"), "26734");
 }

@@ -158,6 +158,11 @@ const std::array kMethods = {
            "{units, into, name?, date?, dry_run?} → {unit, merged, moved, collisions}: what "
            "was theirs moves to `into`",
            Channel::any, MediaWork::none, true, true, true},
+    Method{"units.import", P::admin, U::province,
+           [](C& c) { return c.schedule.import_units(c.params, c.caller.scope); },
+           "{csv, date?, dry_run?} → {changes, unchanged, other_provinces, problems}: the "
+           "national list of units applied",
+           Channel::any, MediaWork::none, true, true, true},
     Method{"units.rename", P::admin, U::province,
            [](C& c) { return c.schedule.rename_unit(c.params, c.caller.scope); },
            "{unit, name, date?} → unit: its former name kept", Channel::any, MediaWork::none,

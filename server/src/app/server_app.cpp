@@ -114,10 +114,14 @@ ServerApp::ServerApp(Settings settings, std::function<Settings()> reread)
         hub_.set_emergency(channel, airing);
     });
     runner_.on_failure([this](FailedAiring failed) { failed_airings_.note(std::move(failed)); });
-    api_.on_units_merged([this](const UnitsMerged& merged) {
-        hub_.move(merged.clusters);
-        alarms_.note_units_merged(merged.units, merged.into);
-        auth_.note_scopes_changed();
+    api_.on_units_changed([this](const UnitsChanged& changed) {
+        for (const auto& code : changed.added)
+            media_.add_unit_channel(code);
+        if (!changed.merged.empty()) {
+            hub_.move(changed.clusters);
+            alarms_.note_units_merged(changed.merged, changed.into);
+            auth_.note_scopes_changed();
+        }
     });
 }
 
@@ -172,6 +176,9 @@ bool ServerApp::on_signal(int signal) {
 void ServerApp::start() {
     stopped_ = false;
     media_.start();
+    // Units made by reorganisations live in the database only: their channels too.
+    for (const auto& code : api_.all_unit_codes())
+        media_.add_unit_channel(code);
     runner_.start();
     announce_first_admin(auth_, settings_);
     hub_.start();

@@ -112,6 +112,19 @@ void MediaServer::add_channels() {
     }
 }
 
+void MediaServer::add_unit_channel(const std::string& code) {
+    if (router_->find_channel(code))
+        return;
+    if (settings_.key_mode == KeyMode::group) {
+        log()->error("unit {} has no channel: in group key mode its key belongs in the "
+                     "configuration (\"channels\")",
+                     code);
+        return;
+    }
+    router_->add_channel(code);
+    log()->info("channel {} added for a unit of the database", code);
+}
+
 std::optional<std::vector<std::uint8_t>> MediaServer::group_key(const std::string& channel) const {
     for (const auto& c : settings_.channels)
         if (c.id == channel && !c.group_key.empty())

@@ -52,6 +52,14 @@ std::vector<std::string> ScheduleApi::unit_codes(const std::vector<std::int64_t>
     return out;
 }
 
+std::vector<std::string> ScheduleApi::all_unit_codes() {
+    std::lock_guard lock(units_mutex_);
+    std::vector<std::string> out;
+    for (const auto& u : value_or_throw(units_.units()))
+        out.push_back(u.code);
+    return out;
+}
+
 std::vector<std::int64_t> ScheduleApi::ids_of(const std::vector<std::string>& codes) {
     std::vector<std::int64_t> out;
     out.reserve(codes.size());

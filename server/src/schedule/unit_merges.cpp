@@ -18,8 +18,18 @@ struct FollowedUnits {
     std::int64_t alarms = 0;        ///< active alarms, now the successor's
 };
 
+/// The tables other components keep by unit, and the statements that move their rows from a
+/// merged unit (?2) to its successor (?1).
+const std::map<std::string_view, std::vector<const char*>> kUnitRows = {
+    {"receiver", {"UPDATE receiver SET unit = ?1 WHERE unit = ?2"}},
+    {"user_unit",
+     {"INSERT OR IGNORE INTO user_unit (user, unit) SELECT user, ?1 FROM user_unit WHERE unit = ?2",
+      "DELETE FROM user_unit WHERE unit = ?2"}},
+    {"alarm", {"UPDATE alarm SET unit = ?1 WHERE unit = ?2 AND cleared_ms IS NULL"}},
+};
+
 /// Whether `table` exists: a test's database may hold the schedule's tables only.
-common::Result<bool> has_table(common::Database& db, const char* table) {
+common::Result<bool> has_table(common::Database& db, const std::string& table) {
     auto s = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
     s.bind(1, std::string_view(table));
     auto row = s.step();
@@ -44,13 +54,13 @@ common::Result<std::int64_t> run_move(common::Database& db, const char* sql, std
 schedules::ScheduleStore::UnitFollower follow_units(FollowedUnits& followed) {
     return [&followed](common::Database& db, std::int64_t from,
                        std::int64_t into) -> common::Result<void> {
-        for (const auto* table : {"receiver", "user_unit", "alarm"}) {
-            auto present = has_table(db, table);
+        for (const auto& [table, moves] : kUnitRows) {
+            auto present = has_table(db, std::string(table));
             if (!present)
                 return present.error();
             if (!*present)
                 continue;
-            if (std::string_view(table) == "user_unit") {
+            if (table == "user_unit") {
                 auto who = db.prepare("SELECT name FROM user WHERE id IN "
                                       "(SELECT user FROM user_unit WHERE unit = ?) ORDER BY name");
                 who.bind(1, from);
@@ -60,19 +70,11 @@ schedules::ScheduleStore::UnitFollower follow_units(FollowedUnits& followed) {
                     return names.error();
                 followed.users.insert(followed.users.end(), names->begin(), names->end());
             }
-            static const std::map<std::string_view, std::vector<const char*>> kMoves = {
-                {"receiver", {"UPDATE receiver SET unit = ?1 WHERE unit = ?2"}},
-                {"user_unit",
-                 {"INSERT OR IGNORE INTO user_unit (user, unit) "
-                  "SELECT user, ?1 FROM user_unit WHERE unit = ?2",
-                  "DELETE FROM user_unit WHERE unit = ?2"}},
-                {"alarm", {"UPDATE alarm SET unit = ?1 WHERE unit = ?2 AND cleared_ms IS NULL"}},
-            };
-            for (const auto* sql : kMoves.at(table)) {
+            for (const auto* sql : moves) {
                 auto moved = run_move(db, sql, from, into);
                 if (!moved)
                     return moved.error();
-                if (std::string_view(table) == "alarm")
+                if (table == "alarm")
                     followed.alarms += *moved;
             }
         }
@@ -158,8 +160,8 @@ json::value ScheduleApi::merge_units(const Params& p, const Scope& scope) {
         !dry_run));
     if (!dry_run) {
         changed_();
-        if (units_merged_)
-            units_merged_({from, into, merge.clusters});
+        if (units_changed_)
+            units_changed_({{}, from, into, merge.clusters});
     }
     return answer;
 }

@@ -68,6 +68,9 @@ struct UnitMerge {
     std::vector<EntryCollision> collisions;
 };
 
+struct OfficialList;
+struct UnitListPlan;
+
 /// What a program is made of.
 enum class ProgramKind { file, tts, relay, live };
 /// Approval workflow: draft -> pending -> approved | rejected.
@@ -194,6 +197,15 @@ public:
     /// not after the first day of its current name.
     common::Result<void> rename_unit(std::int64_t unit, const std::string& name,
                                      const std::string& date);
+    /// Compares the national list of units with the province whose code is `province`
+    /// (plan_unit_list), and with `keep` applies it from `date` (ISO, local), all or nothing:
+    /// units added (within the province, with its quiet hours and approval rule), renamed
+    /// (their former names kept) and retired (ended on `date`). A commune to retire that still
+    /// has clusters, programs or entries is a problem (merge it first); with any problem
+    /// nothing is applied, and the plan says why.
+    common::Result<UnitListPlan> apply_unit_list(const OfficialList& list,
+                                                 const std::string& province,
+                                                 const std::string& date, bool keep);
     /// Every code and name `unit` bore, oldest first, the current one last.
     common::Result<std::vector<UnitName>> unit_names(std::int64_t unit);
     /// The names units bore before their current ones, oldest first, by unit.
@@ -277,6 +289,8 @@ private:
     common::Result<void> check_targets(const Entry& entry, TimePoint start);
     common::Result<void> check_merge(const Unit& from, const Unit& into, const std::string& date);
     common::Result<void> check_quiet_hours(const Entry& entry, TimePoint now);
+    /// How many clusters, entries and programs name `unit`.
+    common::Result<std::size_t> uses_of(std::int64_t unit);
     /// Gives `into` what was `from`'s (inside merge_units), noting it in `merge`.
     common::Result<void> take_over(std::int64_t from, std::int64_t into, UnitMerge& merge);
     /// Notes in `merge` the moved entries that now break a rule (inside merge_units).

@@ -1,11 +1,12 @@
 // Administrative units through reorganisations: each with the names it bore before, what was
-// merged into it, renamed and merged by admins from a date; found by any code or name, old or new, with or
+// merged into it, renamed and merged by admins from a date, or changed by the national list; found by any code or name, old or new, with or
 // without diacritics.
 import { useState } from 'preact/hooks';
 import { api } from '../api.js';
 import { html, useApi, ErrorBox, isAdmin, DateField } from '../ui.js';
 import { t, localIso } from '../i18n.js';
 import { MergeUnits } from './unit_merge.js';
+import { ImportUnits } from './unit_import.js';
 
 /** The days a former name was borne: its first and its last (the day before the next began). */
 function period(n) {
@@ -88,12 +89,14 @@ export function Units({ user }) {
           ${u.former_names.length > 0 && html`<br /><${Former} names=${u.former_names} />`}</td>
         <td>${u.merged_into ? html`<span class="pill">${t('units.merged_into', { date: u.valid_to })}</span>${' '}<span
             translate=${false}>${byId.get(u.merged_into)?.name || ''}</span>`
-          : html`<span class="pill ok">${t('units.active')}</span>`}</td>
-        ${admin && html`<td>${!u.merged_into && html`<${Rename} unit=${u}
+          : u.valid_to ? html`<span class="pill">${t('units.ended', { date: u.valid_to })}</span>`
+            : html`<span class="pill ok">${t('units.active')}</span>`}</td>
+        ${admin && html`<td>${!u.merged_into && !u.valid_to && html`<${Rename} unit=${u}
           onDone=${() => { setError(null); units.reload(); }} onError=${setError} />`}</td>`}
       </tr>`)}</tbody>
     </table></div>
     ${admin && html`<${MergeUnits} active=${all.filter((u) => !u.merged_into && !u.valid_to)}
       onDone=${() => { setError(null); units.reload(); }} />`}
+    ${admin && html`<${ImportUnits} onDone=${() => { setError(null); units.reload(); }} />`}
   </section>`;
 }

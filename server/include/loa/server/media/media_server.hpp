@@ -95,6 +95,11 @@ public:
     // Receivers provisioned at run time (the registry's), beside those of the configuration.
     // Any thread.
 
+    /// Adds the channel of a unit made after start (a reorganisation) or kept in the database
+    /// only; nothing if it exists. In group key mode a unit's channel needs its key in the
+    /// configuration: without one it is not added, and the error is logged.
+    void add_unit_channel(const std::string& code);
+
     /// Adds a receiver listening to `channel` (a unit's code) with its own `key`; it also gets
     /// a channel "@id" of its own (per-receiver key mode). Refused if the id is taken.
     common::Result<void> add_receiver(const std::string& id, const std::string& channel,

@@ -74,11 +74,13 @@ struct ActiveOverride {
 /// An override as overrides.list and its notifications show it.
 boost::json::object override_json(const ActiveOverride& o);
 
-/// What a merge of units moved that others keep in memory: the receivers now on the
-/// successor's channel, and the units whose active alarms are now the successor's.
-struct UnitsMerged {
-    std::vector<std::int64_t> units; ///< the merged units (ids)
-    std::int64_t into = 0;
+/// What a reorganisation changed that others keep in memory: units added (they need a
+/// channel), units merged (whose active alarms are now the successor's) and the receivers
+/// whose unit changed (now on the successor's channel).
+struct UnitsChanged {
+    std::vector<std::string> added;   ///< codes
+    std::vector<std::int64_t> merged; ///< ids
+    std::int64_t into = 0;            ///< the successor of `merged`
     std::vector<std::string> clusters;
 };
 
@@ -90,10 +92,13 @@ public:
     ScheduleApi(const Settings& settings, const ProgramStore& media, const common::Clock& clock,
                 ServerView view, std::function<void()> changed);
 
-    /// `merged` is called (under lock()) after units.merge has moved units to a successor.
-    void on_units_merged(std::function<void(const UnitsMerged&)> merged) {
-        units_merged_ = std::move(merged);
+    /// `changed` is called (under lock()) after units.merge or units.import changed units.
+    void on_units_changed(std::function<void(const UnitsChanged&)> changed) {
+        units_changed_ = std::move(changed);
     }
+    /// The code of every unit, ended ones too (their channels still carry what targets their
+    /// successors).
+    std::vector<std::string> all_unit_codes();
 
     /// What each channel the scope sees carries now: {channel: airing key}.
     boost::json::object on_air(const Scope& scope);
@@ -130,6 +135,7 @@ public:
     boost::json::value list_units();
     boost::json::value merge_units(const Params& p, const Scope& scope);
     boost::json::value rename_unit(const Params& p, const Scope& scope);
+    boost::json::value import_units(const Params& p, const Scope& scope);
     boost::json::value unit_lineage(const Params& p);
     boost::json::value find_units(const Params& p);
     boost::json::value list_clusters(const Scope& scope);
@@ -209,7 +215,7 @@ private:
     const common::Clock& clock_;
     ServerView view_;
     std::function<void()> changed_;
-    std::function<void(const UnitsMerged&)> units_merged_;
+    std::function<void(const UnitsChanged&)> units_changed_;
     std::mutex mutex_;
     schedules::ScheduleStore store_;
     /// The unit lookups' own connection: it only reads, so in WAL mode it never waits behind
