@@ -1,10 +1,11 @@
-// Units through reorganisations: renames that keep the names units bore before, and searches
-// that find a unit by any of them.
+// Units through reorganisations: renames and changes of code that keep the codes and names
+// units bore before, and searches that find a unit by any of them.
 #include <algorithm>
 #include <optional>
 
 #include "loa/schedules/search_text.hpp"
 #include "loa/schedules/store.hpp"
+#include "loa/schedules/unit_list.hpp"
 
 namespace loa::schedules {
 namespace {
@@ -22,8 +23,21 @@ UnitName current_name(const Unit& u) {
     return {u.code, u.name, u.named_from, u.valid_to};
 }
 
-/// Whether `name` may name a unit: 1 to kMaxUnitName bytes, not blank, without C0 or C1
-/// control characters (U+0080-U+009F are C2 80 - C2 9F in UTF-8); the reason if not.
+/// Whether `code` may be the code of a province (`province`) or a commune per Decision
+/// 19/2025/QĐ-TTg: 2 digits, or 5; the reason if not.
+std::optional<std::string> bad_unit_code(const std::string& code, bool province) {
+    std::size_t digits = province ? 2 : 5;
+    bool all_digits =
+        std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (code.size() != digits || !all_digits)
+        return std::string("a ") + (province ? "province's" : "commune's") + " code is " +
+               std::to_string(digits) + " digits (Decision 19/2025/QĐ-TTg)";
+    return std::nullopt;
+}
+
+} // namespace
+
+// U+0080-U+009F are C2 80 - C2 9F in UTF-8.
 std::optional<std::string> bad_unit_name(const std::string& name) {
     if (name.empty() || name.size() > kMaxUnitName)
         return "a name has 1 to " + std::to_string(kMaxUnitName) + " bytes";
@@ -40,29 +54,54 @@ std::optional<std::string> bad_unit_name(const std::string& name) {
     return std::nullopt;
 }
 
-} // namespace
-
 common::Result<void> ScheduleStore::rename_unit(std::int64_t id, const std::string& name,
                                                 const std::string& date) {
-    // Read, checked and changed in one transaction: nothing renames it in between.
+    return change_identity(id, std::nullopt, name, date);
+}
+
+common::Result<void> ScheduleStore::recode_unit(std::int64_t id, const std::string& code,
+                                                const std::string& date) {
+    return change_identity(id, code, std::nullopt, date);
+}
+
+common::Result<void> ScheduleStore::change_identity(std::int64_t id,
+                                                    const std::optional<std::string>& code,
+                                                    const std::optional<std::string>& name,
+                                                    const std::string& date) {
+    // Read, checked and changed in one transaction: nothing changes it in between.
     return atomically([&]() -> common::Result<void> {
         auto u = unit(id);
         if (!u)
             return u.error();
         auto refused = [&](const std::string& why) {
             return make_error(Errc::invalid_argument,
-                              "cannot rename unit \"" + u->code + "\" (" + u->name + "): " + why);
+                              std::string("cannot ") + (code ? "recode" : "rename") + " unit \"" +
+                                  u->code + "\" (" + u->name + "): " + why);
         };
         if (u->merged_into || u->valid_to)
-            return refused("it ended on " + u->valid_to.value_or("?") +
-                           "; rename the unit it became");
-        if (auto bad = bad_unit_name(name))
-            return refused(*bad);
-        if (name == u->name)
-            return refused("it is named so already");
+            return refused("it ended on " + u->valid_to.value_or("?") + "; " +
+                           (code ? "recode" : "rename") + " the unit it became");
+        if (name) {
+            if (auto bad = bad_unit_name(*name))
+                return refused(*bad);
+            if (*name == u->name)
+                return refused("it is named so already");
+        }
+        if (code) {
+            if (auto bad = bad_unit_code(*code, !u->parent))
+                return refused(*bad);
+            if (*code == u->code)
+                return refused("its code is " + *code + " already");
+            if (auto taken = code_holder(*code, id); !taken)
+                return taken.error();
+            else if (*taken)
+                return refused(**taken);
+        }
         if (date <= u->named_from)
-            return refused("it bears its name from " + u->named_from +
-                           "; a rename takes effect on a later day");
+            return refused(code ? "it bears its code from " + u->named_from +
+                                      "; a change of code takes effect on a later day"
+                                : "it bears its name from " + u->named_from +
+                                      "; a rename takes effect on a later day");
         auto keep = db_.prepare("INSERT INTO unit_former_name (unit, code, name, valid_from, "
                                 "valid_to) VALUES (?, ?, ?, ?, ?)");
         keep.bind(1, id)
@@ -72,10 +111,46 @@ common::Result<void> ScheduleStore::rename_unit(std::int64_t id, const std::stri
             .bind(5, std::string_view(date));
         if (auto kept = keep.run(); !kept)
             return kept;
-        auto rename = db_.prepare("UPDATE unit SET name = ?, named_from = ? WHERE id = ?");
-        rename.bind(1, std::string_view(name)).bind(2, std::string_view(date)).bind(3, id);
-        return rename.run();
+        auto change =
+            db_.prepare("UPDATE unit SET code = ?, name = ?, named_from = ? WHERE id = ?");
+        change.bind(1, std::string_view(code.value_or(u->code)))
+            .bind(2, std::string_view(name.value_or(u->name)))
+            .bind(3, std::string_view(date))
+            .bind(4, id);
+        return change.run();
     });
+}
+
+common::Result<std::optional<std::string>> ScheduleStore::code_holder(const std::string& code,
+                                                                      std::int64_t unit) {
+    if (auto other = unit_by_code(code))
+        return std::optional<std::string>("unit \"" + code + "\" (" + other->name +
+                                          ") bears that code");
+    else if (other.error().code != Errc::not_found)
+        return other.error();
+    auto bore = unit_that_bore(code);
+    if (!bore)
+        return bore.error();
+    if (!*bore || (*bore)->id == unit)
+        return std::optional<std::string>();
+    // Two units under one code at different times would make the history by code ambiguous.
+    return std::optional<std::string>("code " + code + " was borne by the unit now \"" +
+                                      (*bore)->code + "\" (" + (*bore)->name + ")");
+}
+
+common::Result<std::optional<Unit>> ScheduleStore::unit_that_bore(const std::string& code) {
+    auto s = db_.prepare("SELECT unit FROM unit_former_name WHERE code = ? AND unit NOT IN "
+                         "(SELECT id FROM unit WHERE code = ?) ORDER BY valid_to DESC LIMIT 1");
+    s.bind(1, std::string_view(code)).bind(2, std::string_view(code));
+    auto row = s.step();
+    if (!row)
+        return row.error();
+    if (!*row)
+        return std::optional<Unit>();
+    auto u = unit(s.integer(0));
+    if (!u)
+        return u.error();
+    return std::optional<Unit>(std::move(*u));
 }
 
 common::Result<std::vector<UnitName>> ScheduleStore::unit_names(std::int64_t id) {

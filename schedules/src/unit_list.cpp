@@ -11,12 +11,17 @@
 namespace loa::schedules {
 namespace {
 
-constexpr std::size_t kMaxName = 200;
-
-/// Splits CSV text into rows of fields (RFC 4180) with `separator`; each row's first line.
-std::vector<std::pair<int, std::vector<std::string>>> csv_rows(std::string_view text,
-                                                               char separator) {
+/// CSV text split into rows of fields, each with its first line.
+struct CsvRows {
     std::vector<std::pair<int, std::vector<std::string>>> rows;
+    int unclosed_quote = 0; ///< the line of a quote never closed (the rest is its field), or 0
+};
+
+/// Splits CSV text into rows of fields (RFC 4180) with `separator`.
+CsvRows csv_rows(std::string_view text, char separator) {
+    CsvRows out;
+    auto& rows = out.rows;
+    int quote_line = 0;
     std::vector<std::string> row;
     std::string field;
     bool quoted = false;
@@ -25,7 +30,9 @@ std::vector<std::pair<int, std::vector<std::string>>> csv_rows(std::string_view 
     auto end_row = [&] {
         row.push_back(std::move(field));
         field.clear();
-        bool blank = row.size() == 1 && row[0].find_first_not_of(" \t") == std::string::npos;
+        bool blank = std::all_of(row.begin(), row.end(), [](const std::string& f) {
+            return f.find_first_not_of(" \t") == std::string::npos;
+        });
         if (!blank)
             rows.emplace_back(row_line, std::move(row));
         row.clear();
@@ -44,6 +51,7 @@ std::vector<std::pair<int, std::vector<std::string>>> csv_rows(std::string_view 
             }
         } else if (c == '"' && field.empty()) {
             quoted = true;
+            quote_line = line;
         } else if (c == separator) {
             row.push_back(std::move(field));
             field.clear();
@@ -58,7 +66,9 @@ std::vector<std::pair<int, std::vector<std::string>>> csv_rows(std::string_view 
     }
     if (!field.empty() || !row.empty())
         end_row();
-    return rows;
+    if (quoted)
+        out.unclosed_quote = quote_line;
+    return out;
 }
 
 std::string trimmed(const std::string& s) {
@@ -115,7 +125,14 @@ OfficialList read_official_list(std::string_view csv) {
                              std::count(header.begin(), header.end(), ',')
                          ? ';'
                          : ',';
-    auto rows = csv_rows(csv, separator);
+    auto split = csv_rows(csv, separator);
+    if (split.unclosed_quote > 0) {
+        // The rest of the file would be one name, and its units missing: none is read.
+        list.problems.push_back("line " + std::to_string(split.unclosed_quote) +
+                                ": a quote (\") is opened and never closed");
+        return list;
+    }
+    const auto& rows = split.rows;
     if (rows.empty()) {
         list.problems.emplace_back("the file is empty: its first row names the columns");
         return list;
@@ -145,9 +162,12 @@ OfficialList read_official_list(std::string_view csv) {
                                     "\" is not 2 digits (a province) or 5 (a commune or ward)");
             continue;
         }
-        if (u.name.empty() || u.name.size() > kMaxName) {
-            list.problems.push_back(where + "unit " + u.code + " needs a name of 1 to " +
-                                    std::to_string(kMaxName) + " bytes");
+        if (auto bad = bad_unit_name(u.name)) {
+            list.problems.push_back(where + "unit " + u.code + ": " + *bad);
+            continue;
+        }
+        if (u.code.size() == 5 && at.contains("province") && u.province_code.empty()) {
+            list.problems.push_back(where + "commune " + u.code + " has no province code");
             continue;
         }
         if (!u.province_code.empty() &&
@@ -157,9 +177,11 @@ OfficialList read_official_list(std::string_view csv) {
             continue;
         }
         if (auto level = cell(row, "level"); !level.empty() && !level_fits(level, u.code.size())) {
-            list.problems.push_back(where + "unit " + u.code + " is " + level +
-                                    ", which does not fit a code of " +
-                                    std::to_string(u.code.size()) + " digits");
+            auto problem = where;
+            problem += "unit " + u.code + " is " + level;
+            problem +=
+                ", which does not fit a code of " + std::to_string(u.code.size()) + " digits";
+            list.problems.push_back(std::move(problem));
             continue;
         }
         list.units.push_back(std::move(u));
@@ -222,8 +244,10 @@ UnitListPlan plan_unit_list(const OfficialList& list, const std::vector<Unit>& u
                                     have.valid_to.value_or("?") +
                                     "; a code of the list is a unit that exists");
         } else if (u.code != province && (!ours || have.parent != ours->id)) {
-            plan.problems.push_back(where + "unit " + u.code + " (" + have.name +
-                                    ") is not a commune of province " + province);
+            auto problem = where;
+            problem += "unit " + u.code + " (" + have.name + ")";
+            problem += " is not a commune of province " + province;
+            plan.problems.push_back(std::move(problem));
         } else if (have.name != u.name) {
             plan.changes.push_back(
                 {UnitListChange::Kind::rename, u.code, u.name, have.name, u.line});

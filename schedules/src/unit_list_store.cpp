@@ -46,6 +46,10 @@ common::Result<UnitListPlan> ScheduleStore::apply_unit_list(const OfficialList& 
                     return used.error();
                 // Its clusters, programs and entries would be left on a unit that no longer
                 // exists: the unit that takes it over is for a person to say.
+                if (date <= unit->named_from)
+                    plan.problems.push_back("unit " + change.code + " (" + change.name +
+                                            ") bears its code and name from " + unit->named_from +
+                                            ": it ends on a later day");
                 if (*used > 0)
                     plan.problems.push_back(
                         "unit " + change.code + " (" + change.name +

@@ -89,6 +89,10 @@ common::Result<void> ScheduleStore::take_over(std::int64_t from, std::int64_t in
              "INSERT OR IGNORE INTO entry_target (entry, unit) "
              "SELECT entry, ?1 FROM entry_target WHERE unit = ?2",
              "DELETE FROM entry_target WHERE unit = ?2",
+             // An emergency or stop-all under way goes on reaching the moved receivers.
+             "INSERT OR IGNORE INTO override_target (override, unit) SELECT override, ?1 FROM "
+             "override_target WHERE unit = ?2 AND override IN "
+             "(SELECT id FROM override WHERE ended_at_ms IS NULL)",
              "UPDATE program SET unit = ?1 WHERE unit = ?2",
              "UPDATE cluster SET unit = ?1 WHERE unit = ?2",
              "UPDATE unit SET parent = ?1 WHERE parent = ?2 AND merged_into IS NULL "

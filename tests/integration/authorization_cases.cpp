@@ -373,6 +373,12 @@ std::vector<Case> admin_cases() {
              return json::object{{"unit", c.who == Who::local ? "70-099" : "70-098"},
                                  {"into", "70-002"}};
          }},
+        {"units.recode", "70-096 or 70-097", W::none, Phase::changes,
+         [](World&, const CallerSpec& c) {
+             bool local = c.who == Who::local;
+             return json::object{{"unit", local ? "70-096" : "70-097"},
+                                 {"code", local ? "96001" : "97001"}};
+         }},
         // A preview: the world's communes have no official codes to list.
         {"units.import", "70", W::none, Phase::changes,
          [](World&, const CallerSpec&) {

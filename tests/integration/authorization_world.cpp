@@ -12,12 +12,14 @@ namespace json = boost::json;
 using server::Role;
 
 /// Communes 70-001 (the scoped users'), 70-002 (outside them), 70-003 (airs throughout), and
-/// 70-098, 70-099 for units.merge to merge away.
+/// 70-098, 70-099 for units.merge to merge away, 70-096, 70-097 for units.recode.
 constexpr const char* kProvince = R"({"code": "70", "name": "Tỉnh", "quiet_hours": "none",
     "approval_required": false, "communes": [
       {"code": "70-001", "name": "Xã A", "quiet_hours": "none", "approval_required": true},
       {"code": "70-002", "name": "Xã B", "quiet_hours": "none", "approval_required": true},
       {"code": "70-003", "name": "Xã C", "quiet_hours": "none", "approval_required": true},
+      {"code": "70-096", "name": "Xã F", "quiet_hours": "none"},
+      {"code": "70-097", "name": "Xã G", "quiet_hours": "none"},
       {"code": "70-098", "name": "Xã D", "quiet_hours": "none"},
       {"code": "70-099", "name": "Xã E", "quiet_hours": "none"}]})";
 

@@ -44,6 +44,22 @@ std::map<std::string, json::object> receivers(loa::clients::ApiConnection& c) {
     return out;
 }
 
+/// A connection logged in as the admin.
+std::unique_ptr<loa::clients::ApiConnection> admin_of(Scenario& s) {
+    auto admin = connect_api(s.api_url() + "/api/v1/ws");
+    admin->call("auth.login", {{"name", "admin"}, {"password", Scenario::kAdminPassword}});
+    return admin;
+}
+
+/// Provisions a receiver of `unit` and starts it.
+void start_box(Scenario& s, loa::clients::ApiConnection& admin, const std::string& id,
+               const std::string& unit) {
+    auto made = admin.call("receivers.provision", {{"id", id}, {"unit", unit}});
+    std::string bundle = s.dir().file(id + ".bundle.json");
+    std::ofstream(bundle) << json::serialize(made.as_object().at("bundle"));
+    s.start_provisioned_receiver(id, bundle);
+}
+
 double sound_ms(const json::object& r) {
     const auto* status = r.if_contains("status");
     const auto* sound = status != nullptr && status->is_object()
@@ -58,14 +74,9 @@ TEST(Reorganisation, MergedCommunesClustersMoveToTheSuccessorAndPlayWhatIsSentTh
     Scenario s("reorganisation");
     s.write_province_config(kProvince);
     s.start_server();
-    auto admin = connect_api(s.api_url() + "/api/v1/ws");
-    admin->call("auth.login", {{"name", "admin"}, {"password", Scenario::kAdminPassword}});
-    for (auto [id, unit] : {std::pair{"box-2", "70-002"}, std::pair{"box-3", "70-003"}}) {
-        auto made = admin->call("receivers.provision", {{"id", id}, {"unit", unit}});
-        std::string bundle = s.dir().file(std::string(id) + ".bundle.json");
-        std::ofstream(bundle) << json::serialize(made.as_object().at("bundle"));
-        s.start_provisioned_receiver(id, bundle);
-    }
+    auto admin = admin_of(s);
+    for (auto [id, unit] : {std::pair{"box-2", "70-002"}, std::pair{"box-3", "70-003"}})
+        start_box(s, *admin, id, unit);
     // Each cluster online, in its unit.
     auto online_in = [&](const std::map<std::string, std::string>& units) {
         auto list = receivers(*admin);
@@ -183,11 +194,7 @@ TEST(Reorganisation, TheNationalListAddsAUnitWhoseClusterPlaysAcrossARestart) {
     Scenario s("unit-list");
     s.write_province_config(kDongNai);
     s.start_server();
-    auto login = [&] {
-        auto admin = connect_api(s.api_url() + "/api/v1/ws");
-        admin->call("auth.login", {{"name", "admin"}, {"password", Scenario::kAdminPassword}});
-        return admin;
-    };
+    auto login = [&] { return admin_of(s); };
     auto admin = login();
     auto preview = admin->call("units.import", {{"csv", kOfficialList}, {"dry_run", true}});
     EXPECT_EQ(
@@ -204,10 +211,7 @@ TEST(Reorganisation, TheNationalListAddsAUnitWhoseClusterPlaysAcrossARestart) {
     EXPECT_EQ(applied.at("problems"), json::array{});
     EXPECT_EQ(admin->call("units.list").as_array().size(), 4U);
 
-    auto made = admin->call("receivers.provision", {{"id", "phu-ly-1"}, {"unit", "26800"}});
-    std::string bundle = s.dir().file("phu-ly-1.bundle.json");
-    std::ofstream(bundle) << json::serialize(made.as_object().at("bundle"));
-    s.start_provisioned_receiver("phu-ly-1", bundle);
+    start_box(s, *admin, "phu-ly-1", "26800");
     auto online = [&] { return receivers(*admin)["phu-ly-1"].at("online").as_bool(); };
     ASSERT_TRUE(wait_until(online, seconds(20)));
     EXPECT_TRUE(plays(*admin, "26800", "phu-ly-1")) << "the new unit's channel, made at run time";
@@ -223,4 +227,36 @@ TEST(Reorganisation, TheNationalListAddsAUnitWhoseClusterPlaysAcrossARestart) {
     auto found = admin->call("units.find", {{"text", "bien hoa"}}).as_array();
     ASSERT_EQ(found.size(), 1U);
     EXPECT_EQ(found[0].at("unit").at("code"), "26734");
+}
+
+TEST(Reorganisation, AUnitsNewCodeTakesItsClustersAlongAndARestartKeepsIt) {
+    Scenario s("unit-recode");
+    s.write_province_config(kDongNai);
+    s.start_server();
+    auto login = [&] { return admin_of(s); };
+    auto admin = login();
+    start_box(s, *admin, "bien-hoa-1", "26734");
+    auto online_in = [&](const char* unit) {
+        auto r = receivers(*admin)["bien-hoa-1"];
+        return r.at("online").as_bool() && r.at("unit") == unit &&
+               read_file(s.receiver_log("bien-hoa-1")).find(std::string("of ") + unit) !=
+                   std::string::npos;
+    };
+    ASSERT_TRUE(wait_until([&] { return online_in("26734"); }, seconds(20)));
+
+    auto recoded = admin->call("units.recode", {{"unit", "26734"}, {"code", "26999"}});
+    EXPECT_EQ(recoded.at("code"), "26999");
+    EXPECT_EQ(recoded.at("former_names").at(0).at("code"), "26734");
+    ASSERT_TRUE(wait_until([&] { return online_in("26999"); }, seconds(20)))
+        << "its hello tells it its unit's new code";
+    EXPECT_TRUE(plays(*admin, "26999", "bien-hoa-1")) << "the new code's channel";
+
+    admin.reset();
+    s.kill_server(SIGTERM);
+    s.start_server(); // its configuration still names 26734
+    admin = login();
+    ASSERT_TRUE(wait_until([&] { return online_in("26999"); }, seconds(30)));
+    auto units = admin->call("units.list").as_array();
+    EXPECT_EQ(units.size(), 3U) << "no unit made again under the former code";
+    EXPECT_TRUE(plays(*admin, "26999", "bien-hoa-1"));
 }

@@ -138,4 +138,41 @@ TEST_F(UnitHistoryTest, NamesSurviveReopeningTheDatabase) {
     EXPECT_EQ(store->unit_names(province)->front().name, "Đồng Nai");
 }
 
+TEST_F(UnitHistoryTest, ANewCodeKeepsTheFormerOneInHistoryAndNoOtherUnitTakesIt) {
+    ASSERT_TRUE(store->recode_unit(tan_lap, "26999", "2026-07-01"));
+    auto u = *store->unit(tan_lap);
+    EXPECT_EQ(u.code, "26999");
+    EXPECT_EQ(u.name, "Xã Tân Lập");
+    EXPECT_EQ(u.named_from, "2026-07-01");
+    auto names = *store->unit_names(tan_lap);
+    ASSERT_EQ(names.size(), 2U);
+    EXPECT_EQ(names[0].code, "25117");
+    EXPECT_EQ(names[0].valid_to, "2026-07-01");
+    EXPECT_EQ(found("25117"), (std::vector<std::string>{"26999 as Xã Tân Lập"}));
+    EXPECT_EQ((*store->unit_that_bore("25117"))->id, tan_lap);
+    EXPECT_FALSE(*store->unit_that_bore("26999"));
+
+    auto refused = [&](std::int64_t unit, const std::string& code, const std::string& date) {
+        auto done = store->recode_unit(unit, code, date);
+        return done ? std::string() : done.error().message;
+    };
+    EXPECT_EQ(refused(tan_hoa, "25117", "2026-08-01"),
+              "cannot recode unit \"25120\" (Xã Tân Hòa): code 25117 was borne by the unit now "
+              "\"26999\" (Xã Tân Lập)");
+    EXPECT_EQ(refused(tan_hoa, "26999", "2026-08-01"),
+              "cannot recode unit \"25120\" (Xã Tân Hòa): unit \"26999\" (Xã Tân Lập) bears "
+              "that code");
+    EXPECT_NE(refused(tan_hoa, "2512", "2026-08-01").find("a commune's code is 5 digits"),
+              std::string::npos);
+    EXPECT_NE(refused(province, "750", "2026-08-01").find("a province's code is 2 digits"),
+              std::string::npos);
+    EXPECT_NE(refused(tan_hoa, "25120", "2026-08-01").find("its code is 25120 already"),
+              std::string::npos);
+    EXPECT_NE(refused(tan_lap, "26998", "2026-07-01").find("a change of code takes effect"),
+              std::string::npos);
+    // Its own former code may come back.
+    EXPECT_TRUE(store->recode_unit(tan_lap, "25117", "2026-09-01"));
+    EXPECT_EQ(store->unit(tan_hoa)->code, "25120") << "refusals changed nothing";
+}
+
 } // namespace

@@ -74,12 +74,23 @@ TEST(OfficialList, ReadsWhatASpreadsheetSavesAndNamesTheLinesItCannotRead) {
     EXPECT_EQ(bad.problems[0], "line 2: code \"7501\" is not 2 digits (a province) or 5 (a "
                                "commune or ward)");
     EXPECT_EQ(bad.problems[1], "line 3: unit 75 is Xã, which does not fit a code of 2 digits");
-    EXPECT_EQ(bad.problems[2], "line 4: unit 26734 needs a name of 1 to 200 bytes");
+    EXPECT_EQ(bad.problems[2], "line 4: unit 26734: a name has 1 to 200 bytes");
     ASSERT_EQ(bad.units.size(), 1U);
     EXPECT_EQ(bad.units[0].name, "Phường \"B\"");
     EXPECT_EQ(read_official_list("Tên;Cấp\nXã A;Xã\n").problems,
               (std::vector<std::string>{"line 1: no column for the unit's code (\"Mã\")"}));
     EXPECT_FALSE(read_official_list("").problems.empty());
+    // A quote never closed would make the rest of the file one name: nothing is read.
+    auto unclosed = read_official_list("Mã,Tên\n75,Tỉnh\n26734,\"Phường A\n26737,Phường B\n");
+    EXPECT_EQ(unclosed.problems,
+              (std::vector<std::string>{"line 3: a quote (\") is opened and never closed"}));
+    EXPECT_TRUE(unclosed.units.empty());
+    // Rows of separators only are blank; a commune without its province where the column is.
+    auto sparse = read_official_list("Mã;Tên;Mã tỉnh\n;;\n75;Tỉnh;\n26734;Phường A;\n"
+                                     "26737;\"Phường\x01B\";75\n");
+    EXPECT_EQ(sparse.problems,
+              (std::vector<std::string>{"line 4: commune 26734 has no province code",
+                                        "line 5: unit 26737: a name has no control characters"}));
 }
 
 TEST_F(UnitListTest, APreviewListsAddsRenamesAndRetirementsAndChangesNothing) {
@@ -134,6 +145,10 @@ TEST_F(UnitListTest, AListThatWouldLoseSomethingIsRefusedAndNothingChanges) {
         store->apply_unit_list(read_official_list("Mã,Tên\n75,Tỉnh Đồng Nai\n26737,A\n26737,B\n"),
                                "75", "2026-07-01", false);
     EXPECT_TRUE(mentions(twice->problems, "line 4: code 26737 is on line 3 already"));
+    auto early =
+        store->apply_unit_list(read_official_list(kSpreadsheet), "75", "2025-07-01", false);
+    EXPECT_TRUE(mentions(early->problems, "bears its code and name from 2025-07-01: it ends on "
+                                          "a later day"));
 }
 
 } // namespace

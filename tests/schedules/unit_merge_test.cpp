@@ -150,11 +150,12 @@ TEST_F(UnitMergeTest, ThreeCommunesBecomeOneThatKeepsAnOldCodeAndEverythingTheir
     EXPECT_NE(problems[binh_dawn].find("quiet hours"), std::string::npos) << problems[binh_dawn];
 
     // The schedule reaches the old communes' clusters through the successor.
-    for (const auto& s : *store->scheduled_entries()) {
-        if (s.id == binh_dawn) {
-            EXPECT_NE(std::find(s.channels.begin(), s.channels.end(), "25117"), s.channels.end());
-        }
-    }
+    auto scheduled = *store->scheduled_entries();
+    auto dawn = std::find_if(scheduled.begin(), scheduled.end(),
+                             [&](const ScheduledEntry& s) { return s.id == binh_dawn; });
+    ASSERT_NE(dawn, scheduled.end());
+    EXPECT_NE(std::find(dawn->channels.begin(), dawn->channels.end(), "25117"),
+              dawn->channels.end());
 
     // The merged units keep their names and codes for history and search.
     auto found = store->find_units("tan binh", 10);
@@ -162,6 +163,21 @@ TEST_F(UnitMergeTest, ThreeCommunesBecomeOneThatKeepsAnOldCodeAndEverythingTheir
     ASSERT_EQ(found->size(), 1U);
     EXPECT_EQ(found->front().unit.code, "25123");
     EXPECT_EQ(found->front().unit.merged_into, tan_lap);
+}
+
+TEST_F(UnitMergeTest, AnEmergencyUnderWayOnAMergedCommuneReachesItsClustersOnTheSuccessor) {
+    OverrideRecord emergency;
+    emergency.kind = Override::Kind::emergency;
+    emergency.program = hoa_news;
+    emergency.units = {tan_hoa};
+    emergency.started_by = "admin";
+    ASSERT_TRUE(store->start_override(emergency));
+    ASSERT_TRUE(store->merge_units({tan_hoa}, tan_lap, "2026-07-01", now));
+    auto active = *store->active_overrides();
+    ASSERT_EQ(active.size(), 1U);
+    EXPECT_NE(std::find(active[0].channels.begin(), active[0].channels.end(), "25117"),
+              active[0].channels.end())
+        << "the channel its receivers are on now";
 }
 
 TEST_F(UnitMergeTest, AProvinceMergedIntoAnotherTakesItsCommunesAlong) {

@@ -158,6 +158,10 @@ const std::array kMethods = {
            "{units, into, name?, date?, dry_run?} → {unit, merged, moved, collisions}: what "
            "was theirs moves to `into`",
            Channel::any, MediaWork::none, true, true, true},
+    Method{"units.recode", P::admin, U::province,
+           [](C& c) { return c.schedule.recode_unit(c.params, c.caller.scope); },
+           "{unit, code, date?} → unit: its former code kept, its receivers on the new channel",
+           Channel::any, MediaWork::none, true, true, true},
     Method{"units.import", P::admin, U::province,
            [](C& c) { return c.schedule.import_units(c.params, c.caller.scope); },
            "{csv, date?, dry_run?} → {changes, unchanged, other_provinces, problems}: the "

@@ -117,8 +117,8 @@ ServerApp::ServerApp(Settings settings, std::function<Settings()> reread)
     api_.on_units_changed([this](const UnitsChanged& changed) {
         for (const auto& code : changed.added)
             media_.add_unit_channel(code);
+        hub_.move(changed.clusters);
         if (!changed.merged.empty()) {
-            hub_.move(changed.clusters);
             alarms_.note_units_merged(changed.merged, changed.into);
             auth_.note_scopes_changed();
         }

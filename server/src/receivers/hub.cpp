@@ -209,10 +209,18 @@ void ReceiverHub::move(const std::vector<std::string>& ids) {
             log()->warn("receiver {}: its unit #{} no longer exists; not moved", id, record->unit);
             continue;
         }
+        std::string was;
+        {
+            std::lock_guard lock(mutex_);
+            if (auto it = clusters_.find(id); it != clusters_.end())
+                was = it->second.unit_code;
+        }
         (void)media_.remove_receiver(id);
         if (auto added = media_.add_receiver(id, codes.front(), record->key); !added) {
-            log()->error("receiver {} cannot join channel {}: {}", id, codes.front(),
-                         added.error().message);
+            log()->error("receiver {} cannot join channel {}: {}; it stays on {}", id,
+                         codes.front(), added.error().message, was);
+            if (!was.empty())
+                (void)media_.add_receiver(id, was, record->key);
             continue;
         }
         std::shared_ptr<http::WebSocketLink> link;

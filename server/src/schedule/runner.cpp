@@ -18,6 +18,12 @@ std::int64_t put_unit(schedules::ScheduleStore& store, const UnitSettings& u,
                       std::optional<std::int64_t> parent) {
     if (auto existing = store.unit_by_code(u.code))
         return existing->id;
+    // Changed since the configuration was written: the database is the truth.
+    if (auto bore = store.unit_that_bore(u.code); bore && *bore) {
+        log()->info("unit {} of the configuration is unit {} ({}) now", u.code, (*bore)->code,
+                    (*bore)->name);
+        return (*bore)->id;
+    }
     schedules::Unit unit;
     unit.code = u.code;
     unit.name = u.name;
@@ -40,7 +46,14 @@ void seed_units(schedules::ScheduleStore& store, const Settings& settings) {
         for (const auto& commune : settings.province->communes)
             put_unit(store, commune, province);
     }
+    auto known = store.clusters();
+    if (!known)
+        throw std::runtime_error("cannot read the clusters: " + known.error().message);
     for (const auto& r : settings.receivers) {
+        // A cluster recorded already stays where the database has it (a merge moved it).
+        if (std::any_of(known->begin(), known->end(),
+                        [&](const schedules::Cluster& c) { return c.id == r.id; }))
+            continue;
         auto unit = store.unit_by_code(r.channel);
         if (!unit)
             continue; // a receiver of a configured channel outside the schedule

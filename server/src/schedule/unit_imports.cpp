@@ -1,5 +1,7 @@
 // The national list of administrative units imported into the province's units: previewed
 // (a dry run), then applied from a date, all or nothing; new units get their channels.
+#include <algorithm>
+
 #include "loa/schedules/unit_list.hpp"
 #include "loa/server/schedule/schedule_api.hpp"
 
@@ -8,8 +10,9 @@ namespace {
 
 namespace json = boost::json;
 
-/// The largest list taken (the whole country is about 3,400 units, some 200 kB).
-constexpr std::size_t kMaxListBytes = 4U << 20U;
+/// The largest list taken (the whole country is about 3,400 units, some 200 kB); an API
+/// message is at most 1 MiB anyway.
+constexpr std::size_t kMaxListBytes = 1U << 20U;
 
 json::object plan_json(const schedules::UnitListPlan& plan, bool dry_run) {
     json::array changes;
@@ -42,18 +45,22 @@ json::value ScheduleApi::import_units(const Params& p, const Scope& scope) {
                        "this server has no province in its configuration to import units into");
     auto csv = p.string("csv");
     if (csv.size() > kMaxListBytes)
-        throw RpcError(rpc_code::kInvalidParams, "params.csv: a list of more than " +
-                                                     std::to_string(kMaxListBytes >> 20U) +
-                                                     " MB is not one province's");
+        throw RpcError(rpc_code::kInvalidParams,
+                       "params.csv: a list of more than 1 MiB is not one province's");
     auto date = effective_date(p, "a list");
     bool dry_run = p.optional_boolean("dry_run").value_or(false);
     auto list = schedules::read_official_list(csv);
     auto province = settings_.province->province.code;
     // A dry run first: nothing is changed while the list has problems.
     auto plan = value_or_throw(store_.apply_unit_list(list, province, date, false));
+    auto keyed = [&](const std::string& code) {
+        return std::any_of(
+            settings_.channels.begin(), settings_.channels.end(),
+            [&](const ChannelSettings& c) { return c.id == code && !c.group_key.empty(); });
+    };
     if (settings_.key_mode == KeyMode::group)
         for (const auto& c : plan.changes)
-            if (c.kind == schedules::UnitListChange::Kind::add)
+            if (c.kind == schedules::UnitListChange::Kind::add && !keyed(c.code))
                 plan.problems.push_back("unit " + c.code +
                                         ": in group key mode each unit's channel needs its key "
                                         "in the configuration (\"channels\"); add it there first");

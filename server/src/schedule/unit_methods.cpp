@@ -74,6 +74,24 @@ json::value ScheduleApi::rename_unit(const Params& p, const Scope& scope) {
     return listed_unit(value_or_throw(store_.unit(id)), value_or_throw(store_.former_unit_names()));
 }
 
+json::value ScheduleApi::recode_unit(const Params& p, const Scope& scope) {
+    if (!scope.all)
+        throw RpcError(rpc_code::kUnauthorized, "changing a unit's code is for province admins");
+    auto id = unit_id(p.string("unit"));
+    auto date = effective_date(p, "a change of code");
+    auto code = p.string("code");
+    value_or_throw(store_.recode_unit(id, code, date));
+    // Its receivers go over to the channel of the new code.
+    UnitsChanged changed{{code}, {}, id, {}};
+    for (const auto& c : value_or_throw(store_.clusters()))
+        if (c.unit == id)
+            changed.clusters.push_back(c.id);
+    changed_();
+    if (units_changed_)
+        units_changed_(changed);
+    return listed_unit(value_or_throw(store_.unit(id)), value_or_throw(store_.former_unit_names()));
+}
+
 json::object ScheduleApi::lineage_of(const schedules::Unit& u,
                                      const std::vector<schedules::Unit>& all,
                                      std::set<std::int64_t>& seen) {

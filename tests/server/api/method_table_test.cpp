@@ -35,7 +35,7 @@ TEST(MethodTable, NamesAreUniqueInPermissionOrderAndEachHasAHandler) {
         EXPECT_FALSE(m.summary.empty()) << m.name;
         EXPECT_EQ(find_method(m.name), &m);
     }
-    EXPECT_EQ(names.size(), 49U);
+    EXPECT_EQ(names.size(), 50U);
     EXPECT_EQ(find_method("entries.frobnicate"), nullptr);
 }
 
@@ -45,7 +45,8 @@ TEST(MethodTable, EveryChangeAndAdminReadIsAuditedAndScheduleChangesArePublished
         EXPECT_EQ(m.audited, !reads || m.name == "users.set_password") << m.name;
         bool schedule = starts_with(m.name, "programs.") || starts_with(m.name, "entries.") ||
                         m.name == "schedule.import" || m.name == "units.merge" ||
-                        m.name == "units.rename" || m.name == "units.import";
+                        m.name == "units.rename" || m.name == "units.import" ||
+                        m.name == "units.recode";
         EXPECT_EQ(m.changes_schedule, schedule && !reads) << m.name;
         if (m.media != MediaWork::none) {
             EXPECT_TRUE(m.serialised) << m.name << ": media work is for the schedule's methods";

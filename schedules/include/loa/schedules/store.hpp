@@ -206,6 +206,16 @@ public:
     common::Result<UnitListPlan> apply_unit_list(const OfficialList& list,
                                                  const std::string& province,
                                                  const std::string& date, bool keep);
+    /// Gives `unit` the code `code` from `date` (ISO, local): its channel is named by the new
+    /// code from then on, and the code it bore stays in its history (the as-run log keeps it
+    /// on the rows of before), where searches find it. Refused (invalid_argument): a unit
+    /// merged away or ended, a code not of 2 digits (a province) or 5 (a commune, ward or
+    /// special zone) or unchanged, a code another unit bears or bore, a date not after the
+    /// first day of its current code and name.
+    common::Result<void> recode_unit(std::int64_t unit, const std::string& code,
+                                     const std::string& date);
+    /// The unit that bore `code` before its current one (a change of code), if any.
+    common::Result<std::optional<Unit>> unit_that_bore(const std::string& code);
     /// Every code and name `unit` bore, oldest first, the current one last.
     common::Result<std::vector<UnitName>> unit_names(std::int64_t unit);
     /// The names units bore before their current ones, oldest first, by unit.
@@ -289,6 +299,13 @@ private:
     common::Result<void> check_targets(const Entry& entry, TimePoint start);
     common::Result<void> check_merge(const Unit& from, const Unit& into, const std::string& date);
     common::Result<void> check_quiet_hours(const Entry& entry, TimePoint now);
+    /// A rename or a change of code (the other nullopt): the former code and name kept.
+    common::Result<void> change_identity(std::int64_t unit, const std::optional<std::string>& code,
+                                         const std::optional<std::string>& name,
+                                         const std::string& date);
+    /// Why no other unit than `unit` may take `code` (one bears it, or bore it), or nullopt.
+    common::Result<std::optional<std::string>> code_holder(const std::string& code,
+                                                           std::int64_t unit);
     /// How many clusters, entries and programs name `unit`.
     common::Result<std::size_t> uses_of(std::int64_t unit);
     /// Gives `into` what was `from`'s (inside merge_units), noting it in `merge`.

@@ -5,6 +5,7 @@
 /// has: which to add, rename and retire, and why a list cannot be applied as it is.
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,10 @@ struct OfficialList {
     std::vector<OfficialUnit> units;
     std::vector<std::string> problems;
 };
+
+/// Whether `name` may name a unit: 1 to 200 bytes, not blank, without C0 or C1 control
+/// characters; the reason if not.
+std::optional<std::string> bad_unit_name(const std::string& name);
 
 /// Reads the list from CSV text (RFC 4180: quoted fields, "" inside quotes; a UTF-8 byte order
 /// mark, CRLF and a ';' separator as spreadsheets write them are accepted). The first row

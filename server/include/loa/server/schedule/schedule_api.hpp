@@ -78,10 +78,10 @@ boost::json::object override_json(const ActiveOverride& o);
 /// channel), units merged (whose active alarms are now the successor's) and the receivers
 /// whose unit changed (now on the successor's channel).
 struct UnitsChanged {
-    std::vector<std::string> added;   ///< codes
-    std::vector<std::int64_t> merged; ///< ids
-    std::int64_t into = 0;            ///< the successor of `merged`
-    std::vector<std::string> clusters;
+    std::vector<std::string> added;    ///< codes that need a channel (units added or recoded)
+    std::vector<std::int64_t> merged;  ///< ids
+    std::int64_t into = 0;             ///< the successor of `merged`
+    std::vector<std::string> clusters; ///< receivers whose unit or its code changed
 };
 
 /// The schedule's methods, with their own connection to the store. Thread-safe: the methods run
@@ -136,6 +136,7 @@ public:
     boost::json::value merge_units(const Params& p, const Scope& scope);
     boost::json::value rename_unit(const Params& p, const Scope& scope);
     boost::json::value import_units(const Params& p, const Scope& scope);
+    boost::json::value recode_unit(const Params& p, const Scope& scope);
     boost::json::value unit_lineage(const Params& p);
     boost::json::value find_units(const Params& p);
     boost::json::value list_clusters(const Scope& scope);
