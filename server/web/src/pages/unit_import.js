@@ -33,6 +33,8 @@ export function ImportUnits({ onDone }) {
       setError(err);
     }
   };
+  // Any change to the form outdates its preview.
+  const changed = (set) => (value) => { setPlan(null); set(value); };
   const pick = async (e) => {
     setPlan(null);
     const file = e.target.files[0];
@@ -45,7 +47,7 @@ export function ImportUnits({ onDone }) {
     <div class="inline">
       <input type="file" name="list" accept=".csv,text/csv" aria-label=${t('import.file')} onChange=${pick} />
       <${DateField} label=${t('units.from')} name="date" value=${date}
-        onValue=${(d) => { setPlan(null); setDate(d); }} />
+        onValue=${changed(setDate)} />
       <button type="submit" class="secondary" disabled=${!csv}>${t('merge.preview')}</button>
       ${plan?.dry_run && plan.problems.length === 0 && plan.changes.length > 0 && html`<button type="button"
         class="danger" data-testid="import-confirm" onClick=${() => run(false)}>${t('import.apply')}</button>`}

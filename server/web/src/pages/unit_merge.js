@@ -40,10 +40,11 @@ export function MergeUnits({ active, onDone }) {
       setError(err);
     }
   };
-  const toggle = (code) => {
-    setAnswer(null);
-    setPicked(picked.includes(code) ? picked.filter((c) => c !== code) : [...picked, code]);
-  };
+  // Any change to the form outdates its preview.
+  const changed = (set) => (value) => { setAnswer(null); set(value); };
+  const toggle = changed((code) =>
+    setPicked(picked.includes(code) ? picked.filter((c) => c !== code) : [...picked, code]));
+  const pickInto = changed((code) => { setInto(code); setPicked(picked.filter((c) => c !== code)); });
   return html`<form class="card" data-testid="merge-units"
     onSubmit=${(e) => { e.preventDefault(); run(true); }}>
     <h3>${t('merge.heading')}</h3>
@@ -55,14 +56,14 @@ export function MergeUnits({ active, onDone }) {
     </fieldset>
     <div class="inline">
       <label>${t('merge.into')}<select name="into" value=${into} required
-        onChange=${(e) => { setAnswer(null); setInto(e.target.value); setPicked(picked.filter((c) => c !== e.target.value)); }}>
+        onChange=${(e) => pickInto(e.target.value)}>
         <option value="">—</option>
         ${active.map((u) => html`<option value=${u.code}>${u.name} (${u.code})</option>`)}
       </select></label>
       <input name="name" value=${name} maxlength="200" aria-label=${t('merge.new_name')}
-        placeholder=${t('merge.new_name')} onInput=${(e) => { setAnswer(null); setName(e.target.value); }} />
+        placeholder=${t('merge.new_name')} onInput=${(e) => changed(setName)(e.target.value)} />
       <${DateField} label=${t('units.from')} name="date" value=${date}
-        onValue=${(d) => { setAnswer(null); setDate(d); }} />
+        onValue=${changed(setDate)} />
       <button type="submit" class="secondary" disabled=${!picked.length || !into}>${t('merge.preview')}</button>
       ${answer?.dry_run && html`<button type="button" class="danger" data-testid="merge-confirm"
         onClick=${() => run(false)}>${t('merge.confirm')}</button>`}
