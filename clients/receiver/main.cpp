@@ -178,8 +178,10 @@ int run_provisioned(loa::clients::ReceiverSettings settings) {
     auto key = settings.key;
     auto backoff = std::chrono::milliseconds(0);
     bool unprovisioned = false;
+    std::optional<loa::clients::Hello> moved; // the new server's hello after a move
     while (!stop && !unprovisioned) {
-        auto hello = control.connect();
+        auto hello = moved ? loa::common::Result<loa::clients::Hello>(*moved) : control.connect();
+        moved.reset();
         if (!hello) {
             backoff = loa::clients::next_backoff(backoff);
             log->warn("{}; trying again in {:.1f} s", hello.error().message,
@@ -190,21 +192,37 @@ int run_provisioned(loa::clients::ReceiverSettings settings) {
             continue;
         }
         backoff = std::chrono::milliseconds(0);
+        // The media link for what a hello gave, on the player (mutex held).
+        auto start_link = [&](const loa::clients::Hello& from) {
+            settings.server = from.media;
+            settings.profile = from.profile;
+            settings.key = key = from.key;
+            settings.group = from.group;
+            settings.group_key = from.group_key;
+            link = std::make_unique<loa::clients::MediaLink>(settings, *player,
+                                                             loa::common::SystemClock::instance());
+            network = std::thread([&] { link->run(media_stop); });
+        };
         if (!link) {
             settings.id = bundle->id;
-            settings.server = hello->media;
-            settings.profile = hello->profile;
-            settings.key = key = hello->key;
-            settings.group = hello->group;
-            settings.group_key = hello->group_key;
             std::lock_guard lock(media_mutex);
             player = std::make_unique<loa::clients::Player>(loa::clients::PlayerSettings{
                 settings.output, settings.jitter_ms, hello->volume, hello->muted, settings.channels,
                 settings.drill_silent_output});
             player->start();
-            link = std::make_unique<loa::clients::MediaLink>(settings, *player,
-                                                             loa::common::SystemClock::instance());
-            network = std::thread([&] { link->run(media_stop); });
+            start_link(*hello);
+        } else if (hello->media.to_string() != settings.server.to_string() ||
+                   hello->group != settings.group) {
+            // Another server (a move): the media link starts again with what its hello gave,
+            // following that server's own starts; the player plays on.
+            media_stop = true;
+            network.join();
+            media_stop = false;
+            loa::clients::MediaLink::forget_server(settings);
+            std::lock_guard lock(media_mutex);
+            start_link(*hello);
+            player->set_volume(hello->volume);
+            player->set_muted(hello->muted);
         } else {
             if (hello->key != key) // rotated while we were away
                 link->install_key(key = hello->key);
@@ -246,8 +264,10 @@ int run_provisioned(loa::clients::ReceiverSettings settings) {
                                                  .count()},
                                 {"version", "loa-receiver 0.1"}};
         };
-        unprovisioned =
-            control.serve(stop, actions) == loa::clients::ControlLink::End::unprovisioned;
+        auto end = control.serve(stop, actions);
+        unprovisioned = end == loa::clients::ControlLink::End::unprovisioned;
+        if (end == loa::clients::ControlLink::End::moved)
+            moved = control.moved_hello();
     }
     if (unprovisioned) {
         std::error_code ec;

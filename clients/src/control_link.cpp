@@ -1,5 +1,6 @@
 #include "loa/clients/control_link.hpp"
 
+#include <functional>
 #include <random>
 
 #include "loa/common/logging.hpp"
@@ -52,7 +53,12 @@ common::Result<Bundle> bundle_from_json(const json::value& json, const std::stri
     return b;
 }
 
-common::Result<void> save_secret(const std::string& path, const std::string& secret) {
+namespace {
+
+/// Rewrites the bundle file at `path` with `change` made to its JSON, every other field kept;
+/// a crash leaves the old file or the new one (written aside, synced, renamed; mode 0600).
+common::Result<void> update_bundle(const std::string& path,
+                                   const std::function<void(json::object&)>& change) {
     auto text = common::read_file(path);
     if (!text)
         return common::make_error(common::Errc::io_error, "cannot read the bundle " + path);
@@ -61,8 +67,25 @@ common::Result<void> save_secret(const std::string& path, const std::string& sec
     if (ec || !parsed.is_object())
         return common::make_error(common::Errc::invalid_argument,
                                   path + ": not a provisioning bundle (expected a JSON object)");
-    parsed.as_object()["secret"] = secret;
+    change(parsed.as_object());
     return common::write_file_durably(path, json::serialize(parsed) + "\n");
+}
+
+} // namespace
+
+common::Result<void> save_secret(const std::string& path, const std::string& secret) {
+    return update_bundle(path, [&](json::object& bundle) { bundle["secret"] = secret; });
+}
+
+common::Result<void> save_server(const std::string& path, const std::string& server,
+                                 const std::string& ca) {
+    return update_bundle(path, [&](json::object& bundle) {
+        bundle["server"] = server;
+        if (ca.empty())
+            bundle.erase("ca");
+        else
+            bundle["ca"] = ca;
+    });
 }
 
 std::chrono::milliseconds next_backoff(std::chrono::milliseconds previous) {
@@ -87,7 +110,9 @@ common::Result<Hello> ControlLink::connect() {
     endpoint->path = "/api/v1/receiver";
     ConnectOptions options;
     if (!bundle_.ca.empty()) {
-        options.ca_file = state_dir_ + "/" + bundle_.id + ".ca.pem";
+        // Named by its content: trying another server's authority leaves ours in place.
+        options.ca_file = state_dir_ + "/" + bundle_.id + "-" +
+                          common::sha256_hex(bundle_.ca).substr(0, 12) + ".ca.pem";
         if (auto written = common::write_file_durably(options.ca_file, bundle_.ca); !written)
             return written.error();
     }
@@ -138,6 +163,30 @@ common::Result<Hello> ControlLink::connect() {
     }
 }
 
+common::Result<std::unique_ptr<ApiConnection>> ControlLink::switch_to(const std::string& server,
+                                                                      const std::string& ca) {
+    Bundle next = bundle_;
+    next.server = server;
+    next.ca = ca;
+    ControlLink trial(next, state_dir_);
+    auto hello = trial.connect();
+    if (!hello)
+        return common::make_error(hello.error().code,
+                                  "cannot reach " + server + ": " + hello.error().message);
+    // Saved before the answer: once the old server has it, it forgets us.
+    if (!bundle_path_.empty())
+        if (auto saved = save_server(bundle_path_, server, ca); !saved) {
+            trial.connection_->close();
+            return common::make_error(saved.error().code,
+                                      "cannot keep the new server: " + saved.error().message);
+        }
+    bundle_ = std::move(next);
+    status_interval_s_ = trial.status_interval_s_;
+    moved_hello_ = std::move(*hello);
+    std::swap(connection_, trial.connection_);
+    return std::move(trial.connection_);
+}
+
 ControlLink::End ControlLink::serve(const std::atomic<bool>& stop, const ControlActions& actions) {
     auto next_status = std::chrono::steady_clock::now();
     try {
@@ -155,6 +204,21 @@ ControlLink::End ControlLink::serve(const std::atomic<bool>& stop, const Control
             json::object params;
             if (const auto* p = message->if_contains("params"); p && p->is_object())
                 params = p->as_object();
+            if (method == "move") {
+                auto server = text_of(params, "server");
+                auto old = switch_to(server, text_of(params, "ca"));
+                if (!old) {
+                    log()->warn("asked to move to {}: {}; staying", server, old.error().message);
+                    if (id)
+                        connection_->reply_error(*id, -32000, old.error().message);
+                    continue;
+                }
+                if (id)
+                    (*old)->reply(*id, json::object{});
+                (*old)->close();
+                log()->info("moved to {}", server);
+                return End::moved;
+            }
             if (method == "unprovision") {
                 log()->warn("the server has unprovisioned this receiver");
                 connection_->close();

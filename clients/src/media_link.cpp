@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <poll.h>
 #include <stdexcept>
@@ -82,6 +83,11 @@ MediaLink::MediaLink(const ReceiverSettings& settings, RtpSink& player, const co
 
 std::string MediaLink::state_path() const {
     return settings_.state_dir + "/" + settings_.id + ".server-epoch";
+}
+
+void MediaLink::forget_server(const ReceiverSettings& settings) {
+    std::error_code error;
+    std::filesystem::remove(settings.state_dir + "/" + settings.id + ".server-epoch", error);
 }
 
 void MediaLink::save_state() {

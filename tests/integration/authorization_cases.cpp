@@ -405,6 +405,23 @@ std::vector<Case> admin_cases() {
          undo_receiver},
         {"receivers.rekey", "box-in", W::inside, Phase::changes, key("box-in")},
         {"receivers.rekey", "box-out", W::outside, Phase::changes, key("box-out")},
+        // To a server nobody answers on: it stays.
+        {"receivers.move", "box-in", W::none, Phase::changes,
+         [](World&, const CallerSpec&) {
+             return json::object{{"ids", json::array{"box-in"}},
+                                 {"server_url", "ws://127.0.0.1:9"}};
+         }},
+        read("handover.list"),
+        {"handover.export", "70-001", W::none, Phase::changes,
+         [](World&, const CallerSpec&) {
+             return json::object{{"unit", "70-001"}};
+         }},
+        // A preview of the server's own archive, made by its administrator.
+        {"handover.import", "70-001", W::none, Phase::changes,
+         [](World& w, const CallerSpec&) {
+             auto archive = w.control("handover.export", {{"unit", "70-001"}});
+             return json::object{{"archive", archive.at("name")}, {"dry_run", true}};
+         }},
     };
 }
 

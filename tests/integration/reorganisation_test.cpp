@@ -9,7 +9,7 @@
 #include <fstream>
 #include <gtest/gtest.h>
 
-#include "harness.hpp"
+#include "province_calls.hpp"
 
 using namespace loa::test;
 namespace json = boost::json;
@@ -23,50 +23,6 @@ constexpr const char* kProvince = R"({"code": "70", "name": "Tỉnh", "quiet_hou
       {"code": "70-002", "name": "Xã Tân Hòa", "quiet_hours": "none", "approval_required": false},
       {"code": "70-003", "name": "Xã Tân Bình", "quiet_hours": "none",
        "approval_required": false}]})";
-
-/// The code of a failed call (0 if it succeeded) and its message.
-std::pair<int, std::string> refusal(loa::clients::ApiConnection& c, const std::string& method,
-                                    json::object params) {
-    try {
-        c.call(method, std::move(params));
-        return {0, ""};
-    } catch (const loa::clients::ApiError& e) {
-        return {e.code, e.what()};
-    }
-}
-
-/// receivers.list as {id: receiver}.
-std::map<std::string, json::object> receivers(loa::clients::ApiConnection& c) {
-    std::map<std::string, json::object> out;
-    auto list = c.call("receivers.list");
-    for (const auto& r : list.as_array())
-        out[std::string(r.at("id").as_string())] = r.as_object();
-    return out;
-}
-
-/// A connection logged in as the admin.
-std::unique_ptr<loa::clients::ApiConnection> admin_of(Scenario& s) {
-    auto admin = connect_api(s.api_url() + "/api/v1/ws");
-    admin->call("auth.login", {{"name", "admin"}, {"password", Scenario::kAdminPassword}});
-    return admin;
-}
-
-/// Provisions a receiver of `unit` and starts it.
-void start_box(Scenario& s, loa::clients::ApiConnection& admin, const std::string& id,
-               const std::string& unit) {
-    auto made = admin.call("receivers.provision", {{"id", id}, {"unit", unit}});
-    std::string bundle = s.dir().file(id + ".bundle.json");
-    std::ofstream(bundle) << json::serialize(made.as_object().at("bundle"));
-    s.start_provisioned_receiver(id, bundle);
-}
-
-double sound_ms(const json::object& r) {
-    const auto* status = r.if_contains("status");
-    const auto* sound = status != nullptr && status->is_object()
-                            ? status->as_object().if_contains("sound_ms")
-                            : nullptr;
-    return sound != nullptr ? sound->to_number<double>() : 0.0;
-}
 
 } // namespace
 
@@ -172,21 +128,6 @@ constexpr const char* kOfficialList = "Mã;Tên;Cấp\r\n"
                                       "26734;Phường Trấn Biên;Phường\r\n"
                                       "26737;Phường Tam Hiệp;Phường\r\n"
                                       "26800;Xã Phú Lý;Xã\r\n";
-
-/// Starts an emergency of a new bulletin on `unit` and waits (bounded) until `box` plays it.
-bool plays(loa::clients::ApiConnection& admin, const std::string& unit, const std::string& box) {
-    auto before = sound_ms(receivers(admin)[box]);
-    auto bulletin = admin.call("programs.create", {{"unit", unit},
-                                                   {"title", "Bản tin"},
-                                                   {"kind", "tts"},
-                                                   {"text", "Bà con chú ý, đây là bản tin."}});
-    auto emergency = admin.call(
-        "emergency.start", {{"units", json::array{unit.c_str()}}, {"program", bulletin.at("id")}});
-    bool heard =
-        wait_until([&] { return sound_ms(receivers(admin)[box]) > before + 500; }, seconds(20));
-    admin.call("emergency.stop", {{"id", emergency.at("override")}});
-    return heard;
-}
 
 } // namespace
 

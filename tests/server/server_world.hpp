@@ -51,7 +51,8 @@ protected:
         schedule = std::make_unique<server::ScheduleApi>(
             settings, *programs, clock,
             server::ServerView{[] { return std::map<std::string, std::string>{}; },
-                               [] { return std::vector<server::ReceiverStatus>{}; }, nullptr},
+                               [] { return std::vector<server::ReceiverStatus>{}; }, nullptr,
+                               [this] { return registry->new_stored_key(); }},
             [] {});
         auth = std::make_unique<server::AuthStore>(server::database_file(settings), clock);
         registry = std::make_unique<server::ReceiverRegistry>(server::database_file(settings),

@@ -78,7 +78,8 @@ ServerApp::ServerApp(Settings settings, std::function<Settings()> reread)
                       [this](schedules::Millis from, schedules::Millis to) {
                           auto samples = history_.between(from, to);
                           return samples ? *samples : std::vector<OnlineSample>{};
-                      }},
+                      },
+                      [this] { return registry_.new_stored_key(); }},
            [this] { runner_.schedule_changed(); }),
       auth_(database_file(settings_), clock_),
       registry_(database_file(settings_), clock_, settings_.profile,

@@ -172,6 +172,14 @@ common::Result<Provisioned> ReceiverHub::provision(const std::string& id, const 
 }
 
 common::Result<void> ReceiverHub::unprovision(const std::string& id) {
+    if (auto dropped = drop(id, true, "receiver.unprovisioned"); !dropped)
+        return dropped;
+    log()->info("receiver {} unprovisioned", id);
+    return {};
+}
+
+common::Result<void> ReceiverHub::drop(const std::string& id, bool tell, const char* event,
+                                       json::object params) {
     if (auto removed = registry_.unprovision(id); !removed)
         return removed;
     (void)media_.remove_receiver(id);
@@ -189,12 +197,50 @@ common::Result<void> ReceiverHub::unprovision(const std::string& id) {
         emergency_set_.erase(id);
     }
     if (link) {
-        link->send(json::serialize(jsonrpc::notification("unprovision", {})));
+        if (tell)
+            link->send(json::serialize(jsonrpc::notification("unprovision", {})));
         link->close();
     }
-    publish("receiver.unprovisioned", id, unit);
-    log()->info("receiver {} unprovisioned", id);
+    publish(event, id, unit, std::move(params));
     return {};
+}
+
+std::map<std::string, ReceiverHub::HandOver>
+ReceiverHub::hand_over(const std::vector<std::string>& ids, const std::string& server,
+                       const std::string& ca, std::chrono::milliseconds timeout) {
+    std::map<std::string, HandOver> out;
+    std::map<std::string, std::pair<std::int64_t, std::future<bool>>> asked;
+    // All asked at once: each receiver tries the new server on its own.
+    for (const auto& id : ids) {
+        std::future<bool> answer;
+        auto request = send_request(id, "move", {{"server", server}, {"ca", ca}}, &answer);
+        if (request == 0)
+            out[id] = HandOver::offline;
+        else
+            asked.emplace(id, std::pair{request, std::move(answer)});
+    }
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (auto& [id, request] : asked) {
+        bool answered = request.second.wait_until(deadline) == std::future_status::ready;
+        {
+            std::lock_guard lock(mutex_);
+            pending_.erase(request.first); // a late answer finds nothing
+        }
+        out[id] = !answered              ? HandOver::silent
+                  : request.second.get() ? HandOver::moved
+                                         : HandOver::stayed;
+    }
+    for (const auto& [id, how] : out) {
+        if (how != HandOver::moved)
+            continue;
+        // Its secret opens nothing here any more: it belongs to the other server now.
+        if (auto dropped = drop(id, false, "receiver.moved", {{"server", server}}); !dropped)
+            log()->error("receiver {} moved to {} but stays listed here: {}", id, server,
+                         dropped.error().message);
+        else
+            log()->info("receiver {} moved to {}", id, server);
+    }
+    return out;
 }
 
 void ReceiverHub::move(const std::vector<std::string>& ids) {

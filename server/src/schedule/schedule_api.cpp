@@ -165,7 +165,11 @@ bool ScheduleApi::sees_channel(const Scope& scope, const std::string& channel) {
         auto it = units.find(*cluster);
         return it != units.end() && scope.may_change(it->second);
     }
+    // A channel of the history may bear a code its unit bore before (a recode, a handover).
     auto unit = store_.unit_by_code(channel);
+    if (!unit)
+        if (auto bore = store_.unit_that_bore(channel); bore && *bore)
+            return scope.may_read((*bore)->id);
     return unit && scope.may_read(unit->id);
 }
 

@@ -124,7 +124,8 @@ protected:
         schedule = std::make_unique<server::ScheduleApi>(
             settings, *programs, common::SystemClock::instance(),
             server::ServerView{[] { return std::map<std::string, std::string>{}; },
-                               [] { return std::vector<server::ReceiverStatus>{}; }, nullptr},
+                               [] { return std::vector<server::ReceiverStatus>{}; }, nullptr,
+                               nullptr},
             [] {});
         registry = std::make_unique<server::ReceiverRegistry>(server::database_file(settings),
                                                               clock, settings.profile);

@@ -58,7 +58,7 @@ protected:
         api = std::make_unique<server::ScheduleApi>(
             settings, *programs, clock,
             server::ServerView{[this] { return runner->on_air(); },
-                               [this] { return media->receiver_status(); }, nullptr},
+                               [this] { return media->receiver_status(); }, nullptr, nullptr},
             [this] { runner->schedule_changed(); });
         runner->start();
     }

@@ -75,7 +75,7 @@ protected:
                 r.id = "r1";
                 return std::vector{r};
             },
-            [this](loa::schedules::Millis, loa::schedules::Millis) { return samples; }};
+            [this](loa::schedules::Millis, loa::schedules::Millis) { return samples; }, nullptr};
         api = std::make_unique<loa::server::ScheduleApi>(settings, *media, clock, view,
                                                          [this] { ++changes; });
     }

@@ -37,6 +37,11 @@ common::Result<Bundle> bundle_from_json(const boost::json::value& json, const st
 /// crash leaves the old file or the new one (written aside, synced, renamed; mode 0600).
 common::Result<void> save_secret(const std::string& path, const std::string& secret);
 
+/// Replaces the server and its certificate authority in the bundle file at `path` (a move to
+/// another server), everything else kept, as save_secret writes it.
+common::Result<void> save_server(const std::string& path, const std::string& server,
+                                 const std::string& ca);
+
 /// What hello answers.
 struct Hello {
     pipeline::Endpoint media; ///< the server's media address
@@ -68,9 +73,17 @@ public:
     /// Connects and says hello; the error says why (unreachable, refused, bad bundle).
     common::Result<Hello> connect();
     /// How serve() ended.
-    enum class End { lost, unprovisioned, stopped };
-    /// Serves the connection until it drops, the server unprovisions us, or `stop`.
+    enum class End { lost, unprovisioned, stopped, moved };
+    /// Serves the connection until it drops, the server unprovisions us, or `stop`; or until
+    /// the server moves us to another (`move`): the new server has answered our hello, and
+    /// its bundle is saved, before we answer; then serve() returns End::moved, connected to
+    /// the new server, whose hello moved_hello() holds. A new server we cannot reach is
+    /// answered with an error and we stay.
     End serve(const std::atomic<bool>& stop, const ControlActions& actions);
+    /// The new server's hello after End::moved.
+    const Hello& moved_hello() const { return moved_hello_; }
+    /// The server this link connects to.
+    const std::string& server() const { return bundle_.server; }
 
 private:
     Bundle bundle_;
@@ -78,6 +91,12 @@ private:
     std::string bundle_path_;
     std::unique_ptr<ApiConnection> connection_;
     int status_interval_s_ = 10;
+    Hello moved_hello_;
+
+    /// Connects to `server` (`ca` its authority) with our id and secret, saves it in the
+    /// bundle file, and makes it this link's connection; the old one is left to the caller.
+    common::Result<std::unique_ptr<ApiConnection>> switch_to(const std::string& server,
+                                                             const std::string& ca);
 };
 
 /// The next reconnection delay: doubling from 1 s, with +-25 % jitter, at most 8 s, so that a

@@ -47,6 +47,10 @@ public:
     /// Serves until `stop` becomes true; wakes at least every 100 ms to check it.
     void run(const std::atomic<bool>& stop);
     LinkStats stats() const;
+    /// Forgets the server start followed and its last packet (kept in the state folder across
+    /// restarts against replays): for a move to another server, whose starts and keys are
+    /// its own. Call it with no link running.
+    static void forget_server(const ReceiverSettings& settings);
     /// A new key from the control channel (any thread). Packets under the current key are
     /// still played; the first one that verifies only under the new key switches over, so a
     /// rotation loses nothing. Reports switch to the new key with it.

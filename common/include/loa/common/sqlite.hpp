@@ -36,6 +36,8 @@ public:
     Statement& bind(int index, std::nullopt_t);
     Statement& bind(int index, const std::optional<std::int64_t>& value);
     Statement& bind(int index, const std::optional<std::string>& value);
+    /// Binds bytes as a BLOB (read back with text()).
+    Statement& bind_blob(int index, std::string_view bytes);
 
     /// Advances to the next row: true if there is one, false when done; errors become a
     /// Result error naming the statement.

@@ -94,6 +94,7 @@ public:
     boost::json::value set_volume(const Params& params);
     boost::json::value unprovision(const Params& params);
     boost::json::value rekey(const Params& params);
+    boost::json::value move_receivers(const Params& params);
     /// alarms.list, alarms.history and alarms.acknowledge (methods/alarm_methods.cpp).
     boost::json::value list_alarms(const Params& params, const Caller& caller);
     boost::json::value alarm_history(const Params& params, const Caller& caller);

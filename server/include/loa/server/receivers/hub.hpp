@@ -93,6 +93,21 @@ public:
                                           const std::string& name, const std::string& who);
     /// Tells the receiver (if connected) to forget its bundle, then removes it everywhere.
     common::Result<void> unprovision(const std::string& id);
+    /// How a receiver took a move to another server.
+    enum class HandOver : std::uint8_t {
+        moved,   ///< it reached the new server, keeps it, and is removed here
+        stayed,  ///< it could not reach the new server and stays here
+        silent,  ///< no answer in time: it stays provisioned here
+        offline, ///< not connected: nothing was asked
+    };
+    /// Tells the connected receivers `ids` to switch to the server `server` (ws:// or wss://
+    /// HOST:PORT; `ca` its certificate authority's PEM, "" = the receiver's own): each says
+    /// hello there with its own id and secret (that server imported it), keeps the new server
+    /// in its bundle and answers; one that cannot reach it answers so and stays here. Those
+    /// that moved are removed from this server (their history stays). Waits up to `timeout`.
+    std::map<std::string, HandOver> hand_over(const std::vector<std::string>& ids,
+                                              const std::string& server, const std::string& ca,
+                                              std::chrono::milliseconds timeout);
     /// Puts receivers whose unit changed in the registry (a merge) on their new unit's
     /// channel; a connected one is disconnected, and its next hello gives it the new unit.
     void move(const std::vector<std::string>& ids);
@@ -177,6 +192,10 @@ private:
     /// the connection the request went to.
     void on_reply(std::uint64_t connection, std::int64_t request, bool ok);
     void on_close(const std::string& id, std::uint64_t connection);
+    /// Removes a receiver from the registry, the media and memory; `tell` says unprovision to
+    /// it if it is connected, else its connection is only closed. Publishes `event`.
+    common::Result<void> drop(const std::string& id, bool tell, const char* event,
+                              boost::json::object params = {});
     /// Sends a request to a connected receiver, its answer awaited in `answer` unless null;
     /// returns the request's id, or 0 if the receiver is not connected.
     std::int64_t send_request(const std::string& id, const std::string& method,

@@ -68,6 +68,8 @@ public:
                                               std::optional<bool> muted);
     /// A fresh random key for this registry's profile.
     std::vector<std::uint8_t> new_key() const;
+    /// A fresh key as this registry stores it (sealed): for receivers a handover imports.
+    std::string new_stored_key() const { return stored_key(new_key()); }
     /// Offers a receiver a new device secret during a rekey (kept as a digest beside the old).
     common::Result<void> offer_secret(const std::string& id, const std::string& secret);
     /// Withdraws the offered secret: the receiver refused the rekey or was not there.

@@ -14,6 +14,7 @@
 #include "loa/schedules/store.hpp"
 #include "loa/server/api/rpc.hpp"
 #include "loa/server/app/settings.hpp"
+#include "loa/server/handover/handover.hpp"
 #include "loa/server/media/receiver_status.hpp"
 #include "loa/server/monitoring/online_history.hpp"
 #include "loa/server/schedule/program_store.hpp"
@@ -27,6 +28,8 @@ struct ServerView {
     /// Samples of clusters online per unit code since a time (for stats.history); may be empty.
     std::function<std::vector<OnlineSample>(schedules::Millis from, schedules::Millis to)>
         online_history;
+    /// A new receiver key as the registry stores it (handover.import); may be empty (tests).
+    std::function<std::string()> receiver_key;
 };
 
 /// Which units a caller acts for. Changes need the unit in `units`; reads also show what the
@@ -169,6 +172,10 @@ public:
     /// Records how many clusters verifiably played an as-run row's airing.
     void note_played(std::int64_t as_run, std::int64_t clusters);
     boost::json::value status(const Scope& scope);
+    boost::json::value list_handovers();
+    /// Not under lock(): it reads a snapshot of its own while the server goes on.
+    boost::json::value export_handover(const Params& p);
+    boost::json::value import_handover(const Params& p);
 
     /// The media work of a call, done before lock() is taken so that an emergency never
     /// waits behind an upload: a program's source read from params and its audio made ready
@@ -210,6 +217,8 @@ private:
                                    std::set<std::int64_t>& seen);
     std::map<std::string, std::int64_t> cluster_units();
     schedules::Millis now() const;
+    /// The database, media folder and handover folder an export or import works in.
+    HandoverPlaces handover_places() const;
 
     const Settings& settings_;
     const ProgramStore& media_;
