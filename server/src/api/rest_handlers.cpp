@@ -33,6 +33,11 @@ http::HttpResponse as_run(RestCall& c) {
                 return json_error(400, std::string(bound) + ": expected milliseconds since 1970");
             }
         }
+    // One unit's report, its predecessors' too if asked (?unit=CODE&predecessors=1).
+    if (auto unit = c.request.query("unit"))
+        params["unit"] = *unit;
+    if (auto predecessors = c.request.query("predecessors"))
+        params["predecessors"] = *predecessors == "1" || *predecessors == "true";
     auto rows = c.gateway.call("as_run.list", Params(params), c.caller).as_array();
     if (c.request.path().ends_with(".json"))
         return http::json_response(200, json::serialize(rows) + "\n");

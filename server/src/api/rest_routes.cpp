@@ -22,9 +22,10 @@ std::string csv_field(const json::value& v) {
     return quoted + "\"";
 }
 
+/// The as-run CSV's columns: the row's fields, and unit_name, the unit's name the day it aired.
 constexpr const char* kColumns[] = {
-    "id",           "program",    "title",    "priority", "channel",   "entry", "override",
-    "scheduled_at", "started_at", "ended_at", "outcome",  "receivers", "played"};
+    "id",       "program",      "title",      "priority", "channel", "unit_name", "entry",
+    "override", "scheduled_at", "started_at", "ended_at", "outcome", "receivers", "played"};
 
 } // namespace
 
@@ -81,6 +82,10 @@ std::string as_run_csv(const json::array& rows) {
         bool first = true;
         for (const char* c : kColumns) {
             const auto* v = row.as_object().if_contains(c);
+            if (std::string_view(c) == "unit_name")
+                if (const auto* unit = row.as_object().if_contains("unit");
+                    unit && unit->is_object())
+                    v = unit->as_object().if_contains("name");
             line += (first ? "" : ",") + (v ? csv_field(*v) : std::string());
             first = false;
         }

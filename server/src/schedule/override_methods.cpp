@@ -1,6 +1,7 @@
 // Emergencies and stop-alls: started, ended and listed; what is on air and the as-run log.
 #include "loa/server/schedule/schedule_api.hpp"
 #include "schedule_json.hpp"
+#include "unit_history.hpp"
 
 namespace loa::server {
 namespace {
@@ -152,10 +153,34 @@ json::value ScheduleApi::list_as_run(const Params& p, const Scope& scope) {
     auto from = time_ms(p, "from_ms").value_or(to - 24LL * 3600 * 1000);
     auto rows = value_or_throw(store_.as_run(Millis(std::chrono::milliseconds(from)),
                                              Millis(std::chrono::milliseconds(to))));
+    UnitHistory history(store_);
+    // One unit's rows: under any code it bore, its clusters' own, and with `predecessors`
+    // those of the units merged into it.
+    std::optional<std::set<std::string>> channels;
+    if (auto code = p.optional_string("unit")) {
+        auto unit = history.unit_of(*code);
+        if (!unit)
+            throw RpcError(rpc_code::kNotFound, "no unit bears or bore the code \"" + *code + "\"");
+        require_read(scope, *unit);
+        channels = history.codes_of(*unit, p.optional_boolean("predecessors").value_or(false));
+        for (const auto& [cluster, its_unit] : cluster_units())
+            if (its_unit == *unit)
+                channels->insert(schedules::cluster_channel(cluster));
+    }
     json::array out;
-    for (const auto& row : rows)
-        if (sees_channel(scope, row.channel))
-            out.push_back(as_run_json(row));
+    for (const auto& row : rows) {
+        if ((channels && channels->count(row.channel) == 0) || !sees_channel(scope, row.channel))
+            continue;
+        auto o = as_run_json(row);
+        // The unit as it was named the day it aired (a unit keeping its code under a new name
+        // shows its old name before that day).
+        auto local = schedules::utc_to_local(
+            std::chrono::floor<std::chrono::seconds>(row.started_at), settings_.time_zone);
+        auto then = local ? history.at(row.channel, local->substr(0, 10)) : std::nullopt;
+        o["unit"] = then ? json::value(json::object{{"code", then->code}, {"name", then->name}})
+                         : json::value(nullptr);
+        out.push_back(std::move(o));
+    }
     return out;
 }
 

@@ -4,6 +4,7 @@
 
 #include "loa/server/schedule/schedule_api.hpp"
 #include "schedule_json.hpp"
+#include "unit_history.hpp"
 
 namespace loa::server {
 namespace {
@@ -67,24 +68,34 @@ std::optional<std::size_t> day_of(const std::vector<Millis>& bounds, Millis at) 
     return static_cast<std::size_t>(it - bounds.begin() - 1);
 }
 
-/// Adds the samples of clusters online to their unit's days.
-void fold_samples(std::map<std::string, UnitDays>& units, const std::vector<Millis>& bounds,
+/// The units' rows by every code they cover (a code a unit bore before, a predecessor's).
+using RowsByCode = std::map<std::string, UnitDays*>;
+
+/// Adds the samples of clusters online to their unit's days; samples taken at the same time
+/// under several codes of one row (a unit and its predecessors) count as one.
+void fold_samples(const RowsByCode& units, const std::vector<Millis>& bounds,
                   const std::vector<OnlineSample>& samples) {
-    for (const auto& s : samples) {
-        auto found = units.find(s.unit);
-        auto day = day_of(bounds, s.at);
-        if (found == units.end() || !day)
+    std::map<std::pair<UnitDays*, Millis>, std::pair<int, int>> taken; // online, clusters
+    for (const auto& s : samples)
+        if (auto found = units.find(s.unit); found != units.end()) {
+            auto& [online, clusters] = taken[{found->second, s.at}];
+            online += s.online;
+            clusters += s.clusters;
+        }
+    for (const auto& [at, counts] : taken) {
+        auto day = day_of(bounds, at.second);
+        if (!day)
             continue;
-        auto& u = found->second;
-        u.online_max[*day] = std::max(u.online_max[*day], s.online);
-        u.online_sum[*day] += s.online;
+        auto& u = *at.first;
+        u.online_max[*day] = std::max(u.online_max[*day], counts.first);
+        u.online_sum[*day] += counts.first;
         ++u.samples[*day];
-        u.clusters = s.clusters;
+        u.clusters = counts.second; // the last sample's (in time order)
     }
 }
 
 /// Adds the minutes each as-run row was on air to its unit's days.
-void fold_as_run(std::map<std::string, UnitDays>& units, const std::vector<Millis>& bounds,
+void fold_as_run(const RowsByCode& units, const std::vector<Millis>& bounds,
                  const std::vector<schedules::AsRunRecord>& rows, Millis end_now) {
     auto n = bounds.size() - 1;
     for (const auto& row : rows) {
@@ -97,7 +108,7 @@ void fold_as_run(std::map<std::string, UnitDays>& units, const std::vector<Milli
             auto from = std::max(start, bounds[i]);
             auto to = std::min(end, bounds[i + 1]);
             if (from < to)
-                found->second.minutes[i] += static_cast<double>((to - from).count()) / 60000.0;
+                found->second->minutes[i] += static_cast<double>((to - from).count()) / 60000.0;
         }
     }
 }
@@ -133,17 +144,25 @@ json::value ScheduleApi::stats_history(const Params& p, const Scope& scope) {
     for (const auto& date : dates)
         labels.push_back(json::value(date));
     auto n = static_cast<std::size_t>(days);
+    // Each unit's row covers every code it bore, and with `predecessors` those of the units
+    // merged into it; a merged unit has no row of its own.
+    bool predecessors = p.optional_boolean("predecessors").value_or(false);
+    UnitHistory history(store_);
     std::map<std::string, UnitDays> units;
+    RowsByCode by_code;
     std::vector<schedules::Unit> shown;
     for (auto& u : value_or_throw(store_.units()))
         if (scope.may_read(u.id) && !u.merged_into) {
-            units[u.code] = UnitDays{std::vector<int>(n, -1), std::vector<int>(n, 0),
-                                     std::vector<double>(n, 0), std::vector<double>(n, 0), 0};
+            auto& row = units[u.code] =
+                UnitDays{std::vector<int>(n, -1), std::vector<int>(n, 0), std::vector<double>(n, 0),
+                         std::vector<double>(n, 0), 0};
+            for (const auto& code : history.codes_of(u.id, predecessors))
+                by_code[code] = &row;
             shown.push_back(std::move(u));
         }
     if (view_.online_history)
-        fold_samples(units, bounds, view_.online_history(bounds.front(), bounds.back()));
-    fold_as_run(units, bounds,
+        fold_samples(by_code, bounds, view_.online_history(bounds.front(), bounds.back()));
+    fold_as_run(by_code, bounds,
                 value_or_throw(store_.as_run(bounds.front() - std::chrono::days(7), bounds.back())),
                 now());
     json::array rows;

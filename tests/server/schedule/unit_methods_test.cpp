@@ -150,4 +150,72 @@ TEST_F(ScheduleApiTest, AMergeIsRefusedForADayToComeOrWithoutUnits) {
     EXPECT_EQ(changes, 0);
 }
 
+TEST_F(ScheduleApiTest, HistoryShowsTheUnitsAsTheyWereAndASuccessorsReportItsPredecessors) {
+    // Three communes merge into 70-001 on 10 January, which keeps its code and takes a new
+    // name; each aired a bulletin the day before, and 70-001 one after.
+    loa::schedules::Unit third;
+    third.code = "70-003";
+    third.name = "Xã Tân Bình";
+    third.parent = store->unit_by_code("70")->id;
+    ASSERT_TRUE(store->add_unit(third));
+    auto program = approved_program("Bản tin");
+    constexpr std::int64_t kJan15 = 1799946000000; // 00:00 in Hồ Chí Minh City
+    constexpr std::int64_t kDay = 24 * 3600 * 1000;
+    auto air = [&](const char* channel, std::int64_t at) {
+        loa::schedules::AsRunRecord row;
+        row.program = program;
+        row.channel = channel;
+        row.started_at = loa::schedules::Millis(std::chrono::milliseconds(at));
+        auto id = store->open_as_run(row);
+        ASSERT_TRUE(id);
+        ASSERT_TRUE(store->close_as_run(*id, row.started_at + std::chrono::minutes(10), 1,
+                                        loa::schedules::Outcome::completed));
+    };
+    auto jan9 = kJan15 - 6 * kDay + 10 * 3600 * 1000;
+    for (const auto* channel : {"70-001", "70-002", "70-003"})
+        air(channel, jan9);
+    air("70-001", kJan15 - kDay + 10 * 3600 * 1000);
+    ASSERT_TRUE(call("units.merge", {{"units", json::array{"70-002", "70-003"}},
+                                     {"into", "70-001"},
+                                     {"name", "Phường Tân Lập"},
+                                     {"date", "2027-01-10"}})
+                    .ok());
+
+    auto listed = [&](json::object params) {
+        params["from_ms"] = kJan15 - 7 * kDay;
+        std::vector<std::string> out;
+        auto rows = call("as_run.list", params);
+        EXPECT_TRUE(rows.ok()) << rows.message;
+        for (const auto& row : rows.result.as_array())
+            out.push_back(std::string(row.at("channel").as_string()) + " " +
+                          std::string(row.at("unit").at("name").as_string()));
+        return out;
+    };
+    // Before the day the units as they were, after it the new one.
+    EXPECT_EQ(listed({}),
+              (std::vector<std::string>{"70-001 Xã Tân Lập", "70-002 Xã Tân Hòa",
+                                        "70-003 Xã Tân Bình", "70-001 Phường Tân Lập"}));
+    EXPECT_EQ(listed({{"unit", "70-001"}}),
+              (std::vector<std::string>{"70-001 Xã Tân Lập", "70-001 Phường Tân Lập"}));
+    EXPECT_EQ(listed({{"unit", "70-001"}, {"predecessors", true}}).size(), 4U);
+    EXPECT_EQ(listed({{"unit", "70-002"}}), std::vector<std::string>{"70-002 Xã Tân Hòa"});
+    EXPECT_EQ(call("as_run.list", {{"unit", "70-404"}}).code, rpc_code::kNotFound);
+
+    // The daily figures: a merged unit has no row; its successor's counts its own airings, and
+    // with its predecessors theirs too.
+    auto minutes_of = [&](bool predecessors) {
+        auto r = call("stats.history", {{"days", 7}, {"predecessors", predecessors}});
+        EXPECT_TRUE(r.ok()) << r.message;
+        double first_day = -1;
+        for (const auto& u : r.result.at("units").as_array()) {
+            EXPECT_NE(u.at("unit"), "70-002");
+            if (u.at("unit") == "70-001")
+                first_day = u.at("minutes_on_air").as_array()[0].to_number<double>();
+        }
+        return first_day;
+    };
+    EXPECT_DOUBLE_EQ(minutes_of(false), 10.0);
+    EXPECT_DOUBLE_EQ(minutes_of(true), 30.0);
+}
+
 } // namespace
