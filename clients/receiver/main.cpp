@@ -180,6 +180,7 @@ int run_provisioned(loa::clients::ReceiverSettings settings) {
     bool unprovisioned = false;
     std::optional<loa::clients::Hello> moved; // the new server's hello after a move
     while (!stop && !unprovisioned) {
+        bool after_move = moved.has_value();
         auto hello = moved ? loa::common::Result<loa::clients::Hello>(*moved) : control.connect();
         moved.reset();
         if (!hello) {
@@ -192,16 +193,13 @@ int run_provisioned(loa::clients::ReceiverSettings settings) {
             continue;
         }
         backoff = std::chrono::milliseconds(0);
-        // The media link for what a hello gave, on the player (mutex held).
-        auto start_link = [&](const loa::clients::Hello& from) {
+        // What a hello gave, for the media link (mutex held).
+        auto take_media = [&](const loa::clients::Hello& from) {
             settings.server = from.media;
             settings.profile = from.profile;
             settings.key = key = from.key;
             settings.group = from.group;
             settings.group_key = from.group_key;
-            link = std::make_unique<loa::clients::MediaLink>(settings, *player,
-                                                             loa::common::SystemClock::instance());
-            network = std::thread([&] { link->run(media_stop); });
         };
         if (!link) {
             settings.id = bundle->id;
@@ -210,17 +208,20 @@ int run_provisioned(loa::clients::ReceiverSettings settings) {
                 settings.output, settings.jitter_ms, hello->volume, hello->muted, settings.channels,
                 settings.drill_silent_output});
             player->start();
-            start_link(*hello);
-        } else if (hello->media.to_string() != settings.server.to_string() ||
-                   hello->group != settings.group) {
-            // Another server (a move): the media link starts again with what its hello gave,
-            // following that server's own starts; the player plays on.
+            take_media(*hello);
+            link = std::make_unique<loa::clients::MediaLink>(settings, *player,
+                                                             loa::common::SystemClock::instance());
+            network = std::thread([&] { link->run(media_stop); });
+        } else if (after_move) {
+            // Another server: the media link follows it with what its hello gave, and the
+            // player plays on, one stream.
             media_stop = true;
             network.join();
             media_stop = false;
-            loa::clients::MediaLink::forget_server(settings);
             std::lock_guard lock(media_mutex);
-            start_link(*hello);
+            take_media(*hello);
+            link->move_server();
+            network = std::thread([&] { link->run(media_stop); });
             player->set_volume(hello->volume);
             player->set_muted(hello->muted);
         } else {

@@ -85,9 +85,28 @@ std::string MediaLink::state_path() const {
     return settings_.state_dir + "/" + settings_.id + ".server-epoch";
 }
 
-void MediaLink::forget_server(const ReceiverSettings& settings) {
+void MediaLink::move_server() {
+    owner_ = settings_.group.empty() ? settings_.id : settings_.group;
+    inbound_ =
+        must(pipeline::SrtpSession::inbound(
+                 settings_.profile, settings_.group.empty() ? settings_.key : settings_.group_key),
+             "media key");
+    // The same report SSRC under a new key: (key, SSRC, index) is still never reused.
+    reports_ = must(pipeline::SrtpSession::outbound(settings_.profile, settings_.key, report_ssrc_),
+                    "key");
+    {
+        std::lock_guard lock(key_mutex_);
+        next_inbound_.reset();
+        offered_key_.reset();
+        key_offered_ = false;
+    }
+    epoch_.reset();
+    remote_ssrc_ = 0;
+    last_index_ = floor_index_ = saved_index_ = 0;
+    floor_epoch_ = 0;
     std::error_code error;
-    std::filesystem::remove(settings.state_dir + "/" + settings.id + ".server-epoch", error);
+    std::filesystem::remove(state_path(), error);
+    moved_ = true;
 }
 
 void MediaLink::save_state() {
@@ -226,8 +245,10 @@ void MediaLink::on_datagram(std::uint8_t* data, std::size_t len) {
         rejected_.fetch_add(1, std::memory_order_relaxed);
         return;
     }
-    if (!have_media_ || ssrc != remote_ssrc_)
+    if (!have_media_ || ssrc != remote_ssrc_ || moved_) {
         follow(ssrc, sequence, packet->header.timestamp);
+        moved_ = false;
+    }
     auto now = clock_.steady_now();
     auto arrival = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch());
     stats_.on_packet(sequence, packet->header.timestamp, arrival.count() * 48 / 1000);

@@ -121,6 +121,16 @@ CREATE TABLE unit_former_name (
 );
 CREATE INDEX unit_former_name_by_unit ON unit_former_name(unit, valid_from);
 )"},
+    // Splits: the units a unit was divided among, from the day it ended.
+    {6, R"(
+CREATE TABLE unit_split (
+    unit INTEGER NOT NULL REFERENCES unit(id),
+    part INTEGER NOT NULL REFERENCES unit(id),
+    date TEXT NOT NULL,
+    PRIMARY KEY (unit, part)
+);
+CREATE INDEX unit_split_by_part ON unit_split(part);
+)"},
 };
 
 const char* kinds[] = {"file", "tts", "relay", "live"};

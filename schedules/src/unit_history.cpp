@@ -23,8 +23,8 @@ UnitName current_name(const Unit& u) {
     return {u.code, u.name, u.named_from, u.valid_to};
 }
 
-/// Whether `code` may be the code of a province (`province`) or a commune per Decision
-/// 19/2025/QĐ-TTg: 2 digits, or 5; the reason if not.
+} // namespace
+
 std::optional<std::string> bad_unit_code(const std::string& code, bool province) {
     std::size_t digits = province ? 2 : 5;
     bool all_digits =
@@ -34,8 +34,6 @@ std::optional<std::string> bad_unit_code(const std::string& code, bool province)
                std::to_string(digits) + " digits (Decision 19/2025/QĐ-TTg)";
     return std::nullopt;
 }
-
-} // namespace
 
 // U+0080-U+009F are C2 80 - C2 9F in UTF-8.
 std::optional<std::string> bad_unit_name(const std::string& name) {

@@ -53,7 +53,7 @@ common::Result<UnitMerge> ScheduleStore::merge_units(const std::vector<std::int6
                 if (auto followed = follow(db_, from, into); !followed)
                     return followed;
         }
-        return list_collisions(merge, now);
+        return list_collisions(merge.entries, merge.collisions, now);
     });
     if (!done)
         return done.error();
@@ -103,15 +103,16 @@ common::Result<void> ScheduleStore::take_over(std::int64_t from, std::int64_t in
     return {};
 }
 
-common::Result<void> ScheduleStore::list_collisions(UnitMerge& merge, TimePoint now) {
-    std::sort(merge.entries.begin(), merge.entries.end());
-    merge.entries.erase(std::unique(merge.entries.begin(), merge.entries.end()),
-                        merge.entries.end());
+common::Result<void> ScheduleStore::list_collisions(std::vector<std::int64_t>& moved,
+                                                    std::vector<EntryCollision>& collisions,
+                                                    TimePoint now) {
+    std::sort(moved.begin(), moved.end());
+    moved.erase(std::unique(moved.begin(), moved.end()), moved.end());
     auto all = entries();
     if (!all)
         return all.error();
     for (const auto& e : *all) {
-        if (!std::binary_search(merge.entries.begin(), merge.entries.end(), e.id))
+        if (!std::binary_search(moved.begin(), moved.end(), e.id))
             continue;
         for (auto check : {&ScheduleStore::check_quiet_hours, &ScheduleStore::check_conflicts}) {
             auto ok = (this->*check)(e, now);
@@ -120,7 +121,7 @@ common::Result<void> ScheduleStore::list_collisions(UnitMerge& merge, TimePoint 
             if (ok.error().code != Errc::invalid_argument &&
                 ok.error().code != Errc::already_exists)
                 return ok.error();
-            merge.collisions.push_back({e.id, ok.error().message});
+            collisions.push_back({e.id, ok.error().message});
         }
     }
     return {};

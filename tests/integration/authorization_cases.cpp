@@ -379,6 +379,20 @@ std::vector<Case> admin_cases() {
              return json::object{{"unit", local ? "70-096" : "70-097"},
                                  {"code", local ? "96001" : "97001"}};
          }},
+        // A preview: 70-001 divided between 70-002 (all its clusters) and a new commune.
+        {"units.split", "70-001", W::none, Phase::changes,
+         [](World& w, const CallerSpec&) {
+             json::array clusters;
+             auto listed = w.control("clusters.list");
+             for (const auto& c : listed.as_array())
+                 if (c.at("unit") == "70-001")
+                     clusters.push_back(c.at("id"));
+             return json::object{
+                 {"unit", "70-001"},
+                 {"parts", json::array{json::object{{"code", "70-002"}, {"clusters", clusters}},
+                                       json::object{{"code", "25990"}, {"name", "Xã Thử"}}}},
+                 {"dry_run", true}};
+         }},
         // A preview: the world's communes have no official codes to list.
         {"units.import", "70", W::none, Phase::changes,
          [](World&, const CallerSpec&) {

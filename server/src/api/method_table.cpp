@@ -158,6 +158,11 @@ const std::array kMethods = {
            "{units, into, name?, date?, dry_run?} → {unit, merged, moved, collisions}: what "
            "was theirs moves to `into`",
            Channel::any, MediaWork::none, true, true, true},
+    Method{"units.split", P::admin, U::province,
+           [](C& c) { return c.schedule.split_unit(c.params, c.caller.scope); },
+           "{unit, parts: [{code, name?, clusters?, units?}], date?, dry_run?} → {unit, parts, "
+           "added, moved, collisions}",
+           Channel::any, MediaWork::none, true, true, true},
     Method{"units.recode", P::admin, U::province,
            [](C& c) { return c.schedule.recode_unit(c.params, c.caller.scope); },
            "{unit, code, date?} → unit: its former code kept, its receivers on the new channel",

@@ -123,6 +123,10 @@ ServerApp::ServerApp(Settings settings, std::function<Settings()> reread)
             alarms_.note_units_merged(changed.merged, changed.into);
             auth_.note_scopes_changed();
         }
+        if (changed.split) {
+            alarms_.note_unit_split(*changed.split, changed.into, changed.split_subjects);
+            auth_.note_scopes_changed();
+        }
     });
 }
 

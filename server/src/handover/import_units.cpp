@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "archive.hpp"
+#include "loa/schedules/unit_list.hpp"
 
 namespace loa::server::handover_import {
 namespace {
@@ -130,17 +131,6 @@ std::string mapped(const HandoverMapping& mapping, const std::string& code) {
     return it == mapping.codes.end() ? code : it->second;
 }
 
-/// Why `code` cannot be a new unit's code here ("" if it can): 2 digits for a province, 5
-/// for a commune (Decision 19/2025/QĐ-TTg); an archive's own codes are taken as they are.
-std::string bad_code(const std::string& code, bool province) {
-    auto digits = province ? 2U : 5U;
-    bool ok = code.size() == digits &&
-              std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
-    return ok ? ""
-              : std::string("a ") + (province ? "province's" : "commune's") + " code is " +
-                    std::to_string(digits) + " digits, not \"" + code + "\"";
-}
-
 common::Result<std::int64_t> add_unit(common::Database& db, const UnitRow& u,
                                       const std::string& code, std::optional<std::int64_t> parent) {
     auto s = db.prepare("INSERT INTO unit (code, name, parent, valid_from, valid_to, "
@@ -221,8 +211,10 @@ place_units(common::Database& db, const HandoverMapping& mapping, HandoverImport
         } else if (bearer.unit != nullptr) {
             refuse(step, step.as + " was the code here of the unit now " + bearer.unit->code +
                              "; map it to another code");
-        } else if (auto bad = step.as != u.code ? bad_code(step.as, province) : ""; !bad.empty()) {
-            refuse(step, bad);
+        } else if (auto bad = step.as != u.code ? schedules::bad_unit_code(step.as, province)
+                                                : std::nullopt) {
+            // An archive's own codes are taken as they are; a mapped one must be of the form.
+            refuse(step, *bad);
         } else {
             std::optional<std::int64_t> parent;
             std::string fault;

@@ -92,7 +92,7 @@ json::value ScheduleApi::import_handover(const Params& p) {
     if (!mapping.dry_run) {
         changed_();
         if (units_changed_)
-            units_changed_({done.added_units, {}, 0, done.clusters});
+            units_changed_({done.added_units, {}, 0, done.clusters, std::nullopt, {}});
     }
     return import_json(done);
 }

@@ -1,6 +1,7 @@
 // Merges of units: several units into one (a new one, or one keeping its code and taking a
 // new name), with what was theirs moving to it: entries, programs, clusters, the units within
-// them, receivers, users' scopes and active alarms, in one transaction.
+// them, receivers, users' scopes and active alarms, in one transaction. Splits: one unit
+// divided among several, each of its clusters going with its receiver to its part.
 #include <array>
 
 #include "loa/server/schedule/schedule_api.hpp"
@@ -77,6 +78,55 @@ schedules::ScheduleStore::UnitFollower follow_units(FollowedUnits& followed) {
                 if (table == "alarm")
                     followed.alarms += *moved;
             }
+        }
+        return {};
+    };
+}
+
+/// Moves, on the store's connection inside a split, the rows other components keep by unit:
+/// a cluster's receiver and active alarms go with the cluster to its part, users' scopes to
+/// every part (they acted for the whole territory), other active alarms to the first part.
+schedules::ScheduleStore::SplitFollower follow_split(FollowedUnits& followed) {
+    return [&followed](common::Database& db, std::int64_t from,
+                       const schedules::UnitSplit& split) -> common::Result<void> {
+        auto first = split.parts.front();
+        auto run = [&](const char* sql, std::int64_t to) -> common::Result<std::int64_t> {
+            return run_move(db, sql, from, to);
+        };
+        for (const auto& [table, moves] : kUnitRows) {
+            auto present = has_table(db, std::string(table));
+            if (!present)
+                return present.error();
+            if (!*present)
+                continue;
+            common::Result<std::int64_t> moved = std::int64_t{0};
+            if (table == "receiver") {
+                moved = run("UPDATE receiver SET unit = coalesce((SELECT c.unit FROM cluster c "
+                            "WHERE c.id = receiver.id), ?1) WHERE unit = ?2",
+                            first);
+            } else if (table == "alarm") {
+                moved = run("UPDATE alarm SET unit = coalesce((SELECT c.unit FROM cluster c "
+                            "WHERE c.id = alarm.subject), ?1) WHERE unit = ?2 AND cleared_ms IS "
+                            "NULL",
+                            first);
+                if (moved)
+                    followed.alarms += *moved;
+            } else {
+                auto who = db.prepare("SELECT name FROM user WHERE id IN "
+                                      "(SELECT user FROM user_unit WHERE unit = ?) ORDER BY name");
+                who.bind(1, from);
+                auto names = common::collect<std::string>(
+                    who, [](const common::Statement& row) { return row.text(0); });
+                if (!names)
+                    return names.error();
+                followed.users = *names;
+                for (auto part : split.parts)
+                    if (auto added = run(moves.front(), part); !added)
+                        return added.error();
+                moved = run(moves.back(), first);
+            }
+            if (!moved)
+                return moved.error();
         }
         return {};
     };
@@ -161,7 +211,114 @@ json::value ScheduleApi::merge_units(const Params& p, const Scope& scope) {
     if (!dry_run) {
         changed_();
         if (units_changed_)
-            units_changed_({{}, from, into, merge.clusters});
+            units_changed_({{}, from, into, merge.clusters, std::nullopt, {}});
+    }
+    return answer;
+}
+
+namespace {
+
+/// units.split's answer: the unit, its parts, what moved, what collides.
+json::object split_json(const std::vector<schedules::Unit>& all, std::int64_t from,
+                        const schedules::UnitSplit& split, const FollowedUnits& followed,
+                        bool dry_run) {
+    auto code_of = [&](std::int64_t id) {
+        for (const auto& u : all)
+            if (u.id == id)
+                return u.code;
+        return "#" + std::to_string(id);
+    };
+    json::object out;
+    json::array parts;
+    for (auto id : split.parts)
+        for (const auto& u : all)
+            if (u.id == id)
+                parts.push_back(unit_json(u));
+    for (const auto& u : all)
+        if (u.id == from)
+            out["unit"] = unit_json(u);
+    out["parts"] = std::move(parts);
+    json::array added;
+    for (auto id : split.added)
+        added.push_back(json::value(code_of(id)));
+    out["added"] = std::move(added);
+    out["moved"] = {{"entries", json::value_from(split.entries)},
+                    {"programs", json::value_from(split.programs)},
+                    {"clusters", json::value_from(split.clusters)},
+                    {"users", json::value_from(followed.users)},
+                    {"alarms", followed.alarms}};
+    json::array collisions;
+    for (const auto& c : split.collisions)
+        collisions.push_back(json::object{{"entry", c.entry}, {"problem", c.problem}});
+    out["collisions"] = std::move(collisions);
+    out["dry_run"] = dry_run;
+    return out;
+}
+
+/// params.parts: [{code, name?, clusters?, units?}].
+std::vector<schedules::SplitPart> split_parts_of(const Params& p) {
+    const auto* list = p.object().if_contains("parts");
+    if (list == nullptr || !list->is_array() || list->as_array().empty())
+        throw RpcError(rpc_code::kInvalidParams,
+                       "params.parts: expected [{code, name?, clusters?, units?}, ...]");
+    std::vector<schedules::SplitPart> out;
+    for (std::size_t i = 0; i < list->as_array().size(); ++i) {
+        const auto& item = list->as_array()[i];
+        auto where = "params.parts[" + std::to_string(i) + "]";
+        if (!item.is_object())
+            throw RpcError(rpc_code::kInvalidParams, where + ": expected {code, name?, ...}");
+        Params part(item.as_object());
+        try {
+            out.push_back({part.string("code"), part.optional_string("name").value_or(""),
+                           part.strings("clusters"), part.strings("units")});
+        } catch (const RpcError& e) {
+            throw RpcError(e.code, where + ": " + e.what());
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+json::value ScheduleApi::split_unit(const Params& p, const Scope& scope) {
+    if (!scope.all)
+        throw RpcError(rpc_code::kUnauthorized, "splitting units is for province admins");
+    auto from = unit_id(p.string("unit"));
+    auto parts = split_parts_of(p);
+    auto date = effective_date(p, "a split");
+    bool dry_run = p.optional_boolean("dry_run").value_or(false);
+    schedules::UnitSplit split;
+    FollowedUnits followed;
+    json::object answer;
+    value_or_throw(store_.atomically(
+        [&]() -> common::Result<void> {
+            auto made = store_.split_unit(from, parts, date,
+                                          std::chrono::floor<std::chrono::seconds>(now()),
+                                          follow_split(followed));
+            if (!made)
+                return made.error();
+            split = std::move(*made);
+            auto all = store_.units();
+            if (!all)
+                return all.error();
+            answer = split_json(*all, from, split, followed, dry_run);
+            return {};
+        },
+        !dry_run));
+    if (!dry_run) {
+        changed_();
+        if (units_changed_) {
+            UnitsChanged changed;
+            changed.added = codes_of(split.added);
+            changed.into = split.parts.front();
+            changed.clusters = split.clusters;
+            changed.split = from;
+            for (const auto& [cluster, unit] : cluster_units())
+                if (std::find(split.clusters.begin(), split.clusters.end(), cluster) !=
+                    split.clusters.end())
+                    changed.split_subjects[cluster] = unit;
+            units_changed_(changed);
+        }
     }
     return answer;
 }

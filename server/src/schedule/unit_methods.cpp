@@ -82,7 +82,7 @@ json::value ScheduleApi::recode_unit(const Params& p, const Scope& scope) {
     auto code = p.string("code");
     value_or_throw(store_.recode_unit(id, code, date));
     // Its receivers go over to the channel of the new code.
-    UnitsChanged changed{{code}, {}, id, {}};
+    UnitsChanged changed{{code}, {}, id, {}, std::nullopt, {}};
     for (const auto& c : value_or_throw(store_.clusters()))
         if (c.unit == id)
             changed.clusters.push_back(c.id);
@@ -123,6 +123,22 @@ json::value ScheduleApi::unit_lineage(const Params& p) {
         became.push_back(std::move(step));
     }
     out["became"] = std::move(became);
+    // A split: the units it was divided among, or those a part came from.
+    auto [parts, split_on] = value_or_throw(store_.split_into(u.id));
+    json::array split_into;
+    for (auto id : parts) {
+        auto part = value_or_throw(store_.unit(id));
+        split_into.push_back(json::object{{"code", part.code}, {"name", part.name}});
+    }
+    out["split_into"] = std::move(split_into);
+    out["split_on"] = parts.empty() ? json::value(nullptr) : json::value(split_on);
+    json::array split_from;
+    for (auto id : value_or_throw(store_.split_from(u.id))) {
+        auto whole = value_or_throw(store_.unit(id));
+        split_from.push_back(json::object{
+            {"code", whole.code}, {"name", whole.name}, {"split_on", whole.valid_to.value_or("")}});
+    }
+    out["split_from"] = std::move(split_from);
     return out;
 }
 
@@ -146,6 +162,13 @@ json::value ScheduleApi::find_units(const Params& p) {
         o["now"] = now.id == found.unit.id
                        ? json::value(nullptr)
                        : json::value(json::object{{"code", now.code}, {"name", now.name}});
+        // A unit that split lives on in several: its parts.
+        json::array parts;
+        for (auto id : value_or_throw(store_.split_into(now.id)).first) {
+            auto part = value_or_throw(store_.unit(id));
+            parts.push_back(json::object{{"code", part.code}, {"name", part.name}});
+        }
+        o["split_into"] = std::move(parts);
         out.push_back(std::move(o));
     }
     return out;

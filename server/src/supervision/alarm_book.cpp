@@ -280,6 +280,16 @@ void AlarmBook::note_units_merged(const std::vector<std::int64_t>& units, std::i
             alarm.fault.unit = into;
 }
 
+void AlarmBook::note_unit_split(std::int64_t unit, std::int64_t rest,
+                                const std::map<std::string, std::int64_t>& by_subject) {
+    std::lock_guard lock(mutex_);
+    for (auto& [key, alarm] : active_)
+        if (alarm.fault.unit == unit) {
+            auto part = by_subject.find(alarm.fault.subject);
+            alarm.fault.unit = part != by_subject.end() ? part->second : rest;
+        }
+}
+
 std::map<std::tuple<AlarmKind, Severity, std::optional<std::int64_t>>, std::int64_t>
 AlarmBook::active_counts() const {
     std::map<std::tuple<AlarmKind, Severity, std::optional<std::int64_t>>, std::int64_t> out;

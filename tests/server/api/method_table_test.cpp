@@ -35,7 +35,7 @@ TEST(MethodTable, NamesAreUniqueInPermissionOrderAndEachHasAHandler) {
         EXPECT_FALSE(m.summary.empty()) << m.name;
         EXPECT_EQ(find_method(m.name), &m);
     }
-    EXPECT_EQ(names.size(), 54U);
+    EXPECT_EQ(names.size(), 55U);
     EXPECT_EQ(find_method("entries.frobnicate"), nullptr);
 }
 
@@ -46,7 +46,8 @@ TEST(MethodTable, EveryChangeAndAdminReadIsAuditedAndScheduleChangesArePublished
         bool schedule = starts_with(m.name, "programs.") || starts_with(m.name, "entries.") ||
                         m.name == "schedule.import" || m.name == "units.merge" ||
                         m.name == "units.rename" || m.name == "units.import" ||
-                        m.name == "units.recode" || m.name == "handover.import";
+                        m.name == "units.recode" || m.name == "units.split" ||
+                        m.name == "handover.import";
         EXPECT_EQ(m.changes_schedule, schedule && !reads) << m.name;
         if (m.media != MediaWork::none) {
             EXPECT_TRUE(m.serialised) << m.name << ": media work is for the schedule's methods";

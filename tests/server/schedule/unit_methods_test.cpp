@@ -219,3 +219,90 @@ TEST_F(ScheduleApiTest, HistoryShowsTheUnitsAsTheyWereAndASuccessorsReportItsPre
 }
 
 } // namespace
+
+TEST_F(ScheduleApiTest, AUnitSplitsAmongAnExistingCommuneAndANewOneWithItsClustersAndEntries) {
+    for (const auto* id : {"hoa-1", "hoa-2"})
+        ASSERT_TRUE(store->put_cluster({id, store->unit_by_code("70-002")->id, id}));
+    auto program = approved_program("Bản tin Tân Hòa");
+    auto made = call("entries.create", entry(program, "70-002", "2027-01-20T06:30:00"));
+    ASSERT_TRUE(made.ok()) << made.message;
+    json::object split{
+        {"unit", "70-002"},
+        {"parts", json::array{json::object{{"code", "70-001"}, {"clusters", json::array{"hoa-1"}}},
+                              json::object{{"code", "25999"},
+                                           {"name", "Xã Tân Hòa Mới"},
+                                           {"clusters", json::array{"hoa-2"}}}}},
+        {"date", "2027-01-10"}};
+    auto preview = split;
+    preview["dry_run"] = true;
+    auto dry = call("units.split", preview);
+    ASSERT_TRUE(dry.ok()) << dry.message;
+    EXPECT_EQ(dry.result.at("added"), json::array{"25999"});
+    EXPECT_EQ(dry.result.at("moved").at("clusters"), (json::array{"hoa-1", "hoa-2"}));
+    EXPECT_EQ(dry.result.at("moved").at("entries"), json::array{made.result.at("id")});
+    EXPECT_EQ(call("units.list").result.as_array().size(), 3U) << "a dry run adds nothing";
+    auto changes_before = changes;
+
+    auto done = call("units.split", split);
+    ASSERT_TRUE(done.ok()) << done.message;
+    EXPECT_EQ(changes, changes_before + 1);
+    auto ended = store->unit_by_code("70-002");
+    EXPECT_EQ(ended->valid_to, "2027-01-10");
+    EXPECT_FALSE(ended->merged_into);
+    auto added = store->unit_by_code("25999");
+    ASSERT_TRUE(added);
+    EXPECT_EQ(added->parent, store->unit_by_code("70")->id);
+    EXPECT_EQ(added->valid_from, "2027-01-10");
+    std::map<std::string, std::string> cluster_unit;
+    auto clusters = call("clusters.list").result;
+    for (const auto& c : clusters.as_array())
+        cluster_unit[std::string(c.at("id").as_string())] = c.at("unit").as_string();
+    EXPECT_EQ(cluster_unit["hoa-1"], "70-001");
+    EXPECT_EQ(cluster_unit["hoa-2"], "25999");
+    // The entry reaches the same territory: every part.
+    auto saved = call("entries.list").result;
+    EXPECT_EQ(saved.as_array().at(0).at("units"), (json::array{"70-001", "25999"}));
+
+    auto lineage = call("units.lineage", {{"unit", "70-002"}}).result.as_object();
+    EXPECT_EQ(lineage.at("split_into").as_array().size(), 2U);
+    EXPECT_EQ(lineage.at("split_on"), "2027-01-10");
+    auto part = call("units.lineage", {{"unit", "25999"}}).result.as_object();
+    EXPECT_EQ(part.at("split_from").as_array().at(0).at("code"), "70-002");
+    auto found = call("units.find", {{"text", "tan hoa"}}).result.as_array();
+    ASSERT_FALSE(found.empty());
+    EXPECT_EQ(found[0].at("split_into").as_array().size(), 2U);
+
+    // Refused, with the reason, and nothing changed.
+    auto refusal = [&](json::object params) {
+        params["date"] = "2027-01-12";
+        auto r = call("units.split", params);
+        EXPECT_EQ(r.code, rpc_code::kInvalidParams) << json::serialize(params);
+        return r.message;
+    };
+    EXPECT_NE(refusal(split).find("ended on 2027-01-10"), std::string::npos);
+    ASSERT_TRUE(store->put_cluster({"lap-1", store->unit_by_code("70-001")->id, "lap-1"}));
+    json::object one{{"unit", "70-001"},
+                     {"parts", json::array{json::object{{"code", "25998"}, {"name", "Xã A"}}}}};
+    EXPECT_NE(refusal(one).find("two parts or more"), std::string::npos);
+    json::object unplaced{
+        {"unit", "70-001"},
+        {"parts", json::array{json::object{{"code", "25998"}, {"name", "Xã A"}},
+                              json::object{{"code", "25997"}, {"name", "Xã B"}}}}};
+    EXPECT_NE(refusal(unplaced).find("not given: hoa-1"), std::string::npos);
+    json::object itself{{"unit", "70-001"},
+                        {"parts", json::array{json::object{{"code", "70-001"}},
+                                              json::object{{"code", "25997"}, {"name", "Xã B"}}}}};
+    EXPECT_NE(refusal(itself).find("its own parts"), std::string::npos);
+    json::object province{
+        {"unit", "70-001"},
+        {"parts", json::array{json::object{{"code", "70"}},
+                              json::object{{"code", "25997"}, {"name", "Xã B"}}}}};
+    EXPECT_NE(refusal(province).find("not of its level"), std::string::npos);
+    json::object bad_code{
+        {"unit", "70-001"},
+        {"parts", json::array{json::object{{"code", "2599"}, {"name", "Xã A"}},
+                              json::object{{"code", "25997"}, {"name", "Xã B"}}}}};
+    EXPECT_NE(refusal(bad_code).find("5 digits"), std::string::npos);
+    EXPECT_EQ(call("units.list").result.as_array().size(), 4U);
+    EXPECT_EQ(changes, changes_before + 1);
+}

@@ -47,10 +47,11 @@ public:
     /// Serves until `stop` becomes true; wakes at least every 100 ms to check it.
     void run(const std::atomic<bool>& stop);
     LinkStats stats() const;
-    /// Forgets the server start followed and its last packet (kept in the state folder across
-    /// restarts against replays): for a move to another server, whose starts and keys are
-    /// its own. Call it with no link running.
-    static void forget_server(const ReceiverSettings& settings);
+    /// The receiver moved to another server: the settings this link reads (the caller's) now
+    /// name its media address and keys. The server start followed and the replay floor kept
+    /// across restarts are forgotten (that server's starts and keys are its own), and its
+    /// stream continues the one handed to the player. Call it while run() is not running.
+    void move_server();
     /// A new key from the control channel (any thread). Packets under the current key are
     /// still played; the first one that verifies only under the new key switches over, so a
     /// rotation loses nothing. Reports switch to the new key with it.
@@ -102,6 +103,7 @@ private:
     std::uint32_t last_local_timestamp_ = 0;
     std::chrono::steady_clock::time_point last_arrival_{};
     bool have_media_ = false;
+    bool moved_ = false; ///< the next packet starts the new server's stream (move_server)
 
     ReceptionStats stats_; ///< of the current server start
 

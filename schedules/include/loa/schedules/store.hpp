@@ -68,6 +68,25 @@ struct UnitMerge {
     std::vector<EntryCollision> collisions;
 };
 
+/// One part of a unit that splits: an existing unit, or a new one, and what of the split unit
+/// goes to it.
+struct SplitPart {
+    std::string code;                  ///< an existing unit's code, or the new unit's
+    std::string name;                  ///< the new unit's name; "" names an existing unit
+    std::vector<std::string> clusters; ///< the split unit's clusters that go to it
+    std::vector<std::string> units;    ///< codes of units within the split one that go to it
+};
+
+/// What splitting a unit did, and what it left for a person.
+struct UnitSplit {
+    std::vector<std::int64_t> parts;        ///< ids, in the order given
+    std::vector<std::int64_t> added;        ///< the parts the split made
+    std::vector<std::int64_t> entries;      ///< entries that targeted it, now every part
+    std::vector<std::int64_t> programs;     ///< its programs, now the first part's
+    std::vector<std::string> clusters;      ///< its clusters, each now its part's
+    std::vector<EntryCollision> collisions; ///< moved entries that now break a rule
+};
+
 struct OfficialList;
 struct UnitListPlan;
 
@@ -189,6 +208,30 @@ public:
     common::Result<UnitMerge> merge_units(const std::vector<std::int64_t>& units, std::int64_t into,
                                           const std::string& date, TimePoint now,
                                           const UnitFollower& follow = {});
+    /// Rows other components keep by unit (receivers, users' scopes, alarms), moved from a unit
+    /// that splits to its parts inside the split's transaction, on the store's connection.
+    using SplitFollower = std::function<common::Result<void>(
+        common::Database& db, std::int64_t from, const UnitSplit& split)>;
+    /// Splits `unit` on `date` (ISO, local) into `parts`, all or nothing: the parts named that
+    /// exist (current units of its level, not itself) or are made (the code and name given;
+    /// within its parent, with its quiet hours and approval rule, from `date`); it ends on
+    /// `date`, its successors kept (unit_split) for its lineage. Each of its clusters and of
+    /// the units within it goes to the one part that names it; the entries and the overrides
+    /// under way that targeted it target every part (the same territory); its programs go to
+    /// the first part; `follow` moves the rest. Moved entries that now overlap or fall in a
+    /// part's quiet hours are listed, not changed; `now` bounds those checks. Refused
+    /// (invalid_argument, with the reason): fewer than two parts, a part named twice, the unit
+    /// merged or ended, a part that is the unit itself, of another level, merged or ended, a
+    /// new part's code of the wrong form or borne or bore by a unit, a bad name, a cluster or
+    /// unit within it given to no part or to two, or to a part not its own, a date not after
+    /// the first day of its current name.
+    common::Result<UnitSplit> split_unit(std::int64_t unit, const std::vector<SplitPart>& parts,
+                                         const std::string& date, TimePoint now,
+                                         const SplitFollower& follow = {});
+    /// The units `unit` split into (ids) and the day, if it split.
+    common::Result<std::pair<std::vector<std::int64_t>, std::string>> split_into(std::int64_t unit);
+    /// The unit split that made or enlarged `unit` (ids of the units it came from), if any.
+    common::Result<std::vector<std::int64_t>> split_from(std::int64_t unit);
     common::Result<Unit> unit(std::int64_t id);
     common::Result<Unit> unit_by_code(const std::string& code);
     /// Renames `unit` from `date` (ISO, local): the name it bore until then stays in its
@@ -310,8 +353,14 @@ private:
     common::Result<std::size_t> uses_of(std::int64_t unit);
     /// Gives `into` what was `from`'s (inside merge_units), noting it in `merge`.
     common::Result<void> take_over(std::int64_t from, std::int64_t into, UnitMerge& merge);
-    /// Notes in `merge` the moved entries that now break a rule (inside merge_units).
-    common::Result<void> list_collisions(UnitMerge& merge, TimePoint now);
+    /// Sorts `entries` (moved by a merge or a split) and notes in `collisions` those that now
+    /// break a rule.
+    common::Result<void> list_collisions(std::vector<std::int64_t>& entries,
+                                         std::vector<EntryCollision>& collisions, TimePoint now);
+    /// The parts of a split as units, made if new (inside split_unit).
+    common::Result<std::vector<Unit>> split_parts(const Unit& from,
+                                                  const std::vector<SplitPart>& parts,
+                                                  const std::string& date, UnitSplit& split);
     common::Result<void> check_conflicts(const Entry& entry, TimePoint now);
     /// `units`, the units within them and those merged into them, at any depth.
     common::Result<std::vector<std::int64_t>> covered_units(const std::vector<std::int64_t>& units);

@@ -32,6 +32,10 @@ struct OfficialList {
 /// characters; the reason if not.
 std::optional<std::string> bad_unit_name(const std::string& name);
 
+/// Whether `code` may be the code of a province (`province`) or of a commune, ward or special
+/// zone per Decision 19/2025/QĐ-TTg: 2 digits, or 5; the reason if not.
+std::optional<std::string> bad_unit_code(const std::string& code, bool province);
+
 /// Reads the list from CSV text (RFC 4180: quoted fields, "" inside quotes; a UTF-8 byte order
 /// mark, CRLF and a ';' separator as spreadsheets write them are accepted). The first row
 /// names the columns, in Vietnamese or English, with or without diacritics and in any order:

@@ -62,7 +62,7 @@ std::string bad_server_url(const std::string& url) {
 std::string bad_ca(const std::string& pem) {
     if (pem.empty())
         return "";
-    if (pem.size() > 64 * 1024)
+    if (pem.size() > std::size_t{64} * 1024)
         return "more than 64 KiB";
     if (pem.find("-----BEGIN CERTIFICATE-----") == std::string::npos ||
         pem.find("-----END CERTIFICATE-----") == std::string::npos)

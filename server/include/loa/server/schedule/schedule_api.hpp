@@ -85,6 +85,10 @@ struct UnitsChanged {
     std::vector<std::int64_t> merged;  ///< ids
     std::int64_t into = 0;             ///< the successor of `merged`
     std::vector<std::string> clusters; ///< receivers whose unit or its code changed
+    /// A split: the unit that split (its users' scopes and active alarms moved to its parts:
+    /// a cluster's alarms to the cluster's part, by subject, the others to `into`).
+    std::optional<std::int64_t> split;
+    std::map<std::string, std::int64_t> split_subjects;
 };
 
 /// The schedule's methods, with their own connection to the store. Thread-safe: the methods run
@@ -137,6 +141,7 @@ public:
 
     boost::json::value list_units();
     boost::json::value merge_units(const Params& p, const Scope& scope);
+    boost::json::value split_unit(const Params& p, const Scope& scope);
     boost::json::value rename_unit(const Params& p, const Scope& scope);
     boost::json::value import_units(const Params& p, const Scope& scope);
     boost::json::value recode_unit(const Params& p, const Scope& scope);

@@ -65,6 +65,10 @@ public:
     common::Result<Alarm> acknowledge(std::int64_t id, const std::string& who);
     /// The active alarms of `units` are `into`'s now: a merge moved them in the database.
     void note_units_merged(const std::vector<std::int64_t>& units, std::int64_t into);
+    /// The active alarms of `unit`, which split, are its parts' now: those of a subject in
+    /// `by_subject` (a cluster) its part's, the others `rest`'s, as the split moved them.
+    void note_unit_split(std::int64_t unit, std::int64_t rest,
+                         const std::map<std::string, std::int64_t>& by_subject);
     /// Active alarms by kind, severity and unit (nullopt: none), for /metrics.
     std::map<std::tuple<AlarmKind, Severity, std::optional<std::int64_t>>, std::int64_t>
     active_counts() const;
