@@ -127,4 +127,12 @@ common::Result<void> ScheduleStore::list_collisions(std::vector<std::int64_t>& m
     return {};
 }
 
+common::Result<std::vector<EntryCollision>>
+ScheduleStore::collisions_of(std::vector<std::int64_t> entries, TimePoint now) {
+    std::vector<EntryCollision> out;
+    if (auto listed = list_collisions(entries, out, now); !listed)
+        return listed.error();
+    return out;
+}
+
 } // namespace loa::schedules

@@ -19,7 +19,7 @@ const context = useLoa((loa) => {
 });
 
 const pages = ['dashboard', 'calendar', 'programs', 'emergency', 'receivers', 'as-run', 'listen', 'units',
-  'users'];
+  'users', 'backups'];
 
 /** The visible strings of the page that are the console's own (not data marked translate=no). */
 const visibleStrings = (page) =>

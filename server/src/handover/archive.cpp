@@ -62,6 +62,31 @@ common::Result<bool> has_table(common::Database& db, const std::string& schema,
     return s.step();
 }
 
+const std::vector<common::Migration>& migrations() {
+    static const std::vector<common::Migration> all = {
+        {1, "CREATE TABLE handover_import (digest TEXT PRIMARY KEY, archive TEXT NOT NULL, "
+            "at_ms INTEGER NOT NULL);"},
+        {2, "CREATE TABLE handover_source (id TEXT NOT NULL);"
+            "CREATE TABLE handover_row (source TEXT NOT NULL, kind TEXT NOT NULL, old INTEGER "
+            "NOT NULL, new INTEGER NOT NULL, PRIMARY KEY (source, kind, old));"},
+    };
+    return all;
+}
+
+common::Result<std::string> source_id(common::Database& db) {
+    auto read = db.prepare("SELECT id FROM handover_source");
+    auto row = read.step();
+    if (!row)
+        return row.error();
+    if (*row)
+        return read.text(0);
+    auto id = common::random_token(16);
+    auto made = db.prepare("INSERT INTO handover_source (id) VALUES (?)");
+    if (auto done = made.bind(1, id).run(); !done)
+        return done.error();
+    return id;
+}
+
 const std::vector<Table>& tables() {
     static const std::vector<Table> all = {
         {"unit",
@@ -71,8 +96,8 @@ const std::vector<Table>& tables() {
         {"unit_former_name", {"unit", "code", "name", "valid_from", "valid_to"}, "former_names"},
         {"cluster", {"id", "unit", "name"}, "clusters"},
         {"receiver",
-         {"id", "unit", "name", "secret_hash", "volume_permille", "muted", "provisioned_by",
-          "provisioned_at_ms"},
+         {"id", "unit", "name", "secret_hash", "next_secret_hash", "volume_permille", "muted",
+          "provisioned_by", "provisioned_at_ms"},
          "receivers"},
         {"program",
          {"id", "unit", "kind", "title", "source", "media", "duration_ms", "voice", "rate_wpm",
@@ -119,6 +144,20 @@ common::Result<void> create_tables(common::Database& archive) {
 
 common::Result<std::string> content_digest(common::Database& archive) {
     Digest digest;
+    // The manifest (but the digest itself), then every table.
+    auto manifest =
+        archive.prepare("SELECT key, value FROM manifest WHERE key != 'digest' ORDER BY key");
+    for (;;) {
+        auto row = manifest.step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            break;
+        digest.add(manifest.text(0));
+        digest.add("\x1f");
+        digest.add(manifest.text(1));
+        digest.add("\x1e");
+    }
     for (const auto& table : tables()) {
         bool media = std::string_view(table.name) == "media";
         std::string select;
@@ -206,8 +245,7 @@ bool valid_archive_name(const std::string& name) {
 } // namespace handover_archive
 
 common::Result<HandoverArchive> open_handover(const std::string& folder, const std::string& name) {
-    using namespace handover_archive; // NOLINT(google-build-using-namespace)
-    if (!valid_archive_name(name))
+    if (!handover_archive::valid_archive_name(name))
         return make_error(Errc::invalid_argument,
                           "an archive is named by its file's name in the handover folder "
                           "(letters, digits, '-', '_', '.', ending in .sqlite), not \"" +
@@ -216,8 +254,15 @@ common::Result<HandoverArchive> open_handover(const std::string& folder, const s
     std::error_code error;
     if (!fs::is_regular_file(path, error))
         return make_error(Errc::not_found, "no archive \"" + name + "\" in " + folder);
+    return handover_archive::verify(path.string(), name);
+}
+
+namespace handover_archive {
+
+common::Result<HandoverArchive> verify(const std::string& path, const std::string& name) {
+    std::error_code error;
     try {
-        common::Database archive(path.string(), common::Database::Access::read_only);
+        common::Database archive(path, common::Database::Access::read_only);
         auto check = archive.prepare("PRAGMA integrity_check");
         auto row = check.step();
         if (!row || !*row || check.text(0) != "ok")
@@ -251,6 +296,8 @@ common::Result<HandoverArchive> open_handover(const std::string& folder, const s
                           "\"" + name + "\" is not a readable handover archive (" + e.what() + ")");
     }
 }
+
+} // namespace handover_archive
 
 std::vector<HandoverArchive> list_handovers(const std::string& folder) {
     std::vector<HandoverArchive> out;

@@ -39,11 +39,21 @@ std::shared_ptr<spdlog::logger> log();
 common::Result<bool> has_table(common::Database& db, const std::string& schema,
                                const std::string& table);
 
+/// What a server keeps of handovers in its own database: the archives it imported (by
+/// digest), its identity as a source of archives, and the rows it imported from each source
+/// (so that a later archive of the same units adds only what is new).
+const std::vector<common::Migration>& migrations();
+
+/// This server's identity as the source of archives (made at its first export).
+common::Result<std::string> source_id(common::Database& db);
+
 /// Creates the manifest and the tables in a new archive.
 common::Result<void> create_tables(common::Database& archive);
 
-/// The SHA-256 over the archive's content: every table's rows in order, and each media
-/// file's content checked against its own checksum on the way (a mismatch is an error).
+/// The SHA-256 over the archive's content: its manifest (but the digest), every table's rows
+/// in order, and each media file's content checked against its own checksum on the way (a
+/// mismatch is an error). It finds damage; it is no signature (whoever can write the archive
+/// can write a digest that matches).
 common::Result<std::string> content_digest(common::Database& archive);
 
 /// A manifest value; "" if missing. `schema` is "main", or the name the archive is attached as.
@@ -52,6 +62,9 @@ common::Result<std::string> manifest_value(common::Database& archive, const std:
 
 /// The archive's description read from its manifest and row counts.
 common::Result<HandoverArchive> describe(common::Database& archive, const std::string& name);
+
+/// The archive at `path` (called `name` in errors) verified as open_handover does it.
+common::Result<HandoverArchive> verify(const std::string& path, const std::string& name);
 
 /// Whether `name` can be an archive's file name: letters, digits, '-', '_' and '.', not
 /// starting with '.', ending in ".sqlite".

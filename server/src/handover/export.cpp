@@ -1,9 +1,11 @@
 // Exporting units into a handover archive: the units asked for, the units within them and
 // those merged into them, with everything that is theirs, from one snapshot of the database.
 #include <boost/json.hpp>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -159,7 +161,7 @@ common::Result<void> copy_media(common::Database& archive, const std::string& me
 /// Fills the archive at `archive` (open, tables made, the database attached as src).
 common::Result<void> fill(common::Database& archive, const HandoverPlaces& places,
                           const std::vector<std::string>& codes, const std::string& server,
-                          std::int64_t created_ms) {
+                          const std::string& source, std::int64_t created_ms) {
     auto units = read_units(archive);
     if (!units)
         return units.error();
@@ -188,9 +190,12 @@ common::Result<void> fill(common::Database& archive, const HandoverPlaces& place
         auto present = handover_archive::has_table(archive, "src", table.name);
         if (!present)
             return present.error();
-        bool whole_audit = codes.empty() && std::string_view(table.name) == "audit";
-        if (!*present || (std::string_view(table.name) == "audit" && !whole_audit &&
-                          !*handover_archive::has_table(archive, "src", "user_unit")))
+        bool audit = std::string_view(table.name) == "audit";
+        bool whole_audit = codes.empty() && audit;
+        auto scopes = handover_archive::has_table(archive, "src", "user_unit");
+        if (!scopes)
+            return scopes.error();
+        if (!*present || (audit && !whole_audit && !*scopes))
             continue; // a component this database does not have
         std::string sql = std::string("INSERT INTO ") + table.name + " (" + column_list(table) +
                           ") SELECT " + column_list(table, "x.") + " FROM src." + table.name +
@@ -218,6 +223,7 @@ common::Result<void> fill(common::Database& archive, const HandoverPlaces& place
              {"version", std::to_string(handover_archive::kVersion)},
              {"created_ms", std::to_string(created_ms)},
              {"server", server},
+             {"source", source},
              {"units", json::serialize(asked)},
              {"outside_parents", json::serialize(outside)}})
         if (auto done = put_manifest(archive, key, value); !done)
@@ -252,7 +258,26 @@ common::Result<HandoverArchive> export_handover(const HandoverPlaces& places,
     if (error)
         return make_error(Errc::io_error, "cannot make the handover folder " + places.folder +
                                               ": " + error.message());
-    auto name = free_name(folder, codes.empty() ? "all" : codes.front(), now);
+    // Named by the first code as far as it is letters and digits: a file name, whatever it is.
+    std::string what;
+    for (char c : codes.empty() ? std::string("all") : codes.front())
+        if (std::isalnum(static_cast<unsigned char>(c)) != 0 && what.size() < 20)
+            what += c;
+    // One export at a time: two in the same second would share a name.
+    static std::mutex exporting;
+    std::lock_guard one_at_a_time(exporting);
+    std::string source;
+    try {
+        common::Database live(places.database);
+        live.migrate("handover", handover_archive::migrations());
+        auto id = handover_archive::source_id(live);
+        if (!id)
+            return id.error();
+        source = *id;
+    } catch (const std::exception& e) {
+        return make_error(Errc::io_error, e.what());
+    }
+    auto name = free_name(folder, what.empty() ? "units" : what, now);
     auto partial = folder / (".partial-" + name);
     fs::remove(partial, error);
     auto created_ms =
@@ -268,7 +293,7 @@ common::Result<HandoverArchive> export_handover(const HandoverPlaces& places,
         // writes go on meanwhile (an immediate one would hold them off for the whole export).
         if (auto done = archive.execute("BEGIN"); !done)
             return done.error();
-        auto done = fill(archive, places, codes, server, created_ms);
+        auto done = fill(archive, places, codes, server, source, created_ms);
         if (auto ended = archive.execute(done ? "COMMIT" : "ROLLBACK"); done && !ended)
             return ended.error();
         if (!done)

@@ -150,17 +150,21 @@ common::Result<std::int64_t> add_unit(common::Database& db, const UnitRow& u,
     return db.last_insert_id();
 }
 
+/// Keeps a former code and name of `unit`, unless it has it already (an earlier archive).
 common::Result<void> add_former(common::Database& db, std::int64_t unit, const FormerRow& f) {
     auto s = db.prepare("INSERT INTO unit_former_name (unit, code, name, valid_from, valid_to) "
-                        "VALUES (?, ?, ?, ?, ?)");
+                        "SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM "
+                        "unit_former_name WHERE unit = ?1 AND code = ?2 AND name = ?3)");
     s.bind(1, unit).bind(2, f.code).bind(3, f.name).bind(4, f.valid_from).bind(5, f.valid_to);
     return s.run();
 }
 
 } // namespace
 
-common::Result<std::map<std::int64_t, std::int64_t>>
-place_units(common::Database& db, const HandoverMapping& mapping, HandoverImport& out) {
+common::Result<std::map<std::int64_t, std::int64_t>> place_units(common::Database& db,
+                                                                 const HandoverMapping& mapping,
+                                                                 HandoverImport& out,
+                                                                 std::int64_t& home) {
     auto archived = read_units(db, "arc");
     if (!archived)
         return archived.error();
@@ -198,7 +202,8 @@ place_units(common::Database& db, const HandoverMapping& mapping, HandoverImport
         auto bearer = here.bearer(step.as);
         if (bearer.unit != nullptr && bearer.current) {
             const auto& into = *bearer.unit;
-            if (into.ended())
+            // An ended unit takes only an ended one: the same history again (a later archive).
+            if (into.ended() && !u.ended())
                 refuse(step, step.as + " here is a unit that ended; map it to its successor");
             else if (province != !into.parent.has_value())
                 refuse(step, std::string("a ") + (province ? "province" : "commune") +
@@ -232,6 +237,9 @@ place_units(common::Database& db, const HandoverMapping& mapping, HandoverImport
                     fault = "the unit above it, " + above_code +
                             ", is not a unit here: map it to one (codes {\"" + above_code +
                             "\": \"...\"})";
+                else if (above_here.unit->parent)
+                    fault = "the unit above it, " + above_code + ", is mapped to " +
+                            above_here.unit->code + ", a commune here; map it to a province";
                 else
                     parent = above_here.unit->id;
             }
@@ -298,6 +306,24 @@ place_units(common::Database& db, const HandoverMapping& mapping, HandoverImport
         if (auto done = s.bind(1, old_id).bind(2, new_id).run(); !done)
             return done.error();
     }
+    // The unit asked for first (its programs' home here), else the first top unit.
+    auto asked = handover_archive::manifest_value(db, "units", "arc");
+    if (!asked)
+        return asked.error();
+    std::string first;
+    try {
+        auto listed = json::parse(asked->empty() ? "[]" : *asked);
+        if (!listed.as_array().empty())
+            first = listed.as_array().front().as_string();
+    } catch (const std::exception&) {
+        return make_error(Errc::invalid_argument, "the archive's manifest is not readable");
+    }
+    home = 0;
+    for (const auto& u : ordered)
+        if (ids.count(u.id) != 0 && (u.code == first || (home == 0 && first.empty())))
+            home = ids[u.id];
+    if (home == 0 && !ids.empty())
+        home = ids.begin()->second;
     return ids;
 }
 

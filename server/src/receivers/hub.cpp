@@ -210,8 +210,8 @@ ReceiverHub::hand_over(const std::vector<std::string>& ids, const std::string& s
                        const std::string& ca, std::chrono::milliseconds timeout) {
     std::map<std::string, HandOver> out;
     std::map<std::string, std::pair<std::int64_t, std::future<bool>>> asked;
-    // All asked at once: each receiver tries the new server on its own.
-    for (const auto& id : ids) {
+    // All asked at once (each once): each receiver tries the new server on its own.
+    for (const auto& id : std::set<std::string>(ids.begin(), ids.end())) {
         std::future<bool> answer;
         auto request = send_request(id, "move", {{"server", server}, {"ca", ca}}, &answer);
         if (request == 0)
@@ -222,13 +222,19 @@ ReceiverHub::hand_over(const std::vector<std::string>& ids, const std::string& s
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (auto& [id, request] : asked) {
         bool answered = request.second.wait_until(deadline) == std::future_status::ready;
+        bool came_back = false;
         {
             std::lock_guard lock(mutex_);
+            // A receiver told to move to this same server says hello here again, on another
+            // connection: it has not gone anywhere, and must not be forgotten.
+            auto sent = pending_.find(request.first);
+            auto live = live_.find(id);
+            came_back = sent != pending_.end() && live != live_.end() &&
+                        live->second.connection != sent->second.connection;
             pending_.erase(request.first); // a late answer finds nothing
         }
-        out[id] = !answered              ? HandOver::silent
-                  : request.second.get() ? HandOver::moved
-                                         : HandOver::stayed;
+        bool moved = answered && !came_back && request.second.get();
+        out[id] = !answered ? HandOver::silent : moved ? HandOver::moved : HandOver::stayed;
     }
     for (const auto& [id, how] : out) {
         if (how != HandOver::moved)

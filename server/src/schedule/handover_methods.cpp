@@ -89,12 +89,19 @@ json::value ScheduleApi::import_handover(const Params& p) {
         throw RpcError(rpc_code::kConflict,
                        "nothing was imported from " + done.archive.name + ": " + reasons);
     }
+    auto answer = import_json(done);
+    json::array collisions;
     if (!mapping.dry_run) {
         changed_();
         if (units_changed_)
             units_changed_({done.added_units, {}, 0, done.clusters, std::nullopt, {}});
+        // Entries that arrived beside this server's own may overlap them: for a person.
+        for (const auto& c : value_or_throw(store_.collisions_of(
+                 done.entries, std::chrono::floor<std::chrono::seconds>(now()))))
+            collisions.push_back(json::object{{"entry", c.entry}, {"problem", c.problem}});
     }
-    return import_json(done);
+    answer["collisions"] = std::move(collisions);
+    return answer;
 }
 
 } // namespace loa::server

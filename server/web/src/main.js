@@ -12,6 +12,7 @@ import { Emergency } from './pages/emergency.js';
 import { Receivers } from './pages/receivers.js';
 import { AsRun } from './pages/as_run.js';
 import { Users } from './pages/users.js';
+import { Backups } from './pages/backups.js';
 import { Units } from './pages/units.js';
 import { Listen } from './pages/listen.js';
 import { Alarms, AlarmBadge } from './pages/alarms.js';
@@ -27,6 +28,7 @@ const pages = [
   { path: 'listen', label: 'nav.listen', page: Listen },
   { path: 'units', label: 'nav.units', page: Units },
   { path: 'users', label: 'nav.users', page: Users, admin: true },
+  { path: 'backups', label: 'nav.backups', page: Backups, admin: true },
 ];
 
 const route = () => (location.hash.replace(/^#\/?/, '') || 'dashboard').split('?')[0];

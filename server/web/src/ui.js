@@ -19,7 +19,9 @@ const topicOf = (method) =>
           ? 'schedule'
           : method.startsWith('alarm.')
             ? 'alarms'
-            : '';
+            : method.startsWith('backup.')
+              ? 'backups'
+              : '';
 
 /**
  * Calls `method` and again after notifications of one of `topics` (at most every 500 ms, so a

@@ -257,6 +257,40 @@ TEST_F(HandoverTest, AnImportOntoACodeInUseMergesIntoThatUnitKeepingTheOldCodeAs
     EXPECT_EQ(b.count("SELECT unit FROM cluster WHERE id = 'dx-1'"), commune_b);
 }
 
+TEST_F(HandoverTest, ALaterArchiveOfTheSameUnitsAddsOnlyWhatIsNew) {
+    auto first = exported();
+    ASSERT_TRUE(imported(first.name, {{"70", "75"}, {"70001", "75101"}}).refused.empty());
+    // A's commune goes on airing until its clusters move.
+    a.run("INSERT INTO as_run (program, entry, priority, channel, started_at_ms, ended_at_ms, "
+          "receivers, outcome, played) VALUES (7, 3, 'normal', '70001', 8000, 9000, 1, "
+          "'completed', 1)");
+    a.clock.advance(std::chrono::seconds(1));
+    auto second = exported();
+    ASSERT_NE(second.name, first.name);
+    auto done = imported(second.name, {{"70", "75"}, {"70001", "75101"}});
+    ASSERT_TRUE(done.refused.empty()) << done.refused.front();
+    EXPECT_EQ(done.units.at(0).action, "merged");
+    EXPECT_EQ(done.added.at("as_run"), 1);
+    EXPECT_EQ(done.added.at("programs"), 0);
+    EXPECT_EQ(done.added.at("entries"), 0);
+    EXPECT_EQ(done.added.at("audit"), 0);
+    EXPECT_EQ(b.count("SELECT count(*) FROM as_run"), 4);
+    EXPECT_EQ(b.count("SELECT count(*) FROM schedule_entry"), 1);
+    EXPECT_EQ(b.count("SELECT count(*) FROM receiver"), 1);
+    EXPECT_EQ(b.count("SELECT count(*) FROM unit_former_name WHERE code = '70001'"), 1);
+}
+
+TEST_F(HandoverTest, SeveralUnitsOfTheArchiveMayBecomeOneHere) {
+    auto archive = exported();
+    auto done = imported(archive.name, {{"70", "75"}, {"70001", "75001"}, {"70003", "75001"}});
+    ASSERT_TRUE(done.refused.empty()) << done.refused.front();
+    EXPECT_EQ(done.units.at(0).action, "merged");
+    EXPECT_EQ(done.units.at(1).action, "merged");
+    EXPECT_EQ(b.count("SELECT count(*) FROM as_run"), 3);
+    EXPECT_EQ(
+        b.count("SELECT count(*) FROM entry_target WHERE unit = " + std::to_string(commune_b)), 1);
+}
+
 TEST_F(HandoverTest, ADryRunShowsTheImportAndChangesNothing) {
     auto archive = exported();
     auto units = b.count("SELECT count(*) FROM unit");

@@ -228,6 +228,11 @@ public:
     common::Result<UnitSplit> split_unit(std::int64_t unit, const std::vector<SplitPart>& parts,
                                          const std::string& date, TimePoint now,
                                          const SplitFollower& follow = {});
+    /// Of `entries`, those that overlap an entry of their class or fall in their units' quiet
+    /// hours (`now` bounds the checks), each with the problem: what a person must look at
+    /// after entries arrived from elsewhere (a handover).
+    common::Result<std::vector<EntryCollision>> collisions_of(std::vector<std::int64_t> entries,
+                                                              TimePoint now);
     /// The units `unit` split into (ids) and the day, if it split.
     common::Result<std::pair<std::vector<std::int64_t>, std::string>> split_into(std::int64_t unit);
     /// The unit split that made or enlarged `unit` (ids of the units it came from), if any.

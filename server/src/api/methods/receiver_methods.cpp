@@ -50,6 +50,11 @@ std::string bad_server_url(const std::string& url) {
             return "a host is letters, digits, '.' and '-' (no path, user or query), not \"" +
                    host + "\"";
     }
+    // Plain WebSocket only on this machine: a receiver sends its secret in the hello.
+    bool loopback = host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+    if (url.substr(0, scheme) == "ws" && !loopback)
+        return "a receiver sends its secret to the server it moves to: wss:// (ws:// only on "
+               "127.0.0.1)";
     if (!port.empty() &&
         (port.size() > 5 ||
          !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||

@@ -1,5 +1,5 @@
-// The as-run log: what really went out where, filtered by days, unit, priority and outcome,
-// exported as CSV exactly as filtered.
+// The as-run log: what really went out where (each unit named as it was that day), filtered by
+// days, unit, priority and outcome, exported as CSV exactly as filtered.
 import { useState } from 'preact/hooks';
 import { html, useApi, ErrorBox, download, DateField } from '../ui.js';
 import { t, dateTime, localIso, parseLocal } from '../i18n.js';
@@ -58,7 +58,7 @@ export function AsRun() {
       <tbody>${rows.map((r) => html`<tr data-as-run=${r.id} data-channel=${r.channel}>
         <td>${dateTime(r.started_at_ms)}</td>
         <td>${r.ended_at_ms ? dateTime(r.ended_at_ms) : ''}</td>
-        <td translate=${false}>${nameOf(r.channel)}</td>
+        <td translate=${false}>${r.unit ? r.unit.name : nameOf(r.channel)}</td>
         <td translate=${false}>${r.title}</td>
         <td>${t(`priority.${r.priority}`)}</td>
         <td translate=${false}>${r.receivers}</td>

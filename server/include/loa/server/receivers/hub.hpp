@@ -101,7 +101,7 @@ public:
         offline, ///< not connected: nothing was asked
     };
     /// Tells the connected receivers `ids` to switch to the server `server` (ws:// or wss://
-    /// HOST:PORT; `ca` its certificate authority's PEM, "" = the receiver's own): each says
+    /// HOST:PORT; `ca` its certificate authority's PEM, "" = the system's): each says
     /// hello there with its own id and secret (that server imported it), keeps the new server
     /// in its bundle and answers; one that cannot reach it answers so and stays here. Those
     /// that moved are removed from this server (their history stays). Waits up to `timeout`.
