@@ -234,9 +234,9 @@ common::Result<HandoverArchive> describe(common::Database& archive, const std::s
 }
 
 bool valid_archive_name(const std::string& name) {
-    constexpr std::string_view suffix = ".sqlite";
-    return name.size() > suffix.size() && name.size() <= 200 && name.front() != '.' &&
-           name.ends_with(suffix) && std::all_of(name.begin(), name.end(), [](char c) {
+    constexpr std::string_view kSuffix = ".sqlite";
+    return name.size() > kSuffix.size() && name.size() <= 200 && name.front() != '.' &&
+           name.ends_with(kSuffix) && std::all_of(name.begin(), name.end(), [](char c) {
                return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
                       c == '.';
            });

@@ -140,9 +140,11 @@ common::Result<void> copy_media(common::Database& archive, const std::string& me
     for (const auto& media : *stored) {
         auto name = fs::path(media).filename().string();
         std::ifstream in(fs::path(media_dir) / name, std::ios::binary);
-        if (!in)
-            return make_error(Errc::not_found, "the media file " + name + " is missing from " +
-                                                   media_dir + "; nothing was exported");
+        if (!in) {
+            std::string missing = "the media file " + name;
+            missing += " is missing from " + media_dir + "; nothing was exported";
+            return make_error(Errc::not_found, missing);
+        }
         std::stringstream bytes;
         bytes << in.rdbuf();
         auto content = bytes.str();

@@ -230,18 +230,21 @@ common::Result<std::map<std::int64_t, std::int64_t>> place_units(common::Databas
                 std::string above_code =
                     above != nullptr && above->is_string() ? std::string(above->as_string()) : "";
                 auto above_here = here.bearer(mapped(mapping, above_code));
-                if (above_code.empty())
+                bool missing =
+                    above_here.unit == nullptr || !above_here.current || above_here.unit->ended();
+                if (above_code.empty()) {
                     fault = "the unit above it is refused";
-                else if (above_here.unit == nullptr || !above_here.current ||
-                         above_here.unit->ended())
-                    fault = "the unit above it, " + above_code +
-                            ", is not a unit here: map it to one (codes {\"" + above_code +
-                            "\": \"...\"})";
-                else if (above_here.unit->parent)
-                    fault = "the unit above it, " + above_code + ", is mapped to " +
-                            above_here.unit->code + ", a commune here; map it to a province";
-                else
+                } else if (missing) {
+                    fault = "the unit above it, " + above_code;
+                    fault += R"(, is not a unit here: map it to one (codes {")";
+                    fault += above_code + R"(": "..."}))";
+                } else if (above_here.unit->parent) {
+                    fault = "the unit above it, " + above_code;
+                    fault += ", is mapped to " + above_here.unit->code;
+                    fault += ", a commune here; map it to a province";
+                } else {
                     parent = above_here.unit->id;
+                }
             }
             if (!fault.empty()) {
                 refuse(step, fault);

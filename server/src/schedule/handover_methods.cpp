@@ -68,7 +68,7 @@ json::value ScheduleApi::import_handover(const Params& p) {
     if (const auto* codes = p.object().if_contains("codes")) {
         if (!codes->is_object())
             throw RpcError(rpc_code::kInvalidParams,
-                           "params.codes: expected {\"archive's code\": \"code here\"}");
+                           R"(params.codes: expected {"archive's code": "code here"})");
         for (const auto& [from, to] : codes->as_object()) {
             if (!to.is_string())
                 throw RpcError(rpc_code::kInvalidParams,
