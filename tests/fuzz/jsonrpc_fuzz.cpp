@@ -89,7 +89,7 @@ public:
                     r.id = "rx-1";
                     return std::vector{r};
                 },
-                nullptr} {
+                nullptr, nullptr} {
         seed();
         restore();
         commune_ = api_->scope_of(api_->unit_ids({"70-001"}));
