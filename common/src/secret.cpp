@@ -95,26 +95,43 @@ std::string sha256_hex(std::string_view data) {
     return to_hex(digest.data());
 }
 
-std::optional<std::string> sha256_file(const std::string& path) {
+struct Sha256::State {
+    crypto_hash_sha256_state sodium{};
+};
+
+Sha256::Sha256() : state_(std::make_unique<State>()) {
     ensure_sodium();
+    crypto_hash_sha256_init(&state_->sodium);
+}
+
+Sha256::~Sha256() = default;
+
+void Sha256::add(std::string_view bytes) {
+    crypto_hash_sha256_update(&state_->sodium, reinterpret_cast<const unsigned char*>(bytes.data()),
+                              bytes.size());
+}
+
+std::string Sha256::hex() {
+    std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
+    crypto_hash_sha256_final(&state_->sodium, digest.data());
+    return to_hex(digest.data());
+}
+
+std::optional<std::string> sha256_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in)
         return std::nullopt;
-    crypto_hash_sha256_state state;
-    crypto_hash_sha256_init(&state);
+    Sha256 digest;
     std::array<char, 65536> chunk{};
     while (in) {
         in.read(chunk.data(), chunk.size());
         auto n = in.gcount();
         if (n > 0)
-            crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(chunk.data()),
-                                      static_cast<unsigned long long>(n));
+            digest.add(std::string_view(chunk.data(), static_cast<std::size_t>(n)));
     }
     if (in.bad())
         return std::nullopt;
-    std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
-    crypto_hash_sha256_final(&state, digest.data());
-    return to_hex(digest.data());
+    return digest.hex();
 }
 
 } // namespace loa::common

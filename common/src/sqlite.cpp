@@ -264,6 +264,13 @@ Transaction::Transaction(Database& db) : db_(db), nested_(db.transactions_ > 0) 
     ++db_.transactions_;
 }
 
+Result<bool> Database::has_table(const std::string& table, const std::string& schema) {
+    auto s =
+        prepare("SELECT 1 FROM \"" + schema + "\".sqlite_master WHERE type = 'table' AND name = ?");
+    s.bind(1, table);
+    return s.step();
+}
+
 Result<void> Database::vacuum_into(const std::string& file) {
     auto copy = prepare("VACUUM INTO ?");
     copy.bind(1, std::string_view(file));

@@ -133,7 +133,7 @@ common::Result<UnitSplit> ScheduleStore::split_unit(std::int64_t id,
                 }
                 if (auto moved = put_cluster({c.id, (*units)[it->second].id, c.name}); !moved)
                     return moved;
-                split.clusters.push_back(c.id);
+                split.clusters[c.id] = (*units)[it->second].id;
                 cluster_part.erase(it);
             }
         if (!left.empty())
@@ -208,16 +208,18 @@ common::Result<std::pair<std::vector<std::int64_t>, std::string>>
 ScheduleStore::split_into(std::int64_t unit) {
     auto s = db_.prepare("SELECT part, date FROM unit_split WHERE unit = ? ORDER BY rowid");
     s.bind(1, unit);
+    using Part = std::pair<std::int64_t, std::string>;
+    auto rows = common::collect<Part>(s, [](const common::Statement& row) {
+        return Part{row.integer(0), row.text(1)};
+    });
+    if (!rows)
+        return rows.error();
     std::pair<std::vector<std::int64_t>, std::string> out;
-    for (;;) {
-        auto row = s.step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            return out;
-        out.first.push_back(s.integer(0));
-        out.second = s.text(1);
+    for (const auto& [part, date] : *rows) {
+        out.first.push_back(part);
+        out.second = date; // one split: one day
     }
+    return out;
 }
 
 common::Result<std::vector<std::int64_t>> ScheduleStore::split_from(std::int64_t unit) {

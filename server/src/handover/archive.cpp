@@ -1,10 +1,7 @@
 // The handover archive's format: its tables, manifest and digest; opening and listing archives.
 #include "archive.hpp"
 
-#include <sodium.h>
-
 #include <algorithm>
-#include <array>
 #include <boost/json.hpp>
 #include <cctype>
 #include <filesystem>
@@ -20,27 +17,6 @@ namespace fs = std::filesystem;
 using common::Errc;
 using common::make_error;
 
-/// SHA-256 fed piece by piece.
-class Digest {
-public:
-    Digest() { crypto_hash_sha256_init(&state_); }
-    void add(std::string_view bytes) {
-        crypto_hash_sha256_update(&state_, reinterpret_cast<const unsigned char*>(bytes.data()),
-                                  bytes.size());
-    }
-    std::string hex() {
-        std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
-        crypto_hash_sha256_final(&state_, digest.data());
-        std::string out(digest.size() * 2 + 1, '\0');
-        sodium_bin2hex(out.data(), out.size(), digest.data(), digest.size());
-        out.resize(digest.size() * 2);
-        return out;
-    }
-
-private:
-    crypto_hash_sha256_state state_{};
-};
-
 } // namespace
 
 std::string handover_folder(const std::string& state_dir) {
@@ -52,14 +28,6 @@ namespace handover_archive {
 std::shared_ptr<spdlog::logger> log() {
     static auto logger = common::logger("handover");
     return logger;
-}
-
-common::Result<bool> has_table(common::Database& db, const std::string& schema,
-                               const std::string& table) {
-    auto s =
-        db.prepare("SELECT 1 FROM " + schema + ".sqlite_master WHERE type = 'table' AND name = ?");
-    s.bind(1, table);
-    return s.step();
 }
 
 const std::vector<common::Migration>& migrations() {
@@ -143,7 +111,7 @@ common::Result<void> create_tables(common::Database& archive) {
 }
 
 common::Result<std::string> content_digest(common::Database& archive) {
-    Digest digest;
+    common::Sha256 digest;
     // The manifest (but the digest itself), then every table.
     auto manifest =
         archive.prepare("SELECT key, value FROM manifest WHERE key != 'digest' ORDER BY key");

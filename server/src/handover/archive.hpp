@@ -35,10 +35,6 @@ std::string column_list(const Table& table, const std::string& prefix = "");
 /// The component's logger, "handover".
 std::shared_ptr<spdlog::logger> log();
 
-/// Whether the database attached as `schema` ("main" for the connection's own) has `table`.
-common::Result<bool> has_table(common::Database& db, const std::string& schema,
-                               const std::string& table);
-
 /// What a server keeps of handovers in its own database: the archives it imported (by
 /// digest), its identity as a source of archives, and the rows it imported from each source
 /// (so that a later archive of the same units adds only what is new).

@@ -189,12 +189,12 @@ common::Result<void> fill(common::Database& archive, const HandoverPlaces& place
         auto where = kWhere.find(table.name);
         if (where == kWhere.end())
             continue; // media, filled below
-        auto present = handover_archive::has_table(archive, "src", table.name);
+        auto present = archive.has_table(table.name, "src");
         if (!present)
             return present.error();
         bool audit = std::string_view(table.name) == "audit";
         bool whole_audit = codes.empty() && audit;
-        auto scopes = handover_archive::has_table(archive, "src", "user_unit");
+        auto scopes = archive.has_table("user_unit", "src");
         if (!scopes)
             return scopes.error();
         if (!*present || (audit && !whole_audit && !*scopes))

@@ -54,7 +54,7 @@ common::Result<void> place_clusters(common::Database& db, const HandoverMapping&
     auto archived = count(db, "SELECT count(*) FROM arc.receiver");
     if (!archived)
         return archived.error();
-    auto here = handover_archive::has_table(db, "main", "receiver");
+    auto here = db.has_table("receiver");
     if (!here)
         return here.error();
     if (*archived == 0)
@@ -149,21 +149,23 @@ common::Result<std::vector<std::int64_t>> with_new_ids(common::Database& db,
     if (!ids)
         return ids.error();
     std::vector<std::int64_t> added;
+    // Prepared once each (run() resets them): programs and entries may be thousands.
+    auto put = db.prepare(insert);
+    auto noted = db.prepare("INSERT INTO handover_row (source, kind, old, new) VALUES ((SELECT id "
+                            "FROM this_source), ?, ?, ?)");
+    auto note = db.prepare("INSERT INTO " + map + " (old, new, fresh) VALUES (?, ?, ?)");
     for (const auto& [id, before] : *ids) {
         std::int64_t here = 0;
         if (before) {
             here = *before;
         } else {
-            if (auto done = db.prepare(insert).bind(1, id).run(); !done)
+            if (auto done = put.bind(1, id).run(); !done)
                 return done.error();
             here = db.last_insert_id();
             added.push_back(here);
-            auto noted = db.prepare("INSERT INTO handover_row (source, kind, old, new) VALUES "
-                                    "((SELECT id FROM this_source), ?, ?, ?)");
             if (auto done = noted.bind(1, table).bind(2, id).bind(3, here).run(); !done)
                 return done.error();
         }
-        auto note = db.prepare("INSERT INTO " + map + " (old, new, fresh) VALUES (?, ?, ?)");
         if (auto done = note.bind(1, id).bind(2, here).bind(3, std::int64_t{before ? 0 : 1}).run();
             !done)
             return done.error();
@@ -273,7 +275,7 @@ common::Result<void> add_history(common::Database& db, const HandoverMapping& ma
             return archived.error();
         if (*archived == 0)
             continue;
-        auto here = handover_archive::has_table(db, "main", table);
+        auto here = db.has_table(table);
         if (!here)
             return here.error();
         if (!*here) {

@@ -168,8 +168,12 @@ json::value ScheduleApi::list_as_run(const Params& p, const Scope& scope) {
                 channels->insert(schedules::cluster_channel(cluster));
     }
     json::array out;
+    std::map<std::string, bool> seen; // by channel: a day's rows name few channels
     for (const auto& row : rows) {
-        if ((channels && channels->count(row.channel) == 0) || !sees_channel(scope, row.channel))
+        auto sees = seen.find(row.channel);
+        if (sees == seen.end())
+            sees = seen.emplace(row.channel, sees_channel(scope, row.channel)).first;
+        if ((channels && channels->count(row.channel) == 0) || !sees->second)
             continue;
         auto o = as_run_json(row);
         // The unit as it was named the day it aired (a unit keeping its code under a new name

@@ -151,14 +151,14 @@ json::value ScheduleApi::stats_history(const Params& p, const Scope& scope) {
     std::map<std::string, UnitDays> units;
     RowsByCode by_code;
     std::vector<schedules::Unit> shown;
-    for (auto& u : value_or_throw(store_.units()))
+    for (const auto& u : history.units())
         if (scope.may_read(u.id) && !u.merged_into) {
             auto& row = units[u.code] =
                 UnitDays{std::vector<int>(n, -1), std::vector<int>(n, 0), std::vector<double>(n, 0),
                          std::vector<double>(n, 0), 0};
             for (const auto& code : history.codes_of(u.id, predecessors))
                 by_code[code] = &row;
-            shown.push_back(std::move(u));
+            shown.push_back(u);
         }
     if (view_.online_history)
         fold_samples(by_code, bounds, view_.online_history(bounds.front(), bounds.back()));

@@ -36,6 +36,8 @@ public:
     /// Every code `unit` bore; with `predecessors`, also every code the units merged into it
     /// bore, at any depth.
     std::set<std::string> codes_of(std::int64_t unit, bool predecessors) const;
+    /// Every unit, in id order, as read.
+    const std::vector<schedules::Unit>& units() const { return units_; }
 
 private:
     std::vector<schedules::Unit> units_;

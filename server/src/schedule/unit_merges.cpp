@@ -29,16 +29,6 @@ const std::map<std::string_view, std::vector<const char*>> kUnitRows = {
     {"alarm", {"UPDATE alarm SET unit = ?1 WHERE unit = ?2 AND cleared_ms IS NULL"}},
 };
 
-/// Whether `table` exists: a test's database may hold the schedule's tables only.
-common::Result<bool> has_table(common::Database& db, const std::string& table) {
-    auto s = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
-    s.bind(1, std::string_view(table));
-    auto row = s.step();
-    if (!row)
-        return row.error();
-    return *row;
-}
-
 /// Runs a statement whose ?1 is the successor and ?2 the merged unit; how many rows changed.
 common::Result<std::int64_t> run_move(common::Database& db, const char* sql, std::int64_t from,
                                       std::int64_t into) {
@@ -49,6 +39,15 @@ common::Result<std::int64_t> run_move(common::Database& db, const char* sql, std
     return static_cast<std::int64_t>(db.changes());
 }
 
+/// The names of the users whose scope names `unit`.
+common::Result<std::vector<std::string>> scoped_users(common::Database& db, std::int64_t unit) {
+    auto who = db.prepare("SELECT name FROM user WHERE id IN "
+                          "(SELECT user FROM user_unit WHERE unit = ?) ORDER BY name");
+    who.bind(1, unit);
+    return common::collect<std::string>(who,
+                                        [](const common::Statement& row) { return row.text(0); });
+}
+
 /// Moves, on the store's connection inside the merge, the rows other components keep by unit:
 /// receivers (they join the successor's channel), users' scopes and active alarms (cleared
 /// ones keep the unit they were raised for).
@@ -56,17 +55,14 @@ schedules::ScheduleStore::UnitFollower follow_units(FollowedUnits& followed) {
     return [&followed](common::Database& db, std::int64_t from,
                        std::int64_t into) -> common::Result<void> {
         for (const auto& [table, moves] : kUnitRows) {
-            auto present = has_table(db, std::string(table));
+            // A test's database may hold the schedule's tables only.
+            auto present = db.has_table(std::string(table));
             if (!present)
                 return present.error();
             if (!*present)
                 continue;
             if (table == "user_unit") {
-                auto who = db.prepare("SELECT name FROM user WHERE id IN "
-                                      "(SELECT user FROM user_unit WHERE unit = ?) ORDER BY name");
-                who.bind(1, from);
-                auto names = common::collect<std::string>(
-                    who, [](const common::Statement& row) { return row.text(0); });
+                auto names = scoped_users(db, from);
                 if (!names)
                     return names.error();
                 followed.users.insert(followed.users.end(), names->begin(), names->end());
@@ -94,7 +90,8 @@ schedules::ScheduleStore::SplitFollower follow_split(FollowedUnits& followed) {
             return run_move(db, sql, from, to);
         };
         for (const auto& [table, moves] : kUnitRows) {
-            auto present = has_table(db, std::string(table));
+            // A test's database may hold the schedule's tables only.
+            auto present = db.has_table(std::string(table));
             if (!present)
                 return present.error();
             if (!*present)
@@ -112,11 +109,7 @@ schedules::ScheduleStore::SplitFollower follow_split(FollowedUnits& followed) {
                 if (moved)
                     followed.alarms += *moved;
             } else {
-                auto who = db.prepare("SELECT name FROM user WHERE id IN "
-                                      "(SELECT user FROM user_unit WHERE unit = ?) ORDER BY name");
-                who.bind(1, from);
-                auto names = common::collect<std::string>(
-                    who, [](const common::Statement& row) { return row.text(0); });
+                auto names = scoped_users(db, from);
                 if (!names)
                     return names.error();
                 followed.users = *names;
@@ -133,15 +126,35 @@ schedules::ScheduleStore::SplitFollower follow_split(FollowedUnits& followed) {
 }
 
 /// units.merge's answer: the successor, the merged units, what moved, what collides.
+/// The code of unit `id` among `all` ("#id" if it is not there).
+std::string code_of(const std::vector<schedules::Unit>& all, std::int64_t id) {
+    for (const auto& u : all)
+        if (u.id == id)
+            return u.code;
+    return "#" + std::to_string(id);
+}
+
+/// What a reorganisation moved ("moved" of units.merge and units.split).
+json::object moved_json(const std::vector<std::int64_t>& entries,
+                        const std::vector<std::int64_t>& programs,
+                        const std::vector<std::string>& clusters, const FollowedUnits& followed) {
+    return {{"entries", json::value_from(entries)},
+            {"programs", json::value_from(programs)},
+            {"clusters", json::value_from(clusters)},
+            {"users", json::value_from(followed.users)},
+            {"alarms", followed.alarms}};
+}
+
+json::array collisions_json(const std::vector<schedules::EntryCollision>& collisions) {
+    json::array out;
+    for (const auto& c : collisions)
+        out.push_back(json::object{{"entry", c.entry}, {"problem", c.problem}});
+    return out;
+}
+
 json::object merge_json(const std::vector<schedules::Unit>& all, std::int64_t into,
                         const std::vector<std::int64_t>& from, const schedules::UnitMerge& merge,
                         const FollowedUnits& followed, bool dry_run) {
-    auto code_of = [&](std::int64_t id) {
-        for (const auto& u : all)
-            if (u.id == id)
-                return u.code;
-        return "#" + std::to_string(id);
-    };
     json::object out;
     json::array merged;
     for (const auto& u : all) {
@@ -153,17 +166,11 @@ json::object merge_json(const std::vector<schedules::Unit>& all, std::int64_t in
     out["merged"] = std::move(merged);
     json::array units;
     for (auto id : merge.units)
-        units.push_back(json::value(code_of(id)));
-    out["moved"] = {{"entries", json::value_from(merge.entries)},
-                    {"programs", json::value_from(merge.programs)},
-                    {"clusters", json::value_from(merge.clusters)},
-                    {"units", std::move(units)},
-                    {"users", json::value_from(followed.users)},
-                    {"alarms", followed.alarms}};
-    json::array collisions;
-    for (const auto& c : merge.collisions)
-        collisions.push_back(json::object{{"entry", c.entry}, {"problem", c.problem}});
-    out["collisions"] = std::move(collisions);
+        units.push_back(json::value(code_of(all, id)));
+    auto moved = moved_json(merge.entries, merge.programs, merge.clusters, followed);
+    moved["units"] = std::move(units);
+    out["moved"] = std::move(moved);
+    out["collisions"] = collisions_json(merge.collisions);
     out["dry_run"] = dry_run;
     return out;
 }
@@ -218,16 +225,18 @@ json::value ScheduleApi::merge_units(const Params& p, const Scope& scope) {
 
 namespace {
 
+/// The clusters a split gave to its parts.
+std::vector<std::string> clusters_of(const schedules::UnitSplit& split) {
+    std::vector<std::string> out;
+    for (const auto& [cluster, part] : split.clusters)
+        out.push_back(cluster);
+    return out;
+}
+
 /// units.split's answer: the unit, its parts, what moved, what collides.
 json::object split_json(const std::vector<schedules::Unit>& all, std::int64_t from,
                         const schedules::UnitSplit& split, const FollowedUnits& followed,
                         bool dry_run) {
-    auto code_of = [&](std::int64_t id) {
-        for (const auto& u : all)
-            if (u.id == id)
-                return u.code;
-        return "#" + std::to_string(id);
-    };
     json::object out;
     json::array parts;
     for (auto id : split.parts)
@@ -240,17 +249,10 @@ json::object split_json(const std::vector<schedules::Unit>& all, std::int64_t fr
     out["parts"] = std::move(parts);
     json::array added;
     for (auto id : split.added)
-        added.push_back(json::value(code_of(id)));
+        added.push_back(json::value(code_of(all, id)));
     out["added"] = std::move(added);
-    out["moved"] = {{"entries", json::value_from(split.entries)},
-                    {"programs", json::value_from(split.programs)},
-                    {"clusters", json::value_from(split.clusters)},
-                    {"users", json::value_from(followed.users)},
-                    {"alarms", followed.alarms}};
-    json::array collisions;
-    for (const auto& c : split.collisions)
-        collisions.push_back(json::object{{"entry", c.entry}, {"problem", c.problem}});
-    out["collisions"] = std::move(collisions);
+    out["moved"] = moved_json(split.entries, split.programs, clusters_of(split), followed);
+    out["collisions"] = collisions_json(split.collisions);
     out["dry_run"] = dry_run;
     return out;
 }
@@ -311,12 +313,9 @@ json::value ScheduleApi::split_unit(const Params& p, const Scope& scope) {
             UnitsChanged changed;
             changed.added = codes_of(split.added);
             changed.into = split.parts.front();
-            changed.clusters = split.clusters;
+            changed.clusters = clusters_of(split);
             changed.split = from;
-            for (const auto& [cluster, unit] : cluster_units())
-                if (std::find(split.clusters.begin(), split.clusters.end(), cluster) !=
-                    split.clusters.end())
-                    changed.split_subjects[cluster] = unit;
+            changed.split_subjects = split.clusters;
             units_changed_(changed);
         }
     }

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,5 +32,21 @@ std::string random_token(std::size_t bytes = 32);
 std::string sha256_hex(std::string_view data);
 /// SHA-256 of a file's contents, read in chunks; nullopt if it cannot be read.
 std::optional<std::string> sha256_file(const std::string& path);
+
+/// SHA-256 fed piece by piece (a digest over many rows or chunks).
+class Sha256 {
+public:
+    Sha256();
+    ~Sha256();
+    Sha256(const Sha256&) = delete;
+    Sha256& operator=(const Sha256&) = delete;
+    void add(std::string_view bytes);
+    /// The digest of everything added, as 64 lowercase hex digits; call it once.
+    std::string hex();
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
 
 } // namespace loa::common

@@ -100,6 +100,8 @@ public:
     void migrate(const std::vector<Migration>& migrations);
     /// The schema version (PRAGMA user_version).
     int schema_version();
+    /// Whether the database (`schema`: "main", "temp" or an attached one's name) has `table`.
+    Result<bool> has_table(const std::string& table, const std::string& schema = "main");
     /// The same for one component sharing the file with others: its versions are kept in the
     /// table loa_schema (component, version), apart from user_version.
     void migrate(const std::string& component, const std::vector<Migration>& migrations);

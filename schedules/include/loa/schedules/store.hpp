@@ -79,12 +79,12 @@ struct SplitPart {
 
 /// What splitting a unit did, and what it left for a person.
 struct UnitSplit {
-    std::vector<std::int64_t> parts;        ///< ids, in the order given
-    std::vector<std::int64_t> added;        ///< the parts the split made
-    std::vector<std::int64_t> entries;      ///< entries that targeted it, now every part
-    std::vector<std::int64_t> programs;     ///< its programs, now the first part's
-    std::vector<std::string> clusters;      ///< its clusters, each now its part's
-    std::vector<EntryCollision> collisions; ///< moved entries that now break a rule
+    std::vector<std::int64_t> parts;              ///< ids, in the order given
+    std::vector<std::int64_t> added;              ///< the parts the split made
+    std::vector<std::int64_t> entries;            ///< entries that targeted it, now every part
+    std::vector<std::int64_t> programs;           ///< its programs, now the first part's
+    std::map<std::string, std::int64_t> clusters; ///< its clusters, each with its part (id)
+    std::vector<EntryCollision> collisions;       ///< moved entries that now break a rule
 };
 
 struct OfficialList;
