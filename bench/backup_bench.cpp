@@ -2,8 +2,9 @@
 // 4,000 clusters, the as-run log, the online history sampled every 5 minutes, alarms, the
 // audit log, the programs' media), backed up, verified and restored with the server's own
 // functions; each step against a plain copy of the same files measured in the same run. While
-// the first backup runs, a writer goes on writing as the server does (an as-run row every
-// 20 ms): its slowest write against the same writer with no backup running.
+// the first backup runs, the server's work goes on beside it: a writer (an as-run row every
+// 20 ms) and a fan-out shard sending a frame every 20 ms to every cluster; its slowest write and
+// how late its frames are, against the same work with no backup running.
 //
 // usage: loa_backup_bench [--clusters N] [--days D] [--media-files M] [--media-kb K]
 //                         [--dir FOLDER]
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -22,7 +24,10 @@
 #include "bench_support.hpp"
 #include "loa/common/clock.hpp"
 #include "loa/common/sealed.hpp"
+#include "loa/common/secret.hpp"
 #include "loa/common/sqlite.hpp"
+#include "loa/pipeline/fanout.hpp"
+#include "loa/pipeline/udp_socket.hpp"
 #include "loa/schedules/store.hpp"
 #include "loa/server/api/auth_store.hpp"
 #include "loa/server/backups/backup.hpp"
@@ -204,10 +209,62 @@ void fill(const std::string& state, const Options& o) {
     check(tx.commit(), "commit");
 }
 
-/// The slowest of a writer's as-run inserts (one every 20 ms) while `work` runs, in ms.
-template <class Work> double slowest_write_during(const std::string& db, Work&& work) {
+double percentile(std::vector<double> v, double p) {
+    if (v.empty())
+        return 0;
+    std::sort(v.begin(), v.end());
+    return v[static_cast<std::size_t>(p * static_cast<double>(v.size() - 1))];
+}
+
+/// What the server does beside a backup, each on a thread of its own: a writer (an as-run row
+/// every 20 ms on its own connection) and a fan-out shard sending each 20 ms frame to every
+/// cluster with a key of its own, to a socket on 127.0.0.1 that is never read.
+struct ServerLoad {
+    double slowest_write_ms = 0;
+    std::vector<double> frame_ms;  ///< each frame: from its due instant to its last packet sent
+    std::uint64_t frames_late = 0; ///< not all sent before the next one was due
+    std::uint64_t send_drops = 0;
+};
+
+/// The fan-out's shard with `clusters` receivers, each with an AES-CM key of its own.
+struct Fleet {
+    std::vector<std::unique_ptr<loa::pipeline::ReceiverLink>> links;
+    std::unique_ptr<loa::pipeline::FanOutShard> shard;
+};
+
+Fleet make_fleet(int fd, const loa::pipeline::Endpoint& sink, int clusters) {
+    using loa::pipeline::SrtpProfile;
+    constexpr auto kProfile = SrtpProfile::aes_cm_128_hmac_sha1_80;
+    Fleet fleet;
+    fleet.shard = std::make_unique<loa::pipeline::FanOutShard>(fd, 64);
+    for (int i = 0; i < clusters; ++i) {
+        auto link = std::make_unique<loa::pipeline::ReceiverLink>();
+        link->address = sink.packed();
+        std::vector<std::uint8_t> key(loa::pipeline::srtp_master_length(kProfile));
+        loa::common::random_bytes(key.data(), key.size());
+        auto ssrc = static_cast<std::uint32_t>(i + 1);
+        auto session = loa::pipeline::SrtpSession::outbound(kProfile, key, ssrc);
+        if (!session)
+            throw std::runtime_error("SRTP: " + session.error().message);
+        fleet.shard->add(0, loa::pipeline::RtpStream(ssrc, 0, 0), std::move(*session), link.get());
+        fleet.links.push_back(std::move(link));
+    }
+    return fleet;
+}
+
+template <class Work>
+ServerLoad server_load_during(const std::string& db, int clusters, Work&& work) {
+    constexpr auto kFrame = std::chrono::milliseconds(20);
+    constexpr std::size_t kOpusBytes = 80; // 32 kbps
+    auto loopback = loa::pipeline::Endpoint::parse("127.0.0.1:0");
+    auto sender = loa::pipeline::UdpSocket::bind(*loopback);
+    auto sink_socket = loa::pipeline::UdpSocket::bind(*loopback); // never read
+    if (!sender || !sink_socket)
+        throw std::runtime_error("no UDP socket on 127.0.0.1");
+    Fleet fleet = make_fleet(
+        sender->fd(), loa::pipeline::Endpoint(0x7f000001, sink_socket->local_port()), clusters);
+    ServerLoad load;
     std::atomic<bool> stop = false;
-    double slowest = 0;
     std::thread writer([&] {
         loa::common::Database conn(db);
         auto insert = conn.prepare("INSERT INTO heartbeat (id, at_ms) VALUES (1, ?) "
@@ -215,14 +272,32 @@ template <class Work> double slowest_write_during(const std::string& db, Work&& 
         while (!stop) {
             auto start = steady_clock::now();
             check(insert.bind(1, std::int64_t{1}).run(), "write");
-            slowest = std::max(slowest, seconds_since(start) * 1000);
-            std::this_thread::sleep_until(start + std::chrono::milliseconds(20));
+            load.slowest_write_ms = std::max(load.slowest_write_ms, seconds_since(start) * 1000);
+            std::this_thread::sleep_until(start + kFrame);
+        }
+    });
+    std::thread fanout([&] {
+        loa::pipeline::Delivery frame;
+        frame.size = static_cast<std::uint16_t>(kOpusBytes);
+        std::memset(frame.bytes.data(), 0x5a, kOpusBytes);
+        auto due = steady_clock::now();
+        while (!stop) {
+            due += kFrame;
+            std::this_thread::sleep_until(due);
+            frame.channel_timestamp += 960;
+            fleet.shard->send(frame);
+            auto took = steady_clock::now() - due;
+            load.frame_ms.push_back(std::chrono::duration<double, std::milli>(took).count());
+            if (took > kFrame)
+                ++load.frames_late;
         }
     });
     work();
     stop = true;
     writer.join();
-    return slowest;
+    fanout.join();
+    load.send_drops = fleet.shard->stats().send_drops;
+    return load;
 }
 
 } // namespace
@@ -248,12 +323,12 @@ int main(int argc, char** argv) {
     fs::remove_all(root / "plain-copy");
 
     auto now = std::chrono::system_clock::now();
-    double idle_write = slowest_write_during(
-        state + "/loa.db", [] { std::this_thread::sleep_for(std::chrono::seconds(3)); });
+    auto idle = server_load_during(state + "/loa.db", o.clusters,
+                                   [] { std::this_thread::sleep_for(std::chrono::seconds(10)); });
     loa::common::Result<loa::server::Backup> first =
         loa::common::make_error(loa::common::Errc::io_error, "not taken");
     double first_s = 0;
-    double busy_write = slowest_write_during(state + "/loa.db", [&] {
+    auto busy = server_load_during(state + "/loa.db", o.clusters, [&] {
         auto start = steady_clock::now();
         first = loa::server::take_backup(state, nas, now);
         first_s = seconds_since(start);
@@ -295,7 +370,22 @@ int main(int argc, char** argv) {
                 static_cast<double>(folder_bytes(nas + "/media")) / 1048576.0);
     std::printf("the server's slowest write (every 20 ms): %.1f ms idle, %.1f ms during the "
                 "first backup (%.1fx)\n",
-                idle_write, busy_write, busy_write / std::max(idle_write, 0.001));
+                idle.slowest_write_ms, busy.slowest_write_ms,
+                busy.slowest_write_ms / std::max(idle.slowest_write_ms, 0.001));
+    std::printf("\nfan-out, a 20 ms frame to %d clusters (keys of their own), from the frame's "
+                "due instant to its last packet sent:\n",
+                o.clusters);
+    std::printf("%-26s %7s %8s %8s %8s %6s %6s\n", "", "frames", "p50 ms", "p99 ms", "max ms",
+                "late", "drops");
+    for (const auto* load : {&idle, &busy})
+        std::printf("%-26s %7zu %8.2f %8.2f %8.2f %6llu %6llu\n",
+                    load == &idle ? "no backup (baseline)" : "during the first backup",
+                    load->frame_ms.size(), percentile(load->frame_ms, 0.5),
+                    percentile(load->frame_ms, 0.99), percentile(load->frame_ms, 1),
+                    static_cast<unsigned long long>(load->frames_late),
+                    static_cast<unsigned long long>(load->send_drops));
+    std::printf("p99 during / p99 idle: %.2f\n",
+                percentile(busy.frame_ms, 0.99) / std::max(percentile(idle.frame_ms, 0.99), 0.001));
     fs::remove_all(root);
     return 0;
 }

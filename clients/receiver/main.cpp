@@ -179,107 +179,123 @@ int run_provisioned(loa::clients::ReceiverSettings settings) {
     auto backoff = std::chrono::milliseconds(0);
     bool unprovisioned = false;
     std::optional<loa::clients::Hello> moved; // the new server's hello after a move
-    while (!stop && !unprovisioned) {
-        bool after_move = moved.has_value();
-        auto hello = moved ? loa::common::Result<loa::clients::Hello>(*moved) : control.connect();
-        moved.reset();
-        if (!hello) {
-            backoff = loa::clients::next_backoff(backoff);
-            log->warn("{}; trying again in {:.1f} s", hello.error().message,
-                      static_cast<double>(backoff.count()) / 1000);
-            auto until = std::chrono::steady_clock::now() + backoff;
-            while (!stop && std::chrono::steady_clock::now() < until)
-                std::this_thread::sleep_for(std::chrono::milliseconds(100)); // NOLINT: stop poll
-            continue;
-        }
-        backoff = std::chrono::milliseconds(0);
-        // What a hello gave, for the media link (mutex held).
-        auto take_media = [&](const loa::clients::Hello& from) {
-            settings.server = from.media;
-            settings.profile = from.profile;
-            settings.key = key = from.key;
-            settings.group = from.group;
-            settings.group_key = from.group_key;
-        };
-        if (!link) {
-            settings.id = bundle->id;
-            std::lock_guard lock(media_mutex);
-            player = std::make_unique<loa::clients::Player>(loa::clients::PlayerSettings{
-                settings.output, settings.jitter_ms, hello->volume, hello->muted, settings.channels,
-                settings.drill_silent_output});
-            player->start();
-            take_media(*hello);
-            link = std::make_unique<loa::clients::MediaLink>(settings, *player,
-                                                             loa::common::SystemClock::instance());
-            network = std::thread([&] { link->run(media_stop); });
-        } else if (after_move) {
-            // Another server: the media link follows it with what its hello gave, and the
-            // player plays on, one stream.
-            media_stop = true;
+    // However the run ends (an exception included: a playout that cannot start), the threads
+    // stop and are joined before what they use goes.
+    auto join_threads = [&] {
+        stop = true;
+        media_stop = true;
+        if (signal_thread.joinable())
+            signal_thread.join();
+        if (network.joinable())
             network.join();
-            media_stop = false;
-            std::lock_guard lock(media_mutex);
-            take_media(*hello);
-            link->move_server();
-            network = std::thread([&] { link->run(media_stop); });
-            player->set_volume(hello->volume);
-            player->set_muted(hello->muted);
-        } else {
-            if (hello->key != key) // rotated while we were away
-                link->install_key(key = hello->key);
-            player->set_volume(hello->volume);
-            player->set_muted(hello->muted);
+    };
+    try {
+        while (!stop && !unprovisioned) {
+            bool after_move = moved.has_value();
+            auto hello =
+                moved ? loa::common::Result<loa::clients::Hello>(*moved) : control.connect();
+            moved.reset();
+            if (!hello) {
+                backoff = loa::clients::next_backoff(backoff);
+                log->warn("{}; trying again in {:.1f} s", hello.error().message,
+                          static_cast<double>(backoff.count()) / 1000);
+                auto until = std::chrono::steady_clock::now() + backoff;
+                while (!stop && std::chrono::steady_clock::now() < until)
+                    std::this_thread::sleep_for(
+                        std::chrono::milliseconds(100)); // NOLINT: stop poll
+                continue;
+            }
+            backoff = std::chrono::milliseconds(0);
+            // What a hello gave, for the media link (mutex held).
+            auto take_media = [&](const loa::clients::Hello& from) {
+                settings.server = from.media;
+                settings.profile = from.profile;
+                settings.key = key = from.key;
+                settings.group = from.group;
+                settings.group_key = from.group_key;
+            };
+            if (!link) {
+                settings.id = bundle->id;
+                std::lock_guard lock(media_mutex);
+                player = std::make_unique<loa::clients::Player>(loa::clients::PlayerSettings{
+                    settings.output, settings.jitter_ms, hello->volume, hello->muted,
+                    settings.channels, settings.drill_silent_output});
+                player->start();
+                take_media(*hello);
+                link = std::make_unique<loa::clients::MediaLink>(
+                    settings, *player, loa::common::SystemClock::instance());
+                network = std::thread([&] { link->run(media_stop); });
+            } else if (after_move || hello->media != settings.server ||
+                       hello->profile != settings.profile || hello->group != settings.group ||
+                       hello->group_key != settings.group_key) {
+                // Another server, or another channel's group stream (its unit merged, split or
+                // changed code): the media link follows what the hello gave, and the player plays
+                // on, one stream.
+                media_stop = true;
+                network.join();
+                media_stop = false;
+                std::lock_guard lock(media_mutex);
+                take_media(*hello);
+                link->move_server();
+                network = std::thread([&] { link->run(media_stop); });
+                player->set_volume(hello->volume);
+                player->set_muted(hello->muted);
+            } else {
+                if (hello->key != key) // rotated while we were away
+                    link->install_key(key = hello->key);
+                player->set_volume(hello->volume);
+                player->set_muted(hello->muted);
+            }
+            double volume = hello->volume;
+            bool muted = hello->muted;
+            loa::clients::ControlActions actions;
+            actions.set_output = [&](double v, bool m) {
+                volume = v;
+                muted = m;
+                player->set_volume(v);
+                player->set_muted(m);
+                log->info("volume {:.2f}{}", v, m ? ", muted" : "");
+            };
+            actions.rekey = [&](std::vector<std::uint8_t> new_key) {
+                key = new_key;
+                link->install_key(std::move(new_key));
+            };
+            actions.status = [&] {
+                auto l = link->stats();
+                auto p = player->stats();
+                auto played = player->played();
+                return json::object{{"volume", volume},
+                                    {"muted", muted},
+                                    {"receiving", link->receiving()},
+                                    {"received", l.received},
+                                    {"lost", l.lost},
+                                    {"late", p.late},
+                                    {"concealed", p.lost},
+                                    {"jitter_ms", l.jitter_ms},
+                                    {"played_ms", played.measured_ms},
+                                    {"sound_ms", played.sound_ms},
+                                    {"sound_seconds", player->sound_seconds()},
+                                    {"level_dbfs", level_now(played)},
+                                    {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(
+                                                     std::chrono::steady_clock::now() - started)
+                                                     .count()},
+                                    {"version", "loa-receiver 0.1"}};
+            };
+            auto end = control.serve(stop, actions);
+            unprovisioned = end == loa::clients::ControlLink::End::unprovisioned;
+            if (end == loa::clients::ControlLink::End::moved)
+                moved = control.moved_hello();
         }
-        double volume = hello->volume;
-        bool muted = hello->muted;
-        loa::clients::ControlActions actions;
-        actions.set_output = [&](double v, bool m) {
-            volume = v;
-            muted = m;
-            player->set_volume(v);
-            player->set_muted(m);
-            log->info("volume {:.2f}{}", v, m ? ", muted" : "");
-        };
-        actions.rekey = [&](std::vector<std::uint8_t> new_key) {
-            key = new_key;
-            link->install_key(std::move(new_key));
-        };
-        actions.status = [&] {
-            auto l = link->stats();
-            auto p = player->stats();
-            auto played = player->played();
-            return json::object{{"volume", volume},
-                                {"muted", muted},
-                                {"receiving", link->receiving()},
-                                {"received", l.received},
-                                {"lost", l.lost},
-                                {"late", p.late},
-                                {"concealed", p.lost},
-                                {"jitter_ms", l.jitter_ms},
-                                {"played_ms", played.measured_ms},
-                                {"sound_ms", played.sound_ms},
-                                {"sound_seconds", player->sound_seconds()},
-                                {"level_dbfs", level_now(played)},
-                                {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(
-                                                 std::chrono::steady_clock::now() - started)
-                                                 .count()},
-                                {"version", "loa-receiver 0.1"}};
-        };
-        auto end = control.serve(stop, actions);
-        unprovisioned = end == loa::clients::ControlLink::End::unprovisioned;
-        if (end == loa::clients::ControlLink::End::moved)
-            moved = control.moved_hello();
+    } catch (...) {
+        join_threads();
+        throw;
     }
     if (unprovisioned) {
         std::error_code ec;
         std::filesystem::remove(settings.provision, ec);
         log->warn("unprovisioned: the bundle {} is deleted; stopping", settings.provision);
     }
-    stop = true;
-    signal_thread.join();
-    media_stop = true;
-    if (network.joinable())
-        network.join();
+    join_threads();
     if (player) {
         player->finish(std::chrono::seconds(5));
         log_counters(*link, *player);

@@ -6,6 +6,7 @@
 #include "loa/common/logging.hpp"
 #include "loa/common/persistent_counter.hpp"
 #include "loa/common/secret.hpp"
+#include "loa/pipeline/srtp.hpp"
 
 namespace loa::clients {
 namespace {
@@ -144,6 +145,14 @@ common::Result<Hello> ControlLink::connect() {
             h.group = text_of(group->as_object(), "channel");
             h.group_key = common::from_base64(text_of(group->as_object(), "key"))
                               .value_or(std::vector<std::uint8_t>{});
+        }
+        auto length = pipeline::srtp_master_length(h.profile);
+        if (h.key.size() != length || (!h.group.empty() && h.group_key.size() != length)) {
+            connection_.reset();
+            return common::make_error(common::Errc::invalid_argument,
+                                      "the server's hello gives a key that does not fit its "
+                                      "SRTP profile " +
+                                          text_of(o, "profile"));
         }
         h.volume = o.at("volume").to_number<double>();
         h.muted = o.at("muted").as_bool();

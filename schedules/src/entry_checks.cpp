@@ -104,7 +104,7 @@ common::Result<void> ScheduleStore::check_receivers(const std::vector<std::strin
     return {};
 }
 
-common::Result<void> ScheduleStore::check_targets(const Entry& e, TimePoint start) {
+common::Result<void> ScheduleStore::check_targets(const Entry& e) {
     auto p = program(e.program);
     if (!p)
         return p.error();
@@ -122,23 +122,35 @@ common::Result<void> ScheduleStore::check_targets(const Entry& e, TimePoint star
                           "program #" + std::to_string(p->id) + " \"" + p->title + "\" is " +
                               to_string(p->approval) + ": unit \"" + owner->code +
                               "\" requires approval before a program is scheduled");
-    std::string first_day = local(start, e.when.time_zone).substr(0, 10);
     for (auto id : e.units) {
         auto u = unit(id);
         if (!u)
             return make_error(Errc::not_found, "target: " + u.error().message);
-        if (u->merged_into || (u->valid_to && *u->valid_to <= first_day)) {
-            std::string into;
-            if (u->merged_into)
-                if (auto m = unit(*u->merged_into))
-                    into = "; it was merged into \"" + m->code + "\" (" + m->name +
-                           "), target that instead";
-            return make_error(Errc::invalid_argument, "target unit \"" + u->code + "\" (" +
-                                                          u->name + ") ended on " +
-                                                          u->valid_to.value_or("?") + into);
-        }
+        // Units end on a day up to today: a recurring entry would outlive it.
+        if (auto lives = check_unit_lives(*u); !lives)
+            return lives;
     }
     return check_receivers(e.receivers);
+}
+
+common::Result<void> ScheduleStore::check_unit_lives(const Unit& u) {
+    if (!u.merged_into && !u.valid_to)
+        return {};
+    std::string instead;
+    if (u.merged_into) {
+        if (auto m = unit(*u.merged_into))
+            instead =
+                "; it was merged into \"" + m->code + "\" (" + m->name + "), target that instead";
+    } else if (auto parts = split_into(u.id); parts && !parts->first.empty()) {
+        instead = "; it was split into";
+        for (std::size_t i = 0; i < parts->first.size(); ++i)
+            if (auto p = unit(parts->first[i]))
+                instead += std::string(i ? ", " : " ") + "\"" + p->code + "\" (" + p->name + ")";
+        instead += ": target those instead";
+    }
+    return make_error(Errc::invalid_argument, "target unit \"" + u.code + "\" (" + u.name +
+                                                  ") ended on " + u.valid_to.value_or("?") +
+                                                  instead);
 }
 
 common::Result<void> ScheduleStore::check_quiet_hours(const Entry& e, TimePoint now) {

@@ -29,9 +29,8 @@ common::Result<std::int64_t> ScheduleStore::start_override(const OverrideRecord&
         auto found = unit(u);
         if (!found)
             return make_error(Errc::not_found, "target: " + found.error().message);
-        if (found->merged_into)
-            return make_error(Errc::invalid_argument,
-                              "target unit \"" + found->code + "\" was merged away");
+        if (auto lives = check_unit_lives(*found); !lives)
+            return lives.error();
     }
     if (auto ok = check_receivers(r.receivers); !ok)
         return ok.error();

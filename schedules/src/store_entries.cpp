@@ -48,8 +48,7 @@ common::Result<void> ScheduleStore::check_entry(const Entry& e, TimePoint now) {
                           "an entry needs at least one target: a unit or a cluster");
     if (auto valid = validate(e.when); !valid)
         return valid.error();
-    auto first = local_to_utc(e.when.start_local, e.when.time_zone);
-    if (auto ok = check_targets(e, *first); !ok)
+    if (auto ok = check_targets(e); !ok)
         return ok.error();
     if (auto ok = check_quiet_hours(e, now); !ok)
         return ok.error();

@@ -114,6 +114,12 @@ common::Result<void> ScheduleStore::list_collisions(std::vector<std::int64_t>& m
     for (const auto& e : *all) {
         if (!std::binary_search(moved.begin(), moved.end(), e.id))
             continue;
+        if (e.units.empty() && e.receivers.empty()) {
+            collisions.push_back({e.id, "it reaches no unit or cluster any more (its unit was "
+                                        "split among others and gave them nothing); aim it "
+                                        "anew or delete it"});
+            continue;
+        }
         for (auto check : {&ScheduleStore::check_quiet_hours, &ScheduleStore::check_conflicts}) {
             auto ok = (this->*check)(e, now);
             if (ok)

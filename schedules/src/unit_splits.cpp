@@ -1,5 +1,6 @@
 // Splits of one unit among several: it ends, each of its clusters and of the units within it
-// goes to the part named for it, and what targeted it targets every part, in one transaction.
+// goes to the part named for it, and what targeted it reaches the same territory (its new
+// parts, and what it gave to existing ones), in one transaction.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -52,6 +53,9 @@ common::Result<std::vector<Unit>> ScheduleStore::split_parts(const Unit& from,
             if (existing->merged_into || existing->valid_to)
                 return refused("the part " + part.code + " ended on " +
                                existing->valid_to.value_or("?"));
+            if (existing->valid_from > date)
+                return refused("the part " + part.code + " begins on " + existing->valid_from +
+                               ", after the split");
             if (existing->parent.has_value() != from.parent.has_value())
                 return refused("the part " + part.code +
                                " is not of its level (a province's "
@@ -84,6 +88,49 @@ common::Result<std::vector<Unit>> ScheduleStore::split_parts(const Unit& from,
         out.push_back(made);
     }
     return out;
+}
+
+common::Result<void> ScheduleStore::retarget_split(std::int64_t from, const Unit& part, bool whole,
+                                                   const UnitSplit& split) {
+    // ?1 the unit or cluster aimed at, ?2 the split unit. Overrides' targets have no key:
+    // one already there is not added twice.
+    constexpr const char* kEntryUnit = "INSERT OR IGNORE INTO entry_target (entry, unit) "
+                                       "SELECT entry, ?1 FROM entry_target WHERE unit = ?2";
+    constexpr const char* kEntryCluster = "INSERT OR IGNORE INTO entry_cluster (entry, cluster) "
+                                          "SELECT entry, ?1 FROM entry_target WHERE unit = ?2";
+    constexpr const char* kOverrideUnit =
+        "INSERT INTO override_target (override, unit) SELECT DISTINCT t.override, ?1 FROM "
+        "override_target t JOIN override o ON o.id = t.override WHERE t.unit = ?2 AND "
+        "o.ended_at_ms IS NULL AND NOT EXISTS (SELECT 1 FROM override_target x WHERE "
+        "x.override = t.override AND x.unit = ?1)";
+    constexpr const char* kOverrideCluster =
+        "INSERT INTO override_target (override, cluster) SELECT DISTINCT t.override, ?1 FROM "
+        "override_target t JOIN override o ON o.id = t.override WHERE t.unit = ?2 AND "
+        "o.ended_at_ms IS NULL AND NOT EXISTS (SELECT 1 FROM override_target x WHERE "
+        "x.override = t.override AND x.cluster = ?1)";
+    std::vector<std::int64_t> units;
+    if (whole)
+        units.push_back(part.id);
+    for (const auto& [unit, to] : split.units)
+        if (!whole && to == part.id)
+            units.push_back(unit);
+    for (auto unit : units)
+        for (const auto* sql : {kEntryUnit, kOverrideUnit})
+            if (auto aimed = run(db_, sql, unit, from); !aimed)
+                return aimed;
+    if (whole)
+        return {};
+    for (const auto& [cluster, to] : split.clusters) {
+        if (to != part.id)
+            continue;
+        for (const auto* sql : {kEntryCluster, kOverrideCluster}) {
+            auto s = db_.prepare(sql);
+            s.bind(1, std::string_view(cluster)).bind(2, from);
+            if (auto aimed = s.run(); !aimed)
+                return aimed;
+        }
+    }
+    return {};
 }
 
 common::Result<UnitSplit> ScheduleStore::split_unit(std::int64_t id,
@@ -159,11 +206,12 @@ common::Result<UnitSplit> ScheduleStore::split_unit(std::int64_t id,
                                  (*units)[it->second].id, sub);
                 !moved)
                 return moved;
+            split.units[sub] = (*units)[it->second].id;
             unit_part.erase(it);
         }
         if (!unit_part.empty())
             return refused("the unit " + unit_part.begin()->first + " is not within it");
-        // It ends; what targeted it targets every part, its programs go to the first.
+        // It ends; what targeted it reaches the same territory, its programs go to the first.
         auto entries =
             ids_of(db_, "SELECT entry FROM entry_target WHERE unit = ? ORDER BY entry", id);
         if (!entries)
@@ -178,20 +226,19 @@ common::Result<UnitSplit> ScheduleStore::split_unit(std::int64_t id,
             return ended;
         for (const auto& part : *units) {
             split.parts.push_back(part.id);
-            for (const auto* sql :
-                 {"INSERT OR IGNORE INTO entry_target (entry, unit) SELECT entry, ?1 FROM "
-                  "entry_target WHERE unit = ?2",
-                  "INSERT OR IGNORE INTO override_target (override, unit) SELECT override, ?1 "
-                  "FROM override_target WHERE unit = ?2 AND override IN (SELECT id FROM override "
-                  "WHERE ended_at_ms IS NULL)"})
-                if (auto moved = run(db_, sql, part.id, id); !moved)
-                    return moved;
+            bool whole =
+                std::find(split.added.begin(), split.added.end(), part.id) != split.added.end();
+            if (auto aimed = retarget_split(id, part, whole, split); !aimed)
+                return aimed;
             auto noted = db_.prepare("INSERT INTO unit_split (unit, part, date) VALUES (?, ?, ?)");
             if (auto saved = noted.bind(1, id).bind(2, part.id).bind(3, date).run(); !saved)
                 return saved;
         }
-        for (const auto* sql : {"DELETE FROM entry_target WHERE unit = ?2",
-                                "UPDATE program SET unit = ?1 WHERE unit = ?2"})
+        for (const auto* sql :
+             {"DELETE FROM entry_target WHERE unit = ?2",
+              "DELETE FROM override_target WHERE unit = ?2 AND override IN (SELECT id FROM "
+              "override WHERE ended_at_ms IS NULL)",
+              "UPDATE program SET unit = ?1 WHERE unit = ?2"})
             if (auto moved = run(db_, sql, split.parts.front(), id); !moved)
                 return moved;
         if (follow)

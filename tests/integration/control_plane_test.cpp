@@ -223,6 +223,24 @@ json::value override_id(const json::value& started) {
     return o.is_object() ? o.as_object().at("id") : o;
 }
 
+TEST(ControlPlane, AReceiverWhosePlayoutCannotStartSaysWhyAndExits) {
+    Scenario s("control-no-card");
+    s.write_province_config(kProvince);
+    s.start_server();
+    auto admin = login(s, "admin", Scenario::kAdminPassword);
+    auto made = admin->call("receivers.provision", {{"id", "box-1"}, {"unit", "70-001"}});
+    std::string bundle = s.dir().file("box-1.bundle.json");
+    std::ofstream(bundle) << json::serialize(made.as_object().at("bundle"));
+    // A sound card the box does not have: after the hello, the playout cannot start. The
+    // receiver says so and exits with an error (its service manager starts it again), rather
+    // than aborting with its threads running.
+    auto& receiver = s.start_provisioned_receiver("box-1", bundle, {"--output", "alsa:hw:7,0"});
+    EXPECT_EQ(receiver.wait(seconds(20)), 1) << read_file(s.receiver_log("box-1"));
+    EXPECT_NE(read_file(s.receiver_log("box-1")).find("cannot start playout to alsa:hw:7,0"),
+              std::string::npos)
+        << read_file(s.receiver_log("box-1"));
+}
+
 TEST(ControlPlane, EveryMethodAnswersOverAWebSocketAndManagersStayInTheirCommune) {
     Scenario s("control-methods");
     s.write_province_config(kProvince);

@@ -66,7 +66,8 @@ void Scenario::write_province_config(const std::string& province_json,
     std::ofstream(dir_.file("admin-password")) << kAdminPassword << "\n";
     std::ofstream out(config_path());
     out << "{\n  \"state_dir\": \"" << dir_.file("state") << "\",\n"
-        << "  \"media\": {\"bind\": \"127.0.0.1\", \"port\": " << port_ << "},\n"
+        << "  \"media\": {\"bind\": \"127.0.0.1\", \"port\": " << port_
+        << (media_json_.empty() ? "" : ", " + media_json_) << "},\n"
         << "  \"http\": {\"port\": " << http_port_ << (http_json_.empty() ? "" : ", " + http_json_)
         << "},\n"
         << "  \"control\": {\"admin_password_file\": \"" << dir_.file("admin-password")

@@ -51,6 +51,8 @@ public:
     /// Members added to the "http" object of province configurations, e.g.
     /// `"bind": "0.0.0.0"` or `"tls_certificate": "...", "tls_key": "..."`.
     void add_http_settings(const std::string& members_json) { http_json_ = members_json; }
+    /// Members added to the "media" object of write_province_config (e.g. a key mode).
+    void add_media_settings(const std::string& members_json) { media_json_ = members_json; }
     /// Members of the "programs" object of province configurations. By default the
     /// scenario's folder is the import folder and relays may reach 127.0.0.1, as the tests'
     /// files and relays are there; "" leaves the server's defaults (no import folder, public
@@ -94,6 +96,7 @@ private:
 
     std::string netns_;
     std::string http_json_;
+    std::string media_json_;
     std::string programs_json_;
     std::unique_ptr<Process> server_;
     std::vector<Process> receiver_processes_;

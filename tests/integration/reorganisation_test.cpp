@@ -201,3 +201,27 @@ TEST(Reorganisation, AUnitsNewCodeTakesItsClustersAlongAndARestartKeepsIt) {
     EXPECT_EQ(units.size(), 3U) << "no unit made again under the former code";
     EXPECT_TRUE(plays(*admin, "26999", "bien-hoa-1"));
 }
+
+TEST(Reorganisation, InGroupKeyModeAMergedCommunesClusterTakesTheSuccessorsChannelKey) {
+    Scenario s("reorganisation-group-key");
+    s.add_media_settings(R"("profile": "aead_aes_128_gcm", "key_mode": "group")");
+    std::string channels;
+    for (const auto* code : {"70", "70-001", "70-002", "70-003"})
+        channels += std::string(channels.empty() ? "" : ",") + R"({"id": ")" + code +
+                    R"(", "key": ")" + Scenario::new_key(28) + R"("})";
+    s.write_province_config(kProvince, R"("channels": [)" + channels + "]");
+    s.start_server();
+    auto admin = admin_of(s);
+    start_box(s, *admin, "box-2", "70-002");
+    auto online_in = [&](const char* unit) {
+        auto r = receivers(*admin)["box-2"];
+        return r.at("online").as_bool() && r.at("unit") == unit;
+    };
+    ASSERT_TRUE(wait_until([&] { return online_in("70-002"); }, seconds(20)));
+    EXPECT_TRUE(plays(*admin, "70-002", "box-2")) << read_file(s.receiver_log("box-2"));
+
+    admin->call("units.merge", {{"units", json::array{"70-002"}}, {"into", "70-001"}});
+    ASSERT_TRUE(wait_until([&] { return online_in("70-001"); }, seconds(20)));
+    // Its hello gave it the successor's channel and key: it decrypts what is sent there.
+    EXPECT_TRUE(plays(*admin, "70-001", "box-2")) << read_file(s.receiver_log("box-2"));
+}

@@ -49,7 +49,8 @@ const std::array kMethods = {
            Channel::any, MediaWork::none, true},
     Method{"units.lineage", P::read, U::none,
            [](C& c) { return c.schedule.unit_lineage(c.params); },
-           "{unit} → {unit, names, predecessors, became}: what it was made of and became",
+           "{unit} → {unit, names, predecessors, became, split_into, split_on, split_from}: "
+           "what it was made of and became",
            Channel::any, MediaWork::none, true},
     Method{"units.find", P::read, U::none, [](C& c) { return c.schedule.find_units(c.params); },
            "{text} → [{unit, matched, now}]: by any code or name, now or before",
@@ -161,7 +162,7 @@ const std::array kMethods = {
     Method{"units.split", P::admin, U::province,
            [](C& c) { return c.schedule.split_unit(c.params, c.caller.scope); },
            "{unit, parts: [{code, name?, clusters?, units?}], date?, dry_run?} → {unit, parts, "
-           "added, moved, collisions}",
+           "added, moved, collisions}: what targeted it reaches what it gave each part",
            Channel::any, MediaWork::none, true, true, true},
     Method{"units.recode", P::admin, U::province,
            [](C& c) { return c.schedule.recode_unit(c.params, c.caller.scope); },

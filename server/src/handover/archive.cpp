@@ -62,6 +62,7 @@ const std::vector<Table>& tables() {
           "approval_required", "quiet_start", "quiet_end", "named_from"},
          "units"},
         {"unit_former_name", {"unit", "code", "name", "valid_from", "valid_to"}, "former_names"},
+        {"unit_split", {"unit", "part", "date"}, "splits"},
         {"cluster", {"id", "unit", "name"}, "clusters"},
         {"receiver",
          {"id", "unit", "name", "secret_hash", "next_secret_hash", "volume_permille", "muted",

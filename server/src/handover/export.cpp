@@ -38,6 +38,7 @@ struct UnitRow {
 const std::map<std::string_view, const char*> kWhere = {
     {"unit", "x.id IN (SELECT id FROM pick_unit)"},
     {"unit_former_name", "x.unit IN (SELECT id FROM pick_unit)"},
+    {"unit_split", "x.unit IN (SELECT id FROM pick_unit) AND x.part IN (SELECT id FROM pick_unit)"},
     {"cluster", "x.unit IN (SELECT id FROM pick_unit)"},
     {"receiver", "x.unit IN (SELECT id FROM pick_unit)"},
     {"program", "x.id IN (SELECT id FROM pick_program)"},
@@ -96,10 +97,28 @@ common::Result<std::vector<UnitRow>> read_units(common::Database& db) {
     });
 }
 
-/// The units `codes` name, the units within them and the units merged into them, at any
-/// depth; every unit if `codes` is empty. An unknown code is an error.
-common::Result<std::set<std::int64_t>> pick_units(const std::vector<UnitRow>& units,
-                                                  const std::vector<std::string>& codes) {
+/// The units split, each with a part: (unit, part).
+common::Result<std::vector<std::pair<std::int64_t, std::int64_t>>>
+read_splits(common::Database& db) {
+    auto present = db.has_table("unit_split", "src");
+    if (!present)
+        return present.error();
+    if (!*present)
+        return std::vector<std::pair<std::int64_t, std::int64_t>>{};
+    auto s = db.prepare("SELECT unit, part FROM src.unit_split ORDER BY rowid");
+    return common::collect<std::pair<std::int64_t, std::int64_t>>(
+        s, [](const common::Statement& row) {
+            return std::pair{row.integer(0), row.integer(1)};
+        });
+}
+
+/// The units `codes` name, the units within them, the units merged into them and the units
+/// split with one of them as a part (their predecessors), at any depth; every unit if `codes`
+/// is empty. An unknown code is an error.
+common::Result<std::set<std::int64_t>>
+pick_units(const std::vector<UnitRow>& units,
+           const std::vector<std::pair<std::int64_t, std::int64_t>>& splits,
+           const std::vector<std::string>& codes) {
     std::set<std::int64_t> picked;
     for (const auto& code : codes) {
         auto it = std::find_if(units.begin(), units.end(),
@@ -119,6 +138,9 @@ common::Result<std::set<std::int64_t>> pick_units(const std::vector<UnitRow>& un
             if ((below || merged) && picked.insert(u.id).second)
                 grew = true;
         }
+        for (const auto& [whole, part] : splits)
+            if (picked.count(part) != 0 && picked.insert(whole).second)
+                grew = true;
     }
     return picked;
 }
@@ -167,7 +189,10 @@ common::Result<void> fill(common::Database& archive, const HandoverPlaces& place
     auto units = read_units(archive);
     if (!units)
         return units.error();
-    auto picked = pick_units(*units, codes);
+    auto splits = read_splits(archive);
+    if (!splits)
+        return splits.error();
+    auto picked = pick_units(*units, *splits, codes);
     if (!picked)
         return picked.error();
     if (auto made = archive.execute("CREATE TEMP TABLE pick_unit (id INTEGER PRIMARY KEY);"

@@ -309,6 +309,13 @@ common::Result<std::map<std::int64_t, std::int64_t>> place_units(common::Databas
         if (auto done = s.bind(1, old_id).bind(2, new_id).run(); !done)
             return done.error();
     }
+    // Units split in the archive's server keep the parts that came with them.
+    if (auto done = db.execute("INSERT OR IGNORE INTO main.unit_split (unit, part, date) SELECT "
+                               "w.new, p.new, s.date FROM arc.unit_split s JOIN map_unit w ON "
+                               "w.old = s.unit JOIN map_unit p ON p.old = s.part WHERE w.new != "
+                               "p.new");
+        !done)
+        return done.error();
     // The unit asked for first (its programs' home here), else the first top unit.
     auto asked = handover_archive::manifest_value(db, "units", "arc");
     if (!asked)

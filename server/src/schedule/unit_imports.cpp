@@ -53,17 +53,10 @@ json::value ScheduleApi::import_units(const Params& p, const Scope& scope) {
     auto province = settings_.province->province.code;
     // A dry run first: nothing is changed while the list has problems.
     auto plan = value_or_throw(store_.apply_unit_list(list, province, date, false));
-    auto keyed = [&](const std::string& code) {
-        return std::any_of(
-            settings_.channels.begin(), settings_.channels.end(),
-            [&](const ChannelSettings& c) { return c.id == code && !c.group_key.empty(); });
-    };
-    if (settings_.key_mode == KeyMode::group)
-        for (const auto& c : plan.changes)
-            if (c.kind == schedules::UnitListChange::Kind::add && !keyed(c.code))
-                plan.problems.push_back("unit " + c.code +
-                                        ": in group key mode each unit's channel needs its key "
-                                        "in the configuration (\"channels\"); add it there first");
+    for (const auto& c : plan.changes)
+        if (c.kind == schedules::UnitListChange::Kind::add)
+            if (auto unkeyed = unkeyed_channel(c.code); !unkeyed.empty())
+                plan.problems.push_back(unkeyed);
     if (dry_run)
         return plan_json(plan, true);
     if (!plan.problems.empty()) {

@@ -2,6 +2,7 @@
 // new name), with what was theirs moving to it: entries, programs, clusters, the units within
 // them, receivers, users' scopes and active alarms, in one transaction. Splits: one unit
 // divided among several, each of its clusters going with its receiver to its part.
+#include <algorithm>
 #include <array>
 
 #include "loa/server/schedule/schedule_api.hpp"
@@ -81,7 +82,8 @@ schedules::ScheduleStore::UnitFollower follow_units(FollowedUnits& followed) {
 
 /// Moves, on the store's connection inside a split, the rows other components keep by unit:
 /// a cluster's receiver and active alarms go with the cluster to its part, users' scopes to
-/// every part (they acted for the whole territory), other active alarms to the first part.
+/// what the split unit became (its new parts; of an existing part, the units within the split
+/// one given to it), other active alarms to the first part.
 schedules::ScheduleStore::SplitFollower follow_split(FollowedUnits& followed) {
     return [&followed](common::Database& db, std::int64_t from,
                        const schedules::UnitSplit& split) -> common::Result<void> {
@@ -109,12 +111,19 @@ schedules::ScheduleStore::SplitFollower follow_split(FollowedUnits& followed) {
                 if (moved)
                     followed.alarms += *moved;
             } else {
+                // They acted for its territory and are given no more: its new parts, and the
+                // units within it that went to existing parts.
                 auto names = scoped_users(db, from);
                 if (!names)
                     return names.error();
                 followed.users = *names;
-                for (auto part : split.parts)
-                    if (auto added = run(moves.front(), part); !added)
+                std::vector<std::int64_t> scopes = split.added;
+                for (const auto& [unit, part] : split.units)
+                    if (std::find(split.added.begin(), split.added.end(), part) ==
+                        split.added.end())
+                        scopes.push_back(unit);
+                for (auto scope : scopes)
+                    if (auto added = run(moves.front(), scope); !added)
                         return added.error();
                 moved = run(moves.back(), first);
             }
@@ -282,6 +291,27 @@ std::vector<schedules::SplitPart> split_parts_of(const Params& p) {
 
 } // namespace
 
+common::Result<void> ScheduleApi::split_fits_configuration(const schedules::UnitSplit& split) {
+    for (const auto& r : settings_.receivers)
+        if (split.clusters.contains(r.id))
+            return common::make_error(
+                common::Errc::invalid_argument,
+                "the cluster " + r.id +
+                    " is a receiver of the configuration (\"receivers\"), "
+                    "which keeps it on channel " +
+                    r.channel +
+                    " whatever its unit: provision it "
+                    "(receivers.provision) or give it its part's code there first");
+    for (auto id : split.added) {
+        auto part = store_.unit(id);
+        if (!part)
+            return part.error();
+        if (auto unkeyed = unkeyed_channel(part->code); !unkeyed.empty())
+            return common::make_error(common::Errc::invalid_argument, unkeyed);
+    }
+    return {};
+}
+
 json::value ScheduleApi::split_unit(const Params& p, const Scope& scope) {
     if (!scope.all)
         throw RpcError(rpc_code::kUnauthorized, "splitting units is for province admins");
@@ -300,6 +330,8 @@ json::value ScheduleApi::split_unit(const Params& p, const Scope& scope) {
             if (!made)
                 return made.error();
             split = std::move(*made);
+            if (auto fits = split_fits_configuration(split); !fits)
+                return fits;
             auto all = store_.units();
             if (!all)
                 return all.error();

@@ -1,5 +1,6 @@
 // Units through reorganisations: listed with the names they bore, renamed, traced back
 // through what they were made of and found by any of their names.
+#include <algorithm>
 #include <set>
 
 #include "loa/schedules/search_text.hpp"
@@ -74,12 +75,24 @@ json::value ScheduleApi::rename_unit(const Params& p, const Scope& scope) {
     return listed_unit(value_or_throw(store_.unit(id)), value_or_throw(store_.former_unit_names()));
 }
 
+std::string ScheduleApi::unkeyed_channel(const std::string& code) const {
+    if (settings_.key_mode != KeyMode::group ||
+        std::any_of(settings_.channels.begin(), settings_.channels.end(),
+                    [&](const ChannelSettings& c) { return c.id == code && !c.group_key.empty(); }))
+        return "";
+    return "unit " + code +
+           ": in group key mode each unit's channel needs its key in the configuration "
+           "(\"channels\"); add it there first";
+}
+
 json::value ScheduleApi::recode_unit(const Params& p, const Scope& scope) {
     if (!scope.all)
         throw RpcError(rpc_code::kUnauthorized, "changing a unit's code is for province admins");
     auto id = unit_id(p.string("unit"));
     auto date = effective_date(p, "a change of code");
     auto code = p.string("code");
+    if (auto unkeyed = unkeyed_channel(code); !unkeyed.empty())
+        throw RpcError(rpc_code::kInvalidParams, unkeyed);
     value_or_throw(store_.recode_unit(id, code, date));
     // Its receivers go over to the channel of the new code.
     UnitsChanged changed{{code}, {}, id, {}, std::nullopt, {}};

@@ -244,6 +244,34 @@ TEST_F(HandoverTest, AnImportWithNewCodesAddsTheCommuneUnderTheProvinceWithItsHi
     EXPECT_NE(again.refused.front().find("imported here already"), std::string::npos);
 }
 
+TEST_F(HandoverTest, AUnitSplitWithTheCommuneAsAPartComesAsItsPredecessor) {
+    auto split = std::to_string(a.add_unit("70004", "Xã Tân Thành", province_a));
+    a.run("UPDATE unit SET valid_to = '2025-07-01' WHERE id = " + split);
+    a.run("INSERT INTO unit_split (unit, part, date) VALUES (" + split + ", " +
+          std::to_string(commune_a) + ", '2025-07-01'), (" + split + ", " +
+          std::to_string(other_a) + ", '2025-07-01')");
+    a.run("INSERT INTO as_run (program, entry, priority, channel, started_at_ms, ended_at_ms, "
+          "receivers, outcome, played) VALUES (7, 3, 'normal', '70004', 100, 200, 1, "
+          "'completed', 1)");
+    auto archive = exported();
+    EXPECT_EQ(archive.counts["units"], 3);  // 70001, 70003 merged into it, 70004 split
+    EXPECT_EQ(archive.counts["splits"], 1); // not into 70002, which stays
+    EXPECT_EQ(archive.counts["as_run"], 4); // 70004's history too
+    auto done = imported(archive.name, {{"70", "75"}, {"70001", "75101"}});
+    ASSERT_TRUE(done.refused.empty()) << done.refused.front();
+    loa::schedules::ScheduleStore store(b.places.database);
+    auto part = store.unit_by_code("75101");
+    auto whole = store.unit_by_code("70004");
+    ASSERT_TRUE(part && whole);
+    EXPECT_EQ(whole->valid_to, "2025-07-01");
+    EXPECT_EQ(store.split_from(part->id).value(), std::vector<std::int64_t>{whole->id});
+    auto parts = store.split_into(whole->id);
+    ASSERT_TRUE(parts);
+    EXPECT_EQ(parts->first, std::vector<std::int64_t>{part->id});
+    EXPECT_EQ(parts->second, "2025-07-01");
+    EXPECT_EQ(b.count("SELECT count(*) FROM as_run WHERE channel = '70004'"), 1);
+}
+
 TEST_F(HandoverTest, AnImportOntoACodeInUseMergesIntoThatUnitKeepingTheOldCodeAsFormer) {
     auto archive = exported();
     auto done = imported(archive.name, {{"70", "75"}, {"70001", "75001"}});

@@ -5,6 +5,17 @@ using namespace loa::test; // NOLINT(google-build-using-namespace)
 
 namespace {
 
+/// 70-002 (Tân Hòa) split on 2027-01-10: its cluster hoa-1 to 70-001, hoa-2 to a new 25999.
+json::object tan_hoa_split() {
+    return {
+        {"unit", "70-002"},
+        {"parts", json::array{json::object{{"code", "70-001"}, {"clusters", json::array{"hoa-1"}}},
+                              json::object{{"code", "25999"},
+                                           {"name", "Xã Tân Hòa Mới"},
+                                           {"clusters", json::array{"hoa-2"}}}}},
+        {"date", "2027-01-10"}};
+}
+
 std::vector<std::string> codes_of(const json::array& items, const char* key) {
     std::vector<std::string> out;
     for (const auto& item : items)
@@ -226,13 +237,9 @@ TEST_F(ScheduleApiTest, AUnitSplitsAmongAnExistingCommuneAndANewOneWithItsCluste
     auto program = approved_program("Bản tin Tân Hòa");
     auto made = call("entries.create", entry(program, "70-002", "2027-01-20T06:30:00"));
     ASSERT_TRUE(made.ok()) << made.message;
-    json::object split{
-        {"unit", "70-002"},
-        {"parts", json::array{json::object{{"code", "70-001"}, {"clusters", json::array{"hoa-1"}}},
-                              json::object{{"code", "25999"},
-                                           {"name", "Xã Tân Hòa Mới"},
-                                           {"clusters", json::array{"hoa-2"}}}}},
-        {"date", "2027-01-10"}};
+    auto silence = call("stop_all.start", {{"units", json::array{"70-002"}}});
+    ASSERT_TRUE(silence.ok()) << silence.message;
+    auto split = tan_hoa_split();
     auto preview = split;
     preview["dry_run"] = true;
     auto dry = call("units.split", preview);
@@ -259,9 +266,22 @@ TEST_F(ScheduleApiTest, AUnitSplitsAmongAnExistingCommuneAndANewOneWithItsCluste
         cluster_unit[std::string(c.at("id").as_string())] = c.at("unit").as_string();
     EXPECT_EQ(cluster_unit["hoa-1"], "70-001");
     EXPECT_EQ(cluster_unit["hoa-2"], "25999");
-    // The entry reaches the same territory: every part.
-    auto saved = call("entries.list").result;
-    EXPECT_EQ(saved.as_array().at(0).at("units"), (json::array{"70-001", "25999"}));
+    // The entry and the stop-all under way reach the same territory and no more: the new
+    // part, and of the existing one only the cluster it was given.
+    auto saved = call("entries.list").result.as_array().at(0);
+    EXPECT_EQ(saved.at("units"), json::array{"25999"});
+    EXPECT_EQ(saved.at("clusters"), json::array{"hoa-1"});
+    auto silenced = call("overrides.list").result.as_array().at(0).at("channels");
+    EXPECT_EQ(silenced,
+              (json::array{"25999", json::value(loa::schedules::cluster_channel("hoa-1"))}));
+    // The ended unit is no target any more; the error names its parts.
+    auto late = call("emergency.start", {{"units", json::array{"70-002"}}, {"program", program}});
+    EXPECT_EQ(late.code, rpc_code::kInvalidParams);
+    EXPECT_NE(late.message.find(R"(split into "70-001" (Xã Tân Lập), "25999" (Xã Tân Hòa Mới))"),
+              std::string::npos)
+        << late.message;
+    auto again = call("entries.create", entry(program, "70-002", "2027-01-21T06:30:00"));
+    EXPECT_NE(again.message.find("ended on 2027-01-10"), std::string::npos) << again.message;
 
     auto lineage = call("units.lineage", {{"unit", "70-002"}}).result.as_object();
     EXPECT_EQ(lineage.at("split_into").as_array().size(), 2U);
@@ -303,6 +323,55 @@ TEST_F(ScheduleApiTest, AUnitSplitsAmongAnExistingCommuneAndANewOneWithItsCluste
         {"parts", json::array{json::object{{"code", "2599"}, {"name", "Xã A"}},
                               json::object{{"code", "25997"}, {"name", "Xã B"}}}}};
     EXPECT_NE(refusal(bad_code).find("5 digits"), std::string::npos);
+    ASSERT_TRUE(store->put_cluster({"lap-2", store->unit_by_code("70-001")->id, "lap-2"}));
+    json::object too_early{
+        {"unit", "70-001"},
+        {"parts", json::array{json::object{{"code", "25999"}, {"clusters", json::array{"hoa-1"}}},
+                              json::object{{"code", "25997"},
+                                           {"name", "Xã B"},
+                                           {"clusters", json::array{"lap-1", "lap-2"}}}}},
+        {"date", "2027-01-09"}};
+    auto early = call("units.split", too_early);
+    EXPECT_NE(early.message.find("begins on 2027-01-10, after the split"), std::string::npos)
+        << early.message;
     EXPECT_EQ(call("units.list").result.as_array().size(), 4U);
     EXPECT_EQ(changes, changes_before + 1);
+}
+
+TEST_F(ScheduleApiTest, ASplitOrACodeTheConfigurationCannotServeIsRefused) {
+    for (const auto* id : {"hoa-1", "hoa-2"})
+        ASSERT_TRUE(store->put_cluster({id, store->unit_by_code("70-002")->id, id}));
+    auto split = tan_hoa_split();
+    // A receiver of the configuration file stays on the channel it names there.
+    loa::server::ReceiverSettings configured;
+    configured.id = "hoa-2";
+    configured.channel = "70-002";
+    settings.receivers.push_back(configured);
+    auto r = call("units.split", split);
+    EXPECT_EQ(r.code, rpc_code::kInvalidParams);
+    EXPECT_NE(r.message.find("receiver of the configuration"), std::string::npos) << r.message;
+    settings.receivers.clear();
+    // In group key mode a unit's channel needs its key from the configuration.
+    settings.key_mode = loa::server::KeyMode::group;
+    for (const auto* code : {"70", "70-001", "70-002"}) {
+        loa::server::ChannelSettings c;
+        c.id = code;
+        c.group_key.assign(28, 7);
+        settings.channels.push_back(c);
+    }
+    r = call("units.split", split);
+    EXPECT_EQ(r.code, rpc_code::kInvalidParams);
+    EXPECT_NE(r.message.find("unit 25999: in group key mode"), std::string::npos) << r.message;
+    r = call("units.recode", {{"unit", "70-002"}, {"code", "25998"}});
+    EXPECT_EQ(r.code, rpc_code::kInvalidParams);
+    EXPECT_NE(r.message.find("unit 25998: in group key mode"), std::string::npos) << r.message;
+    EXPECT_EQ(call("units.list").result.as_array().size(), 3U) << "nothing changed";
+    EXPECT_EQ(changes, 0);
+    // Given its key, the split goes through.
+    loa::server::ChannelSettings keyed;
+    keyed.id = "25999";
+    keyed.group_key.assign(28, 9);
+    settings.channels.push_back(keyed);
+    r = call("units.split", split);
+    EXPECT_TRUE(r.ok()) << r.message;
 }

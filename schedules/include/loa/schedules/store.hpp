@@ -79,11 +79,14 @@ struct SplitPart {
 
 /// What splitting a unit did, and what it left for a person.
 struct UnitSplit {
-    std::vector<std::int64_t> parts;              ///< ids, in the order given
-    std::vector<std::int64_t> added;              ///< the parts the split made
-    std::vector<std::int64_t> entries;            ///< entries that targeted it, now every part
+    std::vector<std::int64_t> parts; ///< ids, in the order given
+    std::vector<std::int64_t> added; ///< the parts the split made
+    /// Entries that targeted it. They now target its new parts as wholes, and within an
+    /// existing part only what came from it: the clusters and the units within it given there.
+    std::vector<std::int64_t> entries;
     std::vector<std::int64_t> programs;           ///< its programs, now the first part's
     std::map<std::string, std::int64_t> clusters; ///< its clusters, each with its part (id)
+    std::map<std::int64_t, std::int64_t> units;   ///< the units within it, each with its part
     std::vector<EntryCollision> collisions;       ///< moved entries that now break a rule
 };
 
@@ -217,14 +220,15 @@ public:
     /// within its parent, with its quiet hours and approval rule, from `date`); it ends on
     /// `date`, its successors kept (unit_split) for its lineage. Each of its clusters and of
     /// the units within it goes to the one part that names it; the entries and the overrides
-    /// under way that targeted it target every part (the same territory); its programs go to
-    /// the first part; `follow` moves the rest. Moved entries that now overlap or fall in a
-    /// part's quiet hours are listed, not changed; `now` bounds those checks. Refused
+    /// under way that targeted it reach the same territory and no more: each new part as a
+    /// whole, and of an existing part only the clusters and units given to it. Its programs
+    /// go to the first part; `follow` moves the rest. Moved entries that now overlap or fall
+    /// in a part's quiet hours are listed, not changed; `now` bounds those checks. Refused
     /// (invalid_argument, with the reason): fewer than two parts, a part named twice, the unit
-    /// merged or ended, a part that is the unit itself, of another level, merged or ended, a
-    /// new part's code of the wrong form or borne or bore by a unit, a bad name, a cluster or
-    /// unit within it given to no part or to two, or to a part not its own, a date not after
-    /// the first day of its current name.
+    /// merged or ended, a part that is the unit itself, of another level, merged, ended or
+    /// begun after `date`, a new part's code of the wrong form or borne or bore by a unit, a
+    /// bad name, a cluster or unit within it given to no part or to two, or to a part not its
+    /// own, a date not after the first day of its current name.
     common::Result<UnitSplit> split_unit(std::int64_t unit, const std::vector<SplitPart>& parts,
                                          const std::string& date, TimePoint now,
                                          const SplitFollower& follow = {});
@@ -344,7 +348,11 @@ public:
     common::Result<int> close_interrupted();
 
 private:
-    common::Result<void> check_targets(const Entry& entry, TimePoint start);
+    /// Refuses a program that may not be scheduled and targets that ended or were merged away.
+    common::Result<void> check_targets(const Entry& entry);
+    /// Refuses an ended unit as a target (invalid_argument), naming what it became: the unit
+    /// it was merged into, or its parts.
+    common::Result<void> check_unit_lives(const Unit& u);
     common::Result<void> check_merge(const Unit& from, const Unit& into, const std::string& date);
     common::Result<void> check_quiet_hours(const Entry& entry, TimePoint now);
     /// A rename or a change of code (the other nullopt): the former code and name kept.
@@ -366,6 +374,10 @@ private:
     common::Result<std::vector<Unit>> split_parts(const Unit& from,
                                                   const std::vector<SplitPart>& parts,
                                                   const std::string& date, UnitSplit& split);
+    /// Aims what targeted `from` (entries, overrides under way) at `part` of its split: the
+    /// whole part if new, else only what the split gave it (inside split_unit).
+    common::Result<void> retarget_split(std::int64_t from, const Unit& part, bool whole,
+                                        const UnitSplit& split);
     common::Result<void> check_conflicts(const Entry& entry, TimePoint now);
     /// `units`, the units within them and those merged into them, at any depth.
     common::Result<std::vector<std::int64_t>> covered_units(const std::vector<std::int64_t>& units);

@@ -221,6 +221,12 @@ private:
                                    const std::vector<schedules::Unit>& all,
                                    std::set<std::int64_t>& seen);
     std::map<std::string, std::int64_t> cluster_units();
+    /// In group key mode, why a unit of `code` could have no channel (its key is not in the
+    /// configuration's "channels"); "" when it can.
+    std::string unkeyed_channel(const std::string& code) const;
+    /// Refuses (invalid_argument) a split that would leave a receiver of the configuration on
+    /// the ended unit's channel, or a new part without a channel key.
+    common::Result<void> split_fits_configuration(const schedules::UnitSplit& split);
     schedules::Millis now() const;
     /// The database, media folder and handover folder an export or import works in.
     HandoverPlaces handover_places() const;
