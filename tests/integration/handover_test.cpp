@@ -1,8 +1,8 @@
 // A handover between two real servers, the 2025 case: province A's commune, with its cluster
 // playing and its history, goes to province B's server under a new code. Its archive is
-// imported into B (a dry run first), its cluster is moved there and plays what B sends within
-// 10 s, and A's history of it is found in B by its old code. A cluster told to move to a
-// server it cannot reach stays with A and plays on.
+// imported into B (a dry run first), its cluster is moved there and plays B's schedule within
+// 10 s, and A's history of it is found in B by its old code. A cluster told to move to a server
+// it cannot reach stays with A and plays on.
 #include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
@@ -87,7 +87,20 @@ TEST(Handover, ACommuneWithItsClusterAndHistoryMovesToAnotherProvincesServer) {
                   .second.find("server_url"),
               std::string::npos);
 
-    // The real move: it confirms, switches, and B has it within 10 s.
+    // B's schedule for its new commune: a long bulletin on air from now on.
+    std::string text;
+    for (int i = 0; i < 8; ++i)
+        text += "Bà con chú ý, đây là bản tin của tỉnh Đồng Nai. ";
+    auto bulletin = admin_b->call(
+        "programs.create", {{"unit", "26800"}, {"title", "Bản tin Đồng Nai"}, {"text", text}});
+    admin_b->call("entries.create",
+                  {{"program", bulletin.at("id")},
+                   {"start", vietnam_local(std::chrono::system_clock::now() + seconds(2))},
+                   {"duration_s", 120},
+                   {"units", json::array{"26800"}}});
+    double sound_before = sound_ms(receivers(*admin_a)["dong-xoai-1"]);
+
+    // The real move: it confirms, switches, B has it and it plays B's schedule within 10 s.
     auto asked = std::chrono::steady_clock::now();
     auto moved = admin_a->call("receivers.move", {{"unit", "25432"}, {"server_url", b.api_url()}});
     EXPECT_EQ(moved.at("moved"), json::array{"dong-xoai-1"}) << json::serialize(moved);
@@ -98,8 +111,18 @@ TEST(Handover, ACommuneWithItsClusterAndHistoryMovesToAnotherProvincesServer) {
         },
         seconds(10)))
         << json::serialize(admin_b->call("receivers.list"));
-    std::printf("handover: move asked to cluster online on the new server: %.2f s\n",
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count());
+    auto since_asked = [&] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+    };
+    double online_s = since_asked();
+    // Two seconds of sound more than it had played for A: B's bulletin (status every second).
+    EXPECT_TRUE(wait_until(
+        [&] { return sound_ms(receivers(*admin_b)["dong-xoai-1"]) > sound_before + 2000; },
+        std::chrono::milliseconds(static_cast<int>((10 - since_asked()) * 1000))))
+        << "B's schedule within 10 s of the move";
+    std::printf("handover: move asked to cluster online on the new server: %.2f s; to two "
+                "seconds of B's schedule heard: %.2f s\n",
+                online_s, since_asked());
     EXPECT_EQ(receivers(*admin_a).count("dong-xoai-1"), 0U) << "A forgets it";
     EXPECT_NE(text_of(bundle).find(b.api_url()), std::string::npos)
         << "its bundle names B: a restart of the box goes to B";

@@ -142,9 +142,10 @@ std::vector<std::string> Scenario::command(std::vector<std::string> argv) const 
     return argv;
 }
 
-void Scenario::start_server() {
-    server_ = std::make_unique<Process>(command({LOA_SERVER_BIN, "--config", config_path()}),
-                                        server_log());
+void Scenario::start_server(const std::vector<std::string>& extra) {
+    std::vector<std::string> argv{LOA_SERVER_BIN, "--config", config_path()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    server_ = std::make_unique<Process>(command(argv), server_log());
 }
 
 void Scenario::kill_server(int sig) {

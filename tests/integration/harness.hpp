@@ -37,7 +37,9 @@ public:
     /// Writes server.json with the given sources/channels JSON fragments.
     void write_config(const std::string& sources_json, const std::string& channels_json,
                       const std::string& extra_receivers_json = "");
-    void start_server();
+    /// Starts loa-server on server.json; `extra` flags are added to its command line.
+    void start_server(const std::vector<std::string>& extra = {});
+    /// Sends `sig` to the server and, unless SIGHUP, waits (bounded) for it to end.
     void kill_server(int sig);
     /// Starts one loa-receiver per configured receiver, each recording to its WAV;
     /// `extra` flags are added to every receiver's command line.

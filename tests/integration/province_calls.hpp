@@ -1,9 +1,11 @@
 #pragma once
 /// @file
 /// Calls the province's tests make of a server's API as its admin: logging in, provisioning
-/// and starting a cluster, reading the receivers, and hearing a bulletin on a cluster.
+/// and starting a cluster, reading the receivers, and hearing a bulletin on a cluster; and the
+/// times a schedule is written in.
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -12,8 +14,20 @@
 #include <utility>
 
 #include "harness.hpp"
+#include "loa/schedules/recurrence.hpp"
 
 namespace loa::test {
+
+/// Wall time in Vietnam as the schedule writes it: "2026-11-23T06:30:00".
+inline std::string vietnam_local(std::chrono::system_clock::time_point t) {
+    return *schedules::utc_to_local(std::chrono::floor<std::chrono::seconds>(t),
+                                    schedules::kDefaultTimeZone);
+}
+
+/// Milliseconds since the Unix epoch.
+inline std::int64_t ms_of(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
 
 /// The code of a failed call (0 if it succeeded) and its message.
 inline std::pair<int, std::string> refusal(clients::ApiConnection& c, const std::string& method,

@@ -9,6 +9,7 @@
 
 #include "harness.hpp"
 #include "loa/schedules/recurrence.hpp"
+#include "province_calls.hpp"
 #include "wav.hpp"
 
 using namespace loa::test;
@@ -34,11 +35,6 @@ const char* kProvince = R"({"code": "70", "name": "Bình Phước", "quiet_hours
     "communes": [{"code": "70-001", "name": "Xã Tân Lập", "quiet_hours": "none"},
                  {"code": "70-002", "name": "Xã Tân Hòa", "quiet_hours": "none"}]})";
 
-/// Wall time in Vietnam as the schedule writes it: "2026-11-23T06:30:00".
-std::string vietnam_local(system_clock::time_point t) {
-    return *loa::schedules::utc_to_local(floor<seconds>(t), loa::schedules::kDefaultTimeZone);
-}
-
 /// Starts the receivers and waits until each has reported (so is latched) to the server.
 void start_receivers_and_wait_for_reports(Scenario& s) {
     s.start_receivers(kJitterMs);
@@ -51,10 +47,6 @@ void start_receivers_and_wait_for_reports(Scenario& s) {
             return true;
         },
         seconds(30)));
-}
-
-std::int64_t ms_of(system_clock::time_point t) {
-    return duration_cast<milliseconds>(t.time_since_epoch()).count();
 }
 
 std::int64_t create_program(Scenario& s, const std::string& title, const std::string& path) {

@@ -210,6 +210,10 @@ TEST_F(StoreTest, AMergeThatCannotBeIsRefusedAndNamesTheUnits) {
     ASSERT_TRUE(loa::common::Database(path).execute(
         "UPDATE unit SET valid_to = '2026-01-01' WHERE code = '70-009'"));
     EXPECT_EQ(refusal(ended, fourth, "2026-09-01"), "unit \"70-009\" (Xã Cũ) ended on 2026-01-01");
+    EXPECT_EQ(refusal(fourth, ended, "2026-09-01"),
+              "unit \"70-009\" (Xã Cũ) ends on 2026-01-01: a unit cannot be merged into a unit "
+              "that no longer exists")
+        << "retired by the national list, merged into nothing";
     EXPECT_EQ(refusal(province, other, "2026-07-01"), "merged") << "provinces merge too";
     // Province-wide still reaches every cluster of the merged province's communes.
     EXPECT_EQ(

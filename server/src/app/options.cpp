@@ -1,5 +1,6 @@
 #include "loa/server/app/options.hpp"
 
+#include <boost/json.hpp>
 #include <cstdlib>
 #include <iostream>
 
@@ -13,10 +14,11 @@ constexpr const char* kUsage =
        loa-server --config FILE --sdp RECEIVER_ID
        loa-server --new-key [aes_cm_128_hmac_sha1_80|aead_aes_128_gcm]
        loa-server --config FILE --call METHOD [PARAMS_JSON]
-       loa-server --config FILE --restore BACKUP_FOLDER
+       loa-server --config FILE [--state-dir DIR] --restore BACKUP_FOLDER
 
   --config FILE       JSON configuration (see docs/operations.md)
   --set KEY=VALUE     override one setting, e.g. --set media.port=5006
+  --state-dir DIR     the state folder (state_dir) instead of the configuration's
   --sdp RECEIVER_ID   print an SDP with a=crypto for a standard SRTP player, then exit
   --new-key [PROFILE] print a fresh random SRTP master key (base64), then exit
   --call METHOD [PARAMS]  call a method of the running server on its control socket
@@ -49,6 +51,10 @@ Options parse_options(int argc, char** argv) {
             o.config_file = value("--config");
         } else if (arg == "--set") {
             o.overrides.push_back(value("--set"));
+        } else if (arg == "--state-dir") {
+            // Quoted as JSON, so that any folder name stays a string.
+            o.overrides.push_back(
+                "state_dir=" + boost::json::serialize(boost::json::string(value("--state-dir"))));
         } else if (arg == "--log-level") {
             o.overrides.push_back("log_level=" + value("--log-level"));
         } else if (arg == "--sdp") {

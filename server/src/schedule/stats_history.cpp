@@ -126,6 +126,7 @@ json::object unit_row(const schedules::Unit& u, const UnitDays& days_of) {
     return json::object{{"unit", u.code},
                         {"name", u.name},
                         {"parent", u.parent ? json::value(*u.parent) : nullptr},
+                        {"valid_to", u.valid_to ? json::value(*u.valid_to) : nullptr},
                         {"clusters", days_of.clusters},
                         {"online_max", std::move(online_max)},
                         {"online_avg", std::move(online_avg)},
@@ -145,14 +146,20 @@ json::value ScheduleApi::stats_history(const Params& p, const Scope& scope) {
         labels.push_back(json::value(date));
     auto n = static_cast<std::size_t>(days);
     // Each unit's row covers every code it bore, and with `predecessors` those of the units
-    // merged into it; a merged unit has no row of its own.
+    // merged into it, which then have no row of their own. A unit that ended within the days
+    // (merged, split, retired) has its row as it was, its days from its end empty.
     bool predecessors = p.optional_boolean("predecessors").value_or(false);
     UnitHistory history(store_);
     std::map<std::string, UnitDays> units;
     RowsByCode by_code;
     std::vector<schedules::Unit> shown;
+    auto within = [&](const schedules::Unit& u) {
+        if (!u.valid_to)
+            return true;
+        return *u.valid_to > dates.front() && !(predecessors && u.merged_into);
+    };
     for (const auto& u : history.units())
-        if (scope.may_read(u.id) && !u.merged_into) {
+        if (scope.may_read(u.id) && within(u)) {
             auto& row = units[u.code] =
                 UnitDays{std::vector<int>(n, -1), std::vector<int>(n, 0), std::vector<double>(n, 0),
                          std::vector<double>(n, 0), 0};

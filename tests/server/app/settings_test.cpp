@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "loa/server/app/options.hpp"
 #include "loa/server/app/settings.hpp"
 
 using loa::common::Config;
@@ -260,4 +261,16 @@ TEST(Settings, BackupsAreOffUntilAFolderIsSetAndTheirErrorsNameTheKey) {
               "runs without a shell)");
     EXPECT_NE(error_of(R"({"backups": {"folder": "/mnt/nas"}})").find("backups.folder"),
               std::string::npos);
+}
+
+TEST(Settings, TheStateDirFlagNamesTheStateFolderWhateverItsName) {
+    for (const std::string dir : {"/srv/loa mới", "2026", "/srv/\"quoted\""}) {
+        std::vector<std::string> words{"loa-server", "--state-dir", dir, "--restore", "/mnt/b"};
+        std::vector<char*> argv;
+        for (auto& w : words)
+            argv.push_back(w.data());
+        auto options = loa::server::parse_options(static_cast<int>(argv.size()), argv.data());
+        EXPECT_EQ(options.restore, "/mnt/b");
+        EXPECT_EQ(loa::server::read_settings(options).state_dir, dir);
+    }
 }

@@ -1,4 +1,5 @@
 // units.rename, units.lineage and units.find over a real store, with a manual clock.
+#include "loa/server/supervision/alarm_book.hpp"
 #include "schedule_api_fixture.hpp"
 
 using namespace loa::test; // NOLINT(google-build-using-namespace)
@@ -131,10 +132,21 @@ TEST_F(ScheduleApiTest, AMergeMovesEntriesToTheSuccessorListsCollisionsAndADryRu
     EXPECT_TRUE(call("units.list").result.as_array()[2].at("merged_into").is_null());
     EXPECT_EQ(call("units.list").result.as_array()[1].at("name"), "Xã Tân Lập");
 
+    // An active alarm of the merged commune (the alarm book's table on the same database).
+    loa::server::AlarmBook alarms(database_file(settings), clock,
+                                  [](const loa::server::Alarm&, loa::server::AlarmEvent) {});
+    loa::server::Fault offline;
+    offline.kind = loa::server::AlarmKind::cluster_offline;
+    offline.subject = "hoa-1";
+    offline.unit = store->unit_by_code("70-002")->id;
+    offline.severity = loa::server::Severity::major;
+    ASSERT_TRUE(alarms.reconcile(loa::server::AlarmKind::cluster_offline, {offline}));
+
     auto done = call("units.merge", merge);
     ASSERT_TRUE(done.ok()) << done.message;
     EXPECT_EQ(changes, 4);
     EXPECT_EQ(done.result.at("moved").at("entries"), (json::array{theirs_id}));
+    EXPECT_EQ(done.result.at("moved").at("alarms"), 1) << "the alarm is the successor's now";
     const auto& collisions = done.result.at("collisions").as_array();
     ASSERT_EQ(collisions.size(), 1U) << json::serialize(collisions);
     EXPECT_EQ(collisions[0].at("entry"), theirs_id);
@@ -212,21 +224,31 @@ TEST_F(ScheduleApiTest, HistoryShowsTheUnitsAsTheyWereAndASuccessorsReportItsPre
     EXPECT_EQ(listed({{"unit", "70-002"}}), std::vector<std::string>{"70-002 Xã Tân Hòa"});
     EXPECT_EQ(call("as_run.list", {{"unit", "70-404"}}).code, rpc_code::kNotFound);
 
-    // The daily figures: a merged unit has no row; its successor's counts its own airings, and
-    // with its predecessors theirs too.
-    auto minutes_of = [&](bool predecessors) {
+    // The daily figures: each unit as it was, a merged one until its end (9 January is the
+    // first of the 7 days); with its predecessors, the successor counts theirs too and they
+    // have no row of their own.
+    auto first_days = [&](bool predecessors) {
         auto r = call("stats.history", {{"days", 7}, {"predecessors", predecessors}});
         EXPECT_TRUE(r.ok()) << r.message;
-        double first_day = -1;
-        for (const auto& u : r.result.at("units").as_array()) {
-            EXPECT_NE(u.at("unit"), "70-002");
-            if (u.at("unit") == "70-001")
-                first_day = u.at("minutes_on_air").as_array()[0].to_number<double>();
-        }
-        return first_day;
+        std::map<std::string, double> out;
+        for (const auto& u : r.result.at("units").as_array())
+            if (u.at("unit").as_string().starts_with("70-"))
+                out[std::string(u.at("unit").as_string())] =
+                    u.at("minutes_on_air").as_array()[0].to_number<double>();
+        return out;
     };
-    EXPECT_DOUBLE_EQ(minutes_of(false), 10.0);
-    EXPECT_DOUBLE_EQ(minutes_of(true), 30.0);
+    EXPECT_EQ(first_days(false), (std::map<std::string, double>{
+                                     {"70-001", 10.0}, {"70-002", 10.0}, {"70-003", 10.0}}));
+    EXPECT_EQ(first_days(true), (std::map<std::string, double>{{"70-001", 30.0}}));
+    auto r = call("stats.history", {{"days", 7}});
+    for (const auto& u : r.result.at("units").as_array())
+        if (u.at("unit") == "70-002") {
+            EXPECT_EQ(u.at("valid_to"), "2027-01-10");
+            EXPECT_EQ(u.at("name"), "Xã Tân Hòa");
+        }
+    // Before the days, an ended unit has no row.
+    clock.advance(std::chrono::days(10));
+    EXPECT_TRUE(first_days(false).count("70-002") == 0);
 }
 
 } // namespace

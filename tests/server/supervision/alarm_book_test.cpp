@@ -1,5 +1,6 @@
 // The alarm book on a real SQLite file with a manual clock: one alarm per episode, cleared
 // when its fault goes, kept across a restart, acknowledged once, listed by filter.
+#include <algorithm>
 #include <gtest/gtest.h>
 
 #include "loa/server/supervision/alarm_book.hpp"
@@ -187,4 +188,28 @@ TEST_F(AlarmBookTest, ListingsFilterByKindSeverityUnitAndTime) {
     server::AlarmFilter one;
     one.limit = 1;
     EXPECT_EQ((*book->history(one))[0].fault.kind, AlarmKind::disk_low) << "newest first";
+}
+
+TEST_F(AlarmBookTest, AReorganisationGivesActiveAlarmsToTheUnitsThatTookTheirClustersOver) {
+    auto book = open();
+    ASSERT_TRUE(book->reconcile(AlarmKind::cluster_offline,
+                                {offline("box-1", 2), offline("box-2", 3), offline("box-3", 4)}));
+    auto units_of = [&](std::int64_t unit) {
+        server::AlarmFilter filter;
+        filter.units = std::set<std::int64_t>{unit};
+        std::vector<std::string> out;
+        for (const auto& a : book->active(filter))
+            out.push_back(a.fault.subject);
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    // 3 merges into 2: its cluster's alarm is 2's.
+    book->note_units_merged({3}, 2);
+    EXPECT_EQ(units_of(2), (std::vector<std::string>{"box-1", "box-2"}));
+    EXPECT_TRUE(units_of(3).empty());
+    // 2 splits: box-2 went to part 7, the rest to the first part, 6.
+    book->note_unit_split(2, 6, {{"box-2", 7}});
+    EXPECT_EQ(units_of(6), std::vector<std::string>{"box-1"});
+    EXPECT_EQ(units_of(7), std::vector<std::string>{"box-2"});
+    EXPECT_EQ(units_of(4), std::vector<std::string>{"box-3"}) << "others stay";
 }
