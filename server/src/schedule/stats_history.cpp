@@ -153,10 +153,11 @@ json::value ScheduleApi::stats_history(const Params& p, const Scope& scope) {
     std::map<std::string, UnitDays> units;
     RowsByCode by_code;
     std::vector<schedules::Unit> shown;
+    const std::string first_day = dates.front();
     auto within = [&](const schedules::Unit& u) {
         if (!u.valid_to)
             return true;
-        return *u.valid_to > dates.front() && !(predecessors && u.merged_into);
+        return *u.valid_to > first_day && !(predecessors && u.merged_into);
     };
     for (const auto& u : history.units())
         if (scope.may_read(u.id) && within(u)) {
