@@ -9,6 +9,7 @@ find_package(SQLite3 REQUIRED)
 pkg_check_modules(GST REQUIRED IMPORTED_TARGET gstreamer-1.0 gstreamer-app-1.0 gstreamer-audio-1.0)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 pkg_check_modules(ICAL REQUIRED IMPORTED_TARGET libical)
+pkg_check_modules(XLSXWRITER REQUIRED IMPORTED_TARGET xlsxwriter)
 
 # The system's libsrtp2 (NSS) must never be what Loa links: take the OpenSSL build by full path.
 find_library(LOA_LIBSRTP libsrtp2.a PATHS ${LOA_LIBSRTP_PREFIX}/lib NO_DEFAULT_PATH)

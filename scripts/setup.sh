@@ -13,6 +13,7 @@ packages=(
     gstreamer1.0-libav gstreamer1.0-alsa gstreamer1.0-espeak espeak-ng
     libboost1.81-dev libboost-json1.81-dev libspdlog-dev libsqlite3-dev libsodium-dev
     libical-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
+    libxlsxwriter-dev python3-openpyxl # the indicators as .xlsx, and read back in tests
     iproute2 nftables procps python3 tzdata
     chromium fonts-dejavu-core # tests/e2e: the console in a real browser
 )

@@ -95,6 +95,19 @@ std::string sha256_hex(std::string_view data) {
     return to_hex(digest.data());
 }
 
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+    ensure_sodium();
+    crypto_auth_hmacsha256_state state;
+    crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()),
+                                key.size());
+    crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(data.data()),
+                                  data.size());
+    std::array<unsigned char, crypto_auth_hmacsha256_BYTES> mac{};
+    crypto_auth_hmacsha256_final(&state, mac.data());
+    sodium_memzero(&state, sizeof state);
+    return to_hex(mac.data());
+}
+
 struct Sha256::State {
     crypto_hash_sha256_state sodium{};
 };

@@ -21,7 +21,8 @@ Millis from_ms(std::int64_t value) {
 
 constexpr const char* kAsRunColumns =
     "SELECT a.id, a.program, p.title, a.entry, a.override, a.priority, a.channel, "
-    "a.scheduled_at, a.started_at_ms, a.ended_at_ms, a.receivers, a.outcome, a.played "
+    "a.scheduled_at, a.started_at_ms, a.ended_at_ms, a.receivers, a.outcome, a.played, "
+    "a.first_played_ms, a.last_played_ms "
     "FROM as_run a JOIN program p ON p.id = a.program ";
 
 AsRunRecord read_as_run(const common::Statement& s) {
@@ -40,6 +41,10 @@ AsRunRecord read_as_run(const common::Statement& s) {
         r.ended_at = from_ms(*end);
     r.receivers = s.integer(10);
     r.played = s.integer(12);
+    if (auto first = s.optional_integer(13))
+        r.first_played = from_ms(*first);
+    if (auto last = s.optional_integer(14))
+        r.last_played = from_ms(*last);
     if (auto outcome = s.optional_text(11))
         for (int o = 0; o < 5; ++o)
             if (*outcome == kOutcomes[o])
@@ -100,9 +105,17 @@ common::Result<std::vector<AsRunRecord>> ScheduleStore::as_run(Millis from, Mill
     return common::collect<AsRunRecord>(s, read_as_run);
 }
 
-common::Result<void> ScheduleStore::note_played(std::int64_t id, std::int64_t clusters) {
-    auto s = db_.prepare("UPDATE as_run SET played = ? WHERE id = ?");
-    s.bind(1, clusters).bind(2, id);
+common::Result<void> ScheduleStore::note_played(std::int64_t id, std::int64_t clusters,
+                                                std::optional<Millis> first,
+                                                std::optional<Millis> last) {
+    auto s = db_.prepare(
+        "UPDATE as_run SET played = ?, first_played_ms = ?, last_played_ms = ? WHERE id = ?");
+    std::optional<std::int64_t> first_ms, last_ms;
+    if (first)
+        first_ms = ms(*first);
+    if (last)
+        last_ms = ms(*last);
+    s.bind(1, clusters).bind(2, first_ms).bind(3, last_ms).bind(4, id);
     return s.run();
 }
 

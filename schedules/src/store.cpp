@@ -131,6 +131,14 @@ CREATE TABLE unit_split (
 );
 CREATE INDEX unit_split_by_part ON unit_split(part);
 )"},
+    // Indicators: when each program was created (time to approval of bulletins), and the
+    // airings of an occurrence found by its scheduled start.
+    {7, R"(
+ALTER TABLE program ADD COLUMN created_at TEXT;
+ALTER TABLE as_run ADD COLUMN first_played_ms INTEGER;
+ALTER TABLE as_run ADD COLUMN last_played_ms INTEGER;
+CREATE INDEX as_run_by_schedule ON as_run(scheduled_at) WHERE entry IS NOT NULL;
+)"},
 };
 
 const char* kinds[] = {"file", "tts", "relay", "live"};
@@ -352,8 +360,10 @@ common::Result<std::int64_t> ScheduleStore::add_program(const Program& p) {
         return u.error();
     if (p.title.empty())
         return make_error(Errc::invalid_argument, "a program needs a title");
-    auto s = db_.prepare("INSERT INTO program (unit, kind, title, source, media, duration_ms, "
-                         "voice, rate_wpm, emergency_record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    auto s =
+        db_.prepare("INSERT INTO program (unit, kind, title, source, media, duration_ms, "
+                    "voice, rate_wpm, emergency_record, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))");
     std::optional<std::int64_t> duration;
     if (p.duration)
         duration = p.duration->count();

@@ -122,6 +122,14 @@ std::vector<Case> read_cases() {
             [](World&, const json::value& r) { return any_of(r.at("units"), "unit", "70-002"); }),
         listing("overrides.list", no_params,
                 [](World& w, const json::value& r) { return any_of(r, "id", w.background); }),
+        {"indicators.get", "70-001", Where::inside, Phase::reads,
+         [](World&, const CallerSpec&) {
+             return json::object{{"unit", "70-001"}};
+         }},
+        {"indicators.get", "70-002", Where::outside, Phase::reads,
+         [](World&, const CallerSpec&) {
+             return json::object{{"unit", "70-002"}};
+         }},
         listing("as_run.list", no_params,
                 [](World&, const json::value& r) { return any_of(r, "channel", "70-003"); }),
         listing("status", no_params,
@@ -350,9 +358,21 @@ std::vector<Case> admin_cases() {
     };
     auto undo_receiver = undo_by("receivers.unprovision", "id", false);
     using W = Where;
+    auto made_key = [](World& w, const CallerSpec&) {
+        auto made = w.control("api_keys.create", {{"name", "key-" + std::to_string(w.next())}});
+        return json::object{{"id", made.at("id")}};
+    };
     return {
         read("users.list"),
         read("audit.list"),
+        read("api_keys.list"),
+        read("indicators.deliveries"),
+        {"api_keys.create", "-", W::none, Phase::changes,
+         [](World& w, const CallerSpec&) {
+             return json::object{{"name", "made-key-" + std::to_string(w.next())}};
+         }},
+        {"api_keys.rotate", "a key", W::none, Phase::changes, made_key},
+        {"api_keys.revoke", "a key", W::none, Phase::changes, made_key},
         read("backups.list"),
         {"backups.run", "-", W::none, Phase::changes, no_params},
         {"users.create", "-", W::none, Phase::changes,

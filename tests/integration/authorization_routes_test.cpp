@@ -63,6 +63,18 @@ std::vector<RouteCase> route_cases(World& w) {
          w.s.dir().file("short.wav")},
         {"GET /api/v1/as-run.csv", "/api/v1/as-run.csv", R::listing},
         {"GET /api/v1/as-run.json", "/api/v1/as-run.json", R::listing},
+        {"GET /api/v1/indicators.json", "/api/v1/indicators.json?unit=70-001", R::inside},
+        {"GET /api/v1/indicators.json", "/api/v1/indicators.json?unit=70-002", R::outside},
+        {"GET /api/v1/indicators.csv", "/api/v1/indicators.csv?unit=70-001", R::inside},
+        {"GET /api/v1/indicators.csv", "/api/v1/indicators.csv?unit=70-002", R::outside},
+        {"GET /api/v1/reports/stations.xlsx", "/api/v1/reports/stations.xlsx?unit=70-001",
+         R::inside},
+        {"GET /api/v1/reports/stations.xlsx", "/api/v1/reports/stations.xlsx?unit=70-002",
+         R::outside},
+        {"GET /api/v1/reports/operations.xlsx",
+         "/api/v1/reports/operations.xlsx?unit=70-001&month=2026-11", R::inside},
+        {"GET /api/v1/reports/operations.xlsx",
+         "/api/v1/reports/operations.xlsx?unit=70-002&month=2026-11", R::outside},
         {"GET /api/v1/units/CODE/schedule.ics", "/api/v1/units/70-001/schedule.ics", R::inside},
         {"GET /api/v1/units/CODE/schedule.ics", "/api/v1/units/70-002/schedule.ics", R::outside},
         // Nothing has reported from an address: 409 for whoever may have the SDP.
@@ -217,6 +229,41 @@ TEST(Authorization, EveryRestRouteForEveryRoleInsideAndOutsideItsUnits) {
                  "Authorization: Bearer not-a-token\r\n\r\n");
     auto answer = upgrade.receive(5000);
     EXPECT_EQ(answer.rfind("HTTP/1.1 401", 0), 0U) << answer;
+}
+
+TEST(Authorization, AnApiKeyReadsItsUnitsIndicatorsAndNothingElseUntilRevoked) {
+    World w("authz-keys");
+    auto endpoint = loa::clients::parse_api_url(w.s.api_url());
+    auto get = [&](const std::string& key, const std::string& path) {
+        loa::clients::ConnectOptions options;
+        options.bearer_token = key;
+        auto reply = loa::clients::http_request(*endpoint, options, "GET", path, "", "");
+        return reply ? reply->status : 0U;
+    };
+    auto made =
+        w.control("api_keys.create", {{"name", "ioc-70-001"}, {"units", json::array{"70-001"}}});
+    auto key = std::string(made.at("key").as_string());
+    EXPECT_EQ(made.at("role"), "reporter");
+    EXPECT_EQ(get(key, "/api/v1/indicators.json?unit=70-001"), 200U);
+    EXPECT_EQ(get(key, "/api/v1/indicators.csv"), 200U) << "its own unit by default";
+    EXPECT_EQ(get(key, "/api/v1/indicators.json?unit=70-002"), 403U) << "outside its units";
+    EXPECT_EQ(get(key, "/api/v1/reports/stations.xlsx?unit=70-001"), 200U);
+    EXPECT_EQ(get(key, "/api/v1/as-run.json"), 403U) << "a key reads the indicators only";
+    EXPECT_EQ(get(key, "/api/v1/programs/" + std::to_string(w.program_in) + "/audio"), 403U);
+    // Listed without its secret; every use audited under its name.
+    auto listed = json::serialize(w.control("api_keys.list"));
+    EXPECT_EQ(listed.find(key), std::string::npos);
+    EXPECT_NE(listed.find("\"uses\":"), std::string::npos);
+    auto audit = json::serialize(w.control("audit.list"));
+    EXPECT_NE(audit.find("key:ioc-70-001"), std::string::npos);
+    EXPECT_EQ(audit.find(key), std::string::npos) << "no secret in the audit log";
+    // Rotated: the old secret opens nothing; revoked: nothing at once.
+    auto rotated =
+        std::string(w.control("api_keys.rotate", {{"id", made.at("id")}}).at("key").as_string());
+    EXPECT_EQ(get(key, "/api/v1/indicators.json"), 401U);
+    EXPECT_EQ(get(rotated, "/api/v1/indicators.json"), 200U);
+    w.control("api_keys.revoke", {{"id", made.at("id")}});
+    EXPECT_EQ(get(rotated, "/api/v1/indicators.json"), 401U);
 }
 
 namespace {

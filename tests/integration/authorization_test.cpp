@@ -65,10 +65,12 @@ Outcome run(World& w, const CallerSpec& caller, ApiConnection& main, const Case&
 bool role_may(Role role, Permission needed) {
     switch (needed) {
     case Permission::anyone:
-    case Permission::read:
+    case Permission::report:
         return true;
+    case Permission::read:
+        return role != Role::reporter;
     case Permission::change:
-        return role != Role::viewer;
+        return role != Role::viewer && role != Role::reporter;
     case Permission::approve:
         return role == Role::approver || role == Role::admin;
     case Permission::admin:

@@ -42,9 +42,24 @@ CREATE TABLE audit (
 );
 CREATE INDEX audit_by_time ON audit(at_ms);
 )"},
+    {2, R"(
+CREATE TABLE api_key (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL UNIQUE,
+    units TEXT NOT NULL DEFAULT '',
+    secret_hash TEXT NOT NULL UNIQUE,
+    prefix TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    rotated_at_ms INTEGER,
+    last_used_at_ms INTEGER,
+    uses INTEGER NOT NULL DEFAULT 0,
+    revoked_at_ms INTEGER
+);
+)"},
 };
 
-constexpr const char* kRoles[] = {"admin", "approver", "manager", "viewer"};
+constexpr const char* kRoles[] = {"admin", "approver", "manager", "viewer", "reporter"};
 constexpr std::size_t kMinPassword = 10;
 constexpr int kFreeFailures = 5;         ///< of one name from one address
 constexpr int kFreeAddressFailures = 20; ///< of any names from one address
@@ -68,7 +83,7 @@ std::string to_string(Role role) {
 }
 
 std::optional<Role> parse_role(std::string_view name) {
-    for (int r = 0; r < 4; ++r)
+    for (int r = 0; r < 5; ++r)
         if (name == kRoles[r])
             return static_cast<Role>(r);
     return std::nullopt;
@@ -91,6 +106,9 @@ common::Result<User> AuthStore::create_user(const std::string& name, const std::
     if (password.size() < kMinPassword)
         return make_error(Errc::invalid_argument, "a password needs at least " +
                                                       std::to_string(kMinPassword) + " characters");
+    if (role == Role::reporter)
+        return make_error(Errc::invalid_argument,
+                          "a reporter is a machine account: create an API key (api_keys.create)");
     if ((role == Role::manager || role == Role::approver) && units.empty())
         return make_error(Errc::invalid_argument,
                           "a " + to_string(role) + " needs at least one unit to act in");
@@ -305,6 +323,8 @@ common::Result<std::string> AuthStore::login(const std::string& name, const std:
 
 common::Result<User> AuthStore::authenticate(const std::string& token) {
     std::lock_guard lock(mutex_);
+    if (is_api_key(token))
+        return authenticate_key(token);
     auto q = db_.prepare(
         "SELECT u.id, u.name, u.role, u.disabled FROM session s JOIN user u ON u.id = s.user "
         "WHERE s.token_hash = ? AND s.revoked = 0 AND s.expires_at_ms > ? AND u.disabled = 0");

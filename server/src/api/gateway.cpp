@@ -313,6 +313,8 @@ json::value ApiGateway::dispatch(const std::string& name, const Params& params, 
         return result;
     if (method->audited)
         audit(caller, name, params, result);
+    else if (caller.user && caller.user->role == Role::reporter) // every use of a key
+        audit(caller, name, params, json::value("read"));
     if (method->changes_schedule)
         notifier_.publish(
             {"schedule", "schedule.changed", {{"method", name}, {"by", caller.name()}}, {}, {}});

@@ -7,6 +7,8 @@ std::string_view to_string(Permission permission) {
     switch (permission) {
     case Permission::anyone:
         return "anyone";
+    case Permission::report:
+        return "any role, reporter keys";
     case Permission::read:
         return "any role";
     case Permission::change:

@@ -31,6 +31,11 @@ const std::array kMethods = {
     Method{"server.info", P::anyone, U::none,
            [](C& c) { return gateway(c).server_info(); },
            "→ {name, version, time_zone, province}"},
+    // Every role, and the reporters' API keys.
+    Method{"indicators.get", P::report, U::listing,
+           [](C& c) { return gateway(c).indicators(c.params, c.caller); },
+           "{unit?, period?, from?, to?, predecessors?, children?} → {time_zone, cutoff, period, "
+           "from, to, rows, corrections}: docs/indicators.md"},
     // Every role.
     Method{"auth.logout", P::read, U::none,
            [](C& c) { return gateway(c).logout(c.caller); }, "ends the session"},
@@ -185,6 +190,27 @@ const std::array kMethods = {
     Method{"users.disable", P::admin, U::none,
            [](C& c) { return gateway(c).disable_user(c.params); }, "{name} → {name, disabled}",
            Channel::any, MediaWork::none, false, true},
+    Method{"api_keys.create", P::admin, U::none,
+           [](C& c) { return gateway(c).create_key(c.params, c.caller); },
+           "{name, units?} → key with its secret `key`, shown once: a reporter's machine account",
+           Channel::confidential, MediaWork::none, false, true},
+    Method{"api_keys.list", P::admin, U::none, [](C& c) { return gateway(c).list_keys(); },
+           "→ [{id, name, role, units, prefix, created_at_ms, created_by, rotated_at_ms, "
+           "last_used_at_ms, uses, revoked_at_ms}]",
+           Channel::any, MediaWork::none, false, true},
+    Method{"api_keys.rotate", P::admin, U::none,
+           [](C& c) { return gateway(c).rotate_key(c.params); },
+           "{id} → key with a new secret `key`, shown once; the old one opens nothing",
+           Channel::confidential, MediaWork::none, false, true},
+    Method{"api_keys.revoke", P::admin, U::none,
+           [](C& c) { return gateway(c).revoke_key(c.params); },
+           "{id} → key: it opens nothing from now on", Channel::any, MediaWork::none, false,
+           true},
+    Method{"indicators.deliveries", P::admin, U::none,
+           [](C& c) { return gateway(c).indicator_deliveries(); },
+           "→ [{url, unit, emergencies, pending, delivered, failed_attempts, last_error, "
+           "last_delivered_at_ms, oldest_pending_at_ms, recent}]: the indicators' pushes",
+           Channel::any, MediaWork::none, false, true},
     Method{"audit.list", P::admin, U::none, [](C& c) { return gateway(c).list_audit(c.params); },
            "{from_ms?, to_ms?} → [{id, at_ms, who, from, what, summary}]", Channel::any,
            MediaWork::none, false, true},
@@ -257,10 +283,12 @@ std::optional<Permission> permission_of(const std::string& method, const Params&
 bool may_call(Role role, Permission needed) {
     switch (needed) {
     case Permission::anyone:
-    case Permission::read:
+    case Permission::report:
         return true;
+    case Permission::read:
+        return role != Role::reporter;
     case Permission::change:
-        return role != Role::viewer;
+        return role != Role::viewer && role != Role::reporter;
     case Permission::approve:
         return role == Role::admin || role == Role::approver;
     case Permission::admin:
@@ -271,6 +299,8 @@ bool may_call(Role role, Permission needed) {
 
 const char* needed_role(Permission needed) {
     switch (needed) {
+    case Permission::read:
+        return "a user (an API key reads the indicators only)";
     case Permission::change:
         return "a manager, approver or admin";
     case Permission::approve:

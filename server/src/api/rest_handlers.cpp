@@ -4,6 +4,7 @@
 #include "loa/server/api/rest_routes.hpp"
 #include "loa/server/media/listen_in.hpp"
 #include "loa/server/media/sdp.hpp"
+#include "loa/server/reports/workbooks.hpp"
 
 namespace loa::server::rest {
 
@@ -44,6 +45,80 @@ http::HttpResponse as_run(RestCall& c) {
     http::HttpResponse csv{200, "text/csv; charset=utf-8", as_run_csv(rows), {}};
     csv.headers["content-disposition"] = "attachment; filename=\"as-run.csv\"";
     return csv;
+}
+
+http::HttpResponse indicators(RestCall& c) {
+    json::object params;
+    for (const char* key : {"unit", "period", "from", "to"})
+        if (auto v = c.request.query(key))
+            params[key] = *v;
+    for (const char* flag : {"predecessors", "children"})
+        if (auto v = c.request.query(flag))
+            params[flag] = *v == "1" || *v == "true";
+    auto report = c.gateway.call("indicators.get", Params(params), c.caller);
+    if (c.request.path().ends_with(".json"))
+        return http::json_response(200, json::serialize(report) + "\n");
+    http::HttpResponse csv{200,
+                           "text/csv; charset=utf-8",
+                           indicators_csv(report.as_object().at("rows").as_array()),
+                           {}};
+    csv.headers["content-disposition"] = "attachment; filename=\"indicators.csv\"";
+    return csv;
+}
+
+namespace {
+
+http::HttpResponse workbook(common::Result<std::string> bytes, const std::string& name) {
+    if (!bytes)
+        return json_error(500, bytes.error().message);
+    http::HttpResponse out{
+        200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", *bytes, {}};
+    out.headers["content-disposition"] = "attachment; filename=\"" + name + "\"";
+    return out;
+}
+
+ReportHeading heading_of(ApiGateway& gateway) {
+    auto info = gateway.server_info().as_object();
+    const auto* province = info.if_contains("province");
+    return {province && province->is_string() ? std::string(province->as_string()) : std::string()};
+}
+
+/// "YYYY-MM" → its first and last day.
+std::optional<std::pair<std::string, std::string>> month_days(const std::string& month) {
+    int y = 0;
+    unsigned m = 0;
+    if (month.size() != 7 || std::sscanf(month.c_str(), "%4d-%2u", &y, &m) != 2 || m < 1 || m > 12)
+        return std::nullopt;
+    std::chrono::year_month_day_last last{std::chrono::year(y) / std::chrono::month(m) /
+                                          std::chrono::last};
+    return std::pair{month + "-01", month + "-" + std::to_string(unsigned(last.day()))};
+}
+
+} // namespace
+
+http::HttpResponse stations_report(RestCall& c) {
+    json::object params{{"period", "all"}};
+    for (const char* key : {"unit", "from", "to"})
+        if (auto v = c.request.query(key))
+            params[key] = *v;
+    auto report = c.gateway.call("indicators.get", Params(params), c.caller).as_object();
+    return workbook(stations_workbook(report, heading_of(c.gateway)),
+                    "thong-ke-" + std::string(report.at("to").as_string()) + ".xlsx");
+}
+
+http::HttpResponse operations_report(RestCall& c) {
+    auto month = c.request.query("month");
+    auto days = month ? month_days(*month) : std::nullopt;
+    if (!days)
+        return json_error(400, "say which month: ?month=YYYY-MM");
+    json::object params{{"period", "day"}, {"from", days->first}, {"to", days->second}};
+    if (auto unit = c.request.query("unit"))
+        params["unit"] = *unit;
+    auto report = c.gateway.call("indicators.get", Params(params), c.caller).as_object();
+    params["period"] = "all";
+    auto whole = c.gateway.call("indicators.get", Params(params), c.caller).as_object();
+    return workbook(operations_workbook(report, whole, heading_of(c.gateway)),
+                    "van-hanh-" + *month + ".xlsx");
 }
 
 http::HttpResponse unit_calendar(RestCall& c) {

@@ -12,6 +12,12 @@ const std::array kRoutes = {
     RestRoute{"POST", kUploadPath, "", "programs.create", {}, {}, {}, upload_program},
     RestRoute{"GET", "/api/v1/as-run.csv", "", "as_run.list", {}, {}, {}, as_run},
     RestRoute{"GET", "/api/v1/as-run.json", "", "as_run.list", {}, {}, {}, as_run},
+    RestRoute{"GET", "/api/v1/indicators.json", "", "indicators.get", {}, {}, {}, indicators},
+    RestRoute{"GET", "/api/v1/indicators.csv", "", "indicators.get", {}, {}, {}, indicators},
+    RestRoute{"GET", "/api/v1/reports/stations.xlsx", "", "indicators.get", {}, {}, {},
+              stations_report},
+    RestRoute{"GET", "/api/v1/reports/operations.xlsx", "", "indicators.get", {}, {}, {},
+              operations_report},
     RestRoute{"GET", "/api/v1/units/", "/schedule.ics", "schedule.export", {}, {}, {},
               unit_calendar},
     // Any role, for a channel its units may read (the handler checks the channel).

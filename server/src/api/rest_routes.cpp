@@ -72,6 +72,40 @@ int http_status_of(int code) {
     }
 }
 
+namespace {
+
+/// Each leaf of `v` under its dotted path.
+void flatten(const json::value& v, const std::string& path,
+             std::vector<std::pair<std::string, const json::value*>>& out) {
+    if (v.is_object()) {
+        for (const auto& [k, item] : v.as_object())
+            flatten(item, path.empty() ? std::string(k) : path + "." + std::string(k), out);
+        return;
+    }
+    out.emplace_back(path, &v);
+}
+
+} // namespace
+
+std::string indicators_csv(const json::array& rows) {
+    std::string out;
+    bool header = false;
+    for (const auto& row : rows) {
+        std::vector<std::pair<std::string, const json::value*>> cells;
+        flatten(row, "", cells);
+        if (!header) {
+            for (std::size_t i = 0; i < cells.size(); ++i)
+                out += (i == 0 ? "" : ",") + cells[i].first;
+            out += "\r\n";
+            header = true;
+        }
+        for (std::size_t i = 0; i < cells.size(); ++i)
+            out += (i == 0 ? "" : ",") + csv_field(*cells[i].second);
+        out += "\r\n";
+    }
+    return out;
+}
+
 std::string as_run_csv(const json::array& rows) {
     std::string out;
     for (const char* c : kColumns)

@@ -12,6 +12,7 @@
 #include "loa/server/console/console.hpp"
 #include "loa/server/monitoring/figures_log.hpp"
 #include "loa/server/monitoring/presence.hpp"
+#include "loa/server/reports/indicator_report.hpp"
 #include "loa/server/supervision/health.hpp"
 
 namespace loa::server {
@@ -98,6 +99,10 @@ ServerApp::ServerApp(Settings settings, std::function<Settings()> reread)
       backups_(settings_.state_dir, settings_.backups, clock_,
                [this](const BackupState& state) { publish_backup(state); }),
       supervisor_(alarms_, observed(), settings_.supervision, clock_),
+      indicators_(database_file(settings_), {settings_.time_zone, settings_.indicators_cutoff, 7},
+                  clock_),
+      push_(database_file(settings_), settings_.indicator_pushes,
+            settings_.province ? settings_.province->province.name : std::string("Loa")),
       gateway_(auth_, api_, hub_, notifier_, alarms_,
                {settings_.session_ttl, settings_.public_url, settings_.tls_certificate,
                 settings_.time_zone,
@@ -111,6 +116,7 @@ ServerApp::ServerApp(Settings settings, std::function<Settings()> reread)
                                       monitoring_routes([this] { return metrics(); },
                                                         read_metrics_token(settings_)))),
             websocket_routes(gateway_, hub_)) {
+    gateway_.set_indicators(&indicators_, &push_);
     runner_.on_emergency([this](const std::string& channel, const std::string& airing) {
         hub_.set_emergency(channel, airing);
     });
@@ -146,6 +152,7 @@ int ServerApp::run() {
             sample_online(history_, presence(), clock_);
             next_sample = now + OnlineHistory::kInterval;
         }
+        freeze_indicators();
         int signal = signals_.wait(std::chrono::seconds(5));
         if (!on_signal(signal))
             break;
@@ -158,6 +165,32 @@ int ServerApp::run() {
     stop();
     log_figures(media_);
     return 0;
+}
+
+void ServerApp::freeze_indicators() {
+    try {
+        auto frozen = indicators_.freeze_due();
+        if (!frozen) {
+            log()->error("cannot freeze the day's indicators: {}", frozen.error().message);
+            return;
+        }
+        for (const auto& date : *frozen) {
+            auto snapshot = [&](const IndicatorPushSettings& target) {
+                IndicatorQuery q;
+                if (!target.unit.empty())
+                    q.unit = target.unit;
+                q.from = q.to = date;
+                auto report = indicators_report(indicators_, q, [](std::int64_t) { return true; });
+                report.as_object()["date"] = date;
+                return report;
+            };
+            if (auto kept = push_.enqueue("indicators.snapshot", snapshot); !kept)
+                log()->error("the indicators of {} are not kept for pushing: {}", date,
+                             kept.error().message);
+        }
+    } catch (const std::exception& e) {
+        log()->error("cannot freeze the day's indicators: {}", e.what());
+    }
 }
 
 bool ServerApp::on_signal(int signal) {
@@ -190,6 +223,13 @@ void ServerApp::start() {
     control_.start();
     watch_.start();
     webhooks_.start();
+    push_.start();
+    emergencies_pushed_ = notifier_.subscribe([this](const Notification& n) {
+        if (n.topic != "overrides" || !n.method.starts_with("emergency."))
+            return;
+        if (auto kept = push_.enqueue(n.method, [&](const auto&) { return n.params; }); !kept)
+            log()->error("{} not kept for pushing: {}", n.method, kept.error().message);
+    });
     supervisor_.start();
     backups_.start();
     http_.start();
@@ -202,6 +242,8 @@ void ServerApp::stop() {
     http_.stop();
     backups_.stop();
     supervisor_.stop();
+    notifier_.unsubscribe(emergencies_pushed_);
+    push_.stop();
     webhooks_.stop();
     watch_.stop();
     control_.stop();
@@ -278,8 +320,9 @@ Observed ServerApp::observed() {
     o.programs = [this] { return media_.program_sound(); };
     o.airings = [this](schedules::Millis ended_after) { return api_.recent_as_run(ended_after); };
     o.played = [this](const std::vector<PlayedQuery>& queries) { return hub_.played(queries); };
-    o.note_played = [this](std::int64_t as_run, std::int64_t clusters) {
-        api_.note_played(as_run, clusters);
+    o.note_played = [this](std::int64_t as_run, std::int64_t clusters, schedules::Millis first,
+                           schedules::Millis last) {
+        api_.note_played(as_run, clusters, first, last);
     };
     o.failed_airings = [this](std::chrono::system_clock::time_point since) {
         return failed_airings_.since(since);

@@ -237,6 +237,32 @@ std::vector<WebhookSettings> read_webhooks(const ConfigNode& supervision) {
     return out;
 }
 
+/// indicators.push: where each frozen day's figures go, signed with a shared secret.
+std::vector<IndicatorPushSettings> read_pushes(const ConfigNode& indicators) {
+    std::vector<IndicatorPushSettings> out;
+    for (const auto& node : indicators.objects("push")) {
+        node.reject_unknown_keys({"url", "secret_file", "ca_file", "unit", "emergencies"});
+        IndicatorPushSettings p;
+        p.url = node.string("url");
+        auto url = parse_relay_url(p.url);
+        if (!url || (url->scheme != "http" && url->scheme != "https"))
+            node.fail("url", "expected http://HOST[:PORT]/PATH or https://...");
+        if (!url->userinfo.empty())
+            node.fail("url", "no credentials in the URL: the pushes are signed with secret_file");
+        p.secret_file = node.string("secret_file");
+        if (!p.secret_file.starts_with('/'))
+            node.fail("secret_file", "expected the absolute path of a file holding the secret");
+        p.ca_file = node.string("ca_file", "");
+        p.unit = node.string("unit", "");
+        p.emergencies = node.boolean("emergencies", false);
+        if (std::any_of(out.begin(), out.end(),
+                        [&](const IndicatorPushSettings& o) { return o.url == p.url; }))
+            node.fail("url", "this URL is given twice");
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
 void read_supervision(const ConfigNode& node, SupervisionSettings& s,
                       pipeline::EncoderSettings& encoder) {
     node.reject_unknown_keys({"check_interval_ms", "disk_free_min_mb", "disk_free_min_percent",
@@ -314,6 +340,12 @@ void read_operations(const ConfigNode& root, Settings& s) {
     s.seal_key_file = secrets.string("seal_key_file", "");
     read_supervision(root.object("supervision"), s.supervision, s.encoder);
     read_backups(root.object("backups"), s);
+    auto indicators = root.object("indicators");
+    indicators.reject_unknown_keys({"cutoff", "push"});
+    s.indicators_cutoff = indicators.string("cutoff", s.indicators_cutoff);
+    if (!valid_time_of_day(s.indicators_cutoff))
+        indicators.fail("cutoff", "expected a local time HH:MM, e.g. 17:00");
+    s.indicator_pushes = read_pushes(indicators);
     // Proof of play compares reports on both sides of its window.
     if (s.supervision.proof_of_play &&
         s.supervision.proof_window.count() < 2LL * s.status_interval_s)
@@ -373,7 +405,8 @@ Settings load_settings(const common::Config& config) {
     ConfigNode root = config.root();
     root.reject_unknown_keys({"log_level", "state_dir", "media", "opus", "sources", "channels",
                               "receivers", "province", "schedule", "speech", "http", "control",
-                              "live_inputs", "programs", "secrets", "supervision", "backups"});
+                              "live_inputs", "programs", "secrets", "supervision", "backups",
+                              "indicators"});
     Settings s;
     s.log_level =
         root.choice("log_level", {"trace", "debug", "info", "warn", "error", "off"}, "info");

@@ -73,13 +73,6 @@ json::value optional_ms(const std::optional<std::chrono::system_clock::time_poin
     return t ? json::value(ms_of(*t)) : json::value(nullptr);
 }
 
-bool valid_time_of_day(const std::string& at) {
-    auto digit = [&](std::size_t i) { return at[i] >= '0' && at[i] <= '9'; };
-    if (at.size() != 5 || !digit(0) || !digit(1) || at[2] != ':' || !digit(3) || !digit(4))
-        return false;
-    return (at[0] - '0') * 10 + (at[1] - '0') < 24 && at[3] < '6';
-}
-
 /// Starts `command` with `folder` added, without a shell: stdin from /dev/null, none of the
 /// server's other descriptors (its listening sockets), no signal blocked or ignored, in a
 /// process group of its own (so that a timeout ends what it started too), and the server's
@@ -124,6 +117,13 @@ common::Result<pid_t> spawn_copy_command(const std::vector<std::string>& command
 }
 
 } // namespace
+
+bool valid_time_of_day(const std::string& at) {
+    auto digit = [&](std::size_t i) { return at[i] >= '0' && at[i] <= '9'; };
+    if (at.size() != 5 || !digit(0) || !digit(1) || at[2] != ':' || !digit(3) || !digit(4))
+        return false;
+    return (at[0] - '0') * 10 + (at[1] - '0') < 24 && at[3] < '6';
+}
 
 json::object backup_json(const Backup& b) {
     std::uint64_t media_bytes = 0;

@@ -116,6 +116,8 @@ http::HttpResponse program_audio(ApiGateway& gateway, const http::HttpRequest& r
     if (auto* refusal = std::get_if<http::HttpResponse>(&authenticated))
         return *refusal;
     const auto& caller = std::get<Caller>(authenticated);
+    if (!caller.user || !may_call(caller.user->role, Permission::read))
+        return json_error(403, "a program's audio is for users; an API key reads the indicators");
     std::int64_t number = 0;
     try {
         number = std::stoll(id);

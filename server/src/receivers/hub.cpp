@@ -339,28 +339,30 @@ void ReceiverHub::push_output(const std::string& id) {
     (void)tell(id, "set_volume", {{"volume", output.volume}, {"muted", output.muted}});
 }
 
-std::vector<std::set<std::string>> ReceiverHub::played(const std::vector<PlayedQuery>& queries) {
-    std::vector<std::set<std::string>> out(queries.size());
+std::vector<PlayedClusters> ReceiverHub::played(const std::vector<PlayedQuery>& queries) {
+    std::vector<PlayedClusters> out(queries.size());
     std::lock_guard lock(mutex_);
     // The clusters of each unit's channel, once.
     std::map<std::string, std::vector<const std::string*>> by_unit;
     for (const auto& [id, cluster] : clusters_)
         by_unit[cluster.unit_code].push_back(&id);
-    auto played = [&](const std::string& id, const PlayedQuery& q) {
+    auto played = [&](const std::string& id, const PlayedQuery& q) -> std::optional<std::int64_t> {
         auto it = live_.find(id);
-        return it != live_.end() && it->second.sound.any(q.from_s, q.to_s);
+        if (it == live_.end())
+            return std::nullopt;
+        return it->second.sound.first(q.from_s, q.to_s);
     };
     for (std::size_t i = 0; i < queries.size(); ++i) {
         const auto& q = queries[i];
         if (q.channel.rfind('@', 0) == 0) {
-            if (played(q.channel.substr(1), q))
-                out[i].insert(q.channel.substr(1));
+            if (auto first = played(q.channel.substr(1), q))
+                out[i][q.channel.substr(1)] = *first;
             continue;
         }
         if (auto unit = by_unit.find(q.channel); unit != by_unit.end())
             for (const auto* id : unit->second)
-                if (played(*id, q))
-                    out[i].insert(*id);
+                if (auto first = played(*id, q))
+                    out[i][*id] = *first;
     }
     return out;
 }

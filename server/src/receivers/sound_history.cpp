@@ -27,14 +27,18 @@ void SoundHistory::merge(std::uint64_t mask, int bits, std::int64_t now_s) {
 }
 
 bool SoundHistory::any(std::int64_t from_s, std::int64_t to_s) const {
+    return first(from_s, to_s).has_value();
+}
+
+std::optional<std::int64_t> SoundHistory::first(std::int64_t from_s, std::int64_t to_s) const {
     if (latest_ == std::numeric_limits<std::int64_t>::min())
-        return false;
+        return std::nullopt;
     from_s = std::max(from_s, latest_ - kSeconds + 1);
     to_s = std::min(to_s, latest_);
     for (auto s = from_s; s <= to_s; ++s)
         if (sound_.test(slot(s)))
-            return true;
-    return false;
+            return s;
+    return std::nullopt;
 }
 
 } // namespace loa::server

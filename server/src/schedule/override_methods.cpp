@@ -193,9 +193,11 @@ std::vector<schedules::AsRunRecord> ScheduleApi::recent_as_run(schedules::Millis
     return value_or_throw(store_.as_run_open_or_ended_after(ended_after));
 }
 
-void ScheduleApi::note_played(std::int64_t as_run, std::int64_t clusters) {
+void ScheduleApi::note_played(std::int64_t as_run, std::int64_t clusters,
+                              std::optional<schedules::Millis> first,
+                              std::optional<schedules::Millis> last) {
     std::lock_guard lock(mutex_);
-    value_or_throw(store_.note_played(as_run, clusters));
+    value_or_throw(store_.note_played(as_run, clusters, first, last));
 }
 
 } // namespace loa::server

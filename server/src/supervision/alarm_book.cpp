@@ -23,6 +23,8 @@ const std::vector<common::Migration> kMigrations = {
         // One active alarm per kind and subject: one alarm per episode.
         "CREATE UNIQUE INDEX alarm_active ON alarm (kind, subject) WHERE cleared_ms IS NULL;"
         "CREATE INDEX alarm_raised ON alarm (raised_ms);"},
+    // The indicators find the alarms that were active on a day by when they cleared.
+    {2, "CREATE INDEX alarm_cleared ON alarm (cleared_ms);"},
 };
 
 constexpr const char* kColumns =

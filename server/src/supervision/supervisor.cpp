@@ -238,15 +238,29 @@ void Supervisor::count_played() {
             queries.push_back({row.channel, to - from > 2 * kSwitchS ? from + kSwitchS : from, to});
         }
         auto played = observed_.played(queries);
-        std::map<std::int64_t, std::set<std::string>> kept;
+        std::map<std::int64_t, PlayedClusters> kept;
         for (std::size_t i = 0; i < rows.size() && i < played.size(); ++i) {
-            auto& clusters = kept[rows[i].id];
-            if (auto it = played_.find(rows[i].id); it != played_.end())
+            const auto& row = rows[i];
+            auto& clusters = kept[row.id];
+            if (auto it = played_.find(row.id); it != played_.end())
                 clusters = std::move(it->second);
-            clusters.insert(played[i].begin(), played[i].end());
+            for (const auto& [id, second] : played[i]) { // a late report may tell of earlier sound
+                auto [at, fresh] = clusters.emplace(id, second);
+                if (!fresh)
+                    at->second = std::min(at->second, second);
+            }
             auto count = static_cast<std::int64_t>(clusters.size());
-            if (count > rows[i].played) // never less than a count from before a restart
-                observed_.note_played(rows[i].id, count);
+            if (count == 0 || count < row.played) // never less than a count from before a restart
+                continue;
+            std::int64_t first = INT64_MAX, last = INT64_MIN;
+            for (const auto& [id, second] : clusters) {
+                first = std::min(first, second);
+                last = std::max(last, second);
+            }
+            auto first_at = schedules::Millis(std::chrono::seconds(first));
+            auto last_at = schedules::Millis(std::chrono::seconds(last));
+            if (count > row.played || row.first_played != first_at || row.last_played != last_at)
+                observed_.note_played(row.id, count, first_at, last_at);
         }
         played_ = std::move(kept);
     } catch (const std::exception& e) {

@@ -24,12 +24,6 @@ const std::vector<common::Migration> kMigrations = {
         "CREATE INDEX webhook_delivery_url ON webhook_delivery (url, id);"},
 };
 
-std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 constexpr const char* kEvents[] = {"alarm.raised", "alarm.cleared", "alarm.acknowledged"};
 
 /// The request for one delivery; `url` was checked when the settings were read.
@@ -89,7 +83,7 @@ common::Result<void> Webhooks::stage(common::Database& db, const Alarm& alarm, A
                          {"event", kEvents[static_cast<int>(event)]},
                          {"alarm", alarm_json(alarm, unit_code)}};
     auto text = json::serialize(payload);
-    auto now = now_ms();
+    auto now = wall_ms();
     for (const auto& t : targets_) {
         if (alarm.fault.severity > t.min)
             continue;
@@ -103,9 +97,7 @@ common::Result<void> Webhooks::stage(common::Database& db, const Alarm& alarm, A
 }
 
 void Webhooks::wake() {
-    std::lock_guard lock(mutex_);
-    queued_ = true;
-    wake_.notify_all();
+    loop_.wake();
 }
 
 void Webhooks::enqueue(const Alarm& alarm, AlarmEvent event, const std::string& unit_code) {
@@ -121,18 +113,13 @@ void Webhooks::enqueue(const Alarm& alarm, AlarmEvent event, const std::string& 
 void Webhooks::start() {
     if (targets_.empty())
         return;
-    stopping_ = false;
-    thread_ = std::thread([this] { run(); });
+    loop_.start(targets_.size(), [this](std::size_t t, std::int64_t& due) {
+        return deliver_one(targets_[t], wall_ms(), due);
+    });
 }
 
 void Webhooks::stop() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable())
-        thread_.join();
+    loop_.stop();
 }
 
 std::int64_t Webhooks::pending() {
@@ -173,7 +160,7 @@ bool Webhooks::deliver_one(const Target& target, std::int64_t now, std::int64_t&
         if (auto ok = done.run(); !ok) {
             // Sent, but still kept: it goes again (the receiver drops it by `delivery`), later.
             log()->error("delivery {}: {}", id, ok.error().message);
-            next_due_ms = now_ms() + backoff_.first.count();
+            next_due_ms = wall_ms() + backoff_.first.count();
             return false;
         }
         if (attempts > 0)
@@ -182,11 +169,8 @@ bool Webhooks::deliver_one(const Target& target, std::int64_t now, std::int64_t&
         return true;
     }
     std::string why = reply.status != 0 ? "answered " + std::to_string(reply.status) : reply.error;
-    auto wait = backoff_.first;
-    for (std::int64_t i = 0; i < attempts && wait < backoff_.most; ++i)
-        wait *= 2;
-    wait = std::min(wait, backoff_.most);
-    next_due_ms = now_ms() + wait.count();
+    auto wait = backoff_.after(attempts + 1);
+    next_due_ms = wall_ms() + wait.count();
     auto retry = db_.prepare(
         "UPDATE webhook_delivery SET attempts = attempts + 1, next_ms = ?, last_error = ? "
         "WHERE id = ?");
@@ -197,29 +181,6 @@ bool Webhooks::deliver_one(const Target& target, std::int64_t now, std::int64_t&
         log()->warn("{}: {} (attempt {}; trying again in {} ms)", redact_url(target.settings.url),
                     why, attempts + 1, wait.count());
     return false;
-}
-
-void Webhooks::run() {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-        queued_ = false;
-        lock.unlock();
-        bool delivered = false;
-        std::int64_t earliest = 0;
-        for (const auto& t : targets_) {
-            std::int64_t due = 0;
-            delivered = deliver_one(t, now_ms(), due) || delivered;
-            if (due != 0 && (earliest == 0 || due < earliest))
-                earliest = due;
-        }
-        lock.lock();
-        if (delivered || queued_)
-            continue;
-        auto wait = earliest == 0
-                        ? std::chrono::milliseconds(60000)
-                        : std::chrono::milliseconds(std::max<std::int64_t>(earliest - now_ms(), 0));
-        wake_.wait_for(lock, wait, [this] { return stopping_ || queued_; });
-    }
 }
 
 } // namespace loa::server

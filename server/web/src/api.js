@@ -210,9 +210,9 @@ class Api {
    * A URL for <audio> and downloads, which send no headers: it carries a ticket good for this
    * path for a minute (auth.ticket), never the session token.
    */
-  async signed(path) {
+  async signed(path, query = '') {
     const { ticket } = await this.call('auth.ticket', { path });
-    return `${path}?ticket=${encodeURIComponent(ticket)}`;
+    return `${path}?${query ? `${query}&` : ''}ticket=${encodeURIComponent(ticket)}`;
   }
 }
 

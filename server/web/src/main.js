@@ -16,6 +16,7 @@ import { Backups } from './pages/backups.js';
 import { Units } from './pages/units.js';
 import { Listen } from './pages/listen.js';
 import { Alarms, AlarmBadge } from './pages/alarms.js';
+import { Reports } from './pages/reports.js';
 
 const pages = [
   { path: 'dashboard', label: 'nav.dashboard', page: Dashboard },
@@ -25,6 +26,7 @@ const pages = [
   { path: 'receivers', label: 'nav.receivers', page: Receivers },
   { path: 'alarms', label: 'nav.alarms', page: Alarms },
   { path: 'as-run', label: 'nav.as_run', page: AsRun },
+  { path: 'reports', label: 'nav.reports', page: Reports },
   { path: 'listen', label: 'nav.listen', page: Listen },
   { path: 'units', label: 'nav.units', page: Units },
   { path: 'users', label: 'nav.users', page: Users, admin: true },

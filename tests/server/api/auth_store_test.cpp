@@ -236,3 +236,41 @@ TEST_F(AuthStoreTest, SharesTheDatabaseWithTheScheduleWithoutTouchingItsSchema) 
     ASSERT_TRUE(reopened.create_user("v", "mật khẩu dài đủ", Role::viewer, {}));
     EXPECT_EQ(schedule.units()->size(), 1U);
 }
+
+TEST_F(AuthStoreTest, ApiKeysAreShownOnceKeptHashedRotatedAndRevokedAtOnce) {
+    auto made = auth->create_key("ioc", {7}, "admin");
+    ASSERT_TRUE(made) << made.error().message;
+    auto [key, secret] = *made;
+    EXPECT_TRUE(is_api_key(secret));
+    EXPECT_EQ(key.units, std::vector<std::int64_t>{7});
+    EXPECT_TRUE(secret.starts_with(key.prefix));
+    EXPECT_LT(key.prefix.size(), secret.size() / 2);
+    // Only the digest is stored.
+    loa::common::Database db(path);
+    auto q = db.prepare("SELECT secret_hash FROM api_key");
+    ASSERT_TRUE(q.step().value_or(false));
+    EXPECT_NE(q.text(0), secret);
+    EXPECT_EQ(q.text(0).size(), 64U);
+
+    auto user = auth->authenticate(secret);
+    ASSERT_TRUE(user) << user.error().message;
+    EXPECT_EQ(user->role, Role::reporter);
+    EXPECT_EQ(user->name, "key:ioc");
+    EXPECT_EQ(user->units, std::vector<std::int64_t>{7});
+    EXPECT_EQ(auth->keys()->front().uses, 1);
+    EXPECT_FALSE(auth->create_key("ioc", {}, "admin")) << "names are unique";
+    EXPECT_FALSE(auth->create_user("bot", "long enough password", Role::reporter, {}))
+        << "a reporter is a key, never a user";
+
+    auto generation = auth->sessions_generation();
+    auto rotated = auth->rotate_key(key.id);
+    ASSERT_TRUE(rotated);
+    EXPECT_GT(auth->sessions_generation(), generation);
+    EXPECT_FALSE(auth->authenticate(secret)) << "the old secret opens nothing";
+    EXPECT_TRUE(auth->authenticate(rotated->second));
+
+    ASSERT_TRUE(auth->revoke_key(key.id));
+    EXPECT_FALSE(auth->authenticate(rotated->second)) << "revoked at once";
+    EXPECT_TRUE(auth->keys()->front().revoked_at);
+    EXPECT_FALSE(auth->rotate_key(key.id)) << "a revoked key stays revoked";
+}

@@ -440,9 +440,9 @@ TEST_F(ReceiverHubTest, PlayedSecondsReportedAreFoundByTheClustersChannelAndTime
                               {"@box-1", now_s, now_s + 10},
                               {"70", now_s - 10, now_s}});
     ASSERT_EQ(found.size(), 4U);
-    EXPECT_EQ(found[0], std::set<std::string>{"box-1"});
+    EXPECT_EQ(found[0], (server::PlayedClusters{{"box-1", now_s - 3}}));
     EXPECT_TRUE(found[1].empty());
-    EXPECT_EQ(found[2], std::set<std::string>{"box-1"});
+    EXPECT_EQ(found[2], (server::PlayedClusters{{"box-1", now_s}})) << "its first second of sound";
     EXPECT_TRUE(found[3].empty()) << "another unit's channel";
 }
 

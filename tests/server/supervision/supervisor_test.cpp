@@ -34,9 +34,10 @@ struct FakeServer {
     std::map<std::string, server::ChannelSound> sound; ///< each cluster's channel
     std::vector<server::ProgramSound> programs;
     std::vector<schedules::AsRunRecord> airings;
-    std::set<std::string> played; ///< what the hub answers for every row
+    server::PlayedClusters played; ///< what the hub answers for every row
     std::vector<server::PlayedQuery> queries;
-    std::vector<std::pair<std::int64_t, std::int64_t>> noted;
+    /// Each count noted: the row, the clusters, and the first and last to play (seconds).
+    std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t>> noted;
     server::BackupState backups; ///< off unless a test turns them on
 
     server::Observed observed() {
@@ -62,9 +63,16 @@ struct FakeServer {
         o.airings = [this](schedules::Millis) { return airings; };
         o.played = [this](const std::vector<server::PlayedQuery>& q) {
             queries = q;
-            return std::vector<std::set<std::string>>(q.size(), played);
+            return std::vector<server::PlayedClusters>(q.size(), played);
         };
-        o.note_played = [this](std::int64_t row, std::int64_t n) { noted.emplace_back(row, n); };
+        o.note_played = [this](std::int64_t row, std::int64_t n, schedules::Millis first,
+                               schedules::Millis last) {
+            auto s = [](schedules::Millis at) {
+                return std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch())
+                    .count();
+            };
+            noted.emplace_back(row, n, s(first), s(last));
+        };
         o.backups = [this] { return backups; };
         o.backup_late_after = 26h;
         return o;
@@ -590,21 +598,25 @@ TEST_F(SupervisorTest, EachRecentAiringCountsTheClustersThatPlayedItAndTheCountN
     row.channel = "70-001";
     row.started_at = schedules::Millis(std::chrono::seconds(now_s - 60));
     fake.airings = {row};
-    fake.played = {"a", "b"};
+    fake.played = {{"a", now_s - 58}, {"b", now_s - 50}};
     supervisor.check();
     ASSERT_EQ(fake.queries.size(), 1U);
     EXPECT_EQ(fake.queries[0].from_s, now_s - 60 + 2) << "after the switch's first seconds";
     EXPECT_EQ(fake.queries[0].to_s, now_s) << "still on air: up to now";
     ASSERT_EQ(fake.noted.size(), 1U);
-    EXPECT_EQ(fake.noted[0], (std::pair<std::int64_t, std::int64_t>(7, 2)));
+    using Noted = std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t>;
+    EXPECT_EQ(fake.noted[0], (Noted(7, 2, now_s - 58, now_s - 50)))
+        << "the first and the last cluster to play it";
     // Counted every 5 s; a cluster's seconds forgotten by the hub still count.
     fake.airings[0].played = 2;
-    fake.played = {"c"};
+    fake.airings[0].first_played = schedules::Millis(std::chrono::seconds(now_s - 58));
+    fake.airings[0].last_played = schedules::Millis(std::chrono::seconds(now_s - 50));
+    fake.played = {{"c", now_s - 40}};
     clock.advance(std::chrono::seconds(1));
     supervisor.check();
     EXPECT_EQ(fake.noted.size(), 1U) << "not yet: every 5 s";
     clock.advance(std::chrono::seconds(5));
     supervisor.check();
     ASSERT_EQ(fake.noted.size(), 2U);
-    EXPECT_EQ(fake.noted[1], (std::pair<std::int64_t, std::int64_t>(7, 3)));
+    EXPECT_EQ(fake.noted[1], (Noted(7, 3, now_s - 58, now_s - 40)));
 }

@@ -46,6 +46,8 @@ public:
         assert(ok());
         return std::get<0>(std::move(v_));
     }
+    /// The value, or `fallback` on an error (as std::expected::value_or).
+    T value_or(T fallback) const& { return ok() ? std::get<0>(v_) : std::move(fallback); }
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
     T& operator*() & { return value(); }

@@ -30,6 +30,9 @@ std::string random_token(std::size_t bytes = 32);
 
 /// SHA-256 of `data`, as 64 lowercase hex digits (content addresses of stored media).
 std::string sha256_hex(std::string_view data);
+/// HMAC-SHA-256 of `data` with `key` (any length), as 64 lowercase hex digits: a signature a
+/// receiving system checks with the secret it shares.
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
 /// SHA-256 of a file's contents, read in chunks; nullopt if it cannot be read.
 std::optional<std::string> sha256_file(const std::string& path);
 

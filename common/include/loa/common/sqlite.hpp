@@ -73,6 +73,18 @@ template <class T, class Read> Result<std::vector<T>> collect(Statement& query, 
     }
 }
 
+/// Steps through every row of `query`, calling `visit(query)` on each.
+template <class Visit> Result<void> for_each_row(Statement& query, Visit&& visit) {
+    for (;;) {
+        auto row = query.step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            return {};
+        visit(static_cast<const Statement&>(query));
+    }
+}
+
 /// One schema change: applied once, in order of version, inside a transaction.
 struct Migration {
     int version;

@@ -173,6 +173,9 @@ struct AsRunRecord {
     std::optional<Millis> ended_at; ///< nullopt while on air
     std::int64_t receivers = 0;     ///< receivers that were sent its packets
     std::int64_t played = 0; ///< clusters whose played level had sound during it (proof of play)
+    /// When the first of them began to play it, and the last of them (their first second of
+    /// sound in it, as they reported), if any did.
+    std::optional<Millis> first_played, last_played;
     std::optional<Outcome> outcome; ///< nullopt while on air
 };
 
@@ -333,7 +336,9 @@ public:
     common::Result<void> note_reach(std::int64_t id, std::int64_t receivers);
     /// Records how many clusters verifiably played a row's airing (proof of play); the count
     /// may still grow a little after the row closes, as the last reports come in.
-    common::Result<void> note_played(std::int64_t id, std::int64_t clusters);
+    common::Result<void> note_played(std::int64_t id, std::int64_t clusters,
+                                     std::optional<Millis> first = std::nullopt,
+                                     std::optional<Millis> last = std::nullopt);
     /// The rows still open, and those that ended at or after `ended_after`.
     common::Result<std::vector<AsRunRecord>> as_run_open_or_ended_after(Millis ended_after);
     /// The as-run rows that started in [from, to), oldest first.

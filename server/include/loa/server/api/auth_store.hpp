@@ -25,8 +25,10 @@ enum class Role {
     approver, ///< approves programs of their units, and everything a manager does
     manager,  ///< programs, entries and clusters of their units
     viewer,   ///< reads
+    /// A machine account (an API key, never a user): reads the indicators of its units only.
+    reporter,
 };
-/// "admin", "approver", "manager", "viewer".
+/// "admin", "approver", "manager", "viewer", "reporter".
 std::string to_string(Role role);
 std::optional<Role> parse_role(std::string_view name);
 
@@ -38,6 +40,25 @@ struct User {
     std::vector<std::int64_t> units; ///< scope of approvers and managers; empty = all (admin)
     bool disabled = false;
 };
+
+/// A machine account's key, as the API shows it (never its secret): what an operations
+/// centre or the ministry's system reads the indicators with.
+struct ApiKey {
+    using Millis = std::chrono::sys_time<std::chrono::milliseconds>;
+    std::int64_t id = 0;
+    std::string name;                ///< what it is for, e.g. "ioc"; unique
+    std::vector<std::int64_t> units; ///< the units it reads; empty = the whole province
+    std::string prefix;              ///< the key's first characters, to tell keys apart
+    Millis created_at{};
+    std::string created_by;
+    std::optional<Millis> rotated_at;
+    std::optional<Millis> last_used_at;
+    std::int64_t uses = 0;
+    std::optional<Millis> revoked_at; ///< a revoked key opens nothing, at once
+};
+
+/// Whether `token` has the form of an API key ("loa_key_..."), not of a session token.
+bool is_api_key(std::string_view token);
 
 /// One change, on record.
 struct AuditRecord {
@@ -78,7 +99,19 @@ public:
     /// for changing one's own password.
     common::Result<void> check_password(const std::string& name, const std::string& password,
                                         const std::string& from);
-    /// The user behind a token that is known, unexpired and not revoked.
+    /// Creates a reporter key for `units` (empty: the whole province); returns it with its
+    /// secret, which is shown this once: only its SHA-256 digest is kept.
+    common::Result<std::pair<ApiKey, std::string>>
+    create_key(const std::string& name, const std::vector<std::int64_t>& units,
+               const std::string& who);
+    common::Result<std::vector<ApiKey>> keys();
+    /// A new secret for key `id` (the old one opens nothing from now on), shown once.
+    common::Result<std::pair<ApiKey, std::string>> rotate_key(std::int64_t id);
+    /// Revokes key `id` for good.
+    common::Result<ApiKey> revoke_key(std::int64_t id);
+
+    /// The user behind a token that is known, unexpired and not revoked: a session's, or an
+    /// API key's (a reporter named "key:NAME", whose use is counted).
     common::Result<User> authenticate(const std::string& token);
     /// Ends a session.
     common::Result<void> revoke(const std::string& token);
@@ -115,6 +148,9 @@ private:
     void note_failure(const std::string& key, int free_failures, Millis now);
     void forget_failure(const std::string& key);
     common::Result<User> read_user(common::Statement& query, const std::string& missing);
+    /// The reporter behind a live key, counting its use (under mutex_).
+    common::Result<User> authenticate_key(const std::string& secret);
+    common::Result<ApiKey> read_key(std::int64_t id);
     /// Runs `update` (a bound change to user `name`) and ends the user's sessions, together.
     common::Result<void> change_ending_sessions(const std::string& name, common::Statement& update);
     Millis now() const;

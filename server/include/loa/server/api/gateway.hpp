@@ -24,6 +24,8 @@
 #include "loa/server/backups/backup_scheduler.hpp"
 #include "loa/server/events/notifier.hpp"
 #include "loa/server/receivers/hub.hpp"
+#include "loa/server/reports/indicator_push.hpp"
+#include "loa/server/reports/indicators.hpp"
 #include "loa/server/schedule/schedule_api.hpp"
 #include "loa/server/supervision/alarm_book.hpp"
 
@@ -89,6 +91,20 @@ public:
     boost::json::value set_password(const Params& params, const Caller& caller);
     boost::json::value disable_user(const Params& params);
     boost::json::value list_audit(const Params& params);
+    /// api_keys.create {name, units?}: the key's secret is in the answer, this once.
+    boost::json::value create_key(const Params& params, const Caller& caller);
+    boost::json::value list_keys();
+    /// indicators.get (docs/indicators.md), within the caller's units.
+    boost::json::value indicators(const Params& params, const Caller& caller);
+    /// indicators.deliveries: each push target's delivery state.
+    boost::json::value indicator_deliveries();
+    /// The indicators' book and pushes (indicators.* refuse without them).
+    void set_indicators(IndicatorBook* book, IndicatorPush* push) {
+        indicators_ = book;
+        push_ = push;
+    }
+    boost::json::value rotate_key(const Params& params);
+    boost::json::value revoke_key(const Params& params);
     boost::json::value list_receivers(const Params& params, const Caller& caller);
     boost::json::value provision(const Params& params, const Caller& caller);
     boost::json::value set_volume(const Params& params);
@@ -131,6 +147,7 @@ private:
         std::chrono::steady_clock::time_point expires;
     };
     boost::json::object user_json(const User& user);
+    boost::json::object key_json(const ApiKey& key);
     void audit(const Caller& caller, const std::string& method, const Params& params,
                const boost::json::value& result);
 
@@ -141,6 +158,8 @@ private:
     AlarmBook& alarms_;
     GatewaySettings settings_;
     BackupScheduler* backups_; ///< null without backups' settings (tests)
+    IndicatorBook* indicators_ = nullptr;
+    IndicatorPush* push_ = nullptr;
     std::atomic<std::uint64_t> requests_{0}, errors_{0};
     std::mutex tickets_mutex_;
     std::map<std::string, Ticket> tickets_; ///< by the ticket's SHA-256

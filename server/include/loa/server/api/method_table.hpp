@@ -25,7 +25,8 @@ class ApiGateway;
 /// How far each method reaches.
 enum class Permission {
     anyone,  ///< auth.login, auth.resume, server.info
-    read,    ///< every role
+    report,  ///< every role and the reporters' API keys: the indicators
+    read,    ///< every role of a user (not a reporter's key)
     change,  ///< managers, approvers, admins
     approve, ///< approvers, admins
     admin,   ///< admins only

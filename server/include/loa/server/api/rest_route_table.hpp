@@ -45,6 +45,9 @@ const RestRoute* find_route(const std::string& path, std::string& name);
 
 http::HttpResponse upload_program(RestCall& c);
 http::HttpResponse as_run(RestCall& c);
+http::HttpResponse indicators(RestCall& c);
+http::HttpResponse stations_report(RestCall& c);
+http::HttpResponse operations_report(RestCall& c);
 http::HttpResponse unit_calendar(RestCall& c);
 http::HttpResponse listen_in(RestCall& c);
 http::HttpResponse receiver_sdp(RestCall& c);

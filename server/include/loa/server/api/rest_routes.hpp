@@ -37,6 +37,10 @@ http::HttpResponse json_error(int status, const std::string& message);
 /// The HTTP status of a JSON-RPC error code (403 for kUnauthorized, 404, 409, 422, 500, else 400).
 int http_status_of(int code);
 
+/// The rows of indicators.get as CSV: one line per unit and period, a column per figure
+/// (dotted names, e.g. clusters.availability_percent), with a header line.
+std::string indicators_csv(const boost::json::array& rows);
+
 /// The as-run rows (as as_run.list returns them) as CSV with a header line.
 std::string as_run_csv(const boost::json::array& rows);
 

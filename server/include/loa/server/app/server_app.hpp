@@ -20,6 +20,8 @@
 #include "loa/server/monitoring/status_watch.hpp"
 #include "loa/server/receivers/hub.hpp"
 #include "loa/server/receivers/registry.hpp"
+#include "loa/server/reports/indicator_push.hpp"
+#include "loa/server/reports/indicators.hpp"
 #include "loa/server/schedule/program_store.hpp"
 #include "loa/server/schedule/runner.hpp"
 #include "loa/server/schedule/schedule_api.hpp"
@@ -60,6 +62,8 @@ private:
     void stop();
     /// One turn of the main loop after a signal (or none, 0); false when the server must stop.
     bool on_signal(int signal);
+    /// Freezes the reporting days whose cut-off has passed (IndicatorBook::freeze_due).
+    void freeze_indicators();
     Metrics metrics();
     /// Which receivers are online, per unit (presence.hpp).
     std::map<std::string, UnitPresence> presence();
@@ -92,10 +96,13 @@ private:
     FailedAirings failed_airings_;
     BackupScheduler backups_;
     Supervisor supervisor_;
+    IndicatorBook indicators_;
+    IndicatorPush push_;
     ApiGateway gateway_;
     ControlSocket control_;
     StatusWatch watch_;
     http::HttpServer http_;
+    std::uint64_t emergencies_pushed_ = 0; ///< the notifier's subscription of push_
     bool stopped_ = true;
 };
 

@@ -14,6 +14,7 @@
 #include "loa/pipeline/source.hpp"
 #include "loa/pipeline/srtp.hpp"
 #include "loa/server/backups/backup_scheduler.hpp"
+#include "loa/server/reports/push_settings.hpp"
 #include "loa/server/supervision/thresholds.hpp"
 
 namespace loa::server {
@@ -96,8 +97,12 @@ struct Settings {
     std::chrono::seconds offline_grace{20}; ///< a dropped receiver stays online this long
     int status_interval_s = 10;             ///< receivers report this often
     std::chrono::hours session_ttl{12};     ///< operators' session tokens
-    std::string admin_password_file;        ///< first start: the admin's password (else random)
-    std::string speech_voice = "vi";        ///< espeak-ng voice of text bulletins
+    /// Local "HH:MM" at which each reporting day's indicators are frozen (docs/indicators.md).
+    std::string indicators_cutoff = "17:00";
+    /// Where each frozen day's indicators are POSTed (indicators.push).
+    std::vector<IndicatorPushSettings> indicator_pushes;
+    std::string admin_password_file; ///< first start: the admin's password (else random)
+    std::string speech_voice = "vi"; ///< espeak-ng voice of text bulletins
     int speech_rate_wpm = 150;
     std::vector<LiveInput> live_inputs; ///< capture devices for live programs, by id
     /// The one folder whose files programs.create {path} may take (resolved, symlinks too);

@@ -111,6 +111,9 @@ boost::json::object backup_json(const Backup& backup);
 /// What the backups did, as backups.list and backup.done show it.
 boost::json::object backup_state_json(const BackupState& state);
 
+/// Whether `at` is a local time of day "HH:MM".
+bool valid_time_of_day(const std::string& at);
+
 /// Checks `dir` (absolute), `at` ("HH:MM" each), the retention and `after_command` (an absolute
 /// program path); the key at fault and what is wrong with it, or nullopt.
 std::optional<std::pair<std::string, std::string>>

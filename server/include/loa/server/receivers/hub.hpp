@@ -61,6 +61,9 @@ struct PlayedQuery {
     std::int64_t to_s = 0;
 };
 
+/// The clusters that played sound in a query's range, each with its first second of sound.
+using PlayedClusters = std::map<std::string, std::int64_t>;
+
 /// How the hub behaves.
 struct HubSettings {
     std::chrono::seconds offline_grace{20}; ///< a dropped receiver counts as online this long
@@ -137,8 +140,9 @@ public:
     /// engine's thread calls it as it assigns channels, and an emergency never waits.
     void set_emergency(const std::string& channel, const std::string& airing);
     /// For each query, the clusters of its channel that reported sound played in a second of
-    /// its range (wall clock), as far back as SoundHistory remembers; all under one lock.
-    std::vector<std::set<std::string>> played(const std::vector<PlayedQuery>& queries);
+    /// its range (wall clock), each with the first such second, as far back as SoundHistory
+    /// remembers; all under one lock.
+    std::vector<PlayedClusters> played(const std::vector<PlayedQuery>& queries);
 
 private:
     class Connection;

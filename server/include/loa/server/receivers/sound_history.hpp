@@ -7,6 +7,7 @@
 #include <bitset>
 #include <cstdint>
 #include <limits>
+#include <optional>
 
 namespace loa::server {
 
@@ -21,6 +22,8 @@ public:
     void merge(std::uint64_t mask, int bits, std::int64_t now_s);
     /// Whether any second of [from_s, to_s] had sound, as far as it remembers.
     bool any(std::int64_t from_s, std::int64_t to_s) const;
+    /// The first second of [from_s, to_s] that had sound, as far as it remembers.
+    std::optional<std::int64_t> first(std::int64_t from_s, std::int64_t to_s) const;
 
 private:
     std::bitset<kSeconds> sound_;                                    ///< by second modulo kSeconds

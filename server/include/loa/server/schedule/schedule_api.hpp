@@ -175,7 +175,10 @@ public:
     /// `played` count may still grow. Throws on a database error.
     std::vector<schedules::AsRunRecord> recent_as_run(schedules::Millis ended_after);
     /// Records how many clusters verifiably played an as-run row's airing.
-    void note_played(std::int64_t as_run, std::int64_t clusters);
+    /// and when the first and the last of them began to play it.
+    void note_played(std::int64_t as_run, std::int64_t clusters,
+                     std::optional<schedules::Millis> first = std::nullopt,
+                     std::optional<schedules::Millis> last = std::nullopt);
     boost::json::value status(const Scope& scope);
     boost::json::value list_handovers();
     /// Not under lock(): it reads a snapshot of its own while the server goes on.

@@ -41,10 +41,12 @@ struct Observed {
     /// The as-run rows open or ended at or after a time (ScheduleApi::recent_as_run).
     std::function<std::vector<schedules::AsRunRecord>(schedules::Millis ended_after)> airings;
     /// For each query, the clusters of its channel that played sound (ReceiverHub::played).
-    std::function<std::vector<std::set<std::string>>(const std::vector<PlayedQuery>& queries)>
-        played;
-    /// Records how many clusters verifiably played an as-run row (ScheduleApi::note_played).
-    std::function<void(std::int64_t as_run, std::int64_t clusters)> note_played;
+    std::function<std::vector<PlayedClusters>(const std::vector<PlayedQuery>& queries)> played;
+    /// Records how many clusters verifiably played an as-run row, and when the first and the
+    /// last of them began to (ScheduleApi::note_played).
+    std::function<void(std::int64_t as_run, std::int64_t clusters, schedules::Millis first,
+                       schedules::Millis last)>
+        note_played;
     /// The airings that failed at or after a time (FailedAirings::since).
     std::function<std::vector<FailedAiring>(std::chrono::system_clock::time_point since)>
         failed_airings;
@@ -97,7 +99,7 @@ private:
     std::chrono::system_clock::time_point started_at_; ///< the same on the wall clock
     PlayHistory play_;                                 ///< the supervisor thread's own
     /// The clusters that played each recent airing, by as-run row (the supervisor thread's).
-    std::map<std::int64_t, std::set<std::string>> played_;
+    std::map<std::int64_t, PlayedClusters> played_; ///< by as-run row
     std::chrono::steady_clock::time_point next_played_count_{};
     EventWatch media_drops_;     ///< the supervisor thread's own
     EventWatch database_errors_; ///< the supervisor thread's own

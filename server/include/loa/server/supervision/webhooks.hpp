@@ -14,16 +14,11 @@
 #include <vector>
 
 #include "loa/common/sqlite.hpp"
+#include "loa/server/events/outbox_loop.hpp"
 #include "loa/server/supervision/alarm_book.hpp"
 #include "loa/server/supervision/thresholds.hpp"
 
 namespace loa::server {
-
-/// How long a failed delivery waits before the next try: `first`, doubling up to `most`.
-struct Backoff {
-    std::chrono::milliseconds first{1000};
-    std::chrono::milliseconds most{60000};
-};
 
 /// The outbox and its sender thread. Thread-safe.
 class Webhooks {
@@ -60,18 +55,13 @@ private:
     /// Sends the oldest delivery of `target` if it is due. Returns true if one was delivered;
     /// sets `next_due_ms` to when the target's next delivery is due (0 if none is kept).
     bool deliver_one(const Target& target, std::int64_t now_ms, std::int64_t& next_due_ms);
-    void run();
 
     std::vector<Target> targets_;
     std::string server_;
     Backoff backoff_;
     std::mutex db_mutex_;
     common::Database db_;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    bool stopping_ = false;
-    bool queued_ = false; ///< enqueue() since the sender last looked
-    std::thread thread_;
+    OutboxLoop loop_;
 };
 
 } // namespace loa::server
