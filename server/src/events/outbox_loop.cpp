@@ -1,6 +1,8 @@
 #include "loa/server/events/outbox_loop.hpp"
 
 #include <algorithm>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
 
 namespace loa::server {
 
@@ -15,6 +17,75 @@ std::int64_t wall_ms() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+bool attempt_oldest(OutboxStore& store, const std::string& url, const std::string& shown_url,
+                    std::int64_t now_ms, std::int64_t& next_due_ms,
+                    const std::function<http::OutboundReply(const KeptDelivery&)>& send) {
+    const auto& table = store.table.name;
+    KeptDelivery d;
+    {
+        std::lock_guard lock(store.db_mutex);
+        auto event =
+            store.table.event_column.empty() ? std::string("''") : store.table.event_column;
+        auto oldest = store.db.prepare(
+            "SELECT id, payload, attempts, next_ms, " + event + " FROM " + table +
+            " WHERE url = ?" + (store.table.keep_delivered ? " AND delivered_ms IS NULL" : "") +
+            " ORDER BY id LIMIT 1");
+        oldest.bind(1, url);
+        auto row = oldest.step();
+        if (!row || !*row) {
+            next_due_ms = 0;
+            return false;
+        }
+        d.id = oldest.integer(0);
+        d.attempts = oldest.integer(2);
+        next_due_ms = oldest.integer(3);
+        d.event = oldest.text(4);
+        if (next_due_ms > now_ms)
+            return false;
+        // The delivery's number lets the receiving system drop a duplicate (a 2xx lost on the
+        // way).
+        auto body = boost::json::parse(oldest.text(1)).as_object();
+        body["delivery"] = d.id;
+        d.body = boost::json::serialize(body);
+    }
+    auto reply = send(d);
+    std::lock_guard lock(store.db_mutex);
+    if (reply.status >= 200 && reply.status < 300) {
+        auto mark = [&] {
+            if (!store.table.keep_delivered) {
+                auto gone = store.db.prepare("DELETE FROM " + table + " WHERE id = ?");
+                gone.bind(1, d.id);
+                return gone.run();
+            }
+            auto kept = store.db.prepare("UPDATE " + table + " SET delivered_ms = ? WHERE id = ?");
+            kept.bind(1, wall_ms()).bind(2, d.id);
+            return kept.run();
+        };
+        if (auto ok = mark(); !ok) {
+            // Sent, but still kept: it goes again (the receiver drops it by its number), later.
+            store.log->error("delivery {}: {}", d.id, ok.error().message);
+            next_due_ms = wall_ms() + store.backoff.first.count();
+            return false;
+        }
+        if (d.attempts > 0)
+            store.log->info("{}: delivered after {} failed attempt(s)", shown_url, d.attempts);
+        return true;
+    }
+    std::string why = reply.status != 0 ? "answered " + std::to_string(reply.status) : reply.error;
+    auto wait = store.backoff.after(d.attempts + 1);
+    next_due_ms = wall_ms() + wait.count();
+    auto retry = store.db.prepare("UPDATE " + table +
+                                  " SET attempts = attempts + 1, next_ms = ?, last_error = ? "
+                                  "WHERE id = ?");
+    retry.bind(1, next_due_ms).bind(2, why).bind(3, d.id);
+    if (auto ok = retry.run(); !ok)
+        store.log->error("delivery {}: {}", d.id, ok.error().message);
+    if (d.attempts == 0 || (d.attempts + 1) % 10 == 0)
+        store.log->warn("{}: {} (attempt {}; trying again in {} ms)", shown_url, why,
+                        d.attempts + 1, wait.count());
+    return false;
 }
 
 OutboxLoop::~OutboxLoop() {

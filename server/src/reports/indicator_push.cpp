@@ -170,62 +170,16 @@ json::array IndicatorPush::state() {
 }
 
 bool IndicatorPush::deliver_one(const Target& target, std::int64_t now, std::int64_t& next_due_ms) {
-    std::int64_t id = 0, attempts = 0;
-    std::string payload, event;
-    {
-        std::lock_guard lock(db_mutex_);
-        auto oldest =
-            db_.prepare("SELECT id, payload, attempts, next_ms, event FROM indicator_delivery "
-                        "WHERE url = ? AND delivered_ms IS NULL ORDER BY id LIMIT 1");
-        oldest.bind(1, target.settings.url);
-        auto row = oldest.step();
-        if (!row || !*row) {
-            next_due_ms = 0;
-            return false;
-        }
-        id = oldest.integer(0);
-        payload = oldest.text(1);
-        attempts = oldest.integer(2);
-        next_due_ms = oldest.integer(3);
-        event = oldest.text(4);
-    }
-    if (next_due_ms > now)
-        return false;
-    // The delivery's id lets the receiving system drop a duplicate (a 2xx lost on the way).
-    auto body = json::parse(payload).as_object();
-    body["delivery"] = id;
-    auto text = json::serialize(body);
-    auto request = request_of(target.settings, text);
-    request.headers = {{"X-Loa-Event", event},
-                       {"X-Loa-Delivery", std::to_string(id)},
-                       {"X-Loa-Signature", push_signature(target.secret, text)}};
-    auto reply = http::send(request);
-    std::lock_guard lock(db_mutex_);
-    if (reply.status >= 200 && reply.status < 300) {
-        auto done = db_.prepare("UPDATE indicator_delivery SET delivered_ms = ? WHERE id = ?");
-        done.bind(1, wall_ms()).bind(2, id);
-        if (auto ok = done.run(); !ok) {
-            log()->error("push {}: {}", id, ok.error().message);
-            next_due_ms = wall_ms() + backoff_.first.count();
-            return false;
-        }
-        if (attempts > 0)
-            log()->info("{}: delivered after {} failed attempt(s)", redact_url(target.settings.url),
-                        attempts);
-        return true;
-    }
-    std::string why = reply.status != 0 ? "answered " + std::to_string(reply.status) : reply.error;
-    auto wait = backoff_.after(attempts + 1);
-    next_due_ms = wall_ms() + wait.count();
-    auto retry = db_.prepare("UPDATE indicator_delivery SET attempts = attempts + 1, next_ms = ?, "
-                             "last_error = ? WHERE id = ?");
-    retry.bind(1, next_due_ms).bind(2, why).bind(3, id);
-    if (auto ok = retry.run(); !ok)
-        log()->error("push {}: {}", id, ok.error().message);
-    if (attempts == 0 || (attempts + 1) % 10 == 0)
-        log()->warn("{}: {} (attempt {}; trying again in {} ms)", redact_url(target.settings.url),
-                    why, attempts + 1, wait.count());
-    return false;
+    OutboxStore store{db_, db_mutex_, {"indicator_delivery", true, "event"}, backoff_, log()};
+    return attempt_oldest(store, target.settings.url, redact_url(target.settings.url), now,
+                          next_due_ms, [&](const KeptDelivery& d) {
+                              auto request = request_of(target.settings, d.body);
+                              request.headers = {
+                                  {"X-Loa-Event", d.event},
+                                  {"X-Loa-Delivery", std::to_string(d.id)},
+                                  {"X-Loa-Signature", push_signature(target.secret, d.body)}};
+                              return http::send(request);
+                          });
 }
 
 } // namespace loa::server

@@ -130,57 +130,11 @@ std::int64_t Webhooks::pending() {
 }
 
 bool Webhooks::deliver_one(const Target& target, std::int64_t now, std::int64_t& next_due_ms) {
-    std::int64_t id = 0, attempts = 0;
-    std::string payload;
-    {
-        std::lock_guard lock(db_mutex_);
-        auto oldest = db_.prepare("SELECT id, payload, attempts, next_ms FROM webhook_delivery "
-                                  "WHERE url = ? ORDER BY id LIMIT 1");
-        oldest.bind(1, target.settings.url);
-        auto row = oldest.step();
-        if (!row || !*row) {
-            next_due_ms = 0;
-            return false;
-        }
-        id = oldest.integer(0);
-        payload = oldest.text(1);
-        attempts = oldest.integer(2);
-        next_due_ms = oldest.integer(3);
-    }
-    if (next_due_ms > now)
-        return false;
-    // The delivery's id lets the receiving system drop a duplicate (a 2xx lost on the way).
-    auto body = json::parse(payload).as_object();
-    body["delivery"] = id;
-    auto reply = http::send(request_of(target.settings, target.token, json::serialize(body)));
-    std::lock_guard lock(db_mutex_);
-    if (reply.status >= 200 && reply.status < 300) {
-        auto done = db_.prepare("DELETE FROM webhook_delivery WHERE id = ?");
-        done.bind(1, id);
-        if (auto ok = done.run(); !ok) {
-            // Sent, but still kept: it goes again (the receiver drops it by `delivery`), later.
-            log()->error("delivery {}: {}", id, ok.error().message);
-            next_due_ms = wall_ms() + backoff_.first.count();
-            return false;
-        }
-        if (attempts > 0)
-            log()->info("{}: delivered after {} failed attempt(s)", redact_url(target.settings.url),
-                        attempts);
-        return true;
-    }
-    std::string why = reply.status != 0 ? "answered " + std::to_string(reply.status) : reply.error;
-    auto wait = backoff_.after(attempts + 1);
-    next_due_ms = wall_ms() + wait.count();
-    auto retry = db_.prepare(
-        "UPDATE webhook_delivery SET attempts = attempts + 1, next_ms = ?, last_error = ? "
-        "WHERE id = ?");
-    retry.bind(1, next_due_ms).bind(2, why).bind(3, id);
-    if (auto ok = retry.run(); !ok)
-        log()->error("delivery {}: {}", id, ok.error().message);
-    if (attempts == 0 || (attempts + 1) % 10 == 0)
-        log()->warn("{}: {} (attempt {}; trying again in {} ms)", redact_url(target.settings.url),
-                    why, attempts + 1, wait.count());
-    return false;
+    OutboxStore store{db_, db_mutex_, {"webhook_delivery", false, ""}, backoff_, log()};
+    return attempt_oldest(store, target.settings.url, redact_url(target.settings.url), now,
+                          next_due_ms, [&](const KeptDelivery& d) {
+                              return http::send(request_of(target.settings, target.token, d.body));
+                          });
 }
 
 } // namespace loa::server

@@ -8,8 +8,17 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
+
+#include "loa/common/sqlite.hpp"
+#include "loa/http/client.hpp"
+
+namespace spdlog {
+class logger;
+}
 
 namespace loa::server {
 
@@ -24,6 +33,40 @@ struct Backoff {
 
 /// Milliseconds since 1970 by the system clock (when deliveries are due).
 std::int64_t wall_ms();
+
+/// An outbox's table of deliveries (webhook_delivery, indicator_delivery): columns id, url,
+/// payload, attempts, next_ms and last_error, and what becomes of a delivered row.
+struct OutboxTable {
+    std::string name;
+    bool keep_delivered = false; ///< set delivered_ms (kept for the record) rather than delete it
+    std::string event_column;    ///< the column naming the event; "" when it has none
+};
+
+/// The delivery an attempt is made at.
+struct KeptDelivery {
+    std::int64_t id = 0;
+    std::string event;
+    std::string body; ///< the payload with its delivery number (`delivery`) added
+    std::int64_t attempts = 0;
+};
+
+/// What an attempt needs: the table on `db` (used under `db_mutex`, never held while it sends),
+/// the back-off, and a log for what went wrong.
+struct OutboxStore {
+    common::Database& db;
+    std::mutex& db_mutex;
+    OutboxTable table;
+    Backoff backoff;
+    std::shared_ptr<spdlog::logger> log;
+};
+
+/// An attempt at the oldest delivery kept for `url` if it is due at `now_ms`: `send` sends it;
+/// a 2xx marks it delivered, anything else is noted (its error, attempts) and tried again after
+/// the back-off. Returns whether it was delivered; sets `next_due_ms` to when the oldest one
+/// left is due (0: none kept). `shown_url` names the target in the log.
+bool attempt_oldest(OutboxStore& store, const std::string& url, const std::string& shown_url,
+                    std::int64_t now_ms, std::int64_t& next_due_ms,
+                    const std::function<http::OutboundReply(const KeptDelivery&)>& send);
 
 /// Runs rounds on its own thread until stop(). Thread-safe.
 class OutboxLoop {
