@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "bare_api_server.hpp"
+#include "bench_support.hpp"
 #include "loa/clients/api_client.hpp"
 #include "loa/clients/swarm.hpp"
 #include "loa/common/open_files.hpp"
@@ -41,24 +42,6 @@ using loa::test::TempDir;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kPassword = "bench-admin-password";
-
-/// CPU time of every thread of a process, in seconds (nanosecond resolution: schedstat).
-double process_cpu_seconds(pid_t pid) {
-    std::string dir = "/proc/" + std::to_string(pid) + "/task";
-    double total = 0;
-    if (DIR* d = ::opendir(dir.c_str())) {
-        while (dirent* e = ::readdir(d)) {
-            if (e->d_name[0] == '.')
-                continue;
-            std::ifstream stat(dir + "/" + e->d_name + "/schedstat");
-            std::uint64_t ns = 0;
-            stat >> ns;
-            total += static_cast<double>(ns) / 1e9;
-        }
-        ::closedir(d);
-    }
-    return total;
-}
 
 /// Resident memory of a process, in bytes.
 double resident_bytes(pid_t pid) {
@@ -131,7 +114,7 @@ Throughput requests(Server& server, const std::string& method, int clients, doub
     std::atomic<bool> stop{false};
     std::atomic<std::uint64_t> done{0};
     std::vector<std::thread> threads;
-    double cpu_start = process_cpu_seconds(server.process->pid());
+    double cpu_start = loa::bench::process_cpu_seconds(server.process->pid());
     auto start = Clock::now();
     for (auto& c : connections)
         threads.emplace_back([&, connection = c.get()] {
@@ -145,7 +128,7 @@ Throughput requests(Server& server, const std::string& method, int clients, doub
     for (auto& t : threads)
         t.join();
     double wall = std::chrono::duration<double>(Clock::now() - start).count();
-    double cpu = process_cpu_seconds(server.process->pid()) - cpu_start;
+    double cpu = loa::bench::process_cpu_seconds(server.process->pid()) - cpu_start;
     auto n = static_cast<double>(done.load());
     return {n / wall, cpu > 0 ? n / cpu : 0};
 }
@@ -164,7 +147,7 @@ ReceiverCost receivers(Server& server, const TempDir& dir, const std::string& bu
     pid_t pid = server.process->pid();
     std::this_thread::sleep_for(std::chrono::seconds(1)); // start-up work done
     double rss_before = resident_bytes(pid);
-    double cpu_before = process_cpu_seconds(pid);
+    double cpu_before = loa::bench::process_cpu_seconds(pid);
     std::string stats = dir.file("swarm-" + server.name + "-" + std::to_string(n) + ".json");
     std::vector<std::string> argv = {LOA_SWARM_BIN, "run", "--bundles",           bundles,
                                      "--stats",     stats, "--starts-per-second", "2000"};
@@ -181,10 +164,11 @@ ReceiverCost receivers(Server& server, const TempDir& dir, const std::string& bu
                                  " receivers did not connect; see " + stats);
     ReceiverCost cost;
     cost.seconds_to_connect = std::chrono::duration<double>(Clock::now() - start).count();
-    double cpu_connected = process_cpu_seconds(pid);
+    double cpu_connected = loa::bench::process_cpu_seconds(pid);
     cost.hello_us = (cpu_connected - cpu_before) * 1e6 / n;
     std::this_thread::sleep_for(std::chrono::duration<double>(window));
-    cost.steady_us_per_s = (process_cpu_seconds(pid) - cpu_connected) * 1e6 / window / n;
+    cost.steady_us_per_s =
+        (loa::bench::process_cpu_seconds(pid) - cpu_connected) * 1e6 / window / n;
     cost.bytes_each = (resident_bytes(pid) - rss_before) / n;
     swarm.signal(SIGTERM);
     swarm.wait(std::chrono::seconds(20));

@@ -11,6 +11,7 @@ packages=(
     libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
     gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
     gstreamer1.0-libav gstreamer1.0-alsa gstreamer1.0-espeak espeak-ng
+    gstreamer1.0-nice # ICE for webrtcbin: speaking live over WebRTC
     libboost1.81-dev libboost-json1.81-dev libspdlog-dev libsqlite3-dev libsodium-dev
     libical-dev libssl-dev libgtest-dev libgmock-dev libbenchmark-dev
     libxlsxwriter-dev python3-openpyxl # the indicators as .xlsx, and read back in tests

@@ -22,19 +22,6 @@ json::array strings(const std::vector<std::string>& items) {
     return out;
 }
 
-/// --unit CODE... and --cluster ID... into params; at least one when `required`.
-void add_targets(const Args& a, json::object& params, bool required) {
-    auto units = a.values("--unit");
-    auto clusters = a.values("--cluster");
-    if (required && units.empty() && clusters.empty())
-        throw UsageError("`" + a.command() +
-                         "` needs where: --unit CODE and/or --cluster ID (each repeatable)");
-    if (!units.empty())
-        params["units"] = strings(units);
-    if (!clusters.empty())
-        params["clusters"] = strings(clusters);
-}
-
 void print_program(const json::value& program) {
     std::cout << "program " << result_text(program, "id") << " (" << result_text(program, "kind")
               << ", " << result_text(program, "approval") << "): " << result_text(program, "title")
@@ -67,6 +54,18 @@ std::string format_duration(const json::value& v) {
 }
 
 } // namespace
+
+void add_targets(const Args& a, json::object& params, bool required) {
+    auto units = a.values("--unit");
+    auto clusters = a.values("--cluster");
+    if (required && units.empty() && clusters.empty())
+        throw UsageError("`" + a.command() +
+                         "` needs where: --unit CODE and/or --cluster ID (each repeatable)");
+    if (!units.empty())
+        params["units"] = strings(units);
+    if (!clusters.empty())
+        params["clusters"] = strings(clusters);
+}
 
 int programs(Context& c, const Args& a) {
     a.at_most(0);

@@ -111,6 +111,12 @@ json::value Context::call(const std::string& method, json::object params) {
     return connection_->call(method, std::move(params));
 }
 
+std::optional<json::object> Context::next(std::chrono::milliseconds wait) {
+    if (!connection_)
+        return std::nullopt;
+    return connection_->next(wait);
+}
+
 void Context::print_json(const json::value& value) {
     std::cout << loa::clients::pretty_json(value) << "\n";
 }

@@ -68,6 +68,9 @@ public:
     /// std::runtime_error with a message that says what to do.
     json::value call(const std::string& method, json::object params = {});
 
+    /// The next notification the server pushed on this connection, waiting up to `wait`.
+    std::optional<json::object> next(std::chrono::milliseconds wait);
+
     /// Connects without the saved token (for login).
     void forget_token() { options_.bearer_token.clear(); }
 

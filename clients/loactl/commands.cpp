@@ -40,6 +40,7 @@ const std::vector<Command>& commands() {
         {"overrides", {}, {}, overrides},
         {"as-run", {"--from-ms", "--to-ms"}, {"--csv"}, as_run},
         {"call", {}, {}, call},
+        {"live", {"--unit", "--cluster", "--from", "--priority", "--title", "--for"}, {}, live},
     };
     return all;
 }

@@ -15,6 +15,9 @@ int receivers(Context& c, const Args& a);
 int volume(Context& c, const Args& a);
 int provision(Context& c, const Args& a);
 
+/// --unit CODE... and --cluster ID... into params; at least one when `required`.
+void add_targets(const Args& a, json::object& params, bool required);
+
 // Programs, schedule, overrides and the as-run log (air_commands.cpp).
 int programs(Context& c, const Args& a);
 int program_create(Context& c, const Args& a);
@@ -29,5 +32,8 @@ int release(Context& c, const Args& a);
 int overrides(Context& c, const Args& a);
 int as_run(Context& c, const Args& a);
 int call(Context& c, const Args& a);
+
+// Speaking live (live_command.cpp).
+int live(Context& c, const Args& a);
 
 } // namespace loactl

@@ -38,6 +38,9 @@ commands:
   release OVERRIDE      lift a stop-all
   overrides             list the overrides in force
   as-run [--from-ms N] [--to-ms N] [--csv]
+  live (--unit CODE... | --cluster ID...) --from FILE|alsa:DEVICE|tone:HZ|ticks:MS
+       [--priority normal|priority|emergency] [--title T] [--for S]
+                        speak live (WebRTC) until Ctrl-C, the file's end or S seconds
   call METHOD [PARAMS_JSON]   any API method; prints its JSON result
 
 environment: LOA_SERVER, LOA_TOKEN (instead of the saved session), LOA_PASSWORD,

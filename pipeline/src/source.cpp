@@ -35,6 +35,11 @@ std::string kind_head(const SourceSpec& spec) {
         return "uridecodebin name=src";
     case SourceKind::pipeline:
         return spec.location;
+    case SourceKind::feed:
+        // At most 200 ms waits here (a held source drops the oldest): a voice stays live.
+        return std::string("appsrc name=src is-live=true format=time do-timestamp=true "
+                           "leaky-type=downstream max-bytes=19200 block=false caps=") +
+               kFeedCaps;
     }
     return {};
 }
@@ -105,6 +110,10 @@ bool valid_alsa_device(std::string_view device) {
 }
 
 bool Source::build() {
+    if (spec_.kind == SourceKind::feed && !spec_.feed) {
+        on_state_(SourceState::failed, "a feed source without its feed");
+        return false;
+    }
     if (spec_.kind == SourceKind::alsa && !spec_.location.empty() &&
         !valid_alsa_device(spec_.location)) {
         on_state_(SourceState::failed, "refused ALSA device name \"" + spec_.location +
@@ -155,6 +164,9 @@ bool Source::build() {
         break;
     case SourceKind::pipeline:
         break;
+    case SourceKind::feed:
+        spec_.feed->attach(src);
+        break;
     }
     gst_object_unref(src);
     configure_encoder_and_sink(pipeline);
@@ -204,6 +216,12 @@ void Source::configure_encoder_and_sink(GstElement* pipeline) {
 void Source::teardown() {
     std::lock_guard lock(state_mutex_);
     configured_ = false;
+    if (spec_.kind == SourceKind::feed && pipeline_) {
+        if (GstElement* src = gst_bin_get_by_name(GST_BIN(pipeline_->pipeline), "src")) {
+            spec_.feed->detach(src);
+            gst_object_unref(src);
+        }
+    }
     pipeline_.reset();
 }
 

@@ -38,7 +38,11 @@ constexpr auto kLookAhead = std::chrono::days(1);
 } // namespace
 
 Engine::Engine(ScheduleStore& store, Air& air, const common::Clock& clock, EngineSettings settings)
-    : store_(store), air_(air), clock_(clock), settings_(settings) {}
+    : store_(store), air_(air), clock_(clock), settings_(settings) {
+    // A heartbeat of nothing would wake the engine at once, again and again, while anything is
+    // on air (a write to the database each time).
+    settings_.heartbeat = std::max(settings_.heartbeat, kMinHeartbeat);
+}
 
 common::Result<void> Engine::start() {
     auto now = std::chrono::floor<std::chrono::seconds>(clock_.system_now());

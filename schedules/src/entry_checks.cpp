@@ -153,23 +153,55 @@ common::Result<void> ScheduleStore::check_unit_lives(const Unit& u) {
                                                   instead);
 }
 
+common::Result<std::set<std::int64_t>>
+ScheduleStore::reached_units(const std::vector<std::int64_t>& units,
+                             const std::vector<std::string>& receivers) {
+    auto all_clusters = clusters();
+    if (!all_clusters)
+        return all_clusters.error();
+    auto covered = covered_units(units);
+    if (!covered)
+        return covered.error();
+    std::set<std::int64_t> reached(covered->begin(), covered->end());
+    for (const auto& c : *all_clusters)
+        if (std::find(receivers.begin(), receivers.end(), c.id) != receivers.end())
+            reached.insert(c.unit);
+    return reached;
+}
+
+common::Result<void> ScheduleStore::check_quiet_now(const std::vector<std::int64_t>& units,
+                                                    const std::vector<std::string>& receivers,
+                                                    TimePoint now, const std::string& zone) {
+    auto reached = reached_units(units, receivers);
+    if (!reached)
+        return reached.error();
+    for (auto id : *reached) {
+        auto u = unit(id);
+        if (!u)
+            return u.error();
+        auto quiet = quiet_around(*u, now, zone);
+        if (!quiet)
+            return quiet.error();
+        for (const auto& q : *quiet)
+            if (q.start <= now && now < q.end)
+                return make_error(Errc::invalid_argument,
+                                  "\"" + u->code + "\" (" + u->name + ") is in its quiet hours (" +
+                                      u->quiet_start + "-" + u->quiet_end +
+                                      "): only an emergency may be heard there now");
+    }
+    return {};
+}
+
 common::Result<void> ScheduleStore::check_quiet_hours(const Entry& e, TimePoint now) {
     if (e.priority == PriorityClass::emergency)
         return {}; // emergencies may wake people: that is what they are for
     auto mine = windows(e.when, e.duration, now, now + kValidationHorizon);
     if (!mine)
         return mine.error();
-    auto all_clusters = clusters();
-    if (!all_clusters)
-        return all_clusters.error();
-    auto covered = covered_units(e.units);
-    if (!covered)
-        return covered.error();
-    std::set<std::int64_t> reached(covered->begin(), covered->end());
-    for (const auto& c : *all_clusters)
-        if (std::find(e.receivers.begin(), e.receivers.end(), c.id) != e.receivers.end())
-            reached.insert(c.unit);
-    for (auto id : reached) {
+    auto reached = reached_units(e.units, e.receivers);
+    if (!reached)
+        return reached.error();
+    for (auto id : *reached) {
         auto u = unit(id);
         if (!u)
             return u.error();

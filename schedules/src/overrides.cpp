@@ -1,5 +1,5 @@
-// Operators' overrides of the schedule (emergency broadcasts and stop-alls), saved so that an
-// override outlives a restart of the server until someone ends it.
+// Operators' overrides of the schedule (emergency broadcasts, stop-alls and live broadcasts),
+// saved so that an override outlives a restart of the server until someone ends it.
 
 #include "loa/schedules/store.hpp"
 
@@ -9,19 +9,81 @@ namespace {
 using common::Errc;
 using common::make_error;
 
-const char* kind_name(Override::Kind kind) {
-    return kind == Override::Kind::emergency ? "emergency" : "stop_all";
+Override::Kind parse_kind(std::string_view name) {
+    if (name == "stop_all")
+        return Override::Kind::stop_all;
+    return name == "live" ? Override::Kind::live : Override::Kind::emergency;
 }
 
 } // namespace
+
+const char* to_string(Override::Kind kind) {
+    switch (kind) {
+    case Override::Kind::emergency:
+        return "emergency";
+    case Override::Kind::stop_all:
+        return "stop_all";
+    case Override::Kind::live:
+        return "live";
+    }
+    return "emergency";
+}
+
+common::Result<void> ScheduleStore::check_one_speaker(const OverrideRecord& r) {
+    // A cluster is heard on its own channel and on its unit's: both count as its.
+    auto all_clusters = clusters();
+    if (!all_clusters)
+        return all_clusters.error();
+    auto with_units =
+        [&](std::vector<std::string> channels) -> common::Result<std::set<std::string>> {
+        std::set<std::string> out(channels.begin(), channels.end());
+        for (const auto& c : *all_clusters)
+            if (out.count(cluster_channel(c.id)) != 0) {
+                auto u = unit(c.unit);
+                if (!u)
+                    return u.error();
+                out.insert(u->code);
+            }
+        return out;
+    };
+    auto channels = channels_of(r.units, r.receivers);
+    if (!channels)
+        return channels.error();
+    auto mine = with_units(*channels);
+    if (!mine)
+        return mine.error();
+    auto active = active_overrides();
+    if (!active)
+        return active.error();
+    for (const auto& o : *active) {
+        if (o.kind != Override::Kind::live)
+            continue;
+        auto theirs = with_units(o.channels);
+        if (!theirs)
+            return theirs.error();
+        for (const auto& channel : *theirs)
+            if (mine->count(channel) != 0) {
+                auto speaker = override_record(o.id);
+                if (!speaker)
+                    return speaker.error();
+                return make_error(Errc::already_exists,
+                                  speaker->started_by + " is speaking live on " + channel +
+                                      " (live broadcast #" + std::to_string(o.id) +
+                                      "): one speaker per channel at a time");
+            }
+    }
+    return {};
+}
 
 common::Result<std::int64_t> ScheduleStore::start_override(const OverrideRecord& r) {
     if (r.units.empty() && r.receivers.empty())
         return make_error(Errc::invalid_argument,
                           "an override needs at least one target: a unit or a cluster");
-    if (r.kind == Override::Kind::emergency) {
+    if (r.kind != Override::Kind::stop_all) {
         if (!r.program)
-            return make_error(Errc::invalid_argument, "an emergency needs a program to play");
+            return make_error(Errc::invalid_argument, std::string("an override of kind ") +
+                                                          to_string(r.kind) +
+                                                          " needs a program to play");
         if (auto p = program(*r.program); !p)
             return p.error();
     }
@@ -34,14 +96,19 @@ common::Result<std::int64_t> ScheduleStore::start_override(const OverrideRecord&
     }
     if (auto ok = check_receivers(r.receivers); !ok)
         return ok.error();
+    if (r.kind == Override::Kind::live)
+        if (auto alone = check_one_speaker(r); !alone)
+            return alone.error();
 
     common::Transaction tx(db_);
-    auto s = db_.prepare("INSERT INTO override (kind, program, started_at_ms, started_by) "
-                         "VALUES (?, ?, ?, ?)");
-    s.bind(1, std::string_view(kind_name(r.kind)))
-        .bind(2, r.kind == Override::Kind::emergency ? r.program : std::nullopt)
+    auto s = db_.prepare("INSERT INTO override (kind, program, started_at_ms, started_by, "
+                         "priority) VALUES (?, ?, ?, ?, ?)");
+    s.bind(1, std::string_view(to_string(r.kind)))
+        .bind(2, r.kind != Override::Kind::stop_all ? r.program : std::nullopt)
         .bind(3, static_cast<std::int64_t>(r.started_at.time_since_epoch().count()))
-        .bind(4, std::string_view(r.started_by));
+        .bind(4, std::string_view(r.started_by))
+        .bind(5,
+              r.kind == Override::Kind::live ? std::optional(to_string(r.priority)) : std::nullopt);
     if (auto done = s.run(); !done)
         return done.error();
     std::int64_t id = db_.last_insert_id();
@@ -72,8 +139,8 @@ common::Result<void> ScheduleStore::end_override(std::int64_t id, const std::str
 }
 
 common::Result<OverrideRecord> ScheduleStore::override_record(std::int64_t id) {
-    auto s = db_.prepare("SELECT kind, program, started_at_ms, started_by, ended_at_ms, ended_by "
-                         "FROM override WHERE id = ?");
+    auto s = db_.prepare("SELECT kind, program, started_at_ms, started_by, ended_at_ms, "
+                         "ended_by, priority FROM override WHERE id = ?");
     s.bind(1, id);
     auto row = s.step();
     if (!row)
@@ -82,13 +149,18 @@ common::Result<OverrideRecord> ScheduleStore::override_record(std::int64_t id) {
         return make_error(Errc::not_found, "no override #" + std::to_string(id));
     OverrideRecord r;
     r.id = id;
-    r.kind = s.text(0) == "emergency" ? Override::Kind::emergency : Override::Kind::stop_all;
+    r.kind = parse_kind(s.text(0));
     r.program = s.optional_integer(1);
     r.started_at = Millis(std::chrono::milliseconds(s.integer(2)));
     r.started_by = s.text(3);
     if (auto end = s.optional_integer(4))
         r.ended_at = Millis(std::chrono::milliseconds(*end));
     r.ended_by = s.optional_text(5);
+    // A live broadcast of an archive from before classes were kept counts as normal.
+    if (r.kind == Override::Kind::live)
+        r.priority =
+            parse_priority(s.optional_text(6).value_or("")).value_or(PriorityClass::normal);
+    s.reset();
     auto targets = db_.prepare("SELECT unit, cluster FROM override_target WHERE override = ?");
     targets.bind(1, id);
     auto read = common::collect<bool>(targets, [&](const common::Statement& row) {
@@ -121,6 +193,7 @@ common::Result<std::vector<Override>> ScheduleStore::active_overrides() {
         o.id = id;
         o.kind = r->kind;
         o.program = r->program.value_or(0);
+        o.priority = r->priority;
         o.channels = std::move(*channels);
         o.started = std::chrono::floor<std::chrono::seconds>(r->started_at);
         out.push_back(std::move(o));

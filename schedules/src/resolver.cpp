@@ -29,6 +29,19 @@ common::Result<std::optional<TimePoint>> active_start(const ScheduledEntry& e, T
     return std::optional<TimePoint>(starts->back());
 }
 
+/// The order in which overrides are laid over the schedule: the later laid wins.
+int override_rank(const Override& o) {
+    switch (o.kind) {
+    case Override::Kind::live:
+        return o.priority == PriorityClass::emergency ? 3 : static_cast<int>(o.priority);
+    case Override::Kind::stop_all:
+        return 2;
+    case Override::Kind::emergency:
+        return 3;
+    }
+    return 3;
+}
+
 } // namespace
 
 void place_scheduled(std::map<std::string, Airing>& out, const ScheduledEntry& e, TimePoint start) {
@@ -42,25 +55,33 @@ void place_scheduled(std::map<std::string, Airing>& out, const ScheduledEntry& e
 
 void apply_overrides(std::map<std::string, Airing>& out, const std::vector<Override>& overrides,
                      TimePoint t) {
-    // Overrides decide over any schedule: applied in order, so an emergency plays over a
-    // stop-all, and among overrides of one kind the latest started decides.
+    // Overrides decide over the schedule: laid in rank order, so an emergency plays over a
+    // stop-all and a stop-all over a live normal broadcast; among overrides of one rank the
+    // latest started decides.
     std::vector<const Override*> active;
     for (const auto& o : overrides)
         if (o.started <= t)
             active.push_back(&o);
     std::sort(active.begin(), active.end(), [](const Override* a, const Override* b) {
-        return std::tuple(a->kind == Override::Kind::emergency, a->started, a->id) <
-               std::tuple(b->kind == Override::Kind::emergency, b->started, b->id);
+        return std::tuple(override_rank(*a), a->started, a->id) <
+               std::tuple(override_rank(*b), b->started, b->id);
     });
     for (const Override* o : active) {
         Airing a;
-        a.priority = PriorityClass::emergency;
+        a.priority = o->kind == Override::Kind::live ? o->priority : PriorityClass::emergency;
         a.override = o->id;
         a.start = o->started;
-        if (o->kind == Override::Kind::emergency)
+        if (o->kind != Override::Kind::stop_all)
             a.program = o->program;
-        for (const auto& channel : o->channels)
+        for (const auto& channel : o->channels) {
+            // A live broadcast below the emergency class leaves a scheduled airing of a higher
+            // class where it is.
+            auto it = out.find(channel);
+            if (o->kind == Override::Kind::live && a.priority != PriorityClass::emergency &&
+                it != out.end() && !it->second.override && it->second.priority > a.priority)
+                continue;
             out[channel] = a;
+        }
     }
 }
 

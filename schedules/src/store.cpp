@@ -139,6 +139,35 @@ ALTER TABLE as_run ADD COLUMN first_played_ms INTEGER;
 ALTER TABLE as_run ADD COLUMN last_played_ms INTEGER;
 CREATE INDEX as_run_by_schedule ON as_run(scheduled_at) WHERE entry IS NOT NULL;
 )"},
+    // Live broadcasts: an override of a third kind, with its priority class. SQLite cannot
+    // change a CHECK, so both tables are made again (the targets first, so that dropping the
+    // old override table cascades to nothing).
+    {8, R"(
+CREATE TABLE override_new (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('emergency', 'stop_all', 'live')),
+    program INTEGER REFERENCES program(id),
+    started_at_ms INTEGER NOT NULL,
+    started_by TEXT NOT NULL,
+    ended_at_ms INTEGER,
+    ended_by TEXT,
+    priority TEXT CHECK (priority IN ('normal', 'priority', 'emergency')),
+    CHECK ((kind = 'stop_all') = (program IS NULL))
+);
+INSERT INTO override_new (id, kind, program, started_at_ms, started_by, ended_at_ms, ended_by)
+    SELECT id, kind, program, started_at_ms, started_by, ended_at_ms, ended_by FROM override;
+CREATE TABLE override_target_new (
+    override INTEGER NOT NULL REFERENCES override_new(id) ON DELETE CASCADE,
+    unit INTEGER REFERENCES unit(id),
+    cluster TEXT REFERENCES cluster(id),
+    CHECK ((unit IS NULL) != (cluster IS NULL))
+);
+INSERT INTO override_target_new SELECT override, unit, cluster FROM override_target;
+DROP TABLE override_target;
+DROP TABLE override;
+ALTER TABLE override_new RENAME TO override;
+ALTER TABLE override_target_new RENAME TO override_target;
+)"},
 };
 
 const char* kinds[] = {"file", "tts", "relay", "live"};
@@ -416,6 +445,23 @@ common::Result<void> ScheduleStore::set_program_media(std::int64_t program,
     s.bind(1, std::string_view(media))
         .bind(2, static_cast<std::int64_t>(duration.count()))
         .bind(3, program);
+    if (auto done = s.run(); !done)
+        return done.error();
+    if (db_.changes() == 0)
+        return make_error(Errc::not_found, "no program #" + std::to_string(program));
+    return {};
+}
+
+common::Result<void> ScheduleStore::keep_recording(std::int64_t program, const std::string& media,
+                                                   std::chrono::milliseconds duration,
+                                                   const std::string& source) {
+    auto s = db_.prepare("UPDATE program SET kind = 'file', media = ?, duration_ms = ?, "
+                         "source = ?, emergency_record = 0, approval = 'draft', decided_by = "
+                         "NULL, decided_at = NULL WHERE id = ?");
+    s.bind(1, std::string_view(media))
+        .bind(2, static_cast<std::int64_t>(duration.count()))
+        .bind(3, std::string_view(source))
+        .bind(4, program);
     if (auto done = s.run(); !done)
         return done.error();
     if (db_.changes() == 0)

@@ -156,12 +156,13 @@ export class Loa {
   }
 }
 
-/** Headless Chromium (Debian's) with a page on the console, in `lang`, at a viewport. */
-export async function openBrowser() {
+/** Headless Chromium (Debian's), with `args` added to its command line. */
+export async function openBrowser(args = []) {
   return chromium.launch({
     executablePath: process.env.LOA_CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--autoplay-policy=no-user-gesture-required', '--disable-component-update', '--no-first-run'],
+      '--autoplay-policy=no-user-gesture-required', '--disable-component-update', '--no-first-run',
+      ...args],
   });
 }
 
@@ -232,15 +233,16 @@ export const wavSize = (file) => (existsSync(file) ? readFileSync(file).length :
 
 /**
  * A Loa and a browser for the test file, started before its tests and stopped after them;
- * `setup(loa)` may add what the tests need; `settings` adds to the server's configuration.
+ * `setup(loa)` may add what the tests need; `settings` adds to the server's configuration;
+ * `browserArgs` go on Chromium's command line.
  */
-export function useLoa(setup, settings) {
+export function useLoa(setup, settings, browserArgs = []) {
   const context = {};
   before(async () => {
     // Kept before it has started, so that a start that fails still stops what it began.
     context.loa = new Loa();
     await context.loa.start(settings);
-    context.browser = await openBrowser();
+    context.browser = await openBrowser(browserArgs);
     if (setup) await setup(context.loa);
   });
   after(async () => {

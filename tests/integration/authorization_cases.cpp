@@ -109,6 +109,7 @@ std::vector<Case> read_cases() {
                  return json::object{{"text", "xa"}};
              }),
         read("live_inputs.list"),
+        read("live.list"),
         listing("clusters.list", no_params,
                 [](World&, const json::value& r) { return any_of(r, "id", "box-out"); }),
         listing("programs.list", no_params,
@@ -285,6 +286,27 @@ std::vector<Case> override_cases() {
             return json::object{{"id", id}, {"volume", 1.0}};
         };
     };
+    // A live broadcast on `t`, offered as a real speaker would (webrtcbin's offer).
+    auto live_on = [](json::object t) {
+        return [t](World& w, const CallerSpec&) {
+            auto out = t;
+            out["sdp"] = w.offer;
+            return out;
+        };
+    };
+    auto undo_live = [](World& w, const json::object&, const json::value& result) {
+        if (const auto* session =
+                result.is_object() ? result.as_object().if_contains("session") : nullptr)
+            (void)w.control_raw("live.stop", {{"session", *session}});
+    };
+    auto live_started = [](const char* unit) {
+        return [unit](World& w, const CallerSpec&) {
+            return json::object{{"session", w.go_live(unit)}};
+        };
+    };
+    auto undo_live_stop = [](World& w, const json::object& params, const json::value&) {
+        (void)w.control_raw("live.stop", {{"session", params.at("session")}});
+    };
     auto undo_emergency = undo_by("emergency.stop", "override", true);
     auto undo_silence = undo_by("stop_all.release", "override", true);
     using W = Where;
@@ -317,6 +339,12 @@ std::vector<Case> override_cases() {
         // A commune's manager cannot stop a province emergency.
         {"emergency.stop", "province 70", W::outside, Phase::changes,
          started("emergency.start", "70"), undo_by("emergency.stop", "id", false)},
+        {"live.start", "70-001", W::inside, Phase::changes, live_on(in), undo_live},
+        {"live.start", "70-002", W::outside, Phase::changes, live_on(out), undo_live},
+        {"live.start", "cluster box-out", W::outside, Phase::changes, live_on(box), undo_live},
+        {"live.start", "province 70", W::outside, Phase::changes, live_on(province), undo_live},
+        {"live.stop", "70-001", W::inside, Phase::changes, live_started("70-001"), undo_live_stop},
+        {"live.stop", "70-002", W::outside, Phase::changes, live_started("70-002"), undo_live_stop},
         {"stop_all.start", "70-001", W::inside, Phase::changes, silence(in), undo_silence},
         {"stop_all.start", "70-002", W::outside, Phase::changes, silence(out), undo_silence},
         {"stop_all.start", "70-001 and 70-002", W::outside, Phase::changes, silence(both),

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "loa/clients/live_sender.hpp"
 #include "wav.hpp"
 
 namespace loa::test::authz {
@@ -44,9 +45,12 @@ World::World(const std::string& name) : s(name) {
     write_tone_wav(s.dir().file("long.wav"), 660, 120);
     s.write_province_config(
         kProvince, R"("live_inputs": [{"id": "studio", "device": "hw:9,0", "name": "Studio"}],)"
+                   R"( "live": {"addresses": ["127.0.0.1"]},)"
                    R"( "backups": {"dir": ")" +
                        s.dir().file("nas") + R"("})");
     s.start_server();
+    offer = clients::LiveSender({"tone:1000", {"127.0.0.1"}, 32}).offer().value();
+    control("users.create", {{"name", "speaker"}, {"password", kPassword}, {"role", "admin"}});
     control("users.set_password", {{"name", "admin"}, {"password", kPassword}});
     for (const auto& c : callers())
         if (c.role && *c.role != Role::admin) {
@@ -116,6 +120,18 @@ std::unique_ptr<clients::ApiConnection> World::connect(const std::string& token)
     clients::ConnectOptions options;
     options.bearer_token = token;
     return connect_api(s.api_url() + "/api/v1/ws", options);
+}
+
+std::int64_t World::go_live(const std::string& unit) {
+    // A province-wide admin of its own: the matrix ends the sessions of the callers it tests.
+    if (!speaker_)
+        speaker_ = login("speaker");
+    json::array units;
+    units.emplace_back(unit);
+    json::object params;
+    params["units"] = std::move(units);
+    params["sdp"] = offer;
+    return speaker_->call("live.start", std::move(params)).at("session").to_number<std::int64_t>();
 }
 
 std::unique_ptr<clients::ApiConnection> World::login(const std::string& user, std::string* token) {

@@ -52,6 +52,10 @@ public:
     std::map<std::string, std::string> secrets;
     /// The cluster_offline alarms of box-in and box-out (they never connect).
     std::int64_t alarm_in = 0, alarm_out = 0;
+    /// An SDP offer of a real webrtcbin speaker, for live.start.
+    std::string offer;
+    /// A live broadcast on `unit` started by the admin over a WebSocket kept open; its session.
+    std::int64_t go_live(const std::string& unit);
     /// Session tokens by user name, as a test logs them in.
     std::map<std::string, std::string> tokens;
 
@@ -81,6 +85,7 @@ public:
 
 private:
     int counter_ = 0;
+    std::unique_ptr<clients::ApiConnection> speaker_; ///< go_live's connection
 };
 
 } // namespace loa::test::authz

@@ -1,7 +1,9 @@
 #pragma once
 // A network namespace a test makes itself, with its own loopback and an nftables chain on it
 // that drops UDP at random (or all of it): loss without sch_netem, which not every kernel here
-// has. Needs root.
+// has. Packets are dropped as they arrive (the input hook), silently as a network loses them: a
+// drop on output would fail the sender's sendmsg with EPERM, which no real network does (and
+// which ICE takes as a failed check). Needs root.
 #include <cstdlib>
 #include <string>
 #include <unistd.h>
@@ -19,19 +21,19 @@ public:
         run_quietly("ip netns del " + name_);
         ok_ = run_quietly("ip netns add " + name_) == 0 &&
               run_quietly("ip -n " + name_ + " link set lo up") == 0 && nft("add table inet loa") &&
-              nft("add chain inet loa out '{ type filter hook output priority 0; }'");
+              nft("add chain inet loa in '{ type filter hook input priority 0; }'");
     }
     ~Netns() { run_quietly("ip netns del " + name_); }
     bool ok() const { return ok_; }
     const std::string& name() const { return name_; }
     /// Drops this percentage of UDP packets, each way (0: none, 100: a total outage).
     bool loss(int percent) {
-        if (!nft("flush chain inet loa out"))
+        if (!nft("flush chain inet loa in"))
             return false;
         if (percent >= 100)
-            return nft("add rule inet loa out meta l4proto udp drop");
+            return nft("add rule inet loa in meta l4proto udp drop");
         return percent == 0 ||
-               nft("'add rule inet loa out meta l4proto udp numgen random mod 100 < " +
+               nft("'add rule inet loa in meta l4proto udp numgen random mod 100 < " +
                    std::to_string(percent) + " drop'");
     }
 

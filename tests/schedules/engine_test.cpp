@@ -255,6 +255,24 @@ TEST_F(EngineTest, AnEmergencyPreemptsAtOnceAndHandsBackWhenStopped) {
     EXPECT_EQ(by_channel["70-001"], (std::vector{Outcome::completed}));
 }
 
+TEST_F(EngineTest, WhileSomethingIsOnAirItWakesForItsHeartbeatNotOverAndOver) {
+    entry(music, PriorityClass::normal, {commune1}, "2027-03-23T06:00:00", "", minutes(60));
+    // Settings spelt with braces value-initialise the heartbeat to nothing: the engine keeps
+    // its floor instead of waking at once, again and again.
+    for (auto heartbeat : {milliseconds(2000), milliseconds(0)}) {
+        SCOPED_TRACE(heartbeat.count());
+        engine =
+            std::make_unique<Engine>(*store, air, clock, EngineSettings{seconds(1), heartbeat});
+        move_to(Millis(vn(2027, 3, 23, 6, 10)));
+        ASSERT_TRUE(engine->start());
+        ASSERT_TRUE(engine->tick());
+        ASSERT_FALSE(air.on["70-001"].empty());
+        auto now = floor<milliseconds>(clock.system_now());
+        EXPECT_GE(engine->next_wakeup() - now, std::max(heartbeat, kMinHeartbeat));
+        engine->stop();
+    }
+}
+
 TEST_F(EngineTest, AnEmergencyFileThatEndsHandsBackByItself) {
     entry(music, PriorityClass::normal, {commune1}, "2027-03-23T06:00:00", "", minutes(60));
     start_engine();

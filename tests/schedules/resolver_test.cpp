@@ -106,6 +106,42 @@ TEST(Resolver, StopAllSilencesEvenScheduledEmergenciesButNotAnOperatorsEmergency
     EXPECT_EQ(program_on(at(entries, {stop, fire}, vn(2026, 11, 23, 3, 21)), "xa-01"), 77);
 }
 
+TEST(Resolver, ALiveBroadcastPreemptsItsClassAndBelowAndGivesWayToEmergenciesAndStopAlls) {
+    std::vector<ScheduledEntry> entries{
+        entry(1, 10, PriorityClass::normal, {"xa-01", "xa-02"}, "2026-11-23T06:00:00", "",
+              minutes(60)),
+        entry(2, 20, PriorityClass::emergency, {"xa-02"}, "2026-11-23T06:00:00", "", minutes(60))};
+    Override voice{4,
+                   Override::Kind::live,
+                   40,
+                   {"xa-01", "xa-02"},
+                   vn(2026, 11, 23, 6, 10),
+                   PriorityClass::priority};
+    auto live = at(entries, {voice}, vn(2026, 11, 23, 6, 10));
+    EXPECT_EQ(program_on(live, "xa-01"), 40);
+    EXPECT_EQ(live["xa-01"].priority, PriorityClass::priority);
+    EXPECT_EQ(live["xa-01"].override, 4);
+    EXPECT_EQ(program_on(live, "xa-02"), 20); // a scheduled emergency keeps its channel
+    // An operator's emergency preempts the voice; when it ends the voice is back.
+    Override flood{5, Override::Kind::emergency, 99, {"xa-01"}, vn(2026, 11, 23, 6, 11)};
+    EXPECT_EQ(program_on(at(entries, {voice, flood}, vn(2026, 11, 23, 6, 12)), "xa-01"), 99);
+    EXPECT_EQ(program_on(at(entries, {voice}, vn(2026, 11, 23, 6, 13)), "xa-01"), 40);
+    // A stop-all silences a normal or priority voice, not an emergency one.
+    Override stop{6, Override::Kind::stop_all, 0, {"xa-01"}, vn(2026, 11, 23, 6, 5)};
+    EXPECT_FALSE(program_on(at(entries, {voice, stop}, vn(2026, 11, 23, 6, 14)), "xa-01"));
+    Override urgent{7,
+                    Override::Kind::live,
+                    70,
+                    {"xa-01", "xa-02"},
+                    vn(2026, 11, 23, 6, 15),
+                    PriorityClass::emergency};
+    auto loud = at(entries, {stop, urgent}, vn(2026, 11, 23, 6, 15));
+    EXPECT_EQ(program_on(loud, "xa-01"), 70);
+    EXPECT_EQ(program_on(loud, "xa-02"), 70);
+    // Ended: the schedule decides again.
+    EXPECT_EQ(program_on(at(entries, {}, vn(2026, 11, 23, 6, 16)), "xa-01"), 10);
+}
+
 TEST(Resolver, NextBoundaryIsTheNearestStartOrEnd) {
     std::vector<ScheduledEntry> entries{
         entry(1, 10, PriorityClass::normal, {"xa-01"}, "2026-11-23T06:30:00", "FREQ=DAILY",

@@ -250,3 +250,64 @@ TEST_F(StoreTest, BadInputIsRefusedAndNothingIsHalfWritten) {
     EXPECT_TRUE(store->entries()->empty());
     EXPECT_FALSE(store->add_unit(unit_of("70", "duplicate code", std::nullopt)));
 }
+
+TEST_F(StoreTest, ALiveBroadcastKeepsItsClassAllowsOneSpeakerPerChannelAndBecomesItsRecording) {
+    auto voice = *store->add_program(
+        program_of(commune1, ProgramKind::live, "Trực tiếp", "live voice of manager-a"));
+    OverrideRecord live;
+    live.kind = Override::Kind::live;
+    live.priority = PriorityClass::priority;
+    live.program = voice;
+    live.units = {commune1};
+    live.started_by = "manager-a";
+    auto id = store->start_override(live);
+    ASSERT_TRUE(id) << id.error().message;
+    auto saved = store->override_record(*id);
+    ASSERT_TRUE(saved);
+    EXPECT_EQ(saved->kind, Override::Kind::live);
+    EXPECT_EQ(saved->priority, PriorityClass::priority);
+    EXPECT_EQ(store->active_overrides()->front().priority, PriorityClass::priority);
+
+    // A second speaker on a channel the first reaches (the province covers 70-001) is refused
+    // with who speaks; another commune is free.
+    OverrideRecord second = live;
+    second.started_by = "admin";
+    second.units = {province};
+    auto refused = store->start_override(second);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, loa::common::Errc::already_exists);
+    EXPECT_NE(refused.error().message.find("manager-a"), std::string::npos)
+        << refused.error().message;
+    second.units = {commune2};
+    EXPECT_TRUE(store->start_override(second));
+    // A live broadcast needs its program, as an emergency does.
+    OverrideRecord bare = live;
+    bare.program.reset();
+    bare.units = {province};
+    EXPECT_FALSE(store->start_override(bare));
+
+    // Ended, its program is the recording: a draft file that can be approved and scheduled.
+    ASSERT_TRUE(store->end_override(*id, "manager-a", Millis(milliseconds(2000))));
+    ASSERT_TRUE(store->keep_recording(voice, "abc.ogg", milliseconds(61000), "recording"));
+    auto kept = store->program(voice);
+    ASSERT_TRUE(kept);
+    EXPECT_EQ(kept->kind, ProgramKind::file);
+    EXPECT_EQ(kept->media, "abc.ogg");
+    EXPECT_EQ(kept->duration, milliseconds(61000));
+    EXPECT_EQ(kept->approval, Approval::draft);
+    EXPECT_FALSE(kept->emergency_record);
+}
+
+TEST_F(StoreTest, QuietHoursNowAreFoundForTheUnitsATargetReaches) {
+    auto awake = unit_of("70-003", "Xã Thức", province);
+    awake.quiet_start = awake.quiet_end = "00:00"; // no quiet hours
+    auto market = *store->add_unit(awake);
+    auto night = vn(2026, 11, 23, 23, 30);
+    auto noon = vn(2026, 11, 23, 12, 0);
+    EXPECT_TRUE(store->check_quiet_now({market}, {}, night, kDefaultTimeZone));
+    auto refused = store->check_quiet_now({province}, {}, night, kDefaultTimeZone);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("quiet hours (22:00-05:00)"), std::string::npos)
+        << refused.error().message;
+    EXPECT_TRUE(store->check_quiet_now({province}, {}, noon, kDefaultTimeZone));
+}

@@ -46,7 +46,7 @@ json::value redact(const json::value& v) {
             std::string key(k);
             if (kSecretKeys.count(key) != 0)
                 out[key] = "(hidden)";
-            else if (key == "ics" && item.is_string())
+            else if ((key == "ics" || key == "sdp") && item.is_string())
                 out[key] = "(" + std::to_string(item.as_string().size()) + " bytes)";
             else if ((key == "url" || key == "source") && item.is_string())
                 out[key] = redact(json::value(redact_url(item.as_string())));
@@ -96,7 +96,10 @@ class ApiGateway::Session : public http::WebSocketHandler {
 public:
     Session(ApiGateway& gateway, Caller caller, std::shared_ptr<http::WebSocketLink> link)
         : gateway_(gateway), caller_(std::move(caller)), link_(std::move(link)),
-          logged_in_(caller_.user.has_value() || caller_.local) {}
+          logged_in_(caller_.user.has_value() || caller_.local) {
+        caller_.link = link_;
+        caller_.link_open = open_;
+    }
 
     void on_message(const std::string& text) override {
         auto response = handle_jsonrpc(text, [&](const std::string& method, const Params& p) {
@@ -117,7 +120,10 @@ public:
             link_->send(std::move(response));
     }
 
-    void on_close() override { (void)unsubscribe(); }
+    void on_close() override {
+        *open_ = false;
+        (void)unsubscribe();
+    }
 
     bool authenticated() const override { return logged_in_.load(); }
 
@@ -181,6 +187,7 @@ private:
     ApiGateway& gateway_;
     Caller caller_;
     std::shared_ptr<http::WebSocketLink> link_;
+    std::shared_ptr<std::atomic<bool>> open_ = std::make_shared<std::atomic<bool>>(true);
     std::atomic<bool> logged_in_;
     std::uint64_t subscription_ = 0;
 };

@@ -82,6 +82,10 @@ const std::array kMethods = {
     Method{"overrides.list", P::read, U::listing,
            [](C& c) { return c.schedule.list_overrides(c.caller.scope); },
            "→ [override] active now", Channel::any, MediaWork::none, true},
+    Method{"live.list", P::read, U::listing,
+           [](C& c) { return gateway(c).list_live(c.caller); },
+           "→ [{session, program, speaker, priority, channels, started_at, seconds, ice, "
+           "level_dbfs}]: the live broadcasts on now"},
     Method{"as_run.list", P::read, U::listing,
            [](C& c) { return c.schedule.list_as_run(c.params, c.caller.scope); },
            "{from_ms?, to_ms?, unit?, predecessors?} → [as-run row], each with its unit as it was", Channel::any, MediaWork::none, true},
@@ -139,6 +143,15 @@ const std::array kMethods = {
                                               c.caller.scope);
            },
            "{id} → override", Channel::any, MediaWork::none, true, true},
+    Method{"live.start", P::change, U::named,
+           [](C& c) { return gateway(c).start_live(c.params, c.caller); },
+           "{units|clusters, priority?, title?, sdp} → {session, program, priority, channels, "
+           "sdp}: speak live over WebRTC, docs/live.md", Channel::session, MediaWork::none, false,
+           true},
+    Method{"live.stop", P::change, U::named,
+           [](C& c) { return gateway(c).stop_live(c.params, c.caller); },
+           "{session} → {ended, program}: the recording is the program", Channel::any,
+           MediaWork::none, false, true},
     Method{"stop_all.start", P::change, U::named,
            [](C& c) {
                return c.schedule.start_stop_all(c.params, c.caller.name(), c.caller.scope);

@@ -103,6 +103,7 @@ ServerApp::ServerApp(Settings settings, std::function<Settings()> reread)
                   clock_),
       push_(database_file(settings_), settings_.indicator_pushes,
             settings_.province ? settings_.province->province.name : std::string("Loa")),
+      live_(settings_.live, api_, programs_, clock_),
       gateway_(auth_, api_, hub_, notifier_, alarms_,
                {settings_.session_ttl, settings_.public_url, settings_.tls_certificate,
                 settings_.time_zone,
@@ -117,6 +118,8 @@ ServerApp::ServerApp(Settings settings, std::function<Settings()> reread)
                                                         read_metrics_token(settings_)))),
             websocket_routes(gateway_, hub_)) {
     gateway_.set_indicators(&indicators_, &push_);
+    gateway_.set_live(&live_);
+    runner_.on_live_feed([this](std::int64_t override_id) { return live_.feed(override_id); });
     runner_.on_emergency([this](const std::string& channel, const std::string& airing) {
         hub_.set_emergency(channel, airing);
     });
@@ -217,6 +220,7 @@ void ServerApp::start() {
     // Units made by reorganisations live in the database only: their channels too.
     for (const auto& code : api_.all_unit_codes())
         media_.add_unit_channel(code);
+    live_.start(); // first: it ends live broadcasts whose speakers left with the last run
     runner_.start();
     announce_first_admin(auth_, settings_);
     hub_.start();
@@ -248,6 +252,7 @@ void ServerApp::stop() {
     watch_.stop();
     control_.stop();
     hub_.stop();
+    live_.stop();
     runner_.stop();
     media_.stop();
 }

@@ -1,6 +1,7 @@
 #include "loa/server/app/settings.hpp"
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <cctype>
 #include <filesystem>
 #include <set>
@@ -38,6 +39,29 @@ std::vector<LiveInput> read_live_inputs(const ConfigNode& root) {
             in.name = in.id;
         out.push_back(std::move(in));
     }
+    return out;
+}
+
+LiveSettings read_live(const ConfigNode& live) {
+    live.reject_unknown_keys(
+        {"addresses", "port_min", "port_max", "jitter_ms", "lost_after_s", "max_minutes"});
+    LiveSettings out;
+    out.addresses = live.strings("addresses", {});
+    for (const auto& a : out.addresses) {
+        in6_addr parsed{};
+        if (inet_pton(AF_INET, a.c_str(), &parsed) != 1 &&
+            inet_pton(AF_INET6, a.c_str(), &parsed) != 1)
+            live.fail("addresses", "\"" + a + "\" is not an IP address, e.g. 192.0.2.10");
+    }
+    out.port_min = static_cast<std::uint16_t>(live.integer("port_min", 0, 65535, 0));
+    out.port_max = static_cast<std::uint16_t>(live.integer("port_max", 0, 65535, 0));
+    if ((out.port_min == 0) != (out.port_max == 0) ||
+        (out.port_min != 0 && (out.port_min < 1024 || out.port_max <= out.port_min)))
+        live.fail("port_min", "port_min and port_max go together: the UDP ports speakers reach, "
+                              "from 1024 up, e.g. 40000 and 40999");
+    out.jitter_ms = static_cast<int>(live.integer("jitter_ms", 20, 1000, out.jitter_ms));
+    out.lost_after = std::chrono::seconds(live.integer("lost_after_s", 2, 60, 5));
+    out.max_duration = std::chrono::minutes(live.integer("max_minutes", 1, 24LL * 60, 120));
     return out;
 }
 
@@ -334,6 +358,7 @@ void read_operations(const ConfigNode& root, Settings& s) {
     s.speech_voice = speech.string("voice", s.speech_voice);
     s.speech_rate_wpm = static_cast<int>(speech.integer("rate_wpm", 80, 450, 150));
     s.live_inputs = read_live_inputs(root);
+    s.live = read_live(root.object("live"));
     read_programs(root.object("programs"), s);
     auto secrets = root.object("secrets");
     secrets.reject_unknown_keys({"seal_key_file"});
@@ -406,7 +431,7 @@ Settings load_settings(const common::Config& config) {
     root.reject_unknown_keys({"log_level", "state_dir", "media", "opus", "sources", "channels",
                               "receivers", "province", "schedule", "speech", "http", "control",
                               "live_inputs", "programs", "secrets", "supervision", "backups",
-                              "indicators"});
+                              "indicators", "live"});
     Settings s;
     s.log_level =
         root.choice("log_level", {"trace", "debug", "info", "warn", "error", "off"}, "info");

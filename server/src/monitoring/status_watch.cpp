@@ -84,13 +84,12 @@ void StatusWatch::check() {
         for (const auto& c : o.channels)
             for (auto u : units_of(c))
                 units.push_back(u);
-        bool emergency = o.kind == schedules::Override::Kind::emergency;
-        notifier_.publish({"overrides",
-                           emergency ? (started ? "emergency.started" : "emergency.ended")
-                                     : (started ? "stop_all.started" : "stop_all.ended"),
-                           override_json(o),
-                           std::move(units),
-                           {}});
+        notifier_.publish(
+            {"overrides",
+             std::string(schedules::to_string(o.kind)) + (started ? ".started" : ".ended"),
+             override_json(o),
+             std::move(units),
+             {}});
     };
     for (const auto& [id, o] : active)
         if (!overrides_.contains(id))

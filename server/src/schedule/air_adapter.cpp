@@ -1,6 +1,7 @@
 #include "loa/server/schedule/air_adapter.hpp"
 
 #include "loa/common/logging.hpp"
+#include "loa/server/schedule/schedule_api.hpp"
 
 namespace loa::server {
 namespace {
@@ -29,7 +30,8 @@ void AirAdapter::prepare(const schedules::Instance& instance, std::chrono::milli
         on_ended_(instance.key, false);
         return;
     }
-    auto spec = programs_.source_for(*program, offset);
+    auto spec = live_voice(instance, *program) ? voice_source(instance)
+                                               : programs_.source_for(*program, offset);
     if (!spec) {
         failed(instance, &*program, spec.error().message);
         return;
@@ -50,6 +52,23 @@ void AirAdapter::prepare(const schedules::Instance& instance, std::chrono::milli
                              }
                              on_ended(failure.key, failed);
                          });
+}
+
+bool AirAdapter::live_voice(const schedules::Instance& instance,
+                            const schedules::Program& program) const {
+    return instance.override_id && program.kind == schedules::ProgramKind::live &&
+           program.source.starts_with(kLiveVoicePrefix);
+}
+
+common::Result<pipeline::SourceSpec> AirAdapter::voice_source(const schedules::Instance& instance) {
+    auto feed = live_feed_ ? live_feed_(*instance.override_id) : nullptr;
+    if (!feed)
+        return common::make_error(common::Errc::not_found, "its live speaker has gone");
+    pipeline::SourceSpec spec;
+    spec.id = instance.key;
+    spec.kind = pipeline::SourceKind::feed;
+    spec.feed = std::move(feed);
+    return spec;
 }
 
 void AirAdapter::failed(const schedules::Instance& instance, const schedules::Program* program,

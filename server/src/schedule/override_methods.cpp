@@ -21,7 +21,8 @@ std::vector<ActiveOverride> ScheduleApi::active_overrides(const Scope& scope) {
         if (!visible)
             continue;
         auto r = value_or_throw(store_.override_record(o.id));
-        out.push_back({o.id, o.kind, o.channels, iso_utc(r.started_at), r.started_by, r.program});
+        out.push_back(
+            {o.id, o.kind, o.channels, iso_utc(r.started_at), r.started_by, r.program, o.priority});
     }
     return out;
 }
@@ -33,11 +34,13 @@ json::value ScheduleApi::list_overrides(const Scope& scope) {
 json::object override_json(const ActiveOverride& o) {
     json::object item{
         {"id", o.id},
-        {"kind", o.kind == schedules::Override::Kind::emergency ? "emergency" : "stop_all"},
+        {"kind", schedules::to_string(o.kind)},
         {"channels", array_of(o.channels, [](const auto& c) { return json::value(c); })},
         {"started_at", o.started_at},
         {"started_by", o.started_by}};
     item["program"] = o.program ? json::value(*o.program) : json::value(nullptr);
+    if (o.kind == schedules::Override::Kind::live)
+        item["priority"] = schedules::to_string(o.priority);
     return item;
 }
 
@@ -134,15 +137,14 @@ json::value ScheduleApi::end_override(const Params& p, const std::string& caller
     auto id = p.integer("id");
     auto record = value_or_throw(store_.override_record(id));
     require(scope, record.units, record.receivers);
-    if (record.kind != kind)
-        throw RpcError(rpc_code::kInvalidParams,
-                       "override #" + std::to_string(id) + " is " +
-                           (record.kind == schedules::Override::Kind::emergency ? "an emergency"
-                                                                                : "a stop-all") +
-                           "; use " +
-                           (record.kind == schedules::Override::Kind::emergency
-                                ? "emergency.stop"
-                                : "stop_all.release"));
+    if (record.kind != kind) {
+        std::string how = record.kind == schedules::Override::Kind::emergency ? "emergency.stop"
+                          : record.kind == schedules::Override::Kind::live    ? "live.stop"
+                                                                              : "stop_all.release";
+        throw RpcError(rpc_code::kInvalidParams, "override #" + std::to_string(id) + " is " +
+                                                     schedules::to_string(record.kind) + "; use " +
+                                                     how);
+    }
     value_or_throw(store_.end_override(id, caller, now()));
     changed_();
     return json::object{{"ended", id}};

@@ -70,7 +70,7 @@ ScheduleRunner::ScheduleRunner(const Settings& settings, MediaServer& media,
                engine_.instance_ended(key, failed);
                wake();
            }),
-      engine_(store_, air_, clock, schedules::EngineSettings{settings.lead, {}}) {
+      engine_(store_, air_, clock, schedules::EngineSettings{settings.lead}) {
     seed_units(store_, settings);
 }
 

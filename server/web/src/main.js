@@ -9,6 +9,7 @@ import { Dashboard } from './pages/dashboard.js';
 import { Calendar } from './pages/calendar.js';
 import { Programs } from './pages/programs.js';
 import { Emergency } from './pages/emergency.js';
+import { Live } from './pages/live.js';
 import { Receivers } from './pages/receivers.js';
 import { AsRun } from './pages/as_run.js';
 import { Users } from './pages/users.js';
@@ -23,6 +24,7 @@ const pages = [
   { path: 'calendar', label: 'nav.calendar', page: Calendar },
   { path: 'programs', label: 'nav.programs', page: Programs },
   { path: 'emergency', label: 'nav.emergency', page: Emergency },
+  { path: 'live', label: 'nav.live', page: Live },
   { path: 'receivers', label: 'nav.receivers', page: Receivers },
   { path: 'alarms', label: 'nav.alarms', page: Alarms },
   { path: 'as-run', label: 'nav.as_run', page: AsRun },

@@ -143,6 +143,32 @@ TEST(Settings, LiveInputsAreTheAdminsListOfSafeDeviceNames) {
               std::string::npos);
 }
 
+TEST(Settings, LiveBroadcastsHaveDefaultsAndCheckTheirAddresses) {
+    auto defaults = load_settings(Config::parse("{}", "t")).live;
+    EXPECT_TRUE(defaults.addresses.empty());
+    EXPECT_EQ(defaults.jitter_ms, 60);
+    EXPECT_EQ(defaults.lost_after, std::chrono::seconds(5));
+    EXPECT_EQ(defaults.max_duration, std::chrono::minutes(120));
+    auto s = load_settings(Config::parse(
+        R"({"live": {"addresses": ["203.0.113.10", "2001:db8::1"], "jitter_ms": 120,
+                     "port_min": 40000, "port_max": 40999, "lost_after_s": 3, "max_minutes": 30}})",
+        "t"));
+    EXPECT_EQ(s.live.addresses, (std::vector<std::string>{"203.0.113.10", "2001:db8::1"}));
+    EXPECT_EQ(s.live.jitter_ms, 120);
+    EXPECT_EQ(s.live.port_min, 40000);
+    EXPECT_EQ(s.live.port_max, 40999);
+    EXPECT_EQ(s.live.lost_after, std::chrono::seconds(3));
+    EXPECT_EQ(s.live.max_duration, std::chrono::minutes(30));
+    EXPECT_NE(error_of(R"({"live": {"addresses": ["server.example"]}})")
+                  .find("config key \"live.addresses\""),
+              std::string::npos);
+    EXPECT_NE(error_of(R"({"live": {"jitter_ms": 5}})").find("live.jitter_ms"), std::string::npos);
+    EXPECT_NE(error_of(R"({"live": {"port_min": 40000}})").find("go together"), std::string::npos);
+    EXPECT_NE(error_of(R"({"live": {"port_min": 80, "port_max": 90}})").find("from 1024"),
+              std::string::npos);
+    EXPECT_NE(error_of(R"({"live": {"trickle": true}})").find("live"), std::string::npos);
+}
+
 TEST(Settings, TheHttpPortsLimitsLoad) {
     auto s = load_settings(Config::parse(
         R"({"http": {"max_connections": 500, "max_connections_per_address": 20,

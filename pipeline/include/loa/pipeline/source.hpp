@@ -1,7 +1,8 @@
 #pragma once
 /// @file
 /// A program source: a GStreamer pipeline that decodes a file, relays a URL, captures a live
-/// ALSA device or plays a test tone, and encodes it once to Opus in real time.
+/// ALSA device, takes a live speaker's voice or plays a test tone, and encodes it once to Opus
+/// in real time.
 
 #include <atomic>
 #include <chrono>
@@ -16,6 +17,7 @@
 #include "loa/common/result.hpp"
 #include "loa/pipeline/level_meter.hpp"
 #include "loa/pipeline/opus_frame.hpp"
+#include "loa/pipeline/pcm_feed.hpp"
 
 using GstElement = struct _GstElement; // NOLINT: GStreamer's own spelling
 
@@ -29,6 +31,7 @@ enum class SourceKind {
     tone,     ///< a sine test tone
     pipeline, ///< a GStreamer launch fragment producing raw audio (other capture hardware,
               ///< measurement signals); only from the operator's own configuration
+    feed,     ///< raw audio pushed by the process (a live speaker): SourceSpec::feed
 };
 
 /// How a source is encoded. Defaults follow the design brief.
@@ -50,6 +53,7 @@ struct SourceSpec {
     bool loop = false;          ///< file only: start again at the end
     /// file only: where to start, e.g. an airing resumed after a restart (0 = the beginning)
     std::chrono::milliseconds start_offset{0};
+    std::shared_ptr<PcmFeed> feed{}; ///< feed only
 };
 
 /// Whether `device` is an ALSA device name Loa will open: a plain PCM name such as `default`,

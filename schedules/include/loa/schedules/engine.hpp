@@ -65,9 +65,13 @@ public:
 struct EngineSettings {
     /// How long before its start a program's source is prepared.
     std::chrono::milliseconds lead{1500};
-    /// How often the engine notes it is alive (the end of rows a crash leaves open).
+    /// How often the engine notes it is alive (the end of rows a crash leaves open); at least
+    /// kMinHeartbeat.
     std::chrono::milliseconds heartbeat{2000};
 };
+
+/// The shortest heartbeat: the engine never wakes more often than this for it.
+inline constexpr std::chrono::milliseconds kMinHeartbeat{100};
 
 /// Schedule -> air. Not thread-safe except where noted.
 class Engine {

@@ -5,9 +5,12 @@
 /// about any instant without waiting for one.
 ///
 /// Precedence, highest first:
-///   1. an emergency override (started by an operator) on the channel;
+///   1. an emergency override (started by an operator) on the channel, or a live broadcast
+///      of the emergency class;
 ///   2. a stop-all on the channel: silence, until released;
-///   3. scheduled entries by class: emergency > priority > normal.
+///   3. a live broadcast of the priority or normal class, over scheduled entries of its class
+///      or below (a scheduled emergency keeps its channel from a live priority broadcast);
+///   4. scheduled entries by class: emergency > priority > normal.
 /// Within one class the occurrence that started first keeps the channel (conflicts are refused
 /// when entries are saved; this only settles what slips through), then the lower entry id.
 /// A preempted entry plays again when the preempting one ends, if its own window is still open.
@@ -39,13 +42,19 @@ struct ScheduledEntry {
 
 /// An operator's override of the schedule.
 struct Override {
-    enum class Kind { emergency, stop_all };
+    /// An emergency plays its program, a stop-all silences, a live broadcast plays a
+    /// speaker's voice (its program) in its class.
+    enum class Kind { emergency, stop_all, live };
     std::int64_t id = 0;
     Kind kind = Kind::emergency;
-    std::int64_t program = 0; ///< emergency only
+    std::int64_t program = 0; ///< emergency and live only
     std::vector<std::string> channels;
     TimePoint started;
+    PriorityClass priority = PriorityClass::emergency; ///< a live broadcast's class
 };
+
+/// "emergency", "stop_all", "live".
+const char* to_string(Override::Kind kind);
 
 /// What a channel plays, and why.
 struct Airing {

@@ -142,7 +142,8 @@ struct Entry {
 struct OverrideRecord {
     std::int64_t id = 0;
     Override::Kind kind = Override::Kind::emergency;
-    std::optional<std::int64_t> program; ///< emergency only
+    std::optional<std::int64_t> program;               ///< emergency and live only
+    PriorityClass priority = PriorityClass::emergency; ///< a live broadcast's class
     std::vector<std::int64_t> units;
     std::vector<std::string> receivers;
     std::chrono::sys_time<std::chrono::milliseconds> started_at;
@@ -324,6 +325,20 @@ public:
     /// Ends an override; an override already ended is refused with a clear error.
     common::Result<void> end_override(std::int64_t id, const std::string& who, Millis at);
     common::Result<OverrideRecord> override_record(std::int64_t id);
+    /// Refuses (already_exists, naming who speaks where) a live broadcast `r` reaching a
+    /// channel another live broadcast in force reaches.
+    common::Result<void> check_one_speaker(const OverrideRecord& r);
+    /// Refuses (invalid_argument, naming the unit) when a unit `units` or `receivers` reach is
+    /// in its quiet hours at `now` (local time in `zone`): a normal or priority live broadcast.
+    common::Result<void> check_quiet_now(const std::vector<std::int64_t>& units,
+                                         const std::vector<std::string>& receivers, TimePoint now,
+                                         const std::string& zone);
+    /// Makes a live broadcast's program the recording of what its speaker said: a file
+    /// (`media` in the media folder, `duration` long), a draft that can be approved and
+    /// scheduled like any upload, described by `source`.
+    common::Result<void> keep_recording(std::int64_t program, const std::string& media,
+                                        std::chrono::milliseconds duration,
+                                        const std::string& source);
     /// Overrides not yet ended, targets expanded to channels as for entries.
     common::Result<std::vector<Override>> active_overrides();
 
@@ -360,6 +375,9 @@ private:
     common::Result<void> check_unit_lives(const Unit& u);
     common::Result<void> check_merge(const Unit& from, const Unit& into, const std::string& date);
     common::Result<void> check_quiet_hours(const Entry& entry, TimePoint now);
+    /// The units `units` (with the units within them) and `receivers` reach.
+    common::Result<std::set<std::int64_t>> reached_units(const std::vector<std::int64_t>& units,
+                                                         const std::vector<std::string>& receivers);
     /// A rename or a change of code (the other nullopt): the former code and name kept.
     common::Result<void> change_identity(std::int64_t unit, const std::optional<std::string>& code,
                                          const std::optional<std::string>& name,

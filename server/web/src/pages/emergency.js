@@ -12,7 +12,8 @@ function Active({ overrides, onError }) {
     const o = stopping;
     setStopping(null);
     try {
-      await api.call(o.kind === 'emergency' ? 'emergency.stop' : 'stop_all.release', { id: o.id });
+      if (o.kind === 'live') await api.call('live.stop', { session: o.id });
+      else await api.call(o.kind === 'emergency' ? 'emergency.stop' : 'stop_all.release', { id: o.id });
     } catch (e) {
       onError(e);
     }
@@ -21,11 +22,11 @@ function Active({ overrides, onError }) {
   return html`<div class="table-wrap"><table data-testid="active-overrides">
     <thead><tr><th>${t('em.kind')}</th><th>${t('em.targets')}</th><th>${t('em.started')}</th><th></th></tr></thead>
     <tbody>${overrides.map((o) => html`<tr>
-      <td><span class=${`pill ${o.kind === 'emergency' ? 'prio-emergency' : 'bad'}`}>${t(`em.kind_${o.kind}`)}</span></td>
+      <td><span class=${`pill ${o.kind === 'stop_all' ? 'bad' : 'prio-emergency'}`}>${t(`em.kind_${o.kind}`)}</span></td>
       <td translate=${false}>${o.channels.join(', ')}</td>
       <td>${dateTime(o.started_at)} <span class="muted" translate=${false}>${o.started_by}</span></td>
       <td><button class="danger" onClick=${() => setStopping(o)} data-testid="stop-override">
-        ${o.kind === 'emergency' ? t('em.stop') : t('em.release')}</button></td>
+        ${{ emergency: t('em.stop'), live: t('em.stop_live'), stop_all: t('em.release') }[o.kind]}</button></td>
     </tr>`)}</tbody>
   </table>
   ${stopping && html`<${Confirm} title=${t('em.stop_confirm_title')} confirmLabel=${t('em.stop')}

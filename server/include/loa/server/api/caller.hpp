@@ -3,10 +3,14 @@
 /// Who calls a method, and over what: a logged-in user, or the control socket's local
 /// administrator; the connection says whether secrets may cross it.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+
+#include "loa/http/websocket.hpp"
 
 #include "loa/server/api/auth_store.hpp"
 #include "loa/server/schedule/schedule_api.hpp"
@@ -28,6 +32,10 @@ struct Caller {
     bool tls = false;
     bool confidential = false; ///< came over TLS or from 127.0.0.0/8 or ::1
     std::string upload;        ///< a file the HTTP server received for this call (REST upload)
+    /// The operator WebSocket the call came over, for what lasts as long as it does (a live
+    /// broadcast): its link, and whether it is still open. Empty elsewhere.
+    std::weak_ptr<http::WebSocketLink> link;
+    std::shared_ptr<const std::atomic<bool>> link_open;
 
     /// Whether secrets (passwords, device secrets, keys) may cross this caller's connection:
     /// the control socket, TLS, or the loopback interface.

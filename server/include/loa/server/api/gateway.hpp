@@ -23,6 +23,7 @@
 #include "loa/server/api/rpc.hpp"
 #include "loa/server/backups/backup_scheduler.hpp"
 #include "loa/server/events/notifier.hpp"
+#include "loa/server/live/live_desk.hpp"
 #include "loa/server/receivers/hub.hpp"
 #include "loa/server/reports/indicator_push.hpp"
 #include "loa/server/reports/indicators.hpp"
@@ -103,6 +104,13 @@ public:
         indicators_ = book;
         push_ = push;
     }
+    /// live.start, live.stop and live.list (methods/live_methods.cpp): a broadcast lasts as
+    /// long as the WebSocket and session it was started over.
+    boost::json::value start_live(const Params& params, const Caller& caller);
+    boost::json::value stop_live(const Params& params, const Caller& caller);
+    boost::json::value list_live(const Caller& caller);
+    /// The live desk (live.* refuse without it).
+    void set_live(LiveDesk* desk) { live_ = desk; }
     boost::json::value rotate_key(const Params& params);
     boost::json::value revoke_key(const Params& params);
     boost::json::value list_receivers(const Params& params, const Caller& caller);
@@ -160,6 +168,7 @@ private:
     BackupScheduler* backups_; ///< null without backups' settings (tests)
     IndicatorBook* indicators_ = nullptr;
     IndicatorPush* push_ = nullptr;
+    LiveDesk* live_ = nullptr;
     std::atomic<std::uint64_t> requests_{0}, errors_{0};
     std::mutex tickets_mutex_;
     std::map<std::string, Ticket> tickets_; ///< by the ticket's SHA-256

@@ -98,6 +98,7 @@ private:
     Supervisor supervisor_;
     IndicatorBook indicators_;
     IndicatorPush push_;
+    LiveDesk live_;
     ApiGateway gateway_;
     ControlSocket control_;
     StatusWatch watch_;

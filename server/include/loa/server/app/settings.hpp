@@ -67,6 +67,19 @@ struct LiveInput {
 };
 
 /// Everything loa-server reads at start-up.
+/// Live broadcasts from a browser or `loactl live` (WebRTC; docs/live.md).
+struct LiveSettings {
+    /// The local IP addresses offered to speakers as ICE candidates; empty: every interface
+    /// but loopback (libnice's choice).
+    std::vector<std::string> addresses;
+    /// The UDP ports speakers' media arrives on, inclusive (0, 0: any ephemeral port).
+    std::uint16_t port_min = 0, port_max = 0;
+    int jitter_ms = 60; ///< the jitter buffer of the incoming voice
+    /// No audio from the speaker for this long ends the broadcast (a dropped connection).
+    std::chrono::seconds lost_after{5};
+    std::chrono::minutes max_duration{120}; ///< a broadcast left on ends by itself
+};
+
 struct Settings {
     std::string log_level = "info";
     std::string state_dir = "/var/lib/loa";
@@ -105,6 +118,7 @@ struct Settings {
     std::string speech_voice = "vi"; ///< espeak-ng voice of text bulletins
     int speech_rate_wpm = 150;
     std::vector<LiveInput> live_inputs; ///< capture devices for live programs, by id
+    LiveSettings live;                  ///< live broadcasts from a browser or loactl
     /// The one folder whose files programs.create {path} may take (resolved, symlinks too);
     /// "" = none: files come by upload only.
     std::string import_dir;

@@ -42,7 +42,17 @@ public:
         on_failure_ = std::move(listener);
     }
 
+    /// Gives the voice of a live broadcast by its override's id (null: its speaker has gone).
+    /// Set before the engine runs.
+    void on_live_feed(std::function<std::shared_ptr<pipeline::PcmFeed>(std::int64_t)> feed) {
+        live_feed_ = std::move(feed);
+    }
+
 private:
+    /// Whether `program` is a live broadcast's voice (ScheduleApi::start_live).
+    bool live_voice(const schedules::Instance& instance, const schedules::Program& program) const;
+    /// The source of a live broadcast's voice: its feed.
+    common::Result<pipeline::SourceSpec> voice_source(const schedules::Instance& instance);
     /// Tells the failure listener, and the engine, that `instance` failed.
     void failed(const schedules::Instance& instance, const schedules::Program* program,
                 std::string reason);
@@ -54,6 +64,7 @@ private:
     std::function<void(const std::string&, bool)> on_ended_;
     std::function<void(const std::string&, const std::string&)> on_emergency_;
     std::function<void(FailedAiring)> on_failure_;
+    std::function<std::shared_ptr<pipeline::PcmFeed>(std::int64_t)> live_feed_;
 };
 
 } // namespace loa::server

@@ -52,6 +52,11 @@ public:
         air_.on_failure(std::move(listener));
     }
 
+    /// Gives live broadcasts' voices (AirAdapter::on_live_feed). Set before start().
+    void on_live_feed(std::function<std::shared_ptr<pipeline::PcmFeed>(std::int64_t)> feed) {
+        air_.on_live_feed(std::move(feed));
+    }
+
 private:
     void run();
     void wake();

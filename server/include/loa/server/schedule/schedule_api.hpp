@@ -9,6 +9,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "loa/common/clock.hpp"
 #include "loa/schedules/store.hpp"
@@ -64,14 +65,29 @@ struct ProgramInput {
     int rate_wpm = 0;
 };
 
-/// An emergency or a stop-all in force.
+/// An emergency, a stop-all or a live broadcast in force.
 struct ActiveOverride {
     std::int64_t id = 0;
     schedules::Override::Kind kind = schedules::Override::Kind::emergency;
     std::vector<std::string> channels; ///< unit codes and "@" + cluster ids
     std::string started_at;            ///< ISO 8601, UTC
     std::string started_by;
-    std::optional<std::int64_t> program; ///< an emergency's program
+    std::optional<std::int64_t> program; ///< an emergency's or live broadcast's program
+    schedules::PriorityClass priority = schedules::PriorityClass::emergency; ///< live: its class
+};
+
+/// How a live broadcast's program names its source while it is on: "live voice of NAME" (never
+/// a live input's id, so that it can never air a capture device).
+inline constexpr std::string_view kLiveVoicePrefix = "live voice of ";
+
+/// A live broadcast as the schedule keeps it (ScheduleApi::start_live).
+struct LiveStart {
+    std::int64_t override_id = 0;
+    std::int64_t program = 0; ///< its record: the voice while on, the recording afterwards
+    schedules::PriorityClass priority = schedules::PriorityClass::normal;
+    std::vector<std::string> channels; ///< unit codes and "@" + cluster ids it reaches
+    std::vector<std::int64_t> units;   ///< its targets
+    std::vector<std::string> clusters;
 };
 
 /// An override as overrides.list and its notifications show it.
@@ -168,6 +184,27 @@ public:
     boost::json::value end_override(const Params& p, const std::string& caller,
                                     schedules::Override::Kind kind, const Scope& scope);
     boost::json::value list_overrides(const Scope& scope);
+    /// live.start's part here (server/live/ does the WebRTC): params.units and/or
+    /// params.clusters within `scope`, params.priority (normal by default) outside quiet hours
+    /// unless emergency, no one else live on a channel reached; saves the broadcast's program
+    /// and override. Run under lock(); throws RpcError. With `save` false it only checks.
+    LiveStart start_live(const Params& p, const std::string& caller, const Scope& scope,
+                         bool save = true);
+    /// Whether `scope` may change (read) every unit of `units` and every cluster's unit.
+    bool may_change_all(const Scope& scope, const std::vector<std::int64_t>& units,
+                        const std::vector<std::string>& clusters);
+    bool may_read_all(const Scope& scope, const std::vector<std::int64_t>& units,
+                      const std::vector<std::string>& clusters);
+    // These take lock() themselves.
+    /// Ends live broadcast `id` as `who`; false if it had ended already.
+    bool end_live(std::int64_t id, const std::string& who);
+    /// Whether override `id` is in force.
+    bool override_active(std::int64_t id);
+    /// Makes a live broadcast's program its recording (stored as `media`).
+    void keep_recording(std::int64_t program, const std::string& media,
+                        std::chrono::milliseconds duration, const std::string& source);
+    /// Ends the live broadcasts an earlier run left on (their speakers are gone); them.
+    std::vector<schedules::OverrideRecord> end_stale_lives(const std::string& who);
     /// The overrides in force that `scope` sees (run under lock()).
     std::vector<ActiveOverride> active_overrides(const Scope& scope);
     boost::json::value list_as_run(const Params& p, const Scope& scope);
@@ -224,6 +261,10 @@ private:
                                    const std::vector<schedules::Unit>& all,
                                    std::set<std::int64_t>& seen);
     std::map<std::string, std::int64_t> cluster_units();
+    /// Whether `allowed` holds for every unit of `units` and every cluster's unit.
+    bool all_within(const Scope& scope, const std::vector<std::int64_t>& units,
+                    const std::vector<std::string>& clusters,
+                    const std::function<bool(std::int64_t)>& allowed);
     /// In group key mode, why a unit of `code` could have no channel (its key is not in the
     /// configuration's "channels"); "" when it can.
     std::string unkeyed_channel(const std::string& code) const;
