@@ -95,9 +95,10 @@ json::value LiveDesk::start_broadcast(const Params& params, const Scope& scope, 
                             settings_.jitter_ms,
                             recording});
     auto answer = broadcast->session->answer(offer);
+    std::error_code ignored;
     if (!answer) {
         broadcast->session->finish();
-        std::filesystem::remove(recording);
+        std::filesystem::remove(recording, ignored);
         throw RpcError(answer.error().code == common::Errc::invalid_argument
                            ? rpc_code::kInvalidParams
                            : rpc_code::kMediaError,
@@ -111,7 +112,7 @@ json::value LiveDesk::start_broadcast(const Params& params, const Scope& scope, 
             broadcast->placed = schedule_.start_live(params, broadcast->speaker.name, scope);
         } catch (...) {
             broadcast->session->finish();
-            std::filesystem::remove(recording);
+            std::filesystem::remove(recording, ignored);
             throw;
         }
         broadcast->began = std::chrono::steady_clock::now();
@@ -217,7 +218,7 @@ std::optional<std::int64_t> LiveDesk::end(std::int64_t id, const std::string& wh
         log()->warn("live broadcast #{} ended: {}", id, reason);
     json::object params{{"session", id},
                         {"state", "ended"},
-                        {"reason", reason},
+                        {"reason", reason.empty() ? "stopped by " + who : reason},
                         {"program", program},
                         {"recorded", recorded}};
     b->speaker.tell(jsonrpc::notification("live.state", std::move(params)));

@@ -32,6 +32,9 @@ LiveStart ScheduleApi::start_live(const Params& p, const std::string& caller, co
         value_or_throw(store_.check_quiet_now(r.units, r.receivers,
                                               std::chrono::floor<std::chrono::seconds>(start),
                                               settings_.time_zone));
+    auto title = p.optional_string("title").value_or("");
+    if (title.size() > 200)
+        throw RpcError(rpc_code::kInvalidParams, "params.title: at most 200 bytes");
     LiveStart out;
     out.priority = r.priority;
     out.units = r.units;
@@ -44,7 +47,6 @@ LiveStart ScheduleApi::start_live(const Params& p, const std::string& caller, co
     ProgramInput voice;
     voice.kind = schedules::ProgramKind::live;
     voice.source = std::string(kLiveVoicePrefix) + caller;
-    auto title = p.optional_string("title").value_or("");
     if (title.empty()) {
         auto local = schedules::utc_to_local(std::chrono::floor<std::chrono::seconds>(start),
                                              settings_.time_zone);
@@ -52,8 +54,6 @@ LiveStart ScheduleApi::start_live(const Params& p, const std::string& caller, co
         if (local)
             title.append(" ").append(local->substr(0, 10)).append(" ").append(local->substr(11, 5));
     }
-    if (title.size() > 200)
-        throw RpcError(rpc_code::kInvalidParams, "params.title: at most 200 bytes");
     r.program = make_program(unit, voice, title, true);
     r.started_at = start;
     r.started_by = caller;
