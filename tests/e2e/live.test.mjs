@@ -86,7 +86,6 @@ test('a manager speaks live on their commune from a phone and the recording is k
     30000, 'the schedule on both communes');
 
   const page = await login(browser, loa, 'quan-ly', MANAGER_PASSWORD, { viewport: { width: 390, height: 844 } });
-  page.on('console', (m) => m.type() === 'error' && page.errors.push(m.text()));
   await visit(page, 'live');
   const form = page.locator('[data-testid=live-form]');
   assert.equal(await form.locator('input[data-unit="70-002"]').count(), 0, 'only the manager\'s units');
